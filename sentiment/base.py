@@ -1,0 +1,76 @@
+"""The score every scorer returns, and the interface scorers implement."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, Sequence
+
+LABELS = ("negative", "neutral", "positive")
+
+# Where the label flips; shared by every scorer so that label and score never disagree.
+NEGATIVE_BELOW = -0.05
+POSITIVE_ABOVE = 0.05
+
+
+def label_for(score: float) -> str:
+    if score <= NEGATIVE_BELOW:
+        return "negative"
+    if score >= POSITIVE_ABOVE:
+        return "positive"
+    return "neutral"
+
+
+def clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+@dataclass(frozen=True)
+class SentimentScore:
+    """One message's score.
+
+    score: sentiment, -1 (very negative) .. 1 (very positive).
+    frustration: 0..1, how fed up the customer is (anger, repetition, waiting, threats to leave).
+    urgency: 0..1, time pressure and impact (outage, deadline, money lost, legal).
+    cues: the few words or phrases that moved the score most, for the escalation note.
+    scorer / scorer_version: which scorer produced it; fallback_reason says why a fallback
+    scorer was used instead of the configured one.
+    """
+
+    score: float
+    frustration: float
+    urgency: float
+    label: str = ""
+    cues: tuple[str, ...] = ()
+    scorer: str = ""
+    scorer_version: str = ""
+    fallback_reason: str | None = None
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "score", round(clamp(float(self.score), -1.0, 1.0), 4))
+        object.__setattr__(self, "frustration", round(clamp(float(self.frustration), 0.0, 1.0), 4))
+        object.__setattr__(self, "urgency", round(clamp(float(self.urgency), 0.0, 1.0), 4))
+        object.__setattr__(self, "label", label_for(self.score))
+        object.__setattr__(self, "cues", tuple(self.cues))
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["cues"] = list(self.cues)
+        if not data["extra"]:
+            del data["extra"]
+        if data["fallback_reason"] is None:
+            del data["fallback_reason"]
+        return data
+
+
+class Scorer(Protocol):
+    """Scores one cleaned customer message.
+
+    context: the customer's earlier messages on the same ticket, oldest first (already
+    cleaned). Scorers may ignore it; the LLM scorer uses it.
+    """
+
+    name: str
+    version: str
+
+    def score(self, text: str, context: Sequence[str] = ()) -> SentimentScore: ...

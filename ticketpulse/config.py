@@ -1,0 +1,223 @@
+"""Configuration: thresholds, groups and tags from one TOML file; secrets from the environment.
+
+The file is found at $TICKETPULSE_CONFIG, else ./ticketpulse.toml, else built-in defaults are used.
+Every key is validated; an unknown or wrong key is reported by its dotted name.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SEVERITIES = ("low", "medium", "high", "critical")
+Severity = Literal["low", "medium", "high", "critical"]
+
+
+class ConfigError(Exception):
+    """A config file or value that cannot be used; the message names the key."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Thresholds(Section):
+    # Seed names and defaults.
+    frustration_threshold: float = Field(0.75, ge=0, le=1)
+    negative_score_threshold: float = Field(-0.6, ge=-1, le=1)
+    critical_frustration_threshold: float = Field(0.9, ge=0, le=1)
+    trend_window: int = Field(3, ge=2, le=50)
+    trend_delta: float = Field(0.3, gt=0, le=2)
+    consecutive_negative_messages: int = Field(2, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _critical_above_frustration(self) -> "Thresholds":
+        if self.critical_frustration_threshold < self.frustration_threshold:
+            raise ValueError(
+                "critical_frustration_threshold must be >= frustration_threshold"
+            )
+        return self
+
+
+class Tags(Section):
+    escalated: str = Field("sentiment_escalated", pattern=r"^[\w:.-]+$")
+    severity_prefix: str = Field("sentiment_severity_", pattern=r"^[\w:.-]+$")
+
+    def severity_tag(self, severity: str) -> str:
+        return f"{self.severity_prefix}{severity}"
+
+
+class ZendeskPriorities(Section):
+    low: Literal["low", "normal", "high", "urgent"] = "normal"
+    medium: Literal["low", "normal", "high", "urgent"] = "high"
+    high: Literal["low", "normal", "high", "urgent"] = "urgent"
+    critical: Literal["low", "normal", "high", "urgent"] = "urgent"
+
+
+class FreshdeskPriorities(Section):
+    # Freshdesk: 1 low, 2 medium, 3 high, 4 urgent.
+    low: int = Field(2, ge=1, le=4)
+    medium: int = Field(3, ge=1, le=4)
+    high: int = Field(4, ge=1, le=4)
+    critical: int = Field(4, ge=1, le=4)
+
+
+class SeverityGroups(Section):
+    """Optional senior group per severity; unset ones use senior_group_id."""
+
+    low: int | None = None
+    medium: int | None = None
+    high: int | None = None
+    critical: int | None = None
+
+
+class HelpdeskSection(Section):
+    senior_group_id: int | None = None
+    groups: SeverityGroups = SeverityGroups()
+
+    def group_for(self, severity: str) -> int | None:
+        return getattr(self.groups, severity) or self.senior_group_id
+
+
+class ZendeskSection(HelpdeskSection):
+    priority: ZendeskPriorities = ZendeskPriorities()
+
+
+class FreshdeskSection(HelpdeskSection):
+    priority: FreshdeskPriorities = FreshdeskPriorities()
+
+
+class OpenAISection(Section):
+    model: str = "gpt-4o-mini"
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    max_retries: int = Field(2, ge=0, le=10)
+    max_output_tokens: int = Field(120, ge=16, le=2000)
+    context_messages: int = Field(3, ge=0, le=20)
+    # "json_schema" (structured outputs) or "json_object" for servers without schemas.
+    response_format: Literal["json_schema", "json_object"] = "json_schema"
+
+
+class CascadeSection(Section):
+    # Ask the LLM when the local result is within this distance of an escalation threshold.
+    band: float = Field(0.15, ge=0, le=1)
+
+
+class Scoring(Section):
+    backend: Literal["local", "openai", "cascade"] = "local"
+    openai: OpenAISection = OpenAISection()
+    cascade: CascadeSection = CascadeSection()
+
+
+class Worker(Section):
+    poll_interval_seconds: float = Field(1.0, gt=0, le=60)
+    lease_seconds: float = Field(300.0, ge=5, le=3600)
+    concurrency: int = Field(1, ge=1, le=64)
+    max_attempts: int = Field(8, ge=1, le=100)
+    backoff_base_seconds: float = Field(5.0, gt=0, le=3600)
+    backoff_max_seconds: float = Field(900.0, gt=0, le=86400)
+
+
+class Webhooks(Section):
+    max_body_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
+
+
+class Config(Section):
+    thresholds: Thresholds = Thresholds()
+    tags: Tags = Tags()
+    zendesk: ZendeskSection = ZendeskSection()
+    freshdesk: FreshdeskSection = FreshdeskSection()
+    scoring: Scoring = Scoring()
+    worker: Worker = Worker()
+    webhooks: Webhooks = Webhooks()
+
+
+class Environment(BaseSettings):
+    """Secrets and endpoints, from the environment only."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///ticketpulse.db"
+    zendesk_subdomain: str | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: str | None = None
+    zendesk_webhook_secret: str | None = None
+    zendesk_base_url: str | None = None
+    freshdesk_domain: str | None = None
+    freshdesk_api_key: str | None = None
+    freshdesk_webhook_secret: str | None = None
+    freshdesk_base_url: str | None = None
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    port: int = 8000
+
+    @property
+    def zendesk_api_url(self) -> str | None:
+        if self.zendesk_base_url:
+            return self.zendesk_base_url.rstrip("/")
+        if self.zendesk_subdomain:
+            return f"https://{self.zendesk_subdomain}.zendesk.com"
+        return None
+
+    @property
+    def freshdesk_api_url(self) -> str | None:
+        if self.freshdesk_base_url:
+            return self.freshdesk_base_url.rstrip("/")
+        if self.freshdesk_domain:
+            domain = self.freshdesk_domain
+            if "." not in domain:
+                domain = f"{domain}.freshdesk.com"
+            return f"https://{domain}"
+        return None
+
+
+def config_path(explicit: str | os.PathLike | None = None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if env := os.environ.get("TICKETPULSE_CONFIG"):
+        return Path(env)
+    default = Path("ticketpulse.toml")
+    return default if default.exists() else None
+
+
+def _describe(error: dict) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    return f"{key}: {error['msg']}"
+
+
+def validation_messages(exc: ValidationError) -> list[str]:
+    return [_describe(error) for error in exc.errors()]
+
+
+def parse_config(data: dict, source: str = "config") -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: " + "; ".join(validation_messages(exc))) from None
+
+
+def load_config(path: str | os.PathLike | None = None) -> Config:
+    """Read and validate the config file; built-in defaults when there is none."""
+    found = config_path(path)
+    if found is None:
+        return Config()
+    try:
+        data = tomllib.loads(found.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{found}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{found}: not valid TOML: {exc}") from None
+    return parse_config(data, str(found))
+
+
+def load_environment() -> Environment:
+    try:
+        return Environment()
+    except ValidationError as exc:
+        raise ConfigError("environment: " + "; ".join(validation_messages(exc))) from None

@@ -100,6 +100,9 @@ class OpenAISection(Section):
     context_messages: int = Field(3, ge=0, le=20)
     # "json_schema" (structured outputs) or "json_object" for servers without schemas.
     response_format: Literal["json_schema", "json_object"] = "json_schema"
+    # Longest wait between retries (on 429/5xx). A Retry-After longer than this is not waited
+    # for: the message falls back to the local scorer at once, so a worker is never parked.
+    max_retry_wait_seconds: float = Field(5.0, ge=0, le=120)
 
 
 class CascadeSection(Section):

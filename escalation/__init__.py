@@ -1,0 +1,1 @@
+"""The domain: comment events, the tracker, the rules, the pipeline and the worker."""

@@ -1,0 +1,67 @@
+"""Accepting a comment event: one durable inbox row per comment, duplicates recognized."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from escalation.events import CommentEvent
+from models import Comment, Ticket
+
+
+@dataclass(frozen=True)
+class Accepted:
+    comment_id: int
+    duplicate: bool
+
+
+def _insert(session: Session, model):
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
+def ensure_ticket(session: Session, helpdesk: str, account: str, external_id: str) -> int:
+    session.execute(
+        _insert(session, Ticket)
+        .values(helpdesk=helpdesk, account=account, external_id=external_id)
+        .on_conflict_do_nothing(index_elements=["helpdesk", "account", "external_id"])
+    )
+    return session.scalars(
+        select(Ticket.id).where(
+            Ticket.helpdesk == helpdesk, Ticket.account == account, Ticket.external_id == external_id
+        )
+    ).one()
+
+
+def accept(session: Session, event: CommentEvent) -> Accepted:
+    """Store the event in the inbox (the caller commits). A second delivery is a no-op."""
+    ticket_id = ensure_ticket(session, event.helpdesk, event.account, event.ticket_id)
+    key = event.comment_key
+    inserted = session.execute(
+        _insert(session, Comment)
+        .values(
+            ticket_id=ticket_id,
+            comment_key=key,
+            fingerprint=event.fingerprint,
+            source=event.source,
+            delivery_id=event.delivery_id,
+            author_id=event.author_id,
+            author_name=event.author_name,
+            author_role=str(event.author_role),
+            is_public=event.is_public,
+            body=event.body,
+            commented_at=event.commented_at,
+            ticket_snapshot=event.ticket,
+        )
+        .on_conflict_do_nothing(index_elements=["ticket_id", "comment_key"])
+        .returning(Comment.id)
+    ).scalar_one_or_none()
+    if inserted is not None:
+        return Accepted(comment_id=inserted, duplicate=False)
+    existing = session.scalars(
+        select(Comment.id).where(Comment.ticket_id == ticket_id, Comment.comment_key == key)
+    ).one()
+    return Accepted(comment_id=existing, duplicate=True)

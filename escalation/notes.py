@@ -1,0 +1,35 @@
+"""The internal note that tells the senior agent why the ticket was escalated."""
+
+from __future__ import annotations
+
+from escalation.events import NOTE_MARKER
+from escalation.rules import Decision
+from escalation.tracker import Trajectory
+
+HISTORY_LINES = 10
+
+
+def escalation_note(decision: Decision, trajectory: Trajectory) -> str:
+    current = trajectory.current
+    lines = [
+        f"{NOTE_MARKER} Escalated to the senior group: severity {decision.severity.upper()}.",
+        f"Rule: {decision.rule} ({decision.reason}).",
+        f"Latest customer message: sentiment {current.score:+.2f} ({current.label}), "
+        f"frustration {current.frustration:.2f}, urgency {current.urgency:.2f}.",
+    ]
+    if current.cues:
+        lines.append("What moved the score: " + ", ".join(f'"{cue}"' for cue in current.cues) + ".")
+    lines.append(
+        f"Trend: {trajectory.trend.value.replace('_', ' ')}; peak frustration "
+        f"{trajectory.peak_frustration:.2f}; {len(trajectory.history)} customer message(s) scored."
+    )
+    lines.append("Score history (oldest first, by comment time):")
+    shown = trajectory.history[-HISTORY_LINES:]
+    if len(trajectory.history) > len(shown):
+        lines.append(f"  ... {len(trajectory.history) - len(shown)} earlier message(s)")
+    for point in shown:
+        lines.append(
+            f"  {point.commented_at:%Y-%m-%d %H:%M} UTC  sentiment {point.score:+.2f}  "
+            f"frustration {point.frustration:.2f}  urgency {point.urgency:.2f}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,274 @@
+"""One leased ticket's work: score its due comments in comment-time order, decide, escalate.
+
+Slow calls (the scorer, the helpdesk API) run outside any transaction; every decision runs in a
+short transaction that holds the ticket's row lock and re-checks the lease.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from escalation.events import skip_reason
+from escalation.helpdesk import Helpdesk, plan_for
+from escalation.notes import escalation_note
+from escalation.queue import Lease, hold, retry_delay
+from escalation.rules import decide, should_escalate
+from escalation.tracker import ScorePoint, Trajectory, track
+from integrations.http import HelpdeskError, PermanentError, TransientError
+from models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
+from sentiment import Scorer, SentimentScore
+from sentiment.clean import clean_text
+from ticketpulse.config import Config
+
+log = logging.getLogger("ticketpulse.pipeline")
+
+# The same comment delivered by both Zendesk webhook kinds arrives within this window.
+CROSS_KIND_DUPLICATE_WINDOW = timedelta(minutes=10)
+
+
+class LeaseLost(Exception):
+    """Another worker took the ticket over (our lease ran out); stop working on it."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    comment_id: int
+    text: str
+    skip: str | None
+    context: tuple[str, ...]
+
+
+class Pipeline:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        scorer: Scorer,
+        helpdesks: dict[str, Helpdesk],
+        config: Config,
+    ) -> None:
+        self.sessions = sessions
+        self.scorer = scorer
+        self.helpdesks = helpdesks
+        self.config = config
+
+    # -- the ticket ---------------------------------------------------------------------------
+
+    def process_ticket(self, lease: Lease) -> None:
+        try:
+            for comment_id in self._due(lease, Comment, Comment.commented_at):
+                self.process_comment(lease, comment_id)
+            for escalation_id in self._due(lease, Escalation, Escalation.id):
+                self.apply_escalation(lease, escalation_id)
+        except LeaseLost:
+            log.warning("lease on ticket %s lost; leaving it to the worker that took it", lease.ticket_id)
+
+    def _due(self, lease: Lease, model, order) -> list[int]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(model.id)
+                    .where(model.ticket_id == lease.ticket_id, model.status == "pending", model.run_after <= utcnow())
+                    .order_by(order, model.id)
+                )
+            )
+
+    def _hold(self, session: Session, lease: Lease) -> Ticket:
+        ticket = hold(session, lease, self.config.worker.lease_seconds)
+        if ticket is None:
+            raise LeaseLost(lease.ticket_id)
+        return ticket
+
+    # -- comments -------------------------------------------------------------------------------
+
+    def process_comment(self, lease: Lease, comment_id: int) -> None:
+        prepared = self._prepare(comment_id)
+        if prepared is None:
+            return
+        score: SentimentScore | None = None
+        if prepared.skip is None:
+            try:
+                score = self.scorer.score(prepared.text, prepared.context)
+            except Exception as exc:  # a scorer bug must not lose the comment: retry, then fail
+                log.exception("scoring comment %s failed", comment_id)
+                self._retry_comment(lease, comment_id, f"scoring failed: {exc!r}")
+                return
+        with self.sessions.begin() as session:
+            ticket = self._hold(session, lease)
+            comment = session.get(Comment, comment_id)
+            if comment is None or comment.status != CommentStatus.PENDING:
+                return
+            comment.finished_at = utcnow()
+            if score is None:
+                comment.status = CommentStatus.SKIPPED
+                comment.reason = prepared.skip
+                log.info("comment %s on ticket %s skipped: %s", comment_id, ticket.external_id, prepared.skip)
+                return
+            session.add(_score_row(comment, prepared.text, score))
+            comment.status = CommentStatus.DONE
+            session.flush()
+            self._decide(session, ticket, comment)
+
+    def _prepare(self, comment_id: int) -> Prepared | None:
+        with self.sessions() as session:
+            comment = session.get(Comment, comment_id)
+            if comment is None or comment.status != CommentStatus.PENDING:
+                return None
+            text = clean_text(comment.body)
+            skip = skip_reason(is_public=comment.is_public, author_role=comment.author_role, text=text)
+            if skip is None and (original := _delivered_by_other_kind(session, comment)) is not None:
+                skip = f"duplicate of comment {original} (same comment through another webhook kind)"
+            context = () if skip else _recent_customer_messages(
+                session, comment, self.config.scoring.openai.context_messages
+            )
+            return Prepared(comment_id, text, skip, context)
+
+    def _retry_comment(self, lease: Lease, comment_id: int, reason: str) -> None:
+        with self.sessions.begin() as session:
+            self._hold(session, lease)
+            comment = session.get(Comment, comment_id)
+            if comment is None or comment.status != CommentStatus.PENDING:
+                return
+            comment.attempts += 1
+            comment.reason = reason
+            if comment.attempts >= self.config.worker.max_attempts:
+                comment.status = CommentStatus.FAILED
+                comment.finished_at = utcnow()
+            else:
+                comment.run_after = utcnow() + timedelta(seconds=retry_delay(comment.attempts, self.config.worker))
+
+    def _decide(self, session: Session, ticket: Ticket, comment: Comment) -> None:
+        trajectory = self._trajectory(session, ticket)
+        decision = decide(trajectory, self.config.thresholds)
+        if not should_escalate(decision, ticket.escalated_severity):
+            return
+        # A pending lower escalation is replaced by this one: the helpdesk sees only the highest.
+        session.execute(
+            update(Escalation)
+            .where(Escalation.ticket_id == ticket.id, Escalation.status == EscalationStatus.PENDING)
+            .values(status=EscalationStatus.SUPERSEDED, reason=f"superseded by {decision.severity}", finished_at=utcnow())
+        )
+        session.add(
+            Escalation(
+                ticket_id=ticket.id,
+                comment_id=comment.id,
+                severity=decision.severity,
+                rule=decision.rule,
+                note=escalation_note(decision, trajectory),
+            )
+        )
+        ticket.escalated_severity = decision.severity
+        log.info(
+            "ticket %s:%s escalates to %s (%s: %s)",
+            ticket.helpdesk, ticket.external_id, decision.severity, decision.rule, decision.reason,
+        )
+
+    def _trajectory(self, session: Session, ticket: Ticket) -> Trajectory:
+        rows = session.scalars(
+            select(Score).where(Score.ticket_id == ticket.id).order_by(Score.commented_at, Score.id)
+        )
+        points = [
+            ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues))
+            for row in rows
+        ]
+        thresholds = self.config.thresholds
+        return track(
+            points,
+            window=thresholds.trend_window,
+            delta=thresholds.trend_delta,
+            negative_threshold=thresholds.negative_score_threshold,
+        )
+
+    # -- escalations ----------------------------------------------------------------------------
+
+    def apply_escalation(self, lease: Lease, escalation_id: int) -> None:
+        with self.sessions() as session:
+            escalation = session.get(Escalation, escalation_id)
+            if escalation is None or escalation.status != EscalationStatus.PENDING:
+                return
+            ticket = session.get(Ticket, escalation.ticket_id)
+            snapshot = session.get(Comment, escalation.comment_id).ticket_snapshot
+            plan = plan_for(self.config, ticket.helpdesk, ticket.external_id, escalation.severity, escalation.note, snapshot)
+            helpdesk = self.helpdesks.get(ticket.helpdesk)
+        try:
+            if helpdesk is None:
+                raise PermanentError(f"no {ticket.helpdesk} client configured")
+            applied = helpdesk.apply(plan)
+        except HelpdeskError as exc:
+            self._escalation_failed(lease, escalation_id, exc)
+            return
+        with self.sessions.begin() as session:
+            escalation = session.get(Escalation, escalation_id)
+            escalation.status = EscalationStatus.APPLIED
+            escalation.finished_at = utcnow()
+            escalation.dry_run = applied.dry_run
+            escalation.request = {"requests": applied.requests}
+            escalation.reason = "the ticket already carried this severity" if applied.already else None
+        log.info(
+            "escalation %s (%s) applied to %s ticket %s%s",
+            escalation_id, plan.severity, ticket.helpdesk, ticket.external_id, " [dry run]" if applied.dry_run else "",
+        )
+
+    def _escalation_failed(self, lease: Lease, escalation_id: int, exc: HelpdeskError) -> None:
+        with self.sessions.begin() as session:
+            escalation = session.get(Escalation, escalation_id)
+            escalation.attempts += 1
+            escalation.reason = str(exc)
+            retryable = isinstance(exc, TransientError)
+            if not retryable or escalation.attempts >= self.config.worker.max_attempts:
+                escalation.status = EscalationStatus.FAILED
+                escalation.finished_at = utcnow()
+                log.error("escalation %s failed for good: %s", escalation_id, exc)
+                return
+            delay = retry_delay(escalation.attempts, self.config.worker, exc.retry_after)
+            escalation.run_after = utcnow() + timedelta(seconds=delay)
+            log.warning("escalation %s will retry in %.0f s: %s", escalation_id, delay, exc)
+
+
+def _score_row(comment: Comment, text: str, score: SentimentScore) -> Score:
+    return Score(
+        ticket_id=comment.ticket_id,
+        comment_id=comment.id,
+        author_id=comment.author_id,
+        commented_at=comment.commented_at,
+        text=text,
+        score=score.score,
+        label=score.label,
+        frustration=score.frustration,
+        urgency=score.urgency,
+        cues=list(score.cues),
+        scorer=score.scorer,
+        scorer_version=score.scorer_version,
+        fallback_reason=score.fallback_reason,
+    )
+
+
+def _delivered_by_other_kind(session: Session, comment: Comment) -> int | None:
+    return session.scalar(
+        select(Comment.id).where(
+            Comment.ticket_id == comment.ticket_id,
+            Comment.id != comment.id,
+            Comment.fingerprint == comment.fingerprint,
+            Comment.source != comment.source,
+            Comment.status == CommentStatus.DONE,
+            Comment.received_at.between(
+                comment.received_at - CROSS_KIND_DUPLICATE_WINDOW, comment.received_at + CROSS_KIND_DUPLICATE_WINDOW
+            ),
+        ).limit(1)
+    )
+
+
+def _recent_customer_messages(session: Session, comment: Comment, limit: int) -> tuple[str, ...]:
+    if limit <= 0:
+        return ()
+    texts = session.scalars(
+        select(Score.text)
+        .where(Score.ticket_id == comment.ticket_id, Score.commented_at <= comment.commented_at)
+        .order_by(Score.commented_at.desc(), Score.id.desc())
+        .limit(limit)
+    ).all()
+    return tuple(reversed(texts))

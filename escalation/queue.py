@@ -1,0 +1,116 @@
+"""The work queue on SQL: tickets with due work are leased to one worker at a time.
+
+A worker claims a ticket (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the write lock), sets a
+lease, and does that ticket's due comments and escalations in order. A worker that dies simply
+lets its lease run out; another takes the ticket over. Before every decision the worker re-locks
+the ticket row and checks it still holds the lease, so two workers never decide at once.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Comment, CommentStatus, Escalation, EscalationStatus, Ticket, utcnow
+from ticketpulse.config import Worker as WorkerConfig
+
+
+@dataclass(frozen=True)
+class Lease:
+    ticket_id: int
+    token: str
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:24]}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def _due(now: datetime):
+    comment_due = exists().where(
+        Comment.ticket_id == Ticket.id, Comment.status == CommentStatus.PENDING, Comment.run_after <= now
+    )
+    escalation_due = exists().where(
+        Escalation.ticket_id == Ticket.id,
+        Escalation.status == EscalationStatus.PENDING,
+        Escalation.run_after <= now,
+    )
+    return or_(comment_due, escalation_due)
+
+
+def claim_ticket(sessions: sessionmaker[Session], lease_seconds: float, owner: str | None = None) -> Lease | None:
+    """Lease one ticket that has due work and no live lease; None when there is nothing to do."""
+    now = utcnow()
+    token = f"{(owner or worker_name())[:40]}:{uuid.uuid4().hex[:16]}"
+    with sessions.begin() as session:
+        ticket = session.scalars(
+            select(Ticket)
+            .where(_due(now), or_(Ticket.lease_expires_at.is_(None), Ticket.lease_expires_at < now))
+            .order_by(Ticket.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if ticket is None:
+            return None
+        ticket.lease_owner = token
+        ticket.lease_expires_at = now + timedelta(seconds=lease_seconds)
+        return Lease(ticket_id=ticket.id, token=token)
+
+
+def hold(session: Session, lease: Lease, lease_seconds: float) -> Ticket | None:
+    """Lock the leased ticket row for a decision and extend the lease; None if the lease was lost."""
+    now = utcnow()
+    ticket = session.scalars(
+        select(Ticket)
+        .where(Ticket.id == lease.ticket_id, Ticket.lease_owner == lease.token, Ticket.lease_expires_at > now)
+        .with_for_update()
+    ).first()
+    if ticket is not None:
+        ticket.lease_expires_at = now + timedelta(seconds=lease_seconds)
+    return ticket
+
+
+def release(sessions: sessionmaker[Session], lease: Lease) -> None:
+    with sessions.begin() as session:
+        session.execute(
+            update(Ticket)
+            .where(Ticket.id == lease.ticket_id, Ticket.lease_owner == lease.token)
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+
+
+def retry_delay(attempts: int, config: WorkerConfig, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter, never sooner than the server asked."""
+    ceiling = min(config.backoff_max_seconds, config.backoff_base_seconds * 2 ** max(0, attempts - 1))
+    delay = random.uniform(ceiling / 2, ceiling)
+    return max(delay, retry_after or 0.0)
+
+
+def backlog(session: Session) -> dict:
+    """Counts of pending and failed work, and the age of the oldest pending item in seconds."""
+    now = utcnow()
+    summary: dict = {}
+    oldest: list[datetime] = []
+    for name, model, pending, failed, since in (
+        ("comments", Comment, CommentStatus.PENDING, CommentStatus.FAILED, Comment.received_at),
+        ("escalations", Escalation, EscalationStatus.PENDING, EscalationStatus.FAILED, Escalation.created_at),
+    ):
+        counts = dict(
+            session.execute(
+                select(model.status, func.count()).where(model.status.in_([pending, failed])).group_by(model.status)
+            ).all()
+        )
+        summary[f"pending_{name}"] = counts.get(pending, 0)
+        summary[f"failed_{name}"] = counts.get(failed, 0)
+        first = session.scalar(select(func.min(since)).where(model.status == pending))
+        if first is not None:
+            oldest.append(first if first.tzinfo else first.replace(tzinfo=now.tzinfo))
+    summary["oldest_pending_age_seconds"] = round((now - min(oldest)).total_seconds(), 1) if oldest else None
+    return summary

@@ -1,0 +1,63 @@
+"""The worker: threads that lease tickets with due work and run the pipeline on them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from escalation.pipeline import Pipeline
+from escalation.queue import claim_ticket, release, worker_name
+
+log = logging.getLogger("ticketpulse.worker")
+
+
+class Worker:
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.settings = pipeline.config.worker
+
+    def run_once(self) -> bool:
+        """Do one ticket's due work; False when there was none."""
+        lease = claim_ticket(self.pipeline.sessions, self.settings.lease_seconds, worker_name())
+        if lease is None:
+            return False
+        try:
+            self.pipeline.process_ticket(lease)
+        finally:
+            try:
+                release(self.pipeline.sessions, lease)
+            except SQLAlchemyError:
+                log.warning("could not release the lease on ticket %s; it will expire", lease.ticket_id)
+        return True
+
+    def drain(self, limit: int = 100_000) -> int:
+        """Work until nothing is due (tests, `ticketpulse worker --once`); returns tickets done."""
+        done = 0
+        while done < limit and self.run_once():
+            done += 1
+        return done
+
+    def _loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except SQLAlchemyError as exc:
+                log.error("database unavailable: %s", exc.__class__.__name__)
+                busy = False
+            except Exception:
+                log.exception("unexpected error in the worker loop")
+                busy = False
+            if not busy:
+                stop.wait(self.settings.poll_interval_seconds)
+
+    def start(self, stop: threading.Event) -> list[threading.Thread]:
+        """Start `concurrency` threads; each finishes its current ticket once `stop` is set."""
+        threads = [
+            threading.Thread(target=self._loop, args=(stop,), name=f"ticketpulse-worker-{n}", daemon=True)
+            for n in range(self.settings.concurrency)
+        ]
+        for thread in threads:
+            thread.start()
+        return threads

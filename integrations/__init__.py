@@ -1,0 +1,1 @@
+"""Outbound clients: the helpdesk REST APIs, sharing one HTTP policy."""

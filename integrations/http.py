@@ -1,0 +1,142 @@
+"""The one HTTP policy for every outbound call.
+
+Timeouts on every request; short in-call retries with exponential backoff and jitter on
+connection errors, timeouts, 5xx and 429, waiting `Retry-After` when the server sends one;
+errors typed as transient (try again later) or permanent (will never succeed). A wait longer
+than `max_wait` is not slept here: the transient error carries it, and the worker reschedules.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+from tenacity import RetryCallState, retry, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+log = logging.getLogger("ticketpulse.http")
+
+TRANSIENT_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+class HelpdeskError(Exception):
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class TransientError(HelpdeskError):
+    """Worth trying again later; `retry_after` is the server's wish in seconds, if it said."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class ConflictError(TransientError):
+    """409: the resource changed since we read it (Zendesk's safe_update)."""
+
+
+class PermanentError(HelpdeskError):
+    """Will not succeed by retrying: bad credentials, no such ticket, invalid request."""
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: rare from helpdesk APIs; fall back to our backoff
+
+
+def _error_detail(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip()
+    if isinstance(body, dict):
+        errors = body.get("errors") or body.get("details")
+        description = body.get("description") or body.get("error") or body.get("message") or ""
+        if isinstance(description, dict):
+            description = description.get("message") or description.get("title") or str(description)
+        if isinstance(errors, list):
+            fields = "; ".join(
+                f"{item.get('field', '?')}: {item.get('message', item.get('code', ''))}"
+                for item in errors
+                if isinstance(item, dict)
+            )
+            return f"{description} ({fields})" if fields else str(description)
+        return str(description or body)[:300]
+    return str(body)[:300]
+
+
+def classify(response: requests.Response) -> HelpdeskError:
+    status = response.status_code
+    message = f"{response.request.method} {response.url} -> {status}: {_error_detail(response)}"
+    if status == 409:
+        return ConflictError(message, status=status)
+    if status in TRANSIENT_STATUSES:
+        return TransientError(
+            message, status=status, retry_after=parse_retry_after(response.headers.get("Retry-After"))
+        )
+    return PermanentError(message, status=status)
+
+
+class HttpPolicy:
+    """Timeouts and retries; one instance per API client."""
+
+    def __init__(
+        self,
+        *,
+        timeout: tuple[float, float] = (5.0, 20.0),
+        attempts: int = 3,
+        max_wait: float = 30.0,
+        backoff: float = 0.5,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.attempts = attempts
+        self.max_wait = max_wait
+        self.backoff = backoff
+        self.session = session or requests.Session()
+
+    def _should_retry(self, exc: BaseException) -> bool:
+        if isinstance(exc, ConflictError) or not isinstance(exc, TransientError):
+            return False  # conflicts need a fresh read first: the caller retries them
+        return exc.retry_after is None or exc.retry_after <= self.max_wait
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientError) and exc.retry_after is not None:
+            return exc.retry_after
+        return wait_random_exponential(multiplier=self.backoff, max=self.max_wait)(state)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        call = retry(
+            retry=retry_if_exception(self._should_retry),
+            wait=self._wait,
+            stop=stop_after_attempt(self.attempts),
+            reraise=True,
+            before_sleep=lambda state: log.warning(
+                "retrying %s %s after %s", method, url, state.outcome.exception()
+            ),
+        )(self._send)
+        return call(method, url, **kwargs)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            response = self.session.request(method, url, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientError(f"{method} {url}: {exc.__class__.__name__}: {exc}") from exc
+        except requests.RequestException as exc:
+            raise PermanentError(f"{method} {url}: {exc}") from exc
+        if response.status_code >= 300:
+            raise classify(response)
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError:
+            raise TransientError(f"{method} {url}: response is not JSON", status=response.status_code) from None

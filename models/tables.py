@@ -1,0 +1,172 @@
+"""The tables: tickets, the comment inbox, score history and escalations.
+
+comments and escalations are also the work queues: a row is pending until a worker finishes it,
+and a ticket's lease says which worker is on it. Nothing else holds state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from models.db import utcnow
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every database (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class CommentStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class EscalationStatus(StrEnum):
+    PENDING = "pending"
+    APPLIED = "applied"
+    SUPERSEDED = "superseded"
+    FAILED = "failed"
+
+
+class Ticket(Base):
+    """One helpdesk ticket; Zendesk and Freshdesk tickets never share a row."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("helpdesk", "account", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    helpdesk: Mapped[str] = mapped_column(String(16))
+    account: Mapped[str] = mapped_column(String(128))
+    external_id: Mapped[str] = mapped_column(String(64))
+    escalated_severity: Mapped[str | None] = mapped_column(String(16))
+    # The worker deciding on this ticket, until when. Expired leases are taken over.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    comments: Mapped[list["Comment"]] = relationship(back_populates="ticket")
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.helpdesk}:{self.account}:{self.external_id}>"
+
+
+class Comment(Base):
+    """An accepted webhook delivery: one comment on a ticket, waiting to be scored."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "comment_key"),
+        Index("ix_comments_due", "status", "run_after"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # The helpdesk's comment id, or a fingerprint of the text where the payload has none.
+    comment_key: Mapped[str] = mapped_column(String(128))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32))
+    delivery_id: Mapped[str | None] = mapped_column(String(128))
+    author_id: Mapped[str | None] = mapped_column(String(64))
+    author_name: Mapped[str | None] = mapped_column(String(255))
+    author_role: Mapped[str] = mapped_column(String(16))
+    is_public: Mapped[bool] = mapped_column(Boolean)
+    body: Mapped[str] = mapped_column(Text)
+    commented_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ticket_snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    status: Mapped[str] = mapped_column(String(16), default=CommentStatus.PENDING)
+    reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="comments")
+
+
+class Score(Base):
+    """One scored customer message: the ticket's history is these rows by comment time."""
+
+    __tablename__ = "scores"
+    __table_args__ = (Index("ix_scores_ticket_time", "ticket_id", "commented_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), unique=True)
+    author_id: Mapped[str | None] = mapped_column(String(64))
+    commented_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    label: Mapped[str] = mapped_column(String(16))
+    frustration: Mapped[float] = mapped_column(Float)
+    urgency: Mapped[float] = mapped_column(Float)
+    cues: Mapped[list[str]] = mapped_column(default=list)
+    scorer: Mapped[str] = mapped_column(String(32))
+    scorer_version: Mapped[str] = mapped_column(String(64))
+    fallback_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Escalation(Base):
+    """A decision to hand the ticket to the senior group, and its delivery to the helpdesk."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "severity"),
+        Index("ix_escalations_due", "status", "run_after"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"))
+    severity: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    status: Mapped[str] = mapped_column(String(16), default=EscalationStatus.PENDING)
+    reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What was sent to the helpdesk, for the record and for tests.
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,195 @@
+"""POST /webhooks/zendesk: authentication, parsing, durable and idempotent acceptance."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from models import Comment, Ticket
+from tests.conftest import fixture_json, fixture_text
+from tests.fakes.server import LiveServer
+from tests.zendesk_helpers import as_body, comment_event, post_zendesk, signed_headers
+
+
+def comments(sessions) -> list[Comment]:
+    with sessions() as session:
+        return list(session.scalars(select(Comment).order_by(Comment.id)))
+
+
+def test_event_webhook_is_stored_before_202(client, sessions):
+    response = post_zendesk(client, fixture_json("zendesk_comment_added.json"))
+
+    assert response.status_code == 202
+    assert response.json["status"] == "accepted"
+    [row] = comments(sessions)
+    assert row.body == "Third time asking. This is unacceptable."
+    assert (row.source, row.comment_key, row.author_role, row.is_public) == ("zendesk.event", "id:377", "customer", True)
+    assert row.status == "pending"
+    assert row.ticket_snapshot["tags"] == ["shipping"]
+    assert row.commented_at.isoformat() == "2025-03-05T17:40:11.512000+00:00"
+    with sessions() as session:
+        ticket = session.get(Ticket, row.ticket_id)
+        assert (ticket.helpdesk, ticket.account, ticket.external_id) == ("zendesk", "9876543", "48213")
+
+
+def test_same_delivery_twice_is_stored_once(client, sessions):
+    payload = fixture_json("zendesk_comment_added.json")
+    first = post_zendesk(client, payload)
+    second = post_zendesk(client, payload)
+
+    assert first.status_code == 202
+    assert second.status_code == 200
+    assert second.json == {"status": "duplicate", "comment_id": first.json["comment_id"]}
+    assert len(comments(sessions)) == 1
+
+
+def test_same_comment_through_both_webhook_kinds_is_stored_once(client, sessions):
+    post_zendesk(client, fixture_json("zendesk_comment_added.json"))
+    response = post_zendesk(client, fixture_json("zendesk_trigger.json"), invocation="8350205999")
+
+    assert response.json["status"] == "duplicate"
+    assert len(comments(sessions)) == 1
+
+
+def test_trigger_webhook_with_unescaped_placeholders_is_recovered(client, sessions):
+    response = post_zendesk(client, fixture_text("zendesk_trigger_unescaped.txt"))
+
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert row.body == 'The agent said "it shipped" last week.\nIt did NOT. Still waiting!'
+    assert row.source == "zendesk.trigger"
+    assert row.comment_key.startswith("text:")  # no comment id rendered
+    assert row.author_role == "customer"
+    assert row.ticket_snapshot["tags"] == ["shipping"]
+
+
+def test_trigger_webhook_reads_space_separated_tags_and_role(client, sessions):
+    response = post_zendesk(client, fixture_json("zendesk_trigger.json"))
+
+    assert response.status_code == 202
+    [row] = comments(sessions)
+    assert row.ticket_snapshot["tags"] == ["shipping", "vip"]
+    assert row.author_role == "customer"
+    assert row.comment_key == "id:377"
+
+
+def test_agent_comment_and_private_note_are_accepted_for_the_record(client, sessions):
+    assert post_zendesk(client, fixture_json("zendesk_comment_added_by_agent.json")).status_code == 202
+    assert post_zendesk(client, fixture_json("zendesk_comment_added_private_note.json")).status_code == 202
+
+    agent, note = comments(sessions)
+    assert (agent.author_role, agent.is_public) == ("agent", True)
+    assert (note.author_role, note.is_public) == ("agent", False)
+
+
+def test_other_event_types_are_acknowledged_and_ignored(client, sessions):
+    response = post_zendesk(client, fixture_json("zendesk_ticket_status_changed.json"))
+
+    assert response.status_code == 200
+    assert response.json["status"] == "ignored"
+    assert comments(sessions) == []
+
+
+@pytest.mark.parametrize(
+    "headers_change, message",
+    [
+        ({"X-Zendesk-Webhook-Signature": None}, "missing X-Zendesk-Webhook-Signature"),
+        ({"X-Zendesk-Webhook-Signature-Timestamp": None}, "missing X-Zendesk-Webhook-Signature"),
+        ({"X-Zendesk-Webhook-Signature": "bm90IHRoZSBzaWduYXR1cmU="}, "signature does not match"),
+        ({"X-Zendesk-Webhook-Signature-Timestamp": "2025-03-05T17:40:13Z"}, "signature does not match"),
+    ],
+)
+def test_missing_or_wrong_signature_is_401(client, sessions, headers_change, message):
+    body = as_body(fixture_json("zendesk_comment_added.json"))
+    headers = signed_headers(body)
+    for key, value in headers_change.items():
+        if value is None:
+            del headers[key]
+        else:
+            headers[key] = value
+
+    response = client.post("/webhooks/zendesk", data=body, headers=headers)
+
+    assert response.status_code == 401
+    assert message in response.json["error"]
+    assert comments(sessions) == []
+
+
+def test_signature_with_another_secret_is_401(client):
+    body = as_body(fixture_json("zendesk_comment_added.json"))
+    response = client.post("/webhooks/zendesk", data=body, headers=signed_headers(body, secret="other-secret"))
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (lambda p: p["event"]["comment"].pop("id"), "event.comment.id: missing"),
+        (lambda p: p["event"]["comment"].pop("is_public"), "event.comment.is_public: missing"),
+        (lambda p: p["event"].pop("comment"), "event.comment: missing"),
+        (lambda p: p["event"]["comment"].update(is_public="perhaps"), "event.comment.is_public: expected true or false"),
+        (lambda p: (p["detail"].pop("id"), p.pop("subject")), "detail.id: missing"),
+        (lambda p: p["event"]["comment"].update(id={"nested": 1}), "event.comment.id"),
+    ],
+)
+def test_event_missing_a_field_is_400_naming_it(client, sessions, mutate, field):
+    payload = fixture_json("zendesk_comment_added.json")
+    mutate(payload)
+
+    response = post_zendesk(client, payload)
+
+    assert response.status_code == 400
+    assert field in response.json["error"]
+    assert comments(sessions) == []
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (b"", "body: empty"),
+        (b"{not json", "body: not valid JSON"),
+        (b"[1, 2, 3]", "body: expected a JSON object"),
+        (b"\xff\xfe\x00", "body: not UTF-8"),
+        (json.dumps({"comment": "hello"}).encode(), "ticket_id: missing"),
+        (json.dumps({"ticket_id": "12"}).encode(), "comment: missing"),
+        (json.dumps({"ticket_id": "12 34", "comment": "x"}).encode(), "ticket_id: not a valid id"),
+    ],
+)
+def test_malformed_body_is_400_naming_the_problem(client, body, field):
+    response = client.post("/webhooks/zendesk", data=body, headers=signed_headers(body))
+
+    assert response.status_code == 400
+    assert field in response.json["error"]
+
+
+def test_oversized_body_is_413(client):
+    payload = fixture_json("zendesk_comment_added.json")
+    payload["event"]["comment"]["body"] = "x" * 300_000
+    response = post_zendesk(client, payload)
+
+    assert response.status_code == 413
+    assert "larger than" in response.json["error"]
+
+
+def test_unknown_paths_and_methods_answer_json(client):
+    assert client.get("/webhooks/zendesk").status_code == 405
+    missing = client.get("/nowhere")
+    assert missing.status_code == 404
+    assert "error" in missing.json
+
+
+def test_live_server_accepts_a_signed_delivery(app, sessions):
+    body = as_body(comment_event("777", "9001", "Still no answer. Where is my refund?", time="2025-03-06T09:00:00Z"))
+    with LiveServer(app) as server:
+        response = requests.post(f"{server.url}/webhooks/zendesk", data=body, headers=signed_headers(body), timeout=5)
+        unsigned = requests.post(f"{server.url}/webhooks/zendesk", data=body, timeout=5)
+        health = requests.get(f"{server.url}/healthz", timeout=5)
+
+    assert response.status_code == 202
+    assert unsigned.status_code == 401
+    assert health.json()["pending_comments"] == 1
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Comment)) == 1

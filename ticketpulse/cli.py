@@ -1,0 +1,196 @@
+"""The `ticketpulse` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from typing import Sequence
+
+from ticketpulse.config import ConfigError, config_path, load_config, load_environment
+
+log = logging.getLogger("ticketpulse")
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    env = load_environment()
+    source = config_path(args.config) or "built-in defaults"
+    print(f"config OK ({source})")
+    for helpdesk, url, live in (
+        ("zendesk", env.zendesk_api_url, env.zendesk_email and env.zendesk_api_token),
+        ("freshdesk", env.freshdesk_api_url, env.freshdesk_api_key),
+    ):
+        mode = f"live at {url}" if url and live else "dry-run (no API credentials)"
+        print(f"{helpdesk}: {mode}; senior group {getattr(config, helpdesk).senior_group_id or 'not set'}")
+    print(f"scoring backend: {config.scoring.backend}")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from migrations import upgrade
+
+    env = load_environment()
+    upgrade(env.database_url)
+    print(f"database at revision head ({_safe_url(env.database_url)})")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from sentiment.clean import clean_text
+    from sentiment.factory import build_scorer
+
+    scorer = build_scorer(load_config(args.config), load_environment())
+
+    def emit(message: str) -> None:
+        print(json.dumps(scorer.score(clean_text(message)).to_dict(), ensure_ascii=False), flush=args.text is not None)
+
+    if args.text:
+        emit(" ".join(args.text))
+        return 0
+    for line in sys.stdin:
+        emit(line.rstrip("\n"))
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from sentiment import evaluate
+
+    return evaluate.run(args)
+
+
+def _runtime(args: argparse.Namespace):
+    from ticketpulse.runtime import build_runtime
+
+    return build_runtime(load_config(args.config), load_environment())
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(signum, _frame) -> None:
+        log.info("received %s; finishing current work", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    worker = runtime.worker
+    if args.once:
+        done = worker.drain()
+        print(f"processed {done} ticket(s)")
+        return 0
+    stop = _stop_on_signals()
+    threads = worker.start(stop)
+    log.info("worker started: %d thread(s), database %s", len(threads), _safe_url(runtime.env.database_url))
+    while not stop.is_set():
+        stop.wait(1.0)
+    for thread in threads:
+        thread.join()
+    log.info("worker stopped")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Embedded all-in-one: migrate, run the worker threads and the web server in one process."""
+    import waitress
+
+    from migrations import upgrade
+    from webhooks import create_app
+
+    runtime = _runtime(args)
+    upgrade(runtime.env.database_url)
+    app = create_app({"TICKETPULSE": runtime.config, "ENVIRONMENT": runtime.env, "ENGINE": runtime.engine})
+    stop = threading.Event()
+    threads = runtime.worker.start(stop)
+    port = args.port or runtime.env.port
+    log.info(
+        "ticketpulse serving on http://%s:%d (database %s, scorer %s, %d worker thread(s))",
+        args.host, port, _safe_url(runtime.env.database_url), runtime.config.scoring.backend, len(threads),
+    )
+    for helpdesk, client in runtime.helpdesks.items():
+        log.info("%s: %s", helpdesk, type(client).__name__)
+    try:
+        waitress.serve(app, host=args.host, port=port, threads=8, _quiet=True)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ticketpulse", description=__doc__)
+    parser.add_argument("--config", help="config file (default: $TICKETPULSE_CONFIG, else ./ticketpulse.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="web server and worker in one process (embedded default)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default $PORT, else 8000)")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="process queued comments and escalations")
+    worker.add_argument("--once", action="store_true", help="work until nothing is due, then exit")
+    worker.set_defaults(func=cmd_worker)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="run the migrations up to the latest").set_defaults(func=cmd_db_upgrade)
+
+    commands.add_parser("check-config", help="validate the config file and environment").set_defaults(
+        func=cmd_check_config
+    )
+
+    score = commands.add_parser("score", help="score TEXT, or one message per line from stdin, as JSON")
+    score.add_argument("text", nargs="*", help="the message (omit to read stdin)")
+    score.set_defaults(func=cmd_score)
+
+    try:
+        from sentiment import evaluate
+    except ImportError:
+        evaluate = None
+    if evaluate is not None:
+        eval_parser = commands.add_parser("eval", help="measure the scorer on a labelled CSV/TSV file")
+        evaluate.add_arguments(eval_parser)
+        eval_parser.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"ticketpulse: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

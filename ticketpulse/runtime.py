@@ -1,0 +1,54 @@
+"""Wiring: config + environment → database, scorer, helpdesk clients, pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from escalation.helpdesk import Helpdesk, build_helpdesks
+from escalation.pipeline import Pipeline
+from escalation.worker import Worker
+from models import make_engine, make_session_factory
+from sentiment import Scorer
+from ticketpulse.config import Config, Environment
+
+
+@dataclass
+class Runtime:
+    config: Config
+    env: Environment
+    engine: Engine
+    sessions: sessionmaker[Session]
+    scorer: Scorer
+    helpdesks: dict[str, Helpdesk]
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return Pipeline(self.sessions, self.scorer, self.helpdesks, self.config)
+
+    @property
+    def worker(self) -> Worker:
+        return Worker(self.pipeline)
+
+
+def build_runtime(
+    config: Config,
+    env: Environment,
+    *,
+    engine: Engine | None = None,
+    scorer: Scorer | None = None,
+    helpdesks: dict[str, Helpdesk] | None = None,
+) -> Runtime:
+    from sentiment.factory import build_scorer
+
+    engine = engine or make_engine(env.database_url)
+    return Runtime(
+        config=config,
+        env=env,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        scorer=scorer or build_scorer(config, env),
+        helpdesks=helpdesks if helpdesks is not None else build_helpdesks(config, env),
+    )

@@ -1,0 +1,116 @@
+"""Reading fields out of webhook payloads, with errors that name the field."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+_MISSING = object()
+_TRUE = {"true", "1", "yes", "y", "t", "on"}
+_FALSE = {"false", "0", "no", "n", "f", "off"}
+
+
+class PayloadError(ValueError):
+    """A webhook body we cannot use; answered with 400 and this message."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+def _lookup(data: Any, path: str) -> Any:
+    value = data
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return _MISSING
+        value = value.get(part, _MISSING)
+        if value is _MISSING:
+            return _MISSING
+    return value
+
+
+def is_placeholder(value: str) -> bool:
+    """An unrendered template placeholder such as '{{ticket.latest_comment.id}}'."""
+    return value.startswith("{{") and value.endswith("}}")
+
+
+def _as_text(value: Any, path: str, required: bool) -> str | None:
+    if value is _MISSING or value is None:
+        if required:
+            raise PayloadError(path, "missing")
+        return None
+    if isinstance(value, (dict, list)):
+        raise PayloadError(path, f"expected a string or number, got {type(value).__name__}")
+    value = str(value).strip()
+    if not value or is_placeholder(value):
+        if required:
+            raise PayloadError(path, "empty")
+        return None
+    return value
+
+
+def text(data: Any, path: str, *, required: bool = False) -> str | None:
+    """A scalar field as a stripped string; None when absent, empty or an unrendered placeholder."""
+    return _as_text(_lookup(data, path), path, required)
+
+
+def identifier(data: Any, path: str, *, required: bool = False) -> str | None:
+    """An id as a string: helpdesks send ids as numbers or as strings."""
+    value = _lookup(data, path)
+    if isinstance(value, bool):
+        raise PayloadError(path, "expected an id, got a boolean")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    result = _as_text(value, path, required)
+    if result is not None and (len(result) > 64 or any(ch.isspace() for ch in result)):
+        raise PayloadError(path, "not a valid id")
+    return result
+
+
+def boolean(data: Any, path: str, default: bool | None = None) -> bool | None:
+    value = _lookup(data, path)
+    if value is _MISSING or value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return bool(value)
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        if not lowered or is_placeholder(lowered):
+            return default
+    raise PayloadError(path, "expected true or false")
+
+
+def timestamp(data: Any, path: str) -> datetime | None:
+    """An ISO-8601 time as aware UTC; None when absent or not ISO (e.g. a localized rendering)."""
+    value = text(data, path)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def tag_list(data: Any, path: str, separators: str = " ,") -> list[str]:
+    """Tags as a list, from a JSON list or a space/comma separated string."""
+    value = _lookup(data, path)
+    if value is _MISSING or value is None:
+        return []
+    if isinstance(value, list):
+        return [str(tag).strip() for tag in value if str(tag).strip()]
+    if isinstance(value, str):
+        if is_placeholder(value.strip()):
+            return []
+        for separator in separators[1:]:
+            value = value.replace(separator, separators[0])
+        return [tag for tag in value.split(separators[0]) if tag]
+    raise PayloadError(path, "expected a list or a string of tags")

@@ -1,0 +1,49 @@
+"""What every webhook view does: authenticate, parse, store durably, answer fast."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from flask import current_app, jsonify, request
+
+from escalation.events import CommentEvent
+from escalation.inbox import accept
+from webhooks import lenient_json
+from webhooks.payload import PayloadError
+
+log = logging.getLogger("ticketpulse.webhooks")
+
+
+def read_json() -> Any:
+    body = request.get_data(cache=True)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("body", "not UTF-8 text") from None
+    if not text.strip():
+        raise PayloadError("body", "empty; expected a JSON object")
+    try:
+        return lenient_json.loads(text)
+    except ValueError as exc:
+        raise PayloadError("body", f"not valid JSON ({exc})") from None
+
+
+def receive(
+    authenticate: Callable[[bytes, Any], None],
+    parse: Callable[[Any, Any], CommentEvent | None],
+):
+    authenticate(request.get_data(cache=True), request.headers)
+    event = parse(read_json(), request.headers)
+    if event is None:
+        return jsonify(status="ignored", reason="not a comment event"), 200
+    sessions = current_app.extensions["ticketpulse.sessions"]
+    with sessions() as session:
+        result = accept(session, event)
+        session.commit()
+    status = "duplicate" if result.duplicate else "accepted"
+    log.info(
+        "%s %s ticket=%s comment=%s key=%s",
+        event.source, status, event.ticket_id, result.comment_id, event.comment_key,
+    )
+    return jsonify(status=status, comment_id=result.comment_id), 200 if result.duplicate else 202

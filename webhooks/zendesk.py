@@ -1,0 +1,147 @@
+"""POST /webhooks/zendesk: event-subscribed and trigger-connected webhooks."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, current_app, request
+
+from escalation.events import AuthorRole, CommentEvent
+from models import utcnow
+from webhooks import payload
+from webhooks.payload import PayloadError
+from webhooks.receive import receive
+from webhooks.signing import verify_zendesk
+
+bp = Blueprint("zendesk", __name__)
+
+COMMENT_ADDED = "zen:event-type:ticket.comment_added"
+_CUSTOMER_ROLES = {"end-user", "end_user", "enduser", "end user", "customer", "requester"}
+_AGENT_ROLES = {"agent", "admin", "administrator", "light agent", "light_agent", "staff"}
+# "{{ticket.latest_public_comment}}" renders as a separator line and "Name, date" before the text.
+_RENDERED_HEADER = re.compile(r"\A\s*-{5,}\s*\n\s*\n?[^\n]{1,200}\n\s*\n", re.MULTILINE)
+
+
+@bp.post("/webhooks/zendesk")
+def zendesk_webhook():
+    env = current_app.config["ENVIRONMENT"]
+    return receive(
+        authenticate=lambda body, headers: verify_zendesk(body, headers, env.zendesk_webhook_secret),
+        parse=lambda data, headers: parse_zendesk(data, headers),
+    )
+
+
+def parse_zendesk(data: Any, headers) -> CommentEvent | None:
+    """A comment event from either webhook kind; None for event types we don't handle."""
+    if not isinstance(data, dict):
+        raise PayloadError("body", "expected a JSON object")
+    if "type" in data and "event" in data:
+        return parse_event(data, headers)
+    return parse_trigger(data, headers)
+
+
+def _account(data: dict, headers) -> str:
+    return headers.get("X-Zendesk-Account-Id") or payload.identifier(data, "account_id") or "default"
+
+
+def parse_event(data: dict, headers) -> CommentEvent | None:
+    """An event-subscribed webhook (`zen:event-type:ticket.comment_added`)."""
+    if payload.text(data, "type") != COMMENT_ADDED:
+        return None
+    ticket_id = payload.identifier(data, "detail.id")
+    if ticket_id is None:
+        subject = payload.text(data, "subject") or ""
+        ticket_id = subject.removeprefix("zen:ticket:") if subject.startswith("zen:ticket:") else None
+    if not ticket_id:
+        raise PayloadError("detail.id", "missing")
+    if not isinstance(data["event"], dict) or not isinstance(data["event"].get("comment"), dict):
+        raise PayloadError("event.comment", "missing")
+    comment_id = payload.identifier(data, "event.comment.id", required=True)
+    body = payload.text(data, "event.comment.body") or ""
+    is_public = payload.boolean(data, "event.comment.is_public")
+    if is_public is None:
+        raise PayloadError("event.comment.is_public", "missing")
+    author_id = payload.identifier(data, "event.comment.author.id")
+    requester_id = payload.identifier(data, "detail.requester_id")
+    is_staff = payload.boolean(data, "event.comment.author.is_staff")
+    if is_staff is True:
+        role = AuthorRole.AGENT
+    elif is_staff is False or (author_id and author_id == requester_id):
+        role = AuthorRole.CUSTOMER
+    else:
+        role = AuthorRole.UNKNOWN
+    return CommentEvent(
+        helpdesk="zendesk",
+        account=_account(data, headers),
+        ticket_id=ticket_id,
+        comment_id=comment_id,
+        body=body,
+        is_public=is_public,
+        author_role=role,
+        author_id=author_id,
+        author_name=payload.text(data, "event.comment.author.name"),
+        commented_at=payload.timestamp(data, "time") or utcnow(),
+        source="zendesk.event",
+        delivery_id=payload.text(data, "id") or headers.get("X-Zendesk-Webhook-Invocation-Id"),
+        ticket=_ticket_snapshot(data, "detail.", requester_id),
+    )
+
+
+def parse_trigger(data: dict, headers) -> CommentEvent:
+    """A trigger-connected webhook with the JSON body template from the README."""
+    ticket_id = payload.identifier(data, "ticket_id", required=True)
+    body = payload.text(data, "comment")
+    if body is None:
+        raise PayloadError("comment", "missing")
+    requester_id = payload.identifier(data, "requester_id")
+    author_id = payload.identifier(data, "author_id") or payload.identifier(data, "updater_id")
+    return CommentEvent(
+        helpdesk="zendesk",
+        account=_account(data, headers),
+        ticket_id=ticket_id,
+        comment_id=payload.identifier(data, "comment_id"),
+        body=strip_rendered_header(body),
+        is_public=payload.boolean(data, "is_public", default=True),
+        author_role=_trigger_role(payload.text(data, "updater_role"), author_id, requester_id),
+        author_id=author_id,
+        author_name=payload.text(data, "author"),
+        commented_at=_trigger_time(data),
+        source="zendesk.trigger",
+        delivery_id=headers.get("X-Zendesk-Webhook-Invocation-Id"),
+        ticket=_ticket_snapshot(data, "", requester_id),
+    )
+
+
+def _trigger_role(role: str | None, author_id: str | None, requester_id: str | None) -> AuthorRole:
+    if role:
+        lowered = role.strip().lower()
+        if lowered in _CUSTOMER_ROLES:
+            return AuthorRole.CUSTOMER
+        if lowered in _AGENT_ROLES:
+            return AuthorRole.AGENT
+    if author_id and requester_id:
+        return AuthorRole.CUSTOMER if author_id == requester_id else AuthorRole.UNKNOWN
+    # The README's trigger only fires on end-user updates.
+    return AuthorRole.UNKNOWN
+
+
+def _trigger_time(data: dict) -> datetime:
+    return payload.timestamp(data, "created_at") or utcnow()
+
+
+def _ticket_snapshot(data: dict, prefix: str, requester_id: str | None) -> dict:
+    snapshot = {
+        "requester_id": requester_id,
+        "group_id": payload.identifier(data, f"{prefix}group_id"),
+        "status": payload.text(data, f"{prefix}status"),
+        "priority": payload.text(data, f"{prefix}priority"),
+        "tags": payload.tag_list(data, f"{prefix}tags"),
+        "updated_at": payload.text(data, f"{prefix}updated_at"),
+    }
+    return {key: value for key, value in snapshot.items() if value not in (None, [])}
+
+
+def strip_rendered_header(body: str) -> str:
+    return _RENDERED_HEADER.sub("", body, count=1)

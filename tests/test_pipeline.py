@@ -1,0 +1,229 @@
+"""The whole path on Zendesk: webhook → inbox → worker → score history → rules → Zendesk API."""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+import pytest
+from sqlalchemy import select
+
+from escalation.helpdesk import DryRunZendesk, ZendeskHelpdesk
+from integrations.http import HttpPolicy
+from integrations.zendesk import ZendeskClient
+from models import Comment, Escalation, Score, Ticket
+from tests.conftest import fixture_json
+from tests.fakes.server import LiveServer
+from tests.fakes.zendesk import FakeZendesk
+from tests.scripted_scorer import ScriptedScorer
+from tests.zendesk_helpers import comment_event, post_zendesk
+from ticketpulse.runtime import build_runtime
+
+CONVERSATION = {
+    "Hi, my order 4411 has not arrived yet. Can you check?": (-0.1, 0.2, 0.3),
+    "It has been a week. Any update?": (-0.4, 0.5, 0.4),
+    "Third time asking. Still no refund. This is unacceptable.": (-0.5, 0.8, 0.5),
+    "I am done. Cancel everything, I'm reporting you to my bank!!!": (-0.95, 0.96, 0.9),
+}
+
+
+@pytest.fixture
+def fake_zendesk():
+    fake = FakeZendesk()
+    fake.add_ticket("48213", tags=["shipping", "vip"])
+    with LiveServer(fake.app()) as server:
+        fake.url = server.url
+        yield fake
+
+
+@pytest.fixture
+def scorer():
+    return ScriptedScorer(CONVERSATION)
+
+
+def live_helpdesk(fake, token=None, **policy):
+    policy = HttpPolicy(**({"attempts": 3, "max_wait": 5, "backoff": 0.01} | policy))
+    return {"zendesk": ZendeskHelpdesk(ZendeskClient(fake.url, fake.email, token or fake.token, policy))}
+
+
+@pytest.fixture
+def runtime(config, environment, engine, scorer, fake_zendesk):
+    return build_runtime(config, environment, engine=engine, scorer=scorer, helpdesks=live_helpdesk(fake_zendesk))
+
+
+def say(client, text, n, *, ticket="48213", staff=False, public=True):
+    event = comment_event(ticket, str(400 + n), text, time=f"2025-03-05T1{n}:00:00Z", staff=staff, public=public)
+    response = post_zendesk(client, event)
+    assert response.status_code in (200, 202), response.json
+    return response
+
+
+def rows(sessions, model, *order):
+    with sessions() as session:
+        return list(session.scalars(select(model).order_by(*(order or (model.id,)))))
+
+
+def test_conversation_escalates_with_the_exact_zendesk_request(client, sessions, runtime, fake_zendesk):
+    for n, text in enumerate(CONVERSATION):
+        say(client, text, n)
+        runtime.worker.drain()
+
+    # Message 3 crosses frustration 0.75 (medium); message 4 crosses 0.9 (critical): one update each.
+    writes = fake_zendesk.writes()
+    assert [w.method for w in writes] == ["PUT", "PUT"]
+    medium, critical = (w.json["ticket"] for w in writes)
+    assert medium["group_id"] == 360001234567
+    assert medium["priority"] == "high"
+    assert medium["tags"] == ["shipping", "vip", "sentiment_escalated", "sentiment_severity_medium"]
+    assert medium["comment"]["public"] is False
+    assert medium["safe_update"] is True and medium["updated_stamp"] == "2025-03-05T17:40:11Z"
+    note = medium["comment"]["body"]
+    assert note.startswith("[ticketpulse] Escalated to the senior group: severity MEDIUM.")
+    assert "Rule: frustration (frustration 0.80 >= 0.75)" in note
+    assert "2025-03-05 10:00 UTC  sentiment -0.10  frustration 0.20" in note
+    assert "2025-03-05 12:00 UTC  sentiment -0.50  frustration 0.80" in note
+    assert critical["priority"] == "urgent"
+    assert critical["tags"] == ["shipping", "vip", "sentiment_escalated", "sentiment_severity_critical"]
+    assert "severity CRITICAL" in critical["comment"]["body"]
+    assert all(w.authorization == "Basic " + base64.b64encode(b"bot@example.com/token:zd-token").decode() for w in fake_zendesk.requests)
+
+    ticket = fake_zendesk.tickets["48213"]
+    assert ticket["tags"] == ["shipping", "vip", "sentiment_escalated", "sentiment_severity_critical"]
+    assert len(ticket["comments"]) == 2
+    [ticket_row] = rows(sessions, Ticket)
+    assert ticket_row.escalated_severity == "critical"
+    assert [e.status for e in rows(sessions, Escalation)] == ["applied", "applied"]
+    assert len(rows(sessions, Score)) == 4
+
+
+def test_the_services_own_note_and_agent_replies_are_never_scored(client, sessions, runtime, scorer, fake_zendesk):
+    post_zendesk(client, fixture_json("zendesk_comment_added_by_agent.json"))
+    post_zendesk(client, fixture_json("zendesk_comment_added_private_note.json"))
+    runtime.worker.drain()
+
+    agent, note = rows(sessions, Comment)
+    assert (agent.status, agent.reason) == ("skipped", "agent comment")
+    assert (note.status, note.reason) == ("skipped", "private note")
+    assert scorer.calls == []
+    assert rows(sessions, Score) == []
+    assert fake_zendesk.writes() == []
+
+
+def test_same_comment_through_both_kinds_is_scored_once(client, sessions, runtime, scorer):
+    text = "Third time asking. Still no refund. This is unacceptable."
+    say(client, text, 2)
+    trigger = fixture_json("zendesk_trigger.json") | {"comment": text, "comment_id": ""}
+    assert post_zendesk(client, trigger, invocation="999").status_code == 202
+    runtime.worker.drain()
+
+    first, second = rows(sessions, Comment)
+    assert first.status == "done"
+    assert second.status == "skipped" and "duplicate of comment" in second.reason
+    assert len(rows(sessions, Score)) == 1
+    assert len(scorer.calls) == 1
+
+
+def test_history_is_ordered_by_comment_time_not_arrival(client, sessions, runtime):
+    texts = list(CONVERSATION)
+    for n in (2, 0, 1):  # the oldest comments arrive last
+        say(client, texts[n], n)
+    runtime.worker.drain()
+
+    history = rows(sessions, Score, Score.commented_at)
+    assert [s.text for s in history] == texts[:3]
+
+
+def test_escalates_once_and_again_only_when_severity_rises(client, sessions, runtime, fake_zendesk, scorer):
+    scorer.answers.update({"Still unacceptable.": (-0.8, 0.8, 0.5), "Worse!": (-0.7, 0.85, 0.5)})
+    say(client, "Third time asking. Still no refund. This is unacceptable.", 1)
+    say(client, "Still unacceptable.", 2)
+    say(client, "Worse!", 3)
+    runtime.worker.drain()
+
+    assert [e.severity for e in rows(sessions, Escalation)] == ["medium"]
+    assert len(fake_zendesk.writes()) == 1
+
+
+def test_two_negative_messages_in_a_row_escalate_low(client, sessions, runtime, scorer):
+    scorer.answers.update({"Meh, not great.": (-0.7, 0.4, 0.1), "Still not great.": (-0.7, 0.4, 0.1)})
+    say(client, "Meh, not great.", 1)
+    runtime.worker.drain()
+    assert rows(sessions, Escalation) == []  # one negative message may be sarcasm
+
+    say(client, "Still not great.", 2)
+    runtime.worker.drain()
+    [escalation] = rows(sessions, Escalation)
+    assert (escalation.severity, escalation.rule) == ("low", "repeated_negative")
+
+
+def test_conflict_on_update_rereads_the_ticket_and_retries(client, sessions, runtime, fake_zendesk):
+    fake_zendesk.concurrent_edits = 1
+    say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3)
+    runtime.worker.drain()
+
+    methods = [(r.method, r.path) for r in fake_zendesk.requests]
+    assert methods == [("GET", "/api/v2/tickets/48213"), ("PUT", "/api/v2/tickets/48213")] * 2
+    first_put, second_put = (r.json["ticket"] for r in fake_zendesk.writes())
+    assert second_put["updated_stamp"] != first_put["updated_stamp"]
+    assert [e.status for e in rows(sessions, Escalation)] == ["applied"]
+    assert len(fake_zendesk.tickets["48213"]["comments"]) == 1
+
+
+def test_rate_limit_waits_retry_after_then_applies(client, sessions, runtime, fake_zendesk):
+    fake_zendesk.failures = [(429, "1")]
+    say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3)
+    runtime.worker.drain()
+
+    assert [e.status for e in rows(sessions, Escalation)] == ["applied"]
+    assert len(fake_zendesk.writes()) == 1
+
+
+def test_long_outage_reschedules_the_escalation_instead_of_dropping_it(client, sessions, config, environment, engine, scorer, fake_zendesk):
+    runtime = build_runtime(config, environment, engine=engine, scorer=scorer,
+                            helpdesks=live_helpdesk(fake_zendesk, attempts=2, max_wait=1))
+    fake_zendesk.failures = [(503, "120"), (503, "120")]
+    say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3)
+    runtime.worker.drain()
+
+    [escalation] = rows(sessions, Escalation)
+    assert escalation.status == "pending" and escalation.attempts == 1
+    assert "503" in escalation.reason
+    assert (escalation.run_after - escalation.created_at).total_seconds() >= 119
+
+
+@pytest.mark.parametrize("status, ticket_id", [(401, "48213"), (404, "999999")])
+def test_permanent_errors_end_failed_with_the_reason(client, sessions, config, environment, engine, scorer, fake_zendesk, status, ticket_id):
+    token = "revoked-token" if status == 401 else None
+    runtime = build_runtime(config, environment, engine=engine, scorer=scorer, helpdesks=live_helpdesk(fake_zendesk, token))
+    say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3, ticket=ticket_id)
+    runtime.worker.drain()
+
+    [escalation] = rows(sessions, Escalation)
+    assert escalation.status == "failed"
+    assert f"-> {status}" in escalation.reason
+    assert len([r for r in fake_zendesk.requests if r.method == "GET"]) == 1  # not retried
+
+
+def test_crash_after_the_update_does_not_apply_it_twice(client, sessions, runtime, fake_zendesk):
+    say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3)
+    runtime.worker.drain()
+    with sessions.begin() as session:  # as if the worker died before recording success
+        session.scalars(select(Escalation)).one().status = "pending"
+    runtime.worker.drain()
+
+    assert len(fake_zendesk.writes()) == 1
+    [escalation] = rows(sessions, Escalation)
+    assert escalation.status == "applied" and "already" in escalation.reason
+
+
+def test_dry_run_logs_the_request_it_would_send(client, sessions, config, environment, engine, scorer, caplog):
+    runtime = build_runtime(config, environment, engine=engine, scorer=scorer, helpdesks={"zendesk": DryRunZendesk(None)})
+    say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3)
+    with caplog.at_level(logging.WARNING, logger="ticketpulse.helpdesk"):
+        runtime.worker.drain()
+
+    [escalation] = rows(sessions, Escalation)
+    assert escalation.status == "applied" and escalation.dry_run
+    [request] = escalation.request["requests"]
+    assert request["json"]["ticket"]["tags"] == ["shipping", "sentiment_escalated", "sentiment_severity_critical"]
+    assert "DRY RUN (no Zendesk credentials): PUT https://{subdomain}.zendesk.com/api/v2/tickets/48213" in caplog.text

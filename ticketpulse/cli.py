@@ -120,6 +120,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     threads = runtime.worker.start(stop)
     port = args.port or runtime.env.port
+
+    def shut_down(signum, _frame) -> None:
+        log.info("received %s; finishing current work", signal.Signals(signum).name)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, shut_down)
     log.info(
         "ticketpulse serving on http://%s:%d (database %s, scorer %s, %d worker thread(s))",
         args.host, port, _safe_url(runtime.env.database_url), runtime.config.scoring.backend, len(threads),
@@ -132,6 +138,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
+        log.info("stopped")
     return 0
 
 

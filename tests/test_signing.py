@@ -1,0 +1,27 @@
+import pytest
+
+from webhooks.signing import AuthenticationError, verify_zendesk, zendesk_signature
+
+SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
+TIMESTAMP = "2025-01-08T14:25:31Z"
+BODY = b'{"ticket_id":"5158","comment":"Still broken. I want a refund."}'
+
+
+def test_signature_matches_zendesks_test_vectors():
+    assert zendesk_signature(SECRET, TIMESTAMP, BODY) == "50GJHO1pijgPlQ5iJx1qf+9490rAfstqDAxfTN3LVC8="
+    assert zendesk_signature(SECRET, TIMESTAMP, b"") == "/rBrGF0FLup8UDKj9yYxAfNjoRqAZ7WRrraQIgQ44hU="
+
+
+def test_verify_accepts_the_vector_and_rejects_a_changed_body():
+    headers = {
+        "X-Zendesk-Webhook-Signature": "50GJHO1pijgPlQ5iJx1qf+9490rAfstqDAxfTN3LVC8=",
+        "X-Zendesk-Webhook-Signature-Timestamp": TIMESTAMP,
+    }
+    verify_zendesk(BODY, headers, SECRET)
+    with pytest.raises(AuthenticationError, match="does not match"):
+        verify_zendesk(BODY + b" ", headers, SECRET)
+
+
+def test_verify_refuses_everything_when_no_secret_is_configured():
+    with pytest.raises(AuthenticationError, match="ZENDESK_WEBHOOK_SECRET is not set"):
+        verify_zendesk(BODY, {}, None)

@@ -114,3 +114,48 @@ def backlog(session: Session) -> dict:
             oldest.append(first if first.tzinfo else first.replace(tzinfo=now.tzinfo))
     summary["oldest_pending_age_seconds"] = round((now - min(oldest)).total_seconds(), 1) if oldest else None
     return summary
+
+
+@dataclass(frozen=True)
+class Job:
+    kind: str  # "comment" | "escalation"
+    id: int
+    helpdesk: str
+    ticket: str
+    status: str
+    attempts: int
+    run_after: datetime
+    reason: str | None
+
+
+def list_jobs(session: Session, statuses: tuple[str, ...] = ("pending", "failed")) -> list[Job]:
+    """Pending and failed work, oldest first, with the reason each is waiting or failed."""
+    jobs: list[Job] = []
+    for kind, model in (("comment", Comment), ("escalation", Escalation)):
+        rows = session.execute(
+            select(model, Ticket.helpdesk, Ticket.external_id)
+            .join(Ticket, Ticket.id == model.ticket_id)
+            .where(model.status.in_(statuses))
+            .order_by(model.id)
+        )
+        jobs += [
+            Job(kind, row.id, helpdesk, external_id, row.status, row.attempts, row.run_after, row.reason)
+            for row, helpdesk, external_id in rows
+        ]
+    return jobs
+
+
+def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None = None) -> int:
+    """Queue failed work again, now; returns how many jobs were re-queued."""
+    count = 0
+    for name, model in (("comment", Comment), ("escalation", Escalation)):
+        if kind and kind != name:
+            continue
+        stmt = update(model).where(model.status == "failed")
+        if ids:
+            stmt = stmt.where(model.id.in_(ids))
+        result = session.execute(
+            stmt.values(status="pending", attempts=0, run_after=utcnow(), finished_at=None)
+        )
+        count += result.rowcount
+    return count

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from ticketpulse.config import Config, Environment
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ZENDESK_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
-_TEMPLATE = "ticketpulse_test_template"
+# One template per test run, so that concurrent runs on one server never share it.
+_TEMPLATE = f"ticketpulse_test_template_{os.getpid()}"
 
 
 def fixture_text(name: str) -> str:
@@ -66,6 +68,19 @@ def postgres_template():
     admin.dispose()
 
 
+@contextmanager
+def _fresh_postgres_database(request):
+    admin, admin_url = request.getfixturevalue("postgres_template")
+    name = f"ticketpulse_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}"))
+    try:
+        yield _with_database(admin_url, name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
     """A freshly migrated, empty database, on SQLite and on PostgreSQL."""
@@ -74,13 +89,15 @@ def database_url(request, tmp_path):
         upgrade(url)
         yield url
         return
-    admin, admin_url = request.getfixturevalue("postgres_template")
-    name = f"ticketpulse_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}"))
-    yield _with_database(admin_url, name)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    with _fresh_postgres_database(request) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(request):
+    """A freshly migrated, empty PostgreSQL database (for multi-process worker tests)."""
+    with _fresh_postgres_database(request) as url:
+        yield url
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ def _setup_logging(verbose: bool = False) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -142,6 +143,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from escalation.queue import list_jobs, retry_jobs
+    from models import make_engine, make_session_factory
+
+    env = load_environment()
+    sessions = make_session_factory(make_engine(env.database_url))
+    if args.jobs_command == "retry":
+        if not args.ids and not args.all:
+            print("ticketpulse: error: jobs retry: give job ids or --all", file=sys.stderr)
+            return 2
+        with sessions.begin() as session:
+            count = retry_jobs(session, args.kind, args.ids or None)
+        print(f"queued {count} failed job(s) again")
+        return 0
+    with sessions() as session:
+        jobs = list_jobs(session)
+    if not jobs:
+        print("no pending or failed jobs")
+        return 0
+    print(f"{'KIND':<11} {'ID':>6} {'TICKET':<22} {'STATUS':<8} {'TRIES':>5} {'NEXT TRY (UTC)':<19}  REASON")
+    for job in jobs:
+        next_try = f"{job.run_after:%Y-%m-%d %H:%M:%S}" if job.status == "pending" else "-"
+        print(
+            f"{job.kind:<11} {job.id:>6} {job.helpdesk + ':' + job.ticket:<22} {job.status:<8} "
+            f"{job.attempts:>5} {next_try:<19}  {job.reason or ''}"
+        )
+    return 0
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -170,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check-config", help="validate the config file and environment").set_defaults(
         func=cmd_check_config
     )
+
+    jobs = commands.add_parser("jobs", help="list pending and failed work; `jobs retry` queues failed work again")
+    jobs.set_defaults(func=cmd_jobs, jobs_command="list")
+    jobs_commands = jobs.add_subparsers(dest="jobs_command", metavar="ACTION")
+    jobs_retry = jobs_commands.add_parser("retry", help="queue failed jobs again")
+    jobs_retry.add_argument("ids", nargs="*", type=int, help="job ids (with --kind when ids are ambiguous)")
+    jobs_retry.add_argument("--kind", choices=["comment", "escalation"], help="only this kind of job")
+    jobs_retry.add_argument("--all", action="store_true", help="every failed job")
 
     score = commands.add_parser("score", help="score TEXT, or one message per line from stdin, as JSON")
     score.add_argument("text", nargs="*", help="the message (omit to read stdin)")

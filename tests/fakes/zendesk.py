@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -36,6 +37,8 @@ class FakeZendesk:
     failures: list[tuple[int, str | None]] = field(default_factory=list)
     # Simulate another agent editing the ticket between our read and our write.
     concurrent_edits: int = 0
+    # Seconds every answer takes, to keep work in flight (crash tests).
+    latency: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_ticket(self, ticket_id: str, tags: list[str] | None = None, **fields) -> dict:
@@ -71,6 +74,8 @@ class FakeZendesk:
 
         @app.before_request
         def record_and_gate():
+            if self.latency:
+                time.sleep(self.latency)
             with self.lock:
                 self.requests.append(
                     Recorded(request.method, request.path, request.get_json(silent=True), request.headers.get("Authorization"))

@@ -1,0 +1,48 @@
+"""Prometheus metrics, one module-level object each, all named ticketpulse_*.
+
+Label values are small fixed sets (never message text, ticket ids or free-form reasons), so the
+number of time series stays bounded.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+# --- scoring: the OpenAI-compatible LLM scorer --------------------------------------------------
+
+# outcome: ok | timeout | connection_error | rate_limited | server_error | client_error |
+#          invalid_answer | refusal | error  (one per scored message, after retries)
+LLM_CALLS = Counter(
+    "ticketpulse_llm_calls_total",
+    "LLM scoring calls by final outcome (after retries).",
+    ["outcome"],
+)
+# reason: rate_limited | server_error | connection_error  (one per retry)
+LLM_RETRIES = Counter(
+    "ticketpulse_llm_retries_total",
+    "HTTP attempts to the LLM that were retried.",
+    ["reason"],
+)
+LLM_LATENCY = Histogram(
+    "ticketpulse_llm_latency_seconds",
+    "Wall time of one LLM scoring call, retries and waits included.",
+    buckets=(0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0, 20.0, 40.0),
+)
+# kind: prompt | completion
+LLM_TOKENS = Counter(
+    "ticketpulse_llm_tokens_total",
+    "Tokens reported by the LLM server.",
+    ["kind"],
+)
+# reason: the LLM_CALLS outcome that made the scorer fall back to the local scorer.
+SCORING_FALLBACKS = Counter(
+    "ticketpulse_scoring_fallbacks_total",
+    "Messages scored by the local fallback because the configured scorer failed.",
+    ["reason"],
+)
+# route: local (the local result was kept) | llm (the LLM was asked)
+CASCADE_MESSAGES = Counter(
+    "ticketpulse_cascade_messages_total",
+    "Messages seen by the cascade scorer, by where they were decided.",
+    ["route"],
+)

@@ -23,6 +23,11 @@ def _insert(session: Session, model):
     return dialect.insert(model)
 
 
+def _fit(value: str | None, column) -> str | None:
+    """Free text cut to its column's length (PostgreSQL enforces it, SQLite does not)."""
+    return value[: column.type.length] if value else value
+
+
 def ensure_ticket(session: Session, helpdesk: str, account: str, external_id: str) -> int:
     session.execute(
         _insert(session, Ticket)
@@ -47,9 +52,9 @@ def accept(session: Session, event: CommentEvent) -> Accepted:
             comment_key=key,
             fingerprint=event.fingerprint,
             source=event.source,
-            delivery_id=event.delivery_id,
+            delivery_id=_fit(event.delivery_id, Comment.delivery_id),
             author_id=event.author_id,
-            author_name=event.author_name,
+            author_name=_fit(event.author_name, Comment.author_name),
             author_role=str(event.author_role),
             is_public=event.is_public,
             body=event.body,

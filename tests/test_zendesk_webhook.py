@@ -193,3 +193,24 @@ def test_live_server_accepts_a_signed_delivery(app, sessions):
     assert health.json()["pending_comments"] == 1
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Comment)) == 1
+
+
+def test_nul_characters_and_overlong_names_are_stored_not_refused(client, sessions):
+    payload = fixture_json("zendesk_comment_added.json")
+    payload["event"]["comment"]["body"] = "still\x00 broken"
+    payload["event"]["comment"]["author"]["name"] = "D" * 400
+
+    response = post_zendesk(client, payload)
+
+    assert response.status_code == 202
+    [row] = comments(sessions)
+    assert row.body == "still broken"
+    assert row.author_name == "D" * 255
+
+
+def test_overlong_account_header_is_400(client):
+    body = as_body(fixture_json("zendesk_comment_added.json"))
+    headers = signed_headers(body) | {"X-Zendesk-Account-Id": "9" * 200}
+    response = client.post("/webhooks/zendesk", data=body, headers=headers)
+    assert response.status_code == 400
+    assert "X-Zendesk-Account-Id header: not a valid id" in response.json["error"]

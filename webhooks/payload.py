@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 _MISSING = object()
+MAX_ID_LENGTH = 64
 _TRUE = {"true", "1", "yes", "y", "t", "on"}
 _FALSE = {"false", "0", "no", "n", "f", "off"}
 
@@ -41,7 +42,8 @@ def _as_text(value: Any, path: str, required: bool) -> str | None:
         return None
     if isinstance(value, (dict, list)):
         raise PayloadError(path, f"expected a string or number, got {type(value).__name__}")
-    value = str(value).strip()
+    # PostgreSQL text cannot hold NUL; nothing a helpdesk sends means anything by it.
+    value = str(value).replace("\x00", "").strip()
     if not value or is_placeholder(value):
         if required:
             raise PayloadError(path, "empty")
@@ -54,6 +56,12 @@ def text(data: Any, path: str, *, required: bool = False) -> str | None:
     return _as_text(_lookup(data, path), path, required)
 
 
+def check_identifier(value: str | None, field: str) -> str | None:
+    if value is not None and (len(value) > MAX_ID_LENGTH or any(ch.isspace() for ch in value)):
+        raise PayloadError(field, "not a valid id")
+    return value
+
+
 def identifier(data: Any, path: str, *, required: bool = False) -> str | None:
     """An id as a string: helpdesks send ids as numbers or as strings."""
     value = _lookup(data, path)
@@ -61,10 +69,7 @@ def identifier(data: Any, path: str, *, required: bool = False) -> str | None:
         raise PayloadError(path, "expected an id, got a boolean")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    result = _as_text(value, path, required)
-    if result is not None and (len(result) > 64 or any(ch.isspace() for ch in result)):
-        raise PayloadError(path, "not a valid id")
-    return result
+    return check_identifier(_as_text(value, path, required), path)
 
 
 def boolean(data: Any, path: str, default: bool | None = None) -> bool | None:
@@ -106,8 +111,10 @@ def tag_list(data: Any, path: str, separators: str = " ,") -> list[str]:
     if value is _MISSING or value is None:
         return []
     if isinstance(value, list):
-        return [str(tag).strip() for tag in value if str(tag).strip()]
+        tags = (str(tag).replace("\x00", "").strip() for tag in value)
+        return [tag for tag in tags if tag]
     if isinstance(value, str):
+        value = value.replace("\x00", "")
         if is_placeholder(value.strip()):
             return []
         for separator in separators[1:]:

@@ -43,7 +43,8 @@ def parse_zendesk(data: Any, headers) -> CommentEvent | None:
 
 
 def _account(data: dict, headers) -> str:
-    return headers.get("X-Zendesk-Account-Id") or payload.identifier(data, "account_id") or "default"
+    header = payload.check_identifier(headers.get("X-Zendesk-Account-Id"), "X-Zendesk-Account-Id header")
+    return header or payload.identifier(data, "account_id") or "default"
 
 
 def parse_event(data: dict, headers) -> CommentEvent | None:
@@ -84,7 +85,7 @@ def parse_event(data: dict, headers) -> CommentEvent | None:
         author_name=payload.text(data, "event.comment.author.name"),
         commented_at=payload.timestamp(data, "time") or utcnow(),
         source="zendesk.event",
-        delivery_id=payload.text(data, "id") or headers.get("X-Zendesk-Webhook-Invocation-Id"),
+        delivery_id=payload.text(data, "id") or _invocation_id(headers),
         ticket=_ticket_snapshot(data, "detail.", requester_id),
     )
 
@@ -109,9 +110,13 @@ def parse_trigger(data: dict, headers) -> CommentEvent:
         author_name=payload.text(data, "author"),
         commented_at=_trigger_time(data),
         source="zendesk.trigger",
-        delivery_id=headers.get("X-Zendesk-Webhook-Invocation-Id"),
+        delivery_id=_invocation_id(headers),
         ticket=_ticket_snapshot(data, "", requester_id),
     )
+
+
+def _invocation_id(headers) -> str | None:
+    return payload.check_identifier(headers.get("X-Zendesk-Webhook-Invocation-Id"), "X-Zendesk-Webhook-Invocation-Id header")
 
 
 def _trigger_role(role: str | None, author_id: str | None, requester_id: str | None) -> AuthorRole:

@@ -1,0 +1,63 @@
+"""Property-based fuzzing of the webhook endpoints: authenticated random bodies never give a 5xx."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from tests.conftest import fixture_json
+from tests.zendesk_helpers import signed_headers
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+json_leaf = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=40),
+    st.text(min_size=250, max_size=400), st.text(alphabet="a\x00 \n\"\\<>", max_size=20),
+    st.sampled_from(["", "{{ticket.id}}", "zen:ticket:", "true", "End-user", "<b>x</b>", "1e400", "\x00"]),
+)
+json_value = st.recursive(json_leaf, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=5)), max_leaves=20)
+
+
+def _paths(value, prefix=()):
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield prefix + (key,)
+            yield from _paths(child, prefix + (key,))
+
+
+@st.composite
+def mutated(draw, payload: dict):
+    """A real payload with some fields replaced by random JSON or removed."""
+    data = json.loads(json.dumps(payload))
+    paths = list(_paths(data))
+    for path in draw(st.lists(st.sampled_from(paths), max_size=4)):
+        parent = data
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if not isinstance(parent, dict) or path[-1] not in parent:
+            continue
+        if draw(st.booleans()):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = draw(json_value)
+    return json.dumps(data).encode()
+
+
+def zendesk_bodies():
+    return st.one_of(
+        st.binary(max_size=300),
+        json_value.map(lambda v: json.dumps(v).encode()),
+        mutated(fixture_json("zendesk_comment_added.json")),
+        mutated(fixture_json("zendesk_trigger.json")),
+        st.text(max_size=200).map(lambda t: ('{"ticket_id":"1","comment":"' + t + '"}').encode("utf-8", "surrogatepass")),
+    )
+
+
+@FUZZ
+@given(body=zendesk_bodies())
+def test_zendesk_endpoint_never_answers_5xx(client, body):
+    response = client.post("/webhooks/zendesk", data=body, headers=signed_headers(body))
+    assert response.status_code < 500, (response.status_code, response.get_data(as_text=True), body)
+    assert response.is_json and ("error" in response.json or "status" in response.json)

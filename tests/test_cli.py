@@ -108,7 +108,7 @@ def test_serve_runs_web_and_worker_in_one_process(tmp_path):
             try:
                 if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # still starting
                 time.sleep(0.1)
         body = as_body(comment_event("5158", "1", "This is the THIRD time I ask. Still broken, I want a refund NOW!!! "
                                      "Absolutely unacceptable, I'm cancelling.", time="2025-03-05T10:00:00Z"))
@@ -126,3 +126,34 @@ def test_serve_runs_web_and_worker_in_one_process(tmp_path):
     assert "DRY RUN (no Zendesk credentials): PUT https://{subdomain}.zendesk.com/api/v2/tickets/5158" in output
     assert '"sentiment_severity_' in output
     assert "stopped" in output  # SIGTERM let the worker finish
+
+
+def test_gunicorn_serves_the_app_factory(tmp_path):
+    """Scale-out: `gunicorn "webhooks:create_app()"` on a migrated database."""
+    from migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    upgrade(url)
+    port = 19000 + os.getpid() % 1000
+    env = os.environ | {"DATABASE_URL": url, "ZENDESK_WEBHOOK_SECRET": ZENDESK_SECRET}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "2", "webhooks:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/healthz", timeout=5)
+                break
+            except requests.RequestException:  # still booting
+                time.sleep(0.1)
+        body = as_body(comment_event("77", "1", "Where is my order?", time="2025-03-05T10:00:00Z"))
+        accepted = requests.post(f"{base}/webhooks/zendesk", data=body, headers=signed_headers(body), timeout=5)
+        health = requests.get(f"{base}/healthz", timeout=5).json()
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert accepted.status_code == 202, output
+    assert health["pending_comments"] == 1  # the web app only stores; workers score
+    assert "zendesk.event accepted ticket=77" in output  # app logs reach gunicorn's stderr

@@ -11,17 +11,9 @@ import threading
 from typing import Sequence
 
 from ticketpulse.config import ConfigError, config_path, load_config, load_environment
+from ticketpulse.logs import configure_logging
 
 log = logging.getLogger("ticketpulse")
-
-
-def _setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -227,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args.verbose)
+    configure_logging(args.verbose)
     try:
         return args.func(args)
     except ConfigError as exc:

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from models import make_engine, make_session_factory
 from ticketpulse.config import load_config, load_environment
+from ticketpulse.logs import configure_logging
 from webhooks.payload import PayloadError
 from webhooks.signing import AuthenticationError
 
@@ -32,6 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=config.webhooks.max_body_bytes,
     )
     app.config.update(test_config)
+    if not app.testing:
+        configure_logging()
     engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
     app.extensions["ticketpulse.sessions"] = make_session_factory(engine)
 

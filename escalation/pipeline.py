@@ -23,6 +23,7 @@ from integrations.http import HelpdeskError, PermanentError, TransientError
 from models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
 from sentiment import Scorer, SentimentScore
 from sentiment.clean import clean_text
+from ticketpulse import metrics
 from ticketpulse.config import Config
 
 log = logging.getLogger("ticketpulse.pipeline")
@@ -106,10 +107,12 @@ class Pipeline:
             if score is None:
                 comment.status = CommentStatus.SKIPPED
                 comment.reason = prepared.skip
+                metrics.COMMENTS.labels(outcome="skipped").inc()
                 log.info("comment %s on ticket %s skipped: %s", comment_id, ticket.external_id, prepared.skip)
                 return
             session.add(_score_row(comment, prepared.text, score))
             comment.status = CommentStatus.DONE
+            metrics.COMMENTS.labels(outcome="scored").inc()
             session.flush()
             self._decide(session, ticket, comment)
 
@@ -138,7 +141,9 @@ class Pipeline:
             if comment.attempts >= self.config.worker.max_attempts:
                 comment.status = CommentStatus.FAILED
                 comment.finished_at = utcnow()
+                metrics.COMMENTS.labels(outcome="failed").inc()
             else:
+                metrics.COMMENTS.labels(outcome="retried").inc()
                 comment.run_after = utcnow() + timedelta(seconds=retry_delay(comment.attempts, self.config.worker))
 
     def _decide(self, session: Session, ticket: Ticket, comment: Comment) -> None:
@@ -162,6 +167,7 @@ class Pipeline:
             )
         )
         ticket.escalated_severity = decision.severity
+        metrics.ESCALATIONS.labels(severity=decision.severity, outcome="decided").inc()
         log.info(
             "ticket %s:%s escalates to %s (%s: %s)",
             ticket.helpdesk, ticket.external_id, decision.severity, decision.rule, decision.reason,
@@ -208,6 +214,7 @@ class Pipeline:
             escalation.dry_run = applied.dry_run
             escalation.request = {"requests": applied.requests}
             escalation.reason = "the ticket already carried this severity" if applied.already else None
+        metrics.ESCALATIONS.labels(severity=plan.severity, outcome="applied").inc()
         log.info(
             "escalation %s (%s) applied to %s ticket %s%s",
             escalation_id, plan.severity, ticket.helpdesk, ticket.external_id, " [dry run]" if applied.dry_run else "",
@@ -222,8 +229,10 @@ class Pipeline:
             if not retryable or escalation.attempts >= self.config.worker.max_attempts:
                 escalation.status = EscalationStatus.FAILED
                 escalation.finished_at = utcnow()
+                metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="failed").inc()
                 log.error("escalation %s failed for good: %s", escalation_id, exc)
                 return
+            metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="retried").inc()
             delay = retry_delay(escalation.attempts, self.config.worker, exc.retry_after)
             escalation.run_after = utcnow() + timedelta(seconds=delay)
             log.warning("escalation %s will retry in %.0f s: %s", escalation_id, delay, exc)

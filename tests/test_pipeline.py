@@ -227,3 +227,25 @@ def test_dry_run_logs_the_request_it_would_send(client, sessions, config, enviro
     [request] = escalation.request["requests"]
     assert request["json"]["ticket"]["tags"] == ["shipping", "sentiment_escalated", "sentiment_severity_critical"]
     assert "DRY RUN (no Zendesk credentials): PUT https://{subdomain}.zendesk.com/api/v2/tickets/48213" in caplog.text
+
+
+def test_metrics_count_scored_comments_and_escalations(client, sessions, runtime):
+    from prometheus_client import REGISTRY
+
+    samples = {
+        "webhooks": ("ticketpulse_webhooks_total", {"helpdesk": "zendesk", "status": "accepted"}),
+        "scored": ("ticketpulse_comments_total", {"outcome": "scored"}),
+        "applied": ("ticketpulse_escalations_total", {"severity": "critical", "outcome": "applied"}),
+    }
+
+    def values():
+        return {key: REGISTRY.get_sample_value(name, labels) or 0 for key, (name, labels) in samples.items()}
+
+    before = values()
+    say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3)
+    runtime.worker.drain()
+    after = values()
+
+    assert {key: after[key] - before[key] for key in samples} == {"webhooks": 1, "scored": 1, "applied": 1}
+    exposed = client.get("/metrics").get_data(as_text=True)
+    assert 'ticketpulse_escalations_total{outcome="applied",severity="critical"}' in exposed

@@ -89,6 +89,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         done = worker.drain()
         print(f"processed {done} ticket(s)")
         return 0
+    if args.metrics_port:
+        import prometheus_client
+
+        prometheus_client.start_http_server(args.metrics_port)
     stop = _stop_on_signals()
     threads = worker.start(stop)
     log.info("worker started: %d thread(s), database %s", len(threads), _safe_url(runtime.env.database_url))
@@ -183,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="process queued comments and escalations")
     worker.add_argument("--once", action="store_true", help="work until nothing is due, then exit")
+    worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     worker.set_defaults(func=cmd_worker)
 
     db = commands.add_parser("db", help="database schema")

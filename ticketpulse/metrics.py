@@ -46,3 +46,24 @@ CASCADE_MESSAGES = Counter(
     "Messages seen by the cascade scorer, by where they were decided.",
     ["route"],
 )
+
+# --- the pipeline --------------------------------------------------------------------------------
+
+# helpdesk: zendesk | freshdesk; status: accepted | duplicate | ignored
+WEBHOOKS = Counter(
+    "ticketpulse_webhooks_total",
+    "Webhook deliveries accepted into the inbox, by helpdesk and result.",
+    ["helpdesk", "status"],
+)
+# outcome: scored | skipped | retried | failed
+COMMENTS = Counter(
+    "ticketpulse_comments_total",
+    "Comments taken from the inbox by the worker, by outcome.",
+    ["outcome"],
+)
+# severity: low | medium | high | critical; outcome: decided | applied | retried | failed
+ESCALATIONS = Counter(
+    "ticketpulse_escalations_total",
+    "Escalations decided and applied, by severity and outcome.",
+    ["severity", "outcome"],
+)

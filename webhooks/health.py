@@ -1,8 +1,9 @@
-"""GET /healthz: is the database reachable, and how old is the oldest pending work?"""
+"""GET /healthz: is the database reachable, and how old is the oldest pending work? GET /metrics."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+import prometheus_client
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from escalation.queue import backlog
@@ -22,3 +23,9 @@ def healthz():
         response.headers["Retry-After"] = "10"
         return response
     return jsonify(status="ok", database="ok", **summary)
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus metrics of this process (the embedded server's worker threads included)."""
+    return Response(prometheus_client.generate_latest(), mimetype=prometheus_client.CONTENT_TYPE_LATEST)

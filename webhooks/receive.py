@@ -9,6 +9,7 @@ from flask import current_app, jsonify, request
 
 from escalation.events import CommentEvent
 from escalation.inbox import accept
+from ticketpulse import metrics
 from webhooks import lenient_json
 from webhooks.payload import PayloadError
 
@@ -42,6 +43,7 @@ def receive(
         result = accept(session, event)
         session.commit()
     status = "duplicate" if result.duplicate else "accepted"
+    metrics.WEBHOOKS.labels(helpdesk=event.helpdesk, status=status).inc()
     log.info(
         "%s %s ticket=%s comment=%s key=%s",
         event.source, status, event.ticket_id, result.comment_id, event.comment_key,

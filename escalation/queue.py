@@ -4,6 +4,7 @@ A worker claims a ticket (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the writ
 lease, and does that ticket's due comments and escalations in order. A worker that dies simply
 lets its lease run out; another takes the ticket over. Before every decision the worker re-locks
 the ticket row and checks it still holds the lease, so two workers never decide at once.
+(FOR NO KEY UPDATE: a webhook inserting a comment for the ticket is not held up by the lock.)
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def claim_ticket(sessions: sessionmaker[Session], lease_seconds: float, owner: s
             .where(_due(now), or_(Ticket.lease_expires_at.is_(None), Ticket.lease_expires_at < now))
             .order_by(Ticket.id)
             .limit(1)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, key_share=True)
         ).first()
         if ticket is None:
             return None
@@ -70,7 +71,7 @@ def hold(session: Session, lease: Lease, lease_seconds: float) -> Ticket | None:
     ticket = session.scalars(
         select(Ticket)
         .where(Ticket.id == lease.ticket_id, Ticket.lease_owner == lease.token, Ticket.lease_expires_at > now)
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).first()
     if ticket is not None:
         ticket.lease_expires_at = now + timedelta(seconds=lease_seconds)

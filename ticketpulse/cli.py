@@ -10,6 +10,7 @@ import sys
 import threading
 from typing import Sequence
 
+from sentiment import evaluate
 from ticketpulse.config import ConfigError, config_path, load_config, load_environment
 from ticketpulse.logs import configure_logging
 
@@ -59,8 +60,6 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from sentiment import evaluate
-
     return evaluate.run(args)
 
 
@@ -210,14 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("text", nargs="*", help="the message (omit to read stdin)")
     score.set_defaults(func=cmd_score)
 
-    try:
-        from sentiment import evaluate
-    except ImportError:
-        evaluate = None
-    if evaluate is not None:
-        eval_parser = commands.add_parser("eval", help="measure the scorer on a labelled CSV/TSV file")
-        evaluate.add_arguments(eval_parser)
-        eval_parser.set_defaults(func=cmd_eval)
+    eval_parser = commands.add_parser("eval", help="measure the scorer on a labelled CSV/TSV file")
+    evaluate.add_arguments(eval_parser)
+    eval_parser.set_defaults(func=cmd_eval)
     return parser
 
 

@@ -1,0 +1,214 @@
+"""Text analysis shared by the local scorer and its training script.
+
+Everything here is pure Python and runs once per message:
+
+- ``analyse(text, lexicon)`` tokenises, runs a light VADER-style lexicon pass (negation,
+  boosters, capitals, "but", exclamation marks, emoji) and the support-domain phrase rules, and
+  returns an ``Analysis`` with the tokens the linear model looks up, a few dense features and the
+  rule contributions (with their cue text) for negativity, frustration and urgency.
+
+The word lists and phrase rules live in ``sentiment/_rules.py``; they are this project's own.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from sentiment import _rules as R
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_MENTION = re.compile(r"(?<![\w])@\w+")
+_APOS = re.compile(r"[\u2019\u2018`´]")
+_TOKEN = re.compile(
+    r"""
+    (?<![\w])[:;=8][\-o'^]?[)(\]\[dpDP/\\|*3]+(?![\w])   # emoticons :) :-( ;D :/
+    | <3
+    | [A-Za-z0-9]+(?:'[A-Za-z]+)*                       # words, contractions
+    | [\U0001F000-\U0001FAFF\u2600-\u27BF\u2B50\u2764]   # emoji (one code point)
+    | !+ | \?+
+    """,
+    re.VERBOSE,
+)
+_NUMBER = re.compile(r"^\d+(?:st|nd|rd|th|s)?$")
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
+
+DENSE_NAMES = ("lex_comp", "lex_pos", "lex_neg", "exclaim", "question", "caps", "length")
+
+
+@dataclass
+class Analysis:
+    tokens: list[str]  # lowercased model tokens
+    dense: list[float]  # values for DENSE_NAMES
+    lex_sum: float  # signed VADER-scale valence sum (rules included)
+    lex_pos: float
+    lex_neg: float
+    compound: float
+    sarcasm: bool
+    rule_val: float = 0.0  # valence of the support-domain phrase rules alone
+    # (cue text, weight) lists; weights are in each target's own units
+    val_cues: list[tuple[str, float]] = field(default_factory=list)
+    frus_cues: list[tuple[str, float]] = field(default_factory=list)
+    urg_cues: list[tuple[str, float]] = field(default_factory=list)
+
+
+def normalise(text: str) -> str:
+    text = _APOS.sub("'", text)
+    text = _URL.sub(" ", text)
+    return _MENTION.sub(" ", text)
+
+
+def model_tokens(raw_tokens: list[str]) -> list[str]:
+    out = []
+    for tok in raw_tokens:
+        low = tok.lower()
+        if low[0] == "!":
+            low = "!"
+        elif low[0] == "?":
+            low = "?"
+        elif _NUMBER.match(low):
+            low = "<num>"
+        elif len(low) > 3 and _ELONGATED.search(low):
+            low = _ELONGATED.sub(r"\1\1", low)
+        out.append(low)
+    return out
+
+
+def features_for_model(tokens: list[str]) -> list[str]:
+    """Unigrams, bigrams and word prefixes ("~annoy" for "annoyingly") the linear model looks up."""
+    feats = list(tokens)
+    feats.extend([a + " " + b for a, b in zip(tokens, tokens[1:])])
+    feats.extend(["~" + t[:5] for t in tokens if len(t) > 6])
+    return feats
+
+
+def _is_negator(tok: str) -> bool:
+    return tok in R.NEGATORS or tok.endswith("n't")
+
+
+def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
+    norm = normalise(text)
+    raw = _TOKEN.findall(norm)
+    tokens = model_tokens(raw)
+    low_text = " " + " ".join(t for t in tokens if t not in ("!", "?")) + " "
+
+    n_excl = norm.count("!")
+    has_question = "?" in norm
+    letters_upper = [t for t in raw if len(t) > 1 and t.isalpha() and t.isupper()]
+    words = [t for t in raw if t[0].isalpha()]
+    mixed_case = 0 < len(letters_upper) < len(words)
+    caps_run = _caps_run(raw)
+
+    # --- lexicon pass (VADER-style) -------------------------------------------------------
+    vals: list[float] = []
+    val_cues: list[tuple[str, float]] = []
+    frus_cues: list[tuple[str, float]] = []
+    but_at = -1
+    boosters = R.BOOSTERS
+    domain_frus = R.DOMAIN_FRUSTRATION
+    for i, tok in enumerate(tokens):
+        if tok in ("but", "however") and but_at < 0:
+            but_at = len(vals)
+        v = lexicon.get(tok)
+        fw = domain_frus.get(tok)
+        if v is None and fw is None:
+            continue
+        if tok in boosters and i + 1 < len(tokens) and tokens[i + 1] in lexicon:
+            continue  # "really" in "really bad" boosts; it is not a sentiment itself
+        negated = False
+        for j in range(max(0, i - 3), i):
+            if _is_negator(tokens[j]):
+                negated = True
+                break
+        if fw is not None and not negated:
+            frus_cues.append((tok, fw))
+        if v is None or v == 0.0:
+            continue
+        sign = 1.0 if v > 0 else -1.0
+        if mixed_case and raw[i].isupper() and len(raw[i]) > 1:
+            v += sign * 0.733
+        for j, damp in ((1, 1.0), (2, 0.95), (3, 0.9)):
+            if i - j >= 0:
+                b = boosters.get(tokens[i - j])
+                if b:
+                    v += sign * b * damp
+        if negated:
+            v *= -0.74
+        vals.append(v)
+        val_cues.append((("not " + tok) if negated else tok, v))
+
+    if but_at >= 0:
+        vals = [v * 0.5 if k < but_at else v * 1.5 for k, v in enumerate(vals)]
+
+    # --- phrase rules ----------------------------------------------------------------------
+    sarcasm = False
+    rule_val = 0.0
+    urg_cues: list[tuple[str, float]] = []
+    for m in R.PHRASES.finditer(low_text):
+        rule = R.PHRASE_RULES[int(m.lastgroup[1:])]
+        cue = rule.cue or m.group(0).strip()
+        if rule.sarcasm:
+            sarcasm = True
+        if rule.val:
+            rule_val += rule.val
+            vals.append(rule.val)
+            val_cues.append((cue, rule.val))
+        if rule.frus:
+            frus_cues.append((cue, rule.frus))
+        if rule.urg:
+            urg_cues.append((cue, rule.urg))
+    for emo in R.SARCASM_EMOJI:
+        if emo in norm:
+            sarcasm = True
+    if sarcasm:
+        # Praise words in a sarcastic message count against the speaker's mood.
+        flipped = []
+        for k, v in enumerate(vals):
+            if v > 0:
+                vals[k] = -0.5 * v
+                flipped.append(k)
+        for k in flipped:
+            cue, v = val_cues[k] if k < len(val_cues) else ("", 0.0)
+            if cue:
+                val_cues[k] = (cue, -0.5 * v)
+    if caps_run:
+        frus_cues.append(("CAPITALS", R.CAPS_FRUSTRATION))
+        urg_cues.append(("CAPITALS", R.CAPS_URGENCY))
+    if n_excl >= 2:
+        w = min(n_excl, 5) * R.EXCLAIM_FRUSTRATION
+        frus_cues.append(("!" * min(n_excl, 3), w))
+        urg_cues.append(("!" * min(n_excl, 3), R.EXCLAIM_URGENCY))
+
+    s = sum(vals)
+    pos = sum(v for v in vals if v > 0)
+    neg = -sum(v for v in vals if v < 0)
+    if s:
+        s += math.copysign(min(n_excl, 4) * 0.292, s)
+    compound = s / math.sqrt(s * s + 15.0)
+    dense = [
+        compound,
+        min(pos, 8.0) / 4.0,
+        min(neg, 8.0) / 4.0,
+        min(n_excl, 4) / 4.0,
+        1.0 if has_question else 0.0,
+        1.0 if caps_run else 0.0,
+        math.log1p(len(tokens)) / 4.0,
+    ]
+    return Analysis(tokens, dense, s, pos, neg, compound, sarcasm, rule_val, val_cues, frus_cues,
+                    urg_cues)
+
+
+def _caps_run(raw: list[str]) -> bool:
+    """Shouting: a word of 4+ capitals, or two capitalised words in a row (not "I", "OK")."""
+    run = 0
+    for tok in raw:
+        if tok.isalpha() and tok.isupper() and len(tok) > 1 and tok not in R.CAPS_EXEMPT:
+            if len(tok) >= 4:
+                return True
+            run += 1
+            if run >= 2:
+                return True
+        elif tok[0] not in "!?":
+            run = 0
+    return False

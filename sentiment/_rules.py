@@ -1,0 +1,227 @@
+"""Word lists and phrase rules of this project's own, for support-domain text.
+
+Units:
+- ``val``: valence on VADER's -4..+4 scale, added to the lexicon sum of the message.
+- ``frus``: added to the frustration log-odds (the trained model's logit).
+- ``urg``: urgency evidence; urgency = 1 - exp(-sum of evidence).
+
+Phrase patterns run over the message's tokens lowercased and joined by single spaces, with
+punctuation removed and every number written as ``<num>`` ("3 weeks" -> "<num> weeks").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NEGATORS = frozenset(
+    """not no never cannot cant dont doesnt didnt isnt wasnt arent werent wont wouldnt shouldnt
+    couldnt havent hasnt hadnt aint nor neither without hardly barely nothing nobody none""".split()
+)
+
+_INCR, _DECR = 0.293, -0.293
+BOOSTERS = {w: _INCR for w in """absolutely amazingly awfully completely considerably deeply
+    entirely especially exceptionally extremely fully greatly highly hugely incredibly intensely
+    majorly particularly purely quite really remarkably so soo substantially thoroughly totally
+    tremendously unbelievably unusually utterly very super seriously freaking fricking frickin
+    fucking effing damn bloody insanely ridiculously beyond truly""".split()}
+BOOSTERS.update({w: _DECR for w in """almost barely hardly kinda less little marginally
+    occasionally partly scarcely slightly somewhat sorta""".split()})
+
+# Support-domain valence for words that a general lexicon misses or underrates.
+DOMAIN_VALENCE = {
+    "delayed": -1.8, "delay": -1.4, "delays": -1.4, "late": -1.0, "cancelled": -1.6,
+    "canceled": -1.6, "cancellation": -1.0, "stranded": -2.4, "lost": -1.6, "missing": -1.4,
+    "misplaced": -1.4, "broken": -2.1, "damaged": -2.0, "defective": -2.2, "faulty": -2.0,
+    "overcharged": -2.2, "unresolved": -1.8, "unanswered": -1.6, "outage": -2.0,
+    "outages": -2.0, "incompetent": -2.5, "incompetence": -2.5, "unhelpful": -2.0,
+    "useless": -2.2, "overbooked": -2.0, "oversold": -1.6, "diverted": -1.0, "ignored": -1.8,
+    "ignoring": -1.6, "ripoff": -2.6, "glitch": -1.4, "glitches": -1.4, "buggy": -1.8,
+    "crashed": -1.8, "crashes": -1.7, "crashing": -1.7, "freezes": -1.4, "freezing": -1.0,
+    "error": -1.2, "errors": -1.2, "fails": -1.8, "failing": -1.8, "stuck": -1.6,
+    "unacceptable": -2.6, "disgrace": -2.6, "disgraceful": -2.8, "shambles": -2.4,
+    "nightmare": -2.6, "hassle": -1.6, "waited": -1.0, "waiting": -0.8, "rebook": -0.6,
+    "rebooked": -0.8, "unreachable": -1.6, "unresponsive": -2.0, "worthless": -2.4,
+    "refused": -1.6, "refuses": -1.6, "refusing": -1.6, "denied": -1.6, "complaint": -1.4,
+    "misleading": -2.0, "overpriced": -1.6, "wtf": -2.4, "smh": -1.6, "ugh": -1.8,
+    "argh": -1.8, "fml": -2.2, "unprofessional": -2.4, "joke": -0.5, "sucks": -2.2,
+    "doesn't": 0.0, "thx": 1.6, "thanx": 1.6, "ty": 1.4, "kudos": 2.4, "appreciated": 2.2,
+    "appreciate": 2.0, "helpful": 2.0, "lifesaver": 2.6, "smooth": 1.4, "seamless": 1.8,
+    "resolved": 1.4, "sorted": 1.0, "fixed": 1.0, "refunded": 0.8, "prompt": 1.2,
+    "quickly": 0.8, "speedy": 1.2, "courteous": 2.2, "friendly": 2.2,
+}
+
+# Emoji and emoticons (VADER scale).
+EMOJI_VALENCE = {
+    "\U0001F621": -3.2, "\U0001F92C": -3.4, "\U0001F620": -3.0, "\U0001F624": -2.4,  # 😡🤬😠😤
+    "\U0001F612": -2.0, "\U0001F644": -1.8, "\U0001F629": -2.4, "\U0001F62B": -2.4,  # 😒🙄😩😫
+    "\U0001F622": -2.4, "\U0001F62D": -2.6, "\U0001F61E": -2.2, "\U0001F614": -2.0,  # 😢😭😞😔
+    "\U0001F61F": -1.8, "\U0001F641": -1.8, "\u2639": -2.0, "\U0001F615": -1.2,  # 😟🙁☹😕
+    "\U0001F62A": -1.2, "\U0001F625": -1.8, "\U0001F630": -2.0, "\U0001F631": -2.2,  # 😪😥😰😱
+    "\U0001F4A9": -2.0, "\U0001F44E": -2.2, "\U0001F494": -2.6, "\U0001F926": -1.8,  # 💩👎💔🤦
+    "\U0001F611": -1.0, "\U0001F610": -0.6, "\U0001F627": -1.6, "\U0001F628": -1.8,  # 😑😐😧😨
+    "\U0001F642": 1.8, "\U0001F60A": 2.4, "\U0001F600": 2.4, "\U0001F603": 2.6,  # 🙂😊😀😃
+    "\U0001F604": 2.6, "\U0001F601": 2.4, "\U0001F60D": 3.0, "\U0001F970": 3.0,  # 😄😁😍🥰
+    "\U0001F44D": 2.2, "\u2764": 3.0, "\U0001F499": 2.8, "\U0001F49A": 2.8,  # 👍❤💙💚
+    "\U0001F64F": 1.8, "\U0001F389": 2.4, "\U0001F60E": 2.0, "\U0001F609": 1.8,  # 🙏🎉😎😉
+    "\U0001F602": 1.6, "\U0001F923": 1.6, "\U0001F44F": 2.0, "\U0001F4AF": 2.0,  # 😂🤣👏💯
+    "\u2B50": 1.8, "\U0001F31F": 2.0, "\U0001F618": 2.6, "\U0001F917": 2.2,  # ⭐🌟😘🤗
+    "\U0001F600": 2.4, "\u263A": 2.2, "\U0001F60C": 1.6, "\U0001F973": 2.6,  # 😀☺😌🥳
+}
+# Emoji that mark anger (frustration log-odds).
+EMOJI_FRUSTRATION = {
+    "\U0001F621": 2.0, "\U0001F92C": 2.4, "\U0001F620": 1.8, "\U0001F624": 1.4,
+    "\U0001F612": 0.9, "\U0001F644": 1.2, "\U0001F629": 0.8, "\U0001F62B": 0.8,
+    "\U0001F926": 1.0, "\U0001F44E": 0.8,
+}
+SARCASM_EMOJI = ("\U0001F644", "\U0001F612")  # 🙄 😒
+
+# Words that on their own raise frustration (log-odds), unless negated.
+DOMAIN_FRUSTRATION = {
+    "still": 0.7, "again": 0.6, "unacceptable": 1.5, "ridiculous": 1.3, "ridiculously": 0.8,
+    "absurd": 1.0, "pathetic": 1.4, "worst": 1.2, "terrible": 0.8, "horrible": 0.8,
+    "awful": 0.7, "useless": 1.2, "incompetent": 1.5, "incompetence": 1.5, "rude": 1.1,
+    "frustrated": 1.6, "frustrating": 1.5, "frustration": 1.2, "annoyed": 1.5,
+    "annoying": 1.1, "angry": 1.5, "furious": 2.0, "livid": 2.0, "disgusted": 1.4,
+    "disgraceful": 1.5, "disgrace": 1.4, "shameful": 1.2, "appalling": 1.4, "appalled": 1.4,
+    "outrageous": 1.5, "delayed": 0.8, "cancelled": 0.7, "canceled": 0.7, "stranded": 1.1,
+    "lost": 0.5, "missing": 0.5, "broken": 0.7, "damaged": 0.7, "defective": 0.8,
+    "overcharged": 1.1, "refund": 0.6, "unresolved": 1.0, "unanswered": 1.0, "ignored": 1.1,
+    "ignoring": 1.0, "scam": 1.3, "fraud": 0.8, "ripoff": 1.3, "nobody": 0.5, "never": 0.4,
+    "waiting": 0.6, "waited": 0.7, "hours": 0.4, "weeks": 0.5, "days": 0.3, "months": 0.5,
+    "excuse": 0.6, "excuses": 0.8, "seriously": 0.6, "wtf": 1.4, "smh": 1.0, "ugh": 1.0,
+    "argh": 1.2, "complaint": 0.9, "complain": 0.7, "escalate": 0.9, "supervisor": 0.6,
+    "compensation": 0.6, "unprofessional": 1.4, "nightmare": 1.0, "shambles": 1.2,
+    "hassle": 0.7, "unresponsive": 1.0, "unreachable": 0.8, "refused": 0.7, "refuses": 0.8,
+    "sucks": 1.0, "fml": 1.0, "worthless": 1.2, "misleading": 0.9, "joke": 0.5,
+    "disappointed": 0.8, "disappointing": 0.8, "unhelpful": 1.2, "stuck": 0.5,
+    "bs": 1.2, "bullshit": 1.4, "crap": 0.9, "damn": 0.6, "hell": 0.5, "stupid": 0.9,
+    "why": 0.3, "yet": 0.2, "anymore": 0.4, "sick": 0.3, "tired": 0.3,
+}
+DOMAIN_FRUSTRATION.update(EMOJI_FRUSTRATION)
+
+# Shouting and exclamation marks.
+CAPS_EXEMPT = frozenset("""OK ASAP BBB FAA USA UK EU US TV PC IT ID PIN CEO FYI AM PM DM PM
+    SMS USB VIP FAQ API URL HTTP HTTPS IOS GPS ATM NYC LAX JFK SFO ORD DFW LHR DOT
+    CFPB FTC GDPR UPS DHL USPS FEDEX TSA""".split())
+CAPS_FRUSTRATION = 1.0
+CAPS_URGENCY = 0.2
+EXCLAIM_FRUSTRATION = 0.25  # per "!" when there are two or more, up to five
+EXCLAIM_URGENCY = 0.15
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str
+    cue: str = ""  # cue text shown; default: the matched words
+    val: float = 0.0
+    frus: float = 0.0
+    urg: float = 0.0
+    sarcasm: bool = False
+
+
+_N = r"(?:<num>|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|few|several|many|multiple|couple of|a couple of|couple)"
+_DUR = _N + r" (?:more |whole |full |long |entire )?(?:hours?|hrs?|days?|weeks?|wks?|months?|years?|business days)"
+_ORD = r"(?:second|third|fourth|fifth|sixth|<num>|two|three|four|five|six|several|multiple|many|numerous|countless|ten|twenty|hundred)"
+_SVC = r"(?:account|subscription|membership|order|service|contract|plan|card|policy|booking|reservation|flight|package|internet|phone|line)"
+_CONTACT = r"(?:response|reply|replies|answer|answers|update|updates|word|help|resolution|refund|call ?back|callback|follow ?up|email|e-mail|feedback|contact|communication|explanation|info|information|one|support|compensation|apology|acknowledg\w*)"
+_PERF = r"(?:heard|received|got|gotten|been contacted|responded|replied|called|arrived|showed up|shown up|come|came|been refunded|refunded|gotten back|got back|been resolved|resolved|fixed|delivered|shipped)"
+
+PHRASE_RULES: tuple[Rule, ...] = (
+    # --- repetition ---
+    Rule(r"how many (?:more )?times", val=-1.6, frus=1.8),
+    Rule(_ORD + r" times?", val=-1.0, frus=1.5),
+    Rule(r"twice", frus=0.7, val=-0.4),
+    Rule(r"(?:again and again|over and over|time and (?:time )?again|yet again|once again|again\b.{0,40}\bagain)", val=-1.2, frus=1.3),
+    Rule(r"keeps? (?:on )?(?:getting|asking|telling|calling|saying|having|happening|crashing|failing|dropping|disconnecting|breaking|charging|sending)", val=-1.2, frus=1.1),
+    Rule(r"(?:already|i've|i have|i had|we've|we have) (?:already )?(?:asked|called|emailed|contacted|explained|sent|told|reported|submitted|tried|written|messaged|chatted|spoken|spoke)", val=-0.6, frus=0.8),
+    Rule(r"still (?:no|not|nothing|haven't|hasn't|havent|hasnt|have not|has not|waiting|don't|doesn't|dont|doesnt|can't|cant|cannot|isn't|isnt|broken|unresolved|missing|charging|being charged|getting|having|the same|on hold|stuck|delayed|didn't|won't|wont)", val=-1.4, frus=1.2, cue="still"),
+    Rule(r"as i (?:said|mentioned|stated|explained|told you)|like i said", val=-0.8, frus=1.0),
+    Rule(r"for the (?:last|final|hundredth|100th|<num>) time", val=-1.0, frus=1.3),
+    Rule(r"repeatedly|every single time|each time i|every time i", val=-0.6, frus=0.8),
+    Rule(r"(?:following|follow) up (?:again|on my|on our)|chasing (?:this|you|up)", val=-0.6, frus=0.8),
+    # --- waiting / no response ---
+    Rule(r"(?:for|after|over|almost|nearly|than|waiting|waited|been|wait) (?:over |almost |nearly |more than |about |like |literally )?" + _DUR, val=-1.2, frus=1.1, cue="waiting"),
+    Rule(_DUR + r" (?:now|later|ago|and (?:still|counting|nothing|no))", val=-1.0, frus=0.9),
+    Rule(r"for (?:hours|days|weeks|months|ages|ever)|forever|an eternity|ages", val=-1.0, frus=1.0),
+    Rule(r"on hold|hold times?|hold music|holding for", val=-1.3, frus=1.1, cue="on hold"),
+    Rule(r"(?:no|zero|not a single|not one|not any|not a|without any|without a) " + _CONTACT, val=-1.3, frus=1.2),
+    Rule(r"(?:nobody|no one|noone|no body) (?:has |have |is |will |seems to |ever )?(?:responded|replied|answered|answering|called|helped|helping|got back|gets back|cares|care|knows|listens|responds|replies|picks up|picked up|returned)", val=-1.5, frus=1.4),
+    Rule(r"(?:haven't|have not|hasn't|has not|havent|hasnt|didn't|did not|didnt|never|still not|yet to) (?:yet )?(?:been )?" + _PERF, val=-1.2, frus=1.0),
+    Rule(r"(?:can't|cannot|cant|unable to|couldn't|could not|can not) (?:get|reach|contact|talk to|speak to|speak with|get through|get hold|get a hold|get ahold|find anyone)(?: (?:through|anyone|someone|a human|a person|a real person|an agent|a rep|hold|in touch))?", val=-1.3, frus=1.2),
+    Rule(r"hung up|disconnected|(?:chat|call|line) (?:keeps|kept) (?:dropping|disconnecting)", val=-1.2, frus=0.9),
+    Rule(r"(?:been|kept|keep) waiting|still waiting|waiting (?:for|on) (?:a |my |an |the |your )?(?:response|reply|answer|refund|update|call|callback|email|someone|anyone)", val=-1.2, frus=1.0, cue="still waiting"),
+    Rule(r"(?:where|when) is my|where's my|wheres my", val=-0.8, frus=0.8),
+    # --- threats to leave / complain publicly ---
+    Rule(r"(?:cancel|cancelling|canceling|close|closing|terminate|terminating|end|ending) (?:my|our|the|this) " + _SVC, val=-0.8, frus=1.3, cue="cancel my account"),
+    Rule(r"(?:switch|switching|switched|moving|move|moved|go|going|went|change|changing) (?:over )?(?:to|back to) (?:a |another |different |your )?(?:competitor|provider|company|carrier|airline|bank|service|verizon|at&t|att|t-mobile|tmobile|sprint|comcast|delta|united|american|southwest|jetblue|virgin|amazon|netflix|hulu|spotify|apple|samsung|google|android|iphone)", val=-0.8, frus=1.3, cue="switching to"),
+    Rule(r"(?:switching|switch) (?:providers|carriers|airlines|banks|companies)", val=-0.8, frus=1.3, cue="switching"),
+    Rule(r"(?:take|taking|took) (?:my|our) (?:business|money|custom) (?:elsewhere|somewhere else)", val=-1.2, frus=1.8, cue="taking my business elsewhere"),
+    Rule(r"(?:never|won't|wont|will not|not going to|never going to|not gonna) (?:ever )?(?:again )?(?:fly|use|buy|order|shop|book|recommend|be using|be flying|be buying|be ordering|come back|return|purchase|deal|do business|choose|travel)", val=-1.8, frus=1.5),
+    Rule(r"(?:last time i|never again)", val=-1.4, frus=1.3),
+    Rule(r"bbb|better business bureau|ombudsman|trading standards|ftc|attorney general|consumer protection|consumer affairs|cfpb|chargeback|charge back|dispute (?:the|this) (?:charge|transaction)|report (?:you|this) to", val=-0.8, frus=1.5, urg=0.6),
+    Rule(r"lawyers?|attorneys?|legal action|legal team|solicitor|sue|suing|lawsuit|small claims|take (?:you|this) to court", val=-0.8, frus=1.5, urg=1.2),
+    Rule(r"(?:leave|leaving|write|writing|post|posting|give|giving|left) (?:a |an |my )?(?:bad |negative |terrible |<num> star |one star |1 star |honest |scathing )?reviews?|(?:one|<num>) star", val=-1.0, frus=1.1, cue="review"),
+    Rule(r"(?:tell|telling|warn|warning) (?:everyone|all my friends|everybody|people|others|my friends|the world)", val=-1.0, frus=1.2),
+    Rule(r"(?:going|go) public|social media|(?:contact|contacting|call|calling) the (?:press|media|news)", val=-0.4, frus=0.8),
+    Rule(r"(?:want|demand|need|expect|give me|i'd like) (?:a |my |our |the |an )?(?:full )?(?:refund|money back|compensation)", val=-0.8, frus=1.0, urg=0.3, cue="refund"),
+    Rule(r"(?:want|demand|need|let me) (?:to )?(?:speak|talk) (?:to|with) (?:a |your |the |someone )?(?:manager|supervisor|someone in charge|someone competent|a human|a real person|higher up)", val=-0.8, frus=1.4, cue="speak to a manager"),
+    Rule(r"(?:i'm|i am|im|we're|we are) (?:so |completely |absolutely |totally )?(?:done|finished|through) with", val=-1.4, frus=1.5),
+    Rule(r"fed up|had enough|had it with|sick (?:and tired )?of|tired of|fed up with|over it", val=-1.8, frus=1.6),
+    Rule(r"(?:last|final) (?:chance|straw|warning)", val=-1.2, frus=1.4),
+    Rule(r"what a joke|(?:this is|you are|you're) a joke|joke of a", val=-1.8, frus=1.3),
+    Rule(r"how (?:hard|difficult) (?:is it|can it be)|is it too much to ask", val=-1.4, frus=1.4),
+    Rule(r"why (?:is|are|do|does|did|can't|cant|won't|wont|haven't|hasn't|isn't|wasn't|would|should|has|have|am i|is it|the hell|on earth)", val=-0.5, frus=0.5, cue="why"),
+    Rule(r"seriously|are you (?:kidding|serious|joking)|you (?:have|got) to be kidding|unbelievable|un believable", val=-1.2, frus=1.0),
+    Rule(r"no excuse|poor (?:service|customer service|communication|experience)|bad (?:service|customer service|experience)|(?:terrible|horrible|awful|worst|appalling|shocking|lousy) (?:customer )?(?:service|support|experience|airline|company)", val=-1.4, frus=0.9),
+    Rule(r"customer (?:service|support|care) (?:is|was|are|has been|have been|sucks|is a joke)", val=-0.6, frus=0.6, cue="customer service"),
+    Rule(r"(?:nothing|no one|nobody) (?:has been |was |is )?(?:done|fixed|resolved)", val=-1.2, frus=1.1),
+    # --- problems (support domain) ---
+    Rule(r"(?:doesn't|does not|doesnt|didn't|did not|didnt|isn't|is not|isnt|not|won't|wont|will not|stopped|never) (?:even )?(?:working|work|works|load|loading|open|opening|turn on|charge|charging|connect|connecting|arrive|arrived|show up|showed up|showing up|respond|responding|function|functioning|print|sync|syncing|start|starting)", val=-1.5, frus=0.8, urg=0.4, cue="not working"),
+    Rule(r"(?:charged|billed|debited|taken) (?:me )?(?:twice|double|two times|<num> times|again|multiple times)|double (?:charged|billed|charge)|overcharged|overcharging|unauthori[sz]ed (?:charge|transaction|payment)s?", val=-1.8, frus=1.2, urg=0.8),
+    Rule(r"(?:lost|lose|losing|misplaced|missing|damaged|broke|broken|destroyed) (?:my|our|the|his|her) (?:bag|bags|luggage|suitcase|baggage|package|parcel|order|items?|stuff)", val=-1.6, frus=0.9, urg=0.4),
+    Rule(r"(?:missed|miss|missing) (?:my|our|the|a) (?:connection|connecting|flight|meeting|appointment|deadline|wedding|funeral|interview|event)", val=-1.8, frus=0.8, urg=0.8),
+    Rule(r"(?:flight|train|bus|order|delivery|package|shipment|plane) (?:was |is |has been |got |been )?(?:delayed|cancelled|canceled|late|lost|missing)|late flight|cancelled flight|canceled flight", val=-1.4, frus=0.8),
+    Rule(r"(?:rude|unhelpful|incompetent|useless|clueless|dismissive|condescending|arrogant|nasty|disrespectful) (?:staff|agent|agents|rep|reps|representative|employee|employees|people|attendant|attendants|manager|crew|person|lady|guy|woman|man|customer service|support)", val=-1.4, frus=1.2),
+    Rule(r"(?:stuck|stranded|trapped|sitting|sat) (?:on|at|in) (?:the |a |this )?(?:tarmac|plane|airport|runway|gate|hold|phone|line)", val=-1.6, frus=1.0, urg=0.6),
+    Rule(r"(?:took|taken|take|stole|stolen|keep|kept|keeping) (?:my|our) money|(?:where|what happened to) (?:is )?my money", val=-1.8, frus=1.2, urg=0.6),
+    # --- sarcasm ---
+    Rule(r"just what i (?:needed|wanted)|exactly what i (?:needed|wanted)|yeah right|thanks for nothing|thanks a lot for nothing|said no one ever|said nobody ever", val=-1.6, frus=1.0, sarcasm=True, cue="sarcasm"),
+    Rule(r"(?:(?<=^ )|(?<=^ oh )|(?<=^ wow )|(?<=^ well )|(?<=^ oh so ))(?:great|wonderful|fantastic|perfect|brilliant|awesome|lovely|nice|cool|terrific|super) (?:another|more|again|yet another|now i)|(?:gotta|got to|have to|you have to) love (?:it when|how|when|being)|love (?:it|how) when|way to go|thanks a bunch|nice going|good job (?:guys|losing|cancelling|canceling|delaying)|real (?:nice|classy|professional)|so much for|what (?:great|wonderful|excellent) (?:customer )?service", val=-1.0, frus=0.6, sarcasm=True, cue="sarcasm"),
+    Rule(r"(?:love|loving|great|awesome|nice|wonderful|fantastic|thanks|thank you|lovely|amazing|appreciate) .{0,40}(?:delayed|delay|cancelled|canceled|outage|lost|broken|on hold|no response|waiting|stuck|stranded|charged twice|late again|again)", val=-0.6, frus=0.4, sarcasm=True, cue="sarcasm"),
+    # --- urgency: time pressure and impact ---
+    Rule(r"urgent|urgently|asap|a s a p|emergency|immediately|right now|right away|critical|time sensitive|time-sensitive", frus=0.2, urg=1.2),
+    Rule(r"outage|outages|is down|are down|went down|goes down|down again|down for|site down|server down|system down|service down|not loading|offline|blackout|no service|no signal|no internet|no power|no wifi|no water|no heat|no dial tone", val=-1.0, frus=0.3, urg=1.1),
+    Rule(r"(?:can't|cannot|cant|unable to|couldn't|could not|can not|not able to) (?:work|access|log in|login|log on|sign in|use|pay|get paid|process|ship|deliver|operate|open|run|connect|make calls|call|travel|board|check in|get home|get to work|get my money|withdraw|transfer)", val=-1.0, frus=0.4, urg=1.0),
+    Rule(r"production|prod is|live site|all (?:our|my|of our|of my) (?:customers|users|clients|staff|employees)|customers (?:are|can't|cannot|cant)|our business|my business|losing (?:money|customers|business|sales|revenue|clients)|lost (?:money|sales|revenue|business|income|wages)|revenue", val=-0.4, urg=1.0),
+    Rule(r"deadline|by (?:today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|end of (?:day|the day|business)|eod|noon|morning)|due (?:today|tomorrow)|in (?:an|one|two|<num>|a few|few) (?:hours?|minutes?|mins?)|(?:leaves|departs|boarding|flight is|flight's) (?:in|at|tomorrow|tonight|today)", urg=0.8),
+    Rule(r"today|tonight|tomorrow|this morning|this afternoon|this evening|this week", urg=0.3),
+    Rule(r"stranded|stuck at the airport|sleeping (?:at|in) the airport|no way (?:to get )?home", val=-1.4, frus=0.6, urg=1.0),
+    Rule(r"legal|lawyer|attorney|gdpr|data breach|breach|hacked|compromised|identity theft|stolen|fraud|fraudulent|scammed|security issue", val=-0.8, urg=1.0),
+    Rule(r"safety|unsafe|dangerous|injury|injured|hurt|medical|medication|medicine|insulin|wheelchair|oxygen|pregnant|hospital|fire|gas leak|flood|flooding", val=-0.4, urg=0.8),
+    Rule(r"(?:need|needs|needed|want|must be|has to be|have to be) (?:this |it |help |a response |an answer |my money |a fix |this fixed )?(?:fixed |resolved |sorted |done |back )?(?:asap|now|today|urgently|immediately|right away|right now|quickly)", urg=0.7),
+    Rule(r"(?:lost|lose|losing|deleted|wiped|gone|missing) (?:all )?(?:my|our) (?:data|files|work|photos|documents|emails|money|savings|funds|paycheck|salary)|data loss|lost data", val=-1.6, frus=0.6, urg=1.0),
+    Rule(r"(?:money|funds|payment|paycheck|salary|deposit|refund|transfer)s? (?:is |are |was |has been |have been |been )?(?:lost|missing|gone|stuck|held|frozen|on hold|pending for|not received)", val=-1.2, frus=0.6, urg=0.8),
+    Rule(r"overdrawn|overdraft|bounced|late fee|late fees|rent|bills|can't afford|cannot afford|eviction", val=-0.8, urg=0.7),
+    # --- negated complaints read as mild praise ---
+    Rule(r"not (?:too |so |that |half |at all )?(?:bad|terrible|awful|horrible|shabby)|no (?:complaints|problem|problems|issues|worries)|can't complain|cannot complain|couldn't be happier", val=1.8, frus=-0.8, cue=""),
+    # --- calm requests (lower frustration) ---
+    Rule(r"(?<=^ )(?:hi |hello |hey |good morning |good afternoon )?(?:how do i|how can i|how would i|how to|can i|could i|can you|could you|would you|is it possible|is there|do you|does|what is|what's|where can i|where do i|when will|when does|when is|which|i'd like to|i would like to|i was wondering|just wondering|quick question|question)", frus=-0.7, cue=""),
+    Rule(r"please|kindly|thanks in advance|thank you in advance|appreciate (?:it|your help|any help)", frus=-0.3, cue=""),
+)
+
+
+def _uncapture(pattern: str) -> str:
+    # Turn every capturing group into a non-capturing one so that ``lastgroup`` names the rule.
+    return re.sub(r"(?<!\\)\((?!\?)", "(?:", pattern)
+
+
+# Every rule starts at a word (after a space): one shared lookbehind keeps the scan cheap.
+PHRASES = re.compile(
+    "(?<= )(?:"
+    + "|".join(
+        r"(?P<r%d>(?:%s)(?![\w<>']))" % (k, _uncapture(rule.pattern))
+        for k, rule in enumerate(PHRASE_RULES)
+    )
+    + ")"
+)

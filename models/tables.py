@@ -66,6 +66,16 @@ class EscalationStatus(StrEnum):
     FAILED = "failed"
 
 
+class QueuedWork:
+    """The columns that make a row queued work: its state, why, and when to try it again."""
+
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was skipped, is waiting, or failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
 class Ticket(Base):
     """One helpdesk ticket; Zendesk and Freshdesk tickets never share a row."""
 
@@ -88,7 +98,7 @@ class Ticket(Base):
         return f"<Ticket {self.helpdesk}:{self.account}:{self.external_id}>"
 
 
-class Comment(Base):
+class Comment(QueuedWork, Base):
     """An accepted webhook delivery: one comment on a ticket, waiting to be scored."""
 
     __tablename__ = "comments"
@@ -112,12 +122,6 @@ class Comment(Base):
     commented_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     ticket_snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-    status: Mapped[str] = mapped_column(String(16), default=CommentStatus.PENDING)
-    reason: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    run_after: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket] = relationship(back_populates="comments")
 
@@ -145,7 +149,7 @@ class Score(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Escalation(Base):
+class Escalation(QueuedWork, Base):
     """A decision to hand the ticket to the senior group, and its delivery to the helpdesk."""
 
     __tablename__ = "escalations"
@@ -161,12 +165,6 @@ class Escalation(Base):
     rule: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    status: Mapped[str] = mapped_column(String(16), default=EscalationStatus.PENDING)
-    reason: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    run_after: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     # What was sent to the helpdesk, for the record and for tests.
     request: Mapped[dict[str, Any] | None] = mapped_column(JSON)

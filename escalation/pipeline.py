@@ -113,6 +113,11 @@ class Pipeline:
             session.add(_score_row(comment, prepared.text, score))
             comment.status = CommentStatus.DONE
             metrics.COMMENTS.labels(outcome="scored").inc()
+            log.info(
+                "ticket %s:%s comment %s scored by %s: sentiment %+.2f frustration %.2f urgency %.2f%s",
+                ticket.helpdesk, ticket.external_id, comment_id, score.scorer, score.score,
+                score.frustration, score.urgency, f" (fallback: {score.fallback_reason})" if score.fallback_reason else "",
+            )
             session.flush()
             self._decide(session, ticket, comment)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from escalation.rules import severity_rank
+from integrations.freshdesk import FreshdeskClient
 from integrations.http import ConflictError, HttpPolicy, TransientError
 from integrations.zendesk import ZendeskClient
 from ticketpulse.config import SEVERITIES, Config, Environment, Tags
@@ -61,6 +63,21 @@ def already_escalated(current: list[str], plan: EscalationPlan) -> bool:
     )
 
 
+def request_record(method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """One write request as Applied.requests (and the escalation row) keep it."""
+    return {"method": method, "path": path, "json": body}
+
+
+def log_dry_run(helpdesk: str, base_url: str, requests: list[dict[str, Any]]) -> Applied:
+    """Log the exact requests that would have been sent; send nothing."""
+    for sent in requests:
+        log.warning(
+            "DRY RUN (no %s credentials): %s %s%s %s",
+            helpdesk, sent["method"], base_url, sent["path"], json.dumps(sent["json"]),
+        )
+    return Applied(requests=requests, dry_run=True)
+
+
 def zendesk_update(plan: EscalationPlan, ticket: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "priority": plan.priority,
@@ -90,7 +107,7 @@ class ZendeskHelpdesk:
             except ConflictError:
                 log.info("zendesk ticket %s changed under us; re-reading", plan.ticket_id)
                 continue
-            return Applied(requests=[{"method": "PUT", "path": f"/api/v2/tickets/{plan.ticket_id}", "json": body}])
+            return Applied(requests=[request_record("PUT", f"/api/v2/tickets/{plan.ticket_id}", body)])
         raise TransientError(f"zendesk ticket {plan.ticket_id}: 409 conflict {ZENDESK_CONFLICT_RETRIES} times", status=409)
 
 
@@ -102,9 +119,88 @@ class DryRunZendesk:
 
     def apply(self, plan: EscalationPlan) -> Applied:
         body = zendesk_update(plan, plan.snapshot)
+        return log_dry_run("Zendesk", self.base_url, [request_record("PUT", f"/api/v2/tickets/{plan.ticket_id}", body)])
+
+
+def freshdesk_update(plan: EscalationPlan, ticket: dict[str, Any]) -> dict[str, Any]:
+    """PUT /api/v2/tickets/{id}: Freshdesk replaces the whole tag list, so send the union."""
+    body: dict[str, Any] = {
+        "priority": int(plan.priority),
+        "tags": escalated_tags(list(ticket.get("tags") or []), plan),
+    }
+    if plan.group_id is not None:
+        body["group_id"] = plan.group_id
+    return body
+
+
+def note_html(note: str) -> str:
+    """The note as simple HTML: escaped, one <br> per line break."""
+    return html.escape(note, quote=False).replace("\n", "<br>")
+
+
+def freshdesk_note(plan: EscalationPlan) -> dict[str, Any]:
+    return {"body": note_html(plan.note), "private": True}
+
+
+def _words(value: str) -> str:
+    return " ".join(value.split())
+
+
+def note_on_ticket(conversations: list[dict[str, Any]], note: str) -> bool:
+    """Is this escalation's note (a private note with its first line) already on the ticket?"""
+    first_line = _words(note.splitlines()[0]) if note.strip() else ""
+    if not first_line:
+        return False
+    for conversation in conversations:
+        if conversation.get("private") is not True:
+            continue
+        text = conversation.get("body_text") or html.unescape(conversation.get("body") or "")
+        if first_line in _words(text):
+            return True
+    return False
+
+
+class FreshdeskHelpdesk:
+    """Two writes: the ticket update (PUT) and a private note (POST), each sent at most once.
+
+    A crash between them, or after the note but before the pipeline records success, is
+    recovered on the retry: the ticket's tags say the update is done, its conversations say
+    whether the note is.
+    """
+
+    def __init__(self, client: FreshdeskClient) -> None:
+        self.client = client
+
+    def apply(self, plan: EscalationPlan) -> Applied:
+        ticket = self.client.get_ticket(plan.ticket_id)
+        tags = list(ticket.get("tags") or [])
+        sent: list[dict[str, Any]] = []
+        already = already_escalated(tags, plan)
+        if already and plan.tags.severity_tag(plan.severity) not in tags:
+            return Applied(requests=[], already=True)  # a higher severity is on it: this one is moot
+        if not already:
+            body = freshdesk_update(plan, ticket)
+            self.client.update_ticket(plan.ticket_id, body)
+            sent.append(request_record("PUT", f"/api/v2/tickets/{plan.ticket_id}", body))
+        if not note_on_ticket(self.client.list_conversations(plan.ticket_id), plan.note):
+            note = freshdesk_note(plan)
+            self.client.add_note(plan.ticket_id, note)
+            sent.append(request_record("POST", f"/api/v2/tickets/{plan.ticket_id}/notes", note))
+        return Applied(requests=sent, already=already)
+
+
+class DryRunFreshdesk:
+    """No credentials: log the exact requests (update and note) that would have been sent."""
+
+    def __init__(self, base_url: str | None) -> None:
+        self.base_url = (base_url or "https://{domain}.freshdesk.com").rstrip("/")
+
+    def apply(self, plan: EscalationPlan) -> Applied:
         path = f"/api/v2/tickets/{plan.ticket_id}"
-        log.warning("DRY RUN (no Zendesk credentials): PUT %s%s %s", self.base_url, path, json.dumps(body))
-        return Applied(requests=[{"method": "PUT", "path": path, "json": body}], dry_run=True)
+        return log_dry_run("Freshdesk", self.base_url, [
+            request_record("PUT", path, freshdesk_update(plan, plan.snapshot)),
+            request_record("POST", f"{path}/notes", freshdesk_note(plan)),
+        ])
 
 
 def build_helpdesks(config: Config, env: Environment, policy: HttpPolicy | None = None) -> dict[str, Helpdesk]:
@@ -114,6 +210,10 @@ def build_helpdesks(config: Config, env: Environment, policy: HttpPolicy | None 
         helpdesks["zendesk"] = ZendeskHelpdesk(client)
     else:
         helpdesks["zendesk"] = DryRunZendesk(env.zendesk_api_url)
+    if env.freshdesk_api_url and env.freshdesk_api_key:
+        helpdesks["freshdesk"] = FreshdeskHelpdesk(FreshdeskClient(env.freshdesk_api_url, env.freshdesk_api_key, policy))
+    else:
+        helpdesks["freshdesk"] = DryRunFreshdesk(env.freshdesk_api_url)
     return helpdesks
 
 

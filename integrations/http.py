@@ -112,9 +112,25 @@ class HttpPolicy:
             return exc.retry_after
         return wait_random_exponential(multiplier=self.backoff, max=self.max_wait)(state)
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+    def request(self, method: str, url: str, *, idempotent: bool = True, **kwargs: Any) -> Any:
+        """The response's JSON body ({} when empty).
+
+        `idempotent=False` (e.g. a POST that creates something): retried in-call only on 429,
+        which the server did not process; after a timeout or a 5xx the request may have taken
+        effect, so the caller must look before sending it again.
+        """
+        return self.exchange(method, url, idempotent=idempotent, **kwargs)[0]
+
+    def exchange(
+        self, method: str, url: str, *, idempotent: bool = True, **kwargs: Any
+    ) -> tuple[Any, requests.Response]:
+        """The JSON body and the response itself, for its headers (e.g. `Link` when paging)."""
+
+        def should_retry(exc: BaseException) -> bool:
+            return self._should_retry(exc) and (idempotent or getattr(exc, "status", None) == 429)
+
         call = retry(
-            retry=retry_if_exception(self._should_retry),
+            retry=retry_if_exception(should_retry),
             wait=self._wait,
             stop=stop_after_attempt(self.attempts),
             reraise=True,
@@ -124,7 +140,7 @@ class HttpPolicy:
         )(self._send)
         return call(method, url, **kwargs)
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> Any:
+    def _send(self, method: str, url: str, **kwargs: Any) -> tuple[Any, requests.Response]:
         kwargs.setdefault("timeout", self.timeout)
         try:
             response = self.session.request(method, url, **kwargs)
@@ -135,8 +151,8 @@ class HttpPolicy:
         if response.status_code >= 300:
             raise classify(response)
         if not response.content:
-            return {}
+            return {}, response
         try:
-            return response.json()
+            return response.json(), response
         except ValueError:
             raise TransientError(f"{method} {url}: response is not JSON", status=response.status_code) from None

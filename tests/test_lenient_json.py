@@ -25,3 +25,23 @@ def test_stray_backslashes_are_kept_literally():
 def test_hopeless_input_still_raises_a_json_error():
     with pytest.raises(json.JSONDecodeError):
         loads("{not json at all")
+
+
+def test_a_quote_followed_by_comma_and_quote_stays_in_the_message():
+    raw = '{"comment_text":"You wrote "it shipped", "on time". No.","ticket":{"id":"7"}}'
+    assert loads(raw) == {"comment_text": 'You wrote "it shipped", "on time". No.', "ticket": {"id": "7"}}
+
+
+def test_a_quote_followed_by_a_colon_stays_in_the_message():
+    raw = '{"comment_text":"Tracking says "error": 404 and "status":"lost"","n":"1"}'
+    assert loads(raw) == {"comment_text": 'Tracking says "error": 404 and "status":"lost"', "n": "1"}
+
+
+def test_json_pasted_by_a_customer_inside_a_value_is_recovered():
+    raw = '{"comment_text":"The app showed {"code":"E42"}, then crashed","tags":"x"}'
+    assert loads(raw) == {"comment_text": 'The app showed {"code":"E42"}, then crashed', "tags": "x"}
+
+
+def test_the_last_value_of_a_nested_object_ends_at_its_brace():
+    raw = '{"ticket":{"id":"7","subject":"Refund "now""},\n "requester":{"name":"Jane "JD" Doe"}}'
+    assert loads(raw) == {"ticket": {"id": "7", "subject": 'Refund "now"'}, "requester": {"name": 'Jane "JD" Doe'}}

@@ -38,9 +38,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
     app.extensions["ticketpulse.sessions"] = make_session_factory(engine)
 
-    from webhooks import health, zendesk
+    from webhooks import freshdesk, health, zendesk
 
     app.register_blueprint(zendesk.bp)
+    app.register_blueprint(freshdesk.bp)
     app.register_blueprint(health.bp)
     _register_error_handlers(app)
     return app

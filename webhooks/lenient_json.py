@@ -4,15 +4,21 @@ Zendesk trigger bodies and Freshdesk automation bodies are templates: a customer
 pasted between quotes, and whether quotes and newlines in it are escaped is not documented.
 `loads` accepts proper JSON, then raw control characters, then repairs stray quotes and
 backslashes inside string values, so a message that breaks the JSON is recovered, not rejected.
+The repair knows whether a string is a key or a value: a value ends only where the template's
+structure goes on (`}`, `]`, or `,` and the next `"key":`), so quotes in a message followed by
+`:` or `, "` stay in the message.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 _VALID_ESCAPES = set('"\\/bfnrtu')
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+# What follows a value that really ends: `, "next_key":` (template keys are short and plain).
+_KEY_AHEAD = re.compile(r'\s*"[^"\\\n]{1,100}"\s*:')
 
 
 def loads(raw: str) -> Any:
@@ -26,28 +32,62 @@ def loads(raw: str) -> Any:
             raise first_error from None
 
 
-def _closes_string(raw: str, after: int) -> bool:
-    """Is the quote just before `after` the end of a string token, judging by what follows?"""
+def _closes_value(raw: str, after: int, container: str | None) -> bool:
+    """Is the quote just before `after` the end of a value string, judging by what follows?
+
+    In an object a value ends at `}` or at `,` followed by the next `"key":`; in an array at `]`
+    or `,`; at the top level at the end of the text. A quote followed by anything else, even by
+    `:` or `, "`, is part of the customer's message.
+    """
     rest = raw[after:].lstrip()
     if not rest:
         return True
-    if rest[0] in ":}]":
+    if container == "{":
+        if rest[0] == "}":
+            return _closes_container(rest[1:])
+        return rest[0] == "," and _KEY_AHEAD.match(rest, 1) is not None
+    if container == "[":
+        if rest[0] == "]":
+            return _closes_container(rest[1:])
+        if rest[0] == ",":
+            nxt = rest[1:].lstrip()[:1]
+            return nxt in ('"', "{", "[", "") or nxt.isdigit() or nxt in "-tfn"
+    return False
+
+
+def _closes_container(rest: str) -> bool:
+    """After a `}` or `]` that would close the container: is that plausible JSON structure?"""
+    rest = rest.lstrip()
+    if not rest or rest[0] in "}]":
         return True
     if rest[0] == ",":
-        nxt = rest[1:].lstrip()[:1]
-        return nxt in ('"', "{", "[", "") or nxt.isdigit() or nxt in "-tfn"
+        return _KEY_AHEAD.match(rest, 1) is not None or rest[1:].lstrip()[:1] in ("{", "[")
     return False
 
 
 def repair(raw: str) -> str:
     out: list[str] = []
-    in_string = False
+    stack: list[str] = []  # the open containers, "{" or "["
+    expect_key = False  # in an object, before a key
+    in_string = is_key = False
     i = 0
     while i < len(raw):
         ch = raw[i]
         if not in_string:
             if ch == '"':
                 in_string = True
+                is_key = bool(stack) and stack[-1] == "{" and expect_key
+            elif ch in "{[":
+                stack.append(ch)
+                expect_key = ch == "{"
+            elif ch in "}]":
+                if stack:
+                    stack.pop()
+                expect_key = False
+            elif ch == ":":
+                expect_key = False
+            elif ch == ",":
+                expect_key = bool(stack) and stack[-1] == "{"
             out.append(ch)
         elif ch == "\\":
             nxt = raw[i + 1 : i + 2]
@@ -57,7 +97,12 @@ def repair(raw: str) -> str:
                 continue
             out.append("\\\\")
         elif ch == '"':
-            if _closes_string(raw, i + 1):
+            closes = (
+                raw[i + 1 :].lstrip()[:1] == ":"
+                if is_key
+                else _closes_value(raw, i + 1, stack[-1] if stack else None)
+            )
+            if closes:
                 in_string = False
                 out.append(ch)
             else:

@@ -1,0 +1,162 @@
+"""POST /webhooks/freshdesk: the "Trigger webhook" action of an automation rule.
+
+Freshdesk has no webhook subscriptions and signs nothing: an admin writes the JSON body (the
+README's template) and a secret header. Placeholders render as names or numbers, unescaped, with
+"Author Name : " before the comment, so every field is read defensively. There is no delivery or
+comment id: a retried delivery is recognized by ticket id + the cleaned text's fingerprint
+(`CommentEvent.comment_key`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app
+
+from escalation.events import AuthorRole, CommentEvent
+from models import Ticket, utcnow
+from webhooks import payload
+from webhooks.payload import PayloadError
+from webhooks.receive import receive
+from webhooks.signing import verify_freshdesk
+
+bp = Blueprint("freshdesk", __name__)
+
+SOURCE = "freshdesk.automation"
+MAX_ACCOUNT_LENGTH = Ticket.__table__.c.account.type.length
+STATUSES = {"open": 2, "pending": 3, "resolved": 4, "closed": 5}
+PRIORITIES = {"low": 1, "medium": 2, "high": 3, "urgent": 4}
+# Leaves of Freshdesk's brace string `{{triggered_event}}`, e.g. `{note_type:private}`.
+_EVENT_PAIR = re.compile(r"([A-Za-z_]+)\s*:\s*([^{}:,\s]+)")
+_AGENT = {"agent", "agents", "admin", "staff"}
+# "Author Name : " rendered before the comment when the author's name is unknown to us.
+_ANY_AUTHOR_PREFIX = re.compile(r"\A\s*[^:\n<>]{1,80} : ")
+_NAMED_PREFIX = re.compile(r"\A\s*(?P<name>[^:\n<>]{1,200}?)\s*:\s*")
+
+
+@bp.post("/webhooks/freshdesk")
+def freshdesk_webhook():
+    env = current_app.config["ENVIRONMENT"]
+    return receive(
+        authenticate=lambda body, headers: verify_freshdesk(body, headers, env.freshdesk_webhook_secret),
+        parse=lambda data, headers: parse_freshdesk(data, default_domain=env.freshdesk_domain),
+    )
+
+
+def parse_freshdesk(data: Any, *, default_domain: str | None = None) -> CommentEvent:
+    """The comment event of one automation-rule delivery (the README's JSON body)."""
+    if not isinstance(data, dict):
+        raise PayloadError("body", "expected a JSON object")
+    ticket_id = payload.identifier(data, "ticket.id", required=True)
+    event = event_pairs(payload.text(data, "event"))
+    is_public = event.get("note_type") != "private"
+    role = author_role(event, payload.text(data, "performer"))
+    by_requester = is_public and role == AuthorRole.CUSTOMER
+    # The requester's name is the author's only when the requester wrote it.
+    author_name = payload.text(data, "requester.name") if by_requester else None
+    return CommentEvent(
+        helpdesk="freshdesk",
+        account=account(payload.text(data, "ticket.url"), default_domain),
+        ticket_id=ticket_id,
+        comment_id=None,  # Freshdesk renders no comment id: the key is the text's fingerprint
+        body=strip_author_prefix(comment_body(data), author_name),
+        is_public=is_public,
+        author_role=role,
+        author_id=payload.identifier(data, "requester.id") if by_requester else None,
+        author_name=author_name,
+        commented_at=utcnow(),
+        source=SOURCE,
+        ticket=ticket_snapshot(data),
+    )
+
+
+def comment_body(data: dict) -> str:
+    """comment_text if rendered, else comment_html; an empty comment is kept (and skipped later)."""
+    text = payload.text(data, "comment_text")
+    if text is not None:
+        return text
+    markup = payload.text(data, "comment_html")
+    if markup is not None:
+        return markup
+    for key in ("comment_text", "comment_html"):
+        value = data.get(key)
+        if isinstance(value, str) and not payload.is_placeholder(value.strip()):
+            return ""  # rendered but empty, e.g. a reply that is only an attachment
+    raise PayloadError("comment_text", "missing (send comment_text or comment_html)")
+
+
+def strip_author_prefix(body: str, author_name: str | None) -> str:
+    """Remove the "Author Name : " Freshdesk puts in front of a rendered comment.
+
+    With the author's name known, only that name is removed (compared after HTML unescaping,
+    case and spacing aside); without it, any short "Someone : " before the text.
+    """
+    if not author_name:
+        return _ANY_AUTHOR_PREFIX.sub("", body, count=1)
+    match = _NAMED_PREFIX.match(body)
+    if match and _words(html.unescape(match["name"])).casefold() == _words(author_name).casefold():
+        return body[match.end():]
+    return body
+
+
+def _words(value: str) -> str:
+    return " ".join(value.split())
+
+
+def event_pairs(event: str | None) -> dict[str, str]:
+    """`{note_type:private}` → {"note_type": "private"}; nested values give their leaves."""
+    if not event:
+        return {}
+    return {key.lower(): value.lower() for key, value in _EVENT_PAIR.findall(event)}
+
+
+def author_role(event: dict[str, str], performer: str | None) -> AuthorRole:
+    """The README's rule fires only for the requester's replies; the payload may say otherwise."""
+    said = set(event.values()) | ({performer.lower()} if performer else set())
+    if said & _AGENT or event.get("note_type") == "private":  # only agents write private notes
+        return AuthorRole.AGENT
+    return AuthorRole.CUSTOMER
+
+
+def account(url: str | None, default_domain: str | None) -> str:
+    """The Freshdesk domain (`acme.freshdesk.com`): from the ticket URL, else FRESHDESK_DOMAIN."""
+    if url:
+        try:
+            host = urlsplit(url if "//" in url else f"//{url}").hostname
+        except ValueError:
+            host = None
+        if host and (len(host) > MAX_ACCOUNT_LENGTH or any(ch.isspace() for ch in host)):
+            raise PayloadError("ticket.url", "not a Freshdesk ticket URL (host name too long or not a name)")
+        if host:
+            return host
+    if default_domain:
+        domain = default_domain.strip().lower()
+        return domain if "." in domain else f"{domain}.freshdesk.com"
+    return "default"
+
+
+def _code(value: str | None, names: dict[str, int]) -> int | str | None:
+    """A status or priority as Freshdesk's number, from a name ("Open") or a number ("2")."""
+    if value is None:
+        return None
+    if value.isascii() and value.isdigit() and len(value) <= 9:
+        return int(value)
+    return names.get(value.lower(), value)
+
+
+def ticket_snapshot(data: dict) -> dict:
+    tags = [tag.strip() for tag in payload.tag_list(data, "ticket.tags", separators=",")]
+    snapshot = {
+        "requester_id": payload.identifier(data, "requester.id"),
+        "requester_email": payload.text(data, "requester.email"),
+        "group_id": payload.identifier(data, "ticket.group_id"),
+        "group": payload.text(data, "ticket.group"),
+        "status": _code(payload.text(data, "ticket.status"), STATUSES),
+        "priority": _code(payload.text(data, "ticket.priority"), PRIORITIES),
+        "tags": [tag for tag in tags if tag],
+        "url": payload.text(data, "ticket.url"),
+    }
+    return {key: value for key, value in snapshot.items() if value not in (None, [])}

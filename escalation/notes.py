@@ -9,10 +9,11 @@ from escalation.tracker import Trajectory
 HISTORY_LINES = 10
 
 
-def escalation_note(decision: Decision, trajectory: Trajectory) -> str:
+def escalation_note(decision: Decision, trajectory: Trajectory, *, to_senior_group: bool = True) -> str:
     current = trajectory.current
+    where = " to the senior group" if to_senior_group else ""
     lines = [
-        f"{NOTE_MARKER} Escalated to the senior group: severity {decision.severity.upper()}.",
+        f"{NOTE_MARKER} Escalated{where}: severity {decision.severity.upper()}.",
         f"Rule: {decision.rule} ({decision.reason}).",
         f"Latest customer message: sentiment {current.score:+.2f} ({current.label}), "
         f"frustration {current.frustration:.2f}, urgency {current.urgency:.2f}.",

@@ -168,7 +168,11 @@ class Pipeline:
                 comment_id=comment.id,
                 severity=decision.severity,
                 rule=decision.rule,
-                note=escalation_note(decision, trajectory),
+                note=escalation_note(
+                    decision,
+                    trajectory,
+                    to_senior_group=getattr(self.config, ticket.helpdesk).group_for(decision.severity) is not None,
+                ),
             )
         )
         ticket.escalated_severity = decision.severity

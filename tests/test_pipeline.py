@@ -249,3 +249,15 @@ def test_metrics_count_scored_comments_and_escalations(client, sessions, runtime
     assert {key: after[key] - before[key] for key in samples} == {"webhooks": 1, "scored": 1, "applied": 1}
     exposed = client.get("/metrics").get_data(as_text=True)
     assert 'ticketpulse_escalations_total{outcome="applied",severity="critical"}' in exposed
+
+
+def test_note_does_not_claim_a_group_move_when_no_group_is_configured(client, sessions, environment, engine, scorer, fake_zendesk):
+    from ticketpulse.config import Config
+
+    runtime = build_runtime(Config(), environment, engine=engine, scorer=scorer, helpdesks=live_helpdesk(fake_zendesk))
+    say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3)
+    runtime.worker.drain()
+
+    [put] = [w.json["ticket"] for w in fake_zendesk.writes()]
+    assert "group_id" not in put
+    assert put["comment"]["body"].startswith("[ticketpulse] Escalated: severity CRITICAL.")

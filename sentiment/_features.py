@@ -21,6 +21,8 @@ from sentiment import _rules as R
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w])@\w+")
 _APOS = re.compile(r"[\u2019\u2018`´]")
+# Redaction placeholders such as "[NAME]", "[EMAIL]", "[REDACTED]" are not shouting.
+_PLACEHOLDER = re.compile(r"\[([A-Z][A-Z_]*)\]")
 _TOKEN = re.compile(
     r"""
     (?<![\w])[:;=8][\-o'^]?[)(\]\[dpDP/\\|*3]+(?![\w])   # emoticons :) :-( ;D :/
@@ -56,6 +58,8 @@ class Analysis:
 def normalise(text: str) -> str:
     text = _APOS.sub("'", text)
     text = _URL.sub(" ", text)
+    if "[" in text:
+        text = _PLACEHOLDER.sub(lambda m: m.group(1).lower(), text)
     return _MENTION.sub(" ", text)
 
 
@@ -76,11 +80,45 @@ def model_tokens(raw_tokens: list[str]) -> list[str]:
 
 
 def features_for_model(tokens: list[str]) -> list[str]:
-    """Unigrams, bigrams and word prefixes ("~annoy" for "annoyingly") the linear model looks up."""
+    """Unigrams, bigrams and word prefixes ("~annoy" for "annoyingly") (the format-3 model)."""
     feats = list(tokens)
     feats.extend([a + " " + b for a, b in zip(tokens, tokens[1:])])
     feats.extend(["~" + t[:5] for t in tokens if len(t) > 6])
     return feats
+
+
+CHAR_NGRAMS = (3, 4, 5)
+
+
+def distinct(tokens: list[str]) -> list[str]:
+    """The tokens without repeats, in order of first appearance."""
+    seen: set[str] = set()
+    out = []
+    for t in tokens:
+        if t not in seen:
+            seen.add(t)
+            out.append(t)
+    return out
+
+
+def word_features(tok: str) -> list[str]:
+    """What one distinct word contributes to the linear model (format 4): the word itself, its
+    5-letter prefix ("~annoy") when longer than 6, and its character 3- to 5-grams within the
+    word, padded by a space on each side (" ann", "ing "), prefixed with "#"."""
+    feats = [tok]
+    if len(tok) > 6:
+        feats.append("~" + tok[:5])
+    p = " " + tok + " "
+    n = len(p)
+    for k in CHAR_NGRAMS:
+        for i in range(n - k + 1):
+            feats.append("#" + p[i:i + k])
+    return feats
+
+
+def bigram_features(tokens: list[str]) -> list[str]:
+    """Word bigrams, each once."""
+    return distinct([a + " " + b for a, b in zip(tokens, tokens[1:])])
 
 
 def _is_negator(tok: str) -> bool:

@@ -145,6 +145,7 @@ PHRASE_RULES: tuple[Rule, ...] = (
     Rule(_DUR + r" (?:now|later|ago|and (?:still|counting|nothing|no))", val=-1.0, frus=0.9),
     Rule(r"for (?:hours|days|weeks|months|ages|ever)|forever|an eternity|ages", val=-1.0, frus=1.0),
     Rule(r"on hold|hold times?|hold music|holding for", val=-1.3, frus=1.1, cue="on hold"),
+    Rule(r"(?:been |kept |keep )?(?:waiting|waited|wait|on hold|holding) (?:for )?(?:over |almost |nearly |more than |about |like |literally |a good |another )?(?:<num>|twenty|thirty|forty|fifty|sixty|ninety) (?:minutes|mins)", val=-1.3, frus=1.2, cue="waiting"),
     Rule(r"(?:no|zero|not a single|not one|not any|not a|without any|without a) " + _CONTACT, val=-1.3, frus=1.2),
     Rule(r"(?:nobody|no one|noone|no body) (?:has |have |is |will |seems to |ever )?(?:responded|replied|answered|answering|called|helped|helping|got back|gets back|cares|care|knows|listens|responds|replies|picks up|picked up|returned)", val=-1.5, frus=1.4),
     Rule(r"(?:haven't|have not|hasn't|has not|havent|hasnt|didn't|did not|didnt|never|still not|yet to) (?:yet )?(?:been )?" + _PERF, val=-1.2, frus=1.0),

@@ -4,8 +4,9 @@
     ticketpulse eval tweets.csv --text-column 1 --label-column 0 --positive negative --target negativity
 
 Each text is cleaned (``clean_text``) and scored; the report gives ROC-AUC, the threshold with
-the best F1, and precision / recall at the configured thresholds (frustration 0.75 and the
-critical 0.9; score -0.6). Targets: ``frustration`` and ``urgency`` rank by the value,
+the best F1, and precision / recall at the configured thresholds (``[thresholds]`` of the config
+file given by the global ``--config``, else $TICKETPULSE_CONFIG / ./ticketpulse.toml, else the
+defaults: frustration 0.75, critical 0.9, score -0.6). Targets: ``frustration`` and ``urgency`` rank by the value,
 ``negativity`` ranks by -score, ``score`` treats positives as score >= 0.05 (AUC by score).
 
 ``--goemotions DIR`` instead reports on GoEmotions (DIR = shared/data or its goemotions/ folder)
@@ -18,17 +19,32 @@ import argparse
 import csv
 import io
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-FRUSTRATION_THRESHOLD = 0.75
-CRITICAL_THRESHOLD = 0.9
-NEGATIVE_SCORE_THRESHOLD = -0.6
-
-
 class InputError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    frustration: float = 0.75
+    critical: float = 0.9
+    negative_score: float = -0.6
+
+
+def configured_thresholds(args: argparse.Namespace | None = None) -> Thresholds:
+    """The escalation thresholds of the config file (``--config``, else the usual search)."""
+    from ticketpulse.config import ConfigError, load_config
+
+    try:
+        t = load_config(getattr(args, "config", None)).thresholds
+    except ConfigError as exc:
+        raise InputError(str(exc)) from None
+    return Thresholds(t.frustration_threshold, t.critical_frustration_threshold,
+                      t.negative_score_threshold)
 
 
 # --- metrics ------------------------------------------------------------------------------------
@@ -143,8 +159,9 @@ def score_texts(texts: list[str], scorer=None, progress: bool = True):
 
 
 # --- report -------------------------------------------------------------------------------------
-def report(y, values, target: str, out=None) -> dict:
+def report(y, values, target: str, out=None, thresholds: Thresholds | None = None) -> dict:
     out = out or sys.stdout
+    th = thresholds or Thresholds()
     y = np.asarray(y, dtype=bool)
     values = np.asarray(values, dtype=float)
     rank = -values if target == "negativity" else values
@@ -158,9 +175,9 @@ def report(y, values, target: str, out=None) -> dict:
     print(f"best F1: {f1:.4f} at {'score' if target == 'negativity' else target} {rel} {shown_thr:.4f}", file=out)
     result["best_threshold"] = shown_thr
     if target == "frustration":
-        checks = [("frustration_threshold", FRUSTRATION_THRESHOLD), ("critical", CRITICAL_THRESHOLD)]
+        checks = [("frustration_threshold", th.frustration), ("critical", th.critical)]
     elif target == "negativity":
-        checks = [("negative_score_threshold", NEGATIVE_SCORE_THRESHOLD), ("negative label", 0.05)]
+        checks = [("negative_score_threshold", th.negative_score), ("negative label", 0.05)]
     elif target == "urgency":
         checks = [("0.5", 0.5)]
     else:
@@ -176,8 +193,10 @@ def report(y, values, target: str, out=None) -> dict:
     return result
 
 
-def goemotions_report(root: Path, split: str = "test", out=None, scorer=None) -> dict:
+def goemotions_report(root: Path, split: str = "test", out=None, scorer=None,
+                      thresholds: Thresholds | None = None) -> dict:
     out = out or sys.stdout
+    th = thresholds or Thresholds()
     from sentiment.train import ANGER, ANNOYANCE, NEGATIVE_GROUP, read_goemotions
 
     if (root / "goemotions").is_dir():
@@ -193,14 +212,16 @@ def goemotions_report(root: Path, split: str = "test", out=None, scorer=None) ->
     y_neg = np.array([NEGATIVE_GROUP in g for g in groups])
     y_ang = np.array([bool({ANGER, ANNOYANCE} & e) for e in emotions])
     print(f"GoEmotions {split}: n={len(texts)}", file=out)
-    r1 = report(y_neg, s, "negativity", out)
+    r1 = report(y_neg, s, "negativity", out, th)
     print(file=out)
-    r2 = report(y_ang, f, "frustration", out)
-    share = float((f >= FRUSTRATION_THRESHOLD).mean())
-    crit = float((f >= CRITICAL_THRESHOLD).mean())
-    print(f"\ncalibration: frustration >= {FRUSTRATION_THRESHOLD}: {share:.1%} of messages; "
-          f">= {CRITICAL_THRESHOLD}: {crit:.1%}", file=out)
-    return {"negativity": r1, "frustration": r2, "share_075": share, "share_090": crit}
+    r2 = report(y_ang, f, "frustration", out, th)
+    share = float((f >= th.frustration).mean())
+    crit = float((f >= th.critical).mean())
+    low = float((s < th.negative_score).mean())
+    print(f"\ncalibration: frustration >= {th.frustration}: {share:.1%} of messages; "
+          f">= {th.critical}: {crit:.1%}; score < {th.negative_score}: {low:.1%}", file=out)
+    return {"negativity": r1, "frustration": r2, "share_frustrated": share, "share_critical": crit,
+            "share_below_negative": low}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -221,8 +242,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        thresholds = configured_thresholds(args)
         if args.goemotions is not None:
-            goemotions_report(args.goemotions, args.split)
+            goemotions_report(args.goemotions, args.split, thresholds=thresholds)
             return 0
         if args.file is None:
             raise InputError("give a FILE or --goemotions DIR")
@@ -238,7 +260,7 @@ def run(args: argparse.Namespace) -> int:
             values = [s.score for s in scores]
         else:
             values = [getattr(s, args.target) for s in scores]
-        report(y, values, args.target)
+        report(y, values, args.target, thresholds=thresholds)
         return 0
     except (InputError, OSError, UnicodeError, csv.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -4,17 +4,18 @@
 
 What it fits (scikit-learn, the ``train`` extra; inference needs only the saved weights):
 
-- three logistic regressions on GoEmotions *train* over word uni/bigrams and 5-letter prefixes
-  (document frequency >= ``--min-df``, NB-scaled: each column times sqrt|log-count ratio|)
-  plus lexicon features: ``neg`` (negative emotion group), ``pos`` (positive group) and
-  ``frus`` (anger or annoyance). The regularisation strength of each is picked from a small
-  grid by ROC-AUC on GoEmotions *dev*.
-- ``stack``: score = bias + s * (a * P(pos)' - P(neg) + b * compound'), where ' means gated by
-  1 - P(neg). (a, b) is the mix with the best GoEmotions *dev* AUC among those whose Pearson r
-  with the VADER tweet ratings (fixed 80 % train split by a hash of the id; 20 % held out) is
-  >= 0.85; s is the least-squares slope to rating / 4 divided by r; the bias puts the median of
-  GoEmotions *dev* neutral comments at 0.
-- frustration = sigmoid(frus logit + rules + m * neg logit + offset): m picked by dev AUC, the
+- three logistic regressions on GoEmotions *train* over, per distinct word, the word, its
+  5-letter prefix and its character 3-5-grams (within the word), per distinct word bigram, and
+  lexicon features (document frequency >= ``--min-df``, NB-scaled: each column times
+  sqrt|log-count ratio|): ``neg`` (negative emotion group), ``pos`` (positive group), ``frus``
+  (anger or annoyance). C of each from a small grid by ROC-AUC on GoEmotions *dev*.
+- ``score_map``: u = neg logit - RULE_VAL_WEIGHT * phrase-rule valence - gate * (pos * P(pos) +
+  compound * lexicon compound), the gate open only where the neg logit is low; (gate, pos,
+  compound) by GoEmotions *dev* AUC among mixes with Pearson r >= MIN_TWEETS_PEARSON on the VADER
+  tweets (train split, 80 % by a hash of the id). Then the largest negative-intensity weight
+  that costs <= NEG_INT_MAX_COST dev AUC. score = a strictly decreasing piecewise-linear map of
+  u (isotonic fit on the VADER tweets train split, de-attenuated, dev neutral median at 0).
+- ``frustration_map``: sigmoid(frus logit + rules + m * neg logit + offset): m by dev AUC, the
   offset puts ``--escalate-share`` (10 %) of GoEmotions *dev* at or above 0.75.
 
 The output is gzip'd JSON with sorted keys and weights rounded to 5 decimals, written with a
@@ -35,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment import _rules as R
-from sentiment._features import DENSE_NAMES, analyse, features_for_model
+from sentiment._features import DENSE_NAMES, analyse, bigram_features, distinct, word_features
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -50,11 +51,21 @@ VADER_FILES = (  # all four are read by evaluate; the stack uses tweets
     "movieReviewSnippets_GroundTruth.txt",
     "nytEditorialSnippets_GroundTruth.txt",
 )
-C_GRID = (0.05, 0.1, 0.2)
-POS_MIX = (0.0, 0.25, 0.5, 1.0)
-COMP_MIX = (0.0, 0.1, 0.25, 0.5)
-FRUS_NEG_MIX = (0.0, 0.25, 0.5)
-MIN_TWEETS_PEARSON = 0.85
+C_GRID = (0.03, 0.05, 0.1)
+CHAR_SCALE = 0.5  # char n-gram counts are worth half a word feature before NB scaling
+MIN_WEIGHT = 0.002  # smaller weights are dropped from the saved model
+# score map: u = neg logit - RULE * rule valence - gate(neg logit) * (POS * P(pos) + COMP * compound)
+GATE_AT = (-2.0, -2.5, -3.0)  # where the gate is half open (neg logit)
+GATE_SLOPE = 2.0
+POS_MIX = (0.0, 0.5, 1.0, 2.0)
+COMP_MIX = (0.0, 0.5, 1.0, 2.0)
+NEG_GATE_AT = 1.0  # the negative-intensity gate is half open here (neg logit)
+NEG_INT_MIX = (0.0, 0.5, 1.0, 1.5)
+NEG_INT_MAX_COST = 0.001  # the largest intensity weight costing at most this much dev AUC
+RULE_VAL_WEIGHT = 0.4  # design choice (support-domain phrases), not fitted: logit per valence unit
+MIN_TWEETS_PEARSON = 0.825  # on the VADER tweets train split; the target is 0.80
+KNOT_QUANTILES = (0.01, 0.03, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99)
+FRUS_NEG_MIX = (0.0, 0.1, 0.2, 0.3)
 NEUTRAL_GROUP = 2
 
 
@@ -112,6 +123,10 @@ def build_lexicon() -> dict[str, float]:
 
 # --- features ----------------------------------------------------------------------------------
 class Featuriser:
+    """Sparse rows exactly as LocalScorer sums them: per distinct word, its word / prefix / char
+    n-gram features (counts; char n-grams times CHAR_SCALE); per distinct bigram, 1; the dense
+    lexicon features."""
+
     def __init__(self, lexicon: dict[str, float]):
         self.lexicon = lexicon
         self.vocab: dict[str, int] = {}
@@ -119,27 +134,43 @@ class Featuriser:
     def analyse_all(self, texts: list[str]):
         return [analyse(t, self.lexicon) for t in texts]
 
+    @staticmethod
+    def _doc_features(a) -> list[str]:
+        feats = []
+        for tok in distinct(a.tokens):
+            feats.extend(word_features(tok))
+        feats.extend(bigram_features(a.tokens))
+        return feats
+
     def fit_vocab(self, analyses, min_df: int) -> None:
         df: dict[str, int] = {}
         for a in analyses:
-            for f in set(features_for_model(a.tokens)):
+            for f in set(self._doc_features(a)):
                 df[f] = df.get(f, 0) + 1
         kept = sorted(f for f, n in df.items() if n >= min_df)
         self.vocab = {f: i for i, f in enumerate(kept)}
 
+    def value(self, feature: str) -> float:
+        return CHAR_SCALE if feature[0] == "#" else 1.0
+
     def matrix(self, analyses):
         from scipy import sparse
 
-        rows, cols = [], []
+        rows, cols, vals = [], [], []
         n_vocab = len(self.vocab)
         dense = np.zeros((len(analyses), len(DENSE_NAMES)))
         for r, a in enumerate(analyses):
-            idx = {self.vocab[f] for f in features_for_model(a.tokens) if f in self.vocab}
-            rows.extend([r] * len(idx))
-            cols.extend(sorted(idx))
+            cnt: dict[int, float] = {}
+            for f in self._doc_features(a):
+                j = self.vocab.get(f)
+                if j is not None:
+                    cnt[j] = cnt.get(j, 0.0) + self.value(f)
+            for j in sorted(cnt):
+                rows.append(r)
+                cols.append(j)
+                vals.append(cnt[j])
             dense[r] = a.dense
-        data = np.ones(len(rows))
-        x = sparse.csr_matrix((data, (rows, cols)), shape=(len(analyses), n_vocab))
+        x = sparse.csr_matrix((vals, (rows, cols)), shape=(len(analyses), n_vocab))
         return sparse.hstack([x, sparse.csr_matrix(dense)], format="csr")
 
 
@@ -191,6 +222,44 @@ def r5(v: float) -> float:
     return float(f"{v:.5g}")
 
 
+def _pearson(a, b) -> float:
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _u(p: dict, gate_at: float, pos: float, comp: float, neg_int: float = 0.0) -> float:
+    """LocalScorer.negativity on precomputed parts (kept in step with it; checked in train)."""
+    u = p["zn"] - RULE_VAL_WEIGHT * p["rule_val"]
+    g = 1.0 / (1.0 + math.exp(-GATE_SLOPE * (gate_at - p["zn"])))
+    if g > 1e-4:
+        pp = 0.0 if p["sarcasm"] else pos / (1.0 + math.exp(-p["zp"]))
+        u -= g * (pp + comp * p["compound"])
+    if p["compound"] < 0.0 and neg_int:
+        u -= neg_int * p["compound"] / (1.0 + math.exp(-GATE_SLOPE * (p["zn"] - NEG_GATE_AT)))
+    return u
+
+
+def fit_knots(u: np.ndarray, target: np.ndarray, u_neutral: np.ndarray) -> tuple[list, list, float]:
+    """A decreasing piecewise-linear map u -> score: isotonic fit of target on u, read at
+    KNOT_QUANTILES of u, stretched so its spread matches the target's (de-attenuated),
+    shifted so the median neutral comment scores 0, kept strictly decreasing within +-0.97."""
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(increasing=False, out_of_bounds="clip").fit(u, target)
+    qs = np.quantile(u, KNOT_QUANTILES)
+    ku = [float(q) for q in qs]
+    ks = iso.predict(qs)
+    fitted = iso.predict(u)
+    stretch = float(np.std(target) / max(np.std(fitted), 1e-9))
+    centre = float(np.interp(np.median(u_neutral), qs, ks))
+    ks = (ks - centre) * stretch
+    ks = np.clip(ks, -0.97, 0.97)
+    out = [float(ks[0])]
+    for v in ks[1:]:
+        out.append(min(float(v), out[-1] - 0.002))  # strictly decreasing: no ties, AUC kept
+    out = [max(v, -0.97 + 0.002 * (len(out) - 1 - i)) for i, v in enumerate(out)]
+    return [r5(v) for v in ku], [r5(v) for v in out], stretch
+
+
 def train(data: Path, out: Path, seed: int = 13, limit: int | None = None, min_df: int = 3,
           escalate_share: float = 0.10, log=print) -> dict:
     from sentiment.local import LocalScorer
@@ -211,7 +280,7 @@ def train(data: Path, out: Path, seed: int = 13, limit: int | None = None, min_d
     a_tr = fz.analyse_all(tr_t)
     a_dv = fz.analyse_all(dv_t)
     fz.fit_vocab(a_tr, min_df)
-    log(f"vocabulary {len(fz.vocab)} uni/bigrams")
+    log(f"vocabulary {len(fz.vocab)} words, prefixes, char n-grams and bigrams")
     x_tr, x_dv = fz.matrix(a_tr), fz.matrix(a_dv)
 
     y_neg = np.array([NEGATIVE_GROUP in g for g in tr_g], dtype=float)
@@ -229,11 +298,12 @@ def train(data: Path, out: Path, seed: int = 13, limit: int | None = None, min_d
     names = sorted(fz.vocab, key=fz.vocab.get)
     vocab_out = {}
     for i, f in enumerate(names):
-        w = [r5(coef["neg"][i]), r5(coef["pos"][i]), r5(coef["frus"][i])]
-        if max(abs(v) for v in w) >= 0.02:
+        v = fz.value(f)
+        w = [r5(coef["neg"][i] * v), r5(coef["pos"][i] * v), r5(coef["frus"][i] * v)]
+        if max(abs(x) for x in w) >= MIN_WEIGHT:
             vocab_out[f] = w
     model = {
-        "format": 3,
+        "format": 4,
         "seed": seed,
         "min_df": min_df,
         "chosen_c": chosen_c,
@@ -242,56 +312,82 @@ def train(data: Path, out: Path, seed: int = 13, limit: int | None = None, min_d
         "bias": {h: r5(bias[h]) for h in coef},
         "vocab": vocab_out,
         "lexicon": {k: r5(v) for k, v in sorted(lexicon.items())},
-        "stack": [0.0, 0.0, -1.0, 0.0],
-        "frustration_neg": 0.0,
-        "frustration_offset": 0.0,
+        "score_map": {"gate_at": 0.0, "gate_slope": GATE_SLOPE, "pos": 0.0, "compound": 0.0,
+                      "rule": RULE_VAL_WEIGHT, "neg_gate_at": NEG_GATE_AT, "neg_intensity": 0.0, "knots_u": [-1.0, 1.0], "knots_s": [0.5, -0.5],
+                      "tail": 0.5},
+        "frustration_map": {"neg": 0.0, "rules": 1.0, "offset": 0.0},
     }
     scorer = LocalScorer(model=model)
+    dv_p = [scorer.parts(t) for t in dv_t]
+    zn_dv = np.array([p["zn"] for p in dv_p])
+    log(f"dev AUC of the bare heads: neg {roc_auc(d_neg, zn_dv):.4f}, "
+        f"pos {roc_auc(d_pos, [p['zp'] for p in dv_p]):.4f}, "
+        f"frus {roc_auc(d_frus, [p['zf'] for p in dv_p]):.4f}")
 
-    # Score: u = a*P(pos)' - P(neg) + b*compound' (' = gated by 1 - P(neg)); (a, b) chosen by
-    # GoEmotions dev AUC among the mixes whose Pearson r with the VADER tweet ratings (train
-    # split) is at least MIN_TWEETS_PEARSON. Slope: least squares on those ratings, de-attenuated
-    # by r so the spread matches theirs; offset: GoEmotions dev neutral comments centre on 0.
+    # Score: a decreasing map of u (see _u). (gate_at, pos, comp) by GoEmotions dev AUC among
+    # the mixes whose mapped score has Pearson r >= MIN_TWEETS_PEARSON with the VADER tweet
+    # ratings (train split, 80 % by a hash of the id); the map itself is fitted on that split.
     rows = [r for r in read_vader(data, "tweets_GroundTruth.txt") if r[2] == "train"]
     if limit:
         rows = [rows[i] for i in sorted(random.Random(seed).sample(range(len(rows)), min(limit, len(rows))))]
-    v_in = np.array([scorer.stack_inputs(t) for t, _, _ in rows])
+    v_p = [scorer.parts(t) for t, _, _ in rows]
     v_target = np.array([r[1] / 4.0 for r in rows])
-    g_in = np.array([scorer.stack_inputs(t) for t in dv_t])
+    neutral = [i for i, g in enumerate(dv_g) if g == {NEUTRAL_GROUP}] or list(range(len(dv_g)))
     best = None
-    for a in POS_MIX:
-        for b in COMP_MIX:
-            u_v = a * v_in[:, 0] - v_in[:, 1] + b * v_in[:, 2]
-            r = float(np.corrcoef(u_v, v_target)[0, 1])
-            auc = roc_auc(d_neg, -(a * g_in[:, 0] - g_in[:, 1] + b * g_in[:, 2]))
-            ok = r >= MIN_TWEETS_PEARSON
-            log(f"  score mix P(pos)*{a} compound*{b}: tweets train r={r:.4f} dev AUC={auc:.4f}")
-            key = (ok, auc if ok else r)
-            if best is None or key > best[0]:
-                best = (key, a, b, r)
-    _, a, b, r = best
-    u_v = a * v_in[:, 0] - v_in[:, 1] + b * v_in[:, 2]
-    slope = float(np.polyfit(u_v, v_target, 1)[0]) / r  # least squares, de-attenuated
-    neutral = np.array([g == {NEUTRAL_GROUP} for g in dv_g])
-    u_g = a * g_in[:, 0] - g_in[:, 1] + b * g_in[:, 2]
-    icpt = -slope * float(np.median(u_g[neutral])) if neutral.any() else 0.0
-    model["stack"] = [r5(icpt), r5(slope * a), r5(-slope), r5(slope * b)]
-    log(f"score: mix a={a} b={b}, r={r:.4f}; stack (bias, P(pos)', P(neg), compound') {model['stack']}")
+    for gate_at in GATE_AT:
+        for pos in POS_MIX:
+            for comp in COMP_MIX:
+                u_v = np.array([_u(p, gate_at, pos, comp) for p in v_p])
+                u_d = np.array([_u(p, gate_at, pos, comp) for p in dv_p])
+                ku, ks, stretch = fit_knots(u_v, v_target, u_d[neutral])
+                sm = dict(model["score_map"], gate_at=gate_at, pos=pos, compound=comp, knots_u=ku, knots_s=ks)
+                probe = LocalScorer(model=dict(model, score_map=sm))
+                r = _pearson([probe.score_of(u) for u in u_v], v_target)
+                auc = roc_auc(d_neg, u_d)
+                ok = r >= MIN_TWEETS_PEARSON
+                log(f"  score gate {gate_at} P(pos)*{pos} compound*{comp}: tweets train r={r:.4f} "
+                    f"dev AUC={auc:.4f}")
+                key = (ok, auc if ok else r)
+                if best is None or key > best[0]:
+                    best = (key, sm, r, auc, stretch)
+    _, sm, r, auc, stretch = best
+    # Negative intensity (the lexicon compound among clearly negative messages), so that
+    # strongly worded complaints reach the escalation threshold and mild ones do not.
+    base_auc = auc
+    for neg_int in NEG_INT_MIX[1:]:
+        u_v = np.array([_u(p, sm["gate_at"], sm["pos"], sm["compound"], neg_int) for p in v_p])
+        u_d = np.array([_u(p, sm["gate_at"], sm["pos"], sm["compound"], neg_int) for p in dv_p])
+        auc_i = roc_auc(d_neg, u_d)
+        ku, ks, stretch_i = fit_knots(u_v, v_target, u_d[neutral])
+        sm_i = dict(sm, neg_intensity=neg_int, knots_u=ku, knots_s=ks)
+        probe = LocalScorer(model=dict(model, score_map=sm_i))
+        r_i = _pearson([probe.score_of(u) for u in u_v], v_target)
+        log(f"  negative intensity {neg_int}: tweets train r={r_i:.4f} dev AUC={auc_i:.4f}")
+        if auc_i >= base_auc - NEG_INT_MAX_COST and r_i >= MIN_TWEETS_PEARSON:
+            sm, r, auc, stretch = sm_i, r_i, auc_i, stretch_i
+    model["score_map"] = sm
+    log(f"score: gate {sm['gate_at']} pos {sm['pos']} compound {sm['compound']} negative intensity "
+        f"{sm['neg_intensity']}: tweets train "
+        f"r={r:.4f}, dev AUC={auc:.4f}, stretch {stretch:.2f}; knots {sm['knots_s']}")
+    scorer = LocalScorer(model=model)
+    a0 = analyse(dv_t[0], lexicon)
+    assert abs(scorer.negativity(a0, dv_p[0]["zn"], dv_p[0]["zp"])
+               - _u(dv_p[0], sm["gate_at"], sm["pos"], sm["compound"], sm["neg_intensity"])) < 1e-9
 
-    # Frustration: z = frus logit + rules + m * neg logit; m by GoEmotions dev AUC.
-    parts = np.array([scorer.frustration_parts(t) for t in dv_t])
+    # Frustration: z = frus logit + rules + m * neg logit; m by GoEmotions dev AUC; the offset
+    # puts escalate_share of GoEmotions dev at or above 0.75.
+    zf = np.array([p["zf"] + p["frus_rules"] for p in dv_p])
     best = None
     for m in FRUS_NEG_MIX:
-        auc = roc_auc(d_frus, parts[:, 0] + m * parts[:, 1])
+        auc = roc_auc(d_frus, zf + m * zn_dv)
         log(f"  frustration + {m} * neg logit: dev AUC={auc:.4f}")
         if best is None or auc > best[0] + 1e-9:
             best = (auc, m)
-    model["frustration_neg"] = best[1]
-    z = np.sort(parts[:, 0] + best[1] * parts[:, 1])
+    z = np.sort(zf + best[1] * zn_dv)
     cut = z[int(math.floor((1.0 - escalate_share) * len(z)))]
-    model["frustration_offset"] = r5(math.log(0.75 / 0.25) - float(cut))
-    log(f"frustration: neg mix {best[1]}, offset {model['frustration_offset']} "
-        f"(dev share >= 0.75: {escalate_share:.0%})")
+    model["frustration_map"] = {"neg": best[1], "rules": 1.0, "offset": r5(math.log(0.75 / 0.25) - float(cut))}
+    log(f"frustration: neg mix {best[1]}, dev AUC={best[0]:.4f}, offset "
+        f"{model['frustration_map']['offset']} (dev share >= 0.75: {escalate_share:.0%})")
 
     body = json.dumps(model, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     version = hashlib.sha256(body).hexdigest()[:12]

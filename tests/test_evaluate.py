@@ -107,4 +107,43 @@ def test_goemotions_report_on_tiny_copy(tmp_path, capsys):
     assert run(["--goemotions", str(root)]) == 0
     out = capsys.readouterr().out
     assert "calibration: frustration >= 0.75" in out
+    assert "score < -0.6" in out
     assert out.count("ROC-AUC") == 2
+
+
+def _run_with_config(argv: list[str], config: Path | None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config")  # the CLI's global option
+    ev.add_arguments(parser)
+    args = parser.parse_args((["--config", str(config)] if config else []) + argv)
+    return ev.run(args)
+
+
+def test_eval_reads_thresholds_from_config(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TICKETPULSE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)  # no ./ticketpulse.toml: built-in defaults
+    assert _run_with_config([str(FIXTURE), "--positive", "frustrated"], None) == 0
+    default_out = capsys.readouterr().out
+    assert "at frustration_threshold (frustration >= 0.75)" in default_out
+
+    config = tmp_path / "other.toml"
+    config.write_text("[thresholds]\nfrustration_threshold = 0.6\ncritical_frustration_threshold = 0.95\n"
+                      "negative_score_threshold = -0.4\n")
+    assert _run_with_config([str(FIXTURE), "--positive", "frustrated"], config) == 0
+    out = capsys.readouterr().out
+    assert "at frustration_threshold (frustration >= 0.6)" in out
+    assert "at critical (frustration >= 0.95)" in out
+    assert "frustration >= 0.75" not in out
+    line = lambda text: next(x for x in text.splitlines() if x.startswith("at frustration_threshold"))  # noqa: E731
+    assert line(out) != line(default_out)
+
+    assert _run_with_config([str(FIXTURE), "--positive", "frustrated", "--target", "negativity"], config) == 0
+    assert "at negative_score_threshold (score <= -0.4)" in capsys.readouterr().out
+
+
+def test_eval_bad_config_is_one_line_error(tmp_path, capsys):
+    config = tmp_path / "bad.toml"
+    config.write_text("[thresholds]\nfrustration_threshold = 3\n")
+    assert _run_with_config([str(FIXTURE), "--positive", "frustrated"], config) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "frustration_threshold" in err and err.count("\n") == 1

@@ -159,3 +159,76 @@ def test_empty_and_odd_input(scorer):
 def test_context_is_accepted(scorer):
     result = scorer.score("still broken", context=("my router is broken", "any news?"))
     assert result.scorer == "local"
+
+
+# --- support-domain sanity list (written for this project, not taken from any data set) --------
+FLAT_COMPLAINTS = [
+    "third time asking, still no refund for order 4411",
+    "my flight was cancelled and no one will help",
+    "been on hold for 2 hours",
+    "I've emailed you four times and nobody has replied",
+    "still waiting for my replacement card after 3 weeks",
+    "cancelled my flight again, no explanation, no compensation",
+    "I have been waiting 45 minutes for someone to pick up",
+    "why has nobody called me back? this is ridiculous",
+]
+ANGRY = [
+    "This is the worst service ever, I'm furious",
+    "Absolutely unacceptable, you people are useless",
+    "You are a joke of a company. I hate you.",
+    "I am so angry right now, this is a disgrace",
+]
+MILD = [
+    "The delivery was a bit late.",
+    "I'm a little disappointed with the packaging.",
+    "My order hasn't arrived yet, any update?",
+    "The wifi on the plane was spotty.",
+]
+NEGATIVE_SCORE = -0.6  # the default negative_score_threshold of the escalation rules
+
+
+@pytest.mark.parametrize("text", FLAT_COMPLAINTS)
+def test_flat_support_complaints_are_frustrated_and_negative(scorer, text):
+    result = scorer.score(text)
+    assert result.frustration >= FRUSTRATION_THRESHOLD, result
+    assert result.score <= -0.2, result
+
+
+@pytest.mark.parametrize("text", ANGRY)
+def test_clearly_angry_messages_pass_the_negative_score_threshold(scorer, text):
+    result = scorer.score(text)
+    assert result.score < NEGATIVE_SCORE, result
+    assert result.frustration >= CRITICAL, result
+
+
+@pytest.mark.parametrize("text", MILD)
+def test_mild_complaints_stay_above_the_negative_score_threshold(scorer, text):
+    result = scorer.score(text)
+    assert NEGATIVE_SCORE < result.score < 0.05, result
+
+
+def test_angry_below_mild_below_flat_questions(scorer):
+    worst_mild = min(scorer.score(t).score for t in MILD)
+    assert max(scorer.score(t).score for t in ANGRY) < worst_mild
+
+
+def test_redaction_placeholders_are_not_shouting(scorer):
+    assert "CAPITALS" not in scorer.score("[NAME] said it would be done by now, still nothing").cues
+    assert "CAPITALS" in scorer.score("WHERE IS MY REFUND").cues
+
+
+def test_word_cache_does_not_change_results():
+    fresh = LocalScorer()
+    texts = FLAT_COMPLAINTS + ANGRY + MILD
+    first = [fresh.score(t) for t in texts]
+    assert fresh._cache  # filled
+    again = [fresh.score(t) for t in texts]
+    cold = [LocalScorer().score(t) for t in texts]
+    assert first == again == cold
+
+
+def test_score_map_is_strictly_monotone(scorer):
+    us = [x / 10.0 for x in range(-120, 121)]
+    scores = [scorer.score_of(u) for u in us]
+    assert all(a > b for a, b in zip(scores, scores[1:]))
+    assert -1.0 < scores[-1] and scores[0] < 1.0

@@ -30,6 +30,7 @@ log = logging.getLogger("ticketpulse.pipeline")
 
 # The same comment delivered by both Zendesk webhook kinds arrives within this window.
 CROSS_KIND_DUPLICATE_WINDOW = timedelta(minutes=10)
+MAX_CONTEXT_MESSAGES = 100
 
 
 class LeaseLost(Exception):
@@ -130,9 +131,7 @@ class Pipeline:
             skip = skip_reason(is_public=comment.is_public, author_role=comment.author_role, text=text)
             if skip is None and (original := _delivered_by_other_kind(session, comment)) is not None:
                 skip = f"duplicate of comment {original} (same comment through another webhook kind)"
-            context = () if skip else _recent_customer_messages(
-                session, comment, self.config.scoring.openai.context_messages
-            )
+            context = () if skip else _earlier_customer_messages(session, comment)
             return Prepared(comment_id, text, skip, context)
 
     def _retry_comment(self, lease: Lease, comment_id: int, reason: str) -> None:
@@ -280,13 +279,13 @@ def _delivered_by_other_kind(session: Session, comment: Comment) -> int | None:
     )
 
 
-def _recent_customer_messages(session: Session, comment: Comment, limit: int) -> tuple[str, ...]:
-    if limit <= 0:
-        return ()
+def _earlier_customer_messages(session: Session, comment: Comment) -> tuple[str, ...]:
+    """The customer's earlier scored messages, oldest first; scorers pick the few they show,
+    and can still say how many there were (the third follow-up weighs more than the first)."""
     texts = session.scalars(
         select(Score.text)
         .where(Score.ticket_id == comment.ticket_id, Score.commented_at <= comment.commented_at)
         .order_by(Score.commented_at.desc(), Score.id.desc())
-        .limit(limit)
+        .limit(MAX_CONTEXT_MESSAGES)
     ).all()
     return tuple(reversed(texts))

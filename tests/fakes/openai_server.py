@@ -8,6 +8,8 @@
     fake.requests  # every request received: {"json": body, "headers": {...}, "at": monotonic}
 
 `reset()` clears requests and script, so one server can serve a whole test module.
+`max_in_flight` is the most requests answered at once; `message_of(body)` / `context_of(body)`
+take the rated message and the earlier messages (context) out of a received body.
 Scripted behaviours are used one per request, in order; after they run out, `default` answers
 (a callable taking the request body and returning a behaviour; by default a neutral answer).
 Behaviours are plain callables (body) -> werkzeug Response, built by the helpers below.
@@ -16,6 +18,7 @@ Behaviours are plain callables (body) -> werkzeug Response, built by the helpers
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -62,6 +65,20 @@ def completion(
     }
 
 
+_MESSAGE = re.compile(r"<message>\n(.*)\n</message>", re.S)
+_EARLIER = re.compile(r"<earlier_message n=\"\d+\">\n(.*?)\n</earlier_message>", re.S)
+
+
+def message_of(body: dict) -> str:
+    """The message being rated in a received request body."""
+    return _MESSAGE.search(body["messages"][-1]["content"]).group(1)
+
+
+def context_of(body: dict) -> list[str]:
+    """The earlier messages (context) in a received request body, in the order sent."""
+    return _EARLIER.findall(body["messages"][-1]["content"])
+
+
 class FakeOpenAI:
     def __init__(self, default: Callable[[dict], Behaviour] | None = None) -> None:
         self._lock = threading.Lock()
@@ -71,6 +88,10 @@ class FakeOpenAI:
         """Forget requests and script (to share one server between tests)."""
         with self._lock:
             self.requests: list[dict] = []
+            # Requests being answered right now (a slow one may outlive the test that sent it),
+            # and the most answered at once since the last reset.
+            self.in_flight: int = getattr(self, "in_flight", 0)
+            self.max_in_flight = self.in_flight
             self._script: deque[Behaviour] = deque()
             self.default = default or (lambda body: self.answer(NEUTRAL))
         return self
@@ -131,6 +152,12 @@ class FakeOpenAI:
         with self._lock:
             self.requests.append({"json": body, "headers": dict(request.headers), "at": time.monotonic()})
             behaviour = self._script.popleft() if self._script else None
-        if behaviour is None:
-            behaviour = self.default(body)
-        return behaviour(body)(environ, start_response)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if behaviour is None:
+                behaviour = self.default(body)
+            return behaviour(body)(environ, start_response)
+        finally:
+            with self._lock:
+                self.in_flight -= 1

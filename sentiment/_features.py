@@ -35,6 +35,8 @@ _TOKEN = re.compile(
 )
 _NUMBER = re.compile(r"^\d+(?:st|nd|rd|th|s)?$")
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
+_TWO_CAPITALS = re.compile(r"[A-Z]{2}")
+_DIGITS = frozenset("0123456789")  # a token can only be a number if it starts with one
 
 DENSE_NAMES = ("lex_comp", "lex_pos", "lex_neg", "exclaim", "question", "caps", "length")
 
@@ -65,17 +67,21 @@ def normalise(text: str) -> str:
 
 def model_tokens(raw_tokens: list[str]) -> list[str]:
     out = []
+    append = out.append
+    number = _NUMBER.match
+    elongated = _ELONGATED.search
     for tok in raw_tokens:
         low = tok.lower()
-        if low[0] == "!":
+        c = low[0]
+        if c == "!":
             low = "!"
-        elif low[0] == "?":
+        elif c == "?":
             low = "?"
-        elif _NUMBER.match(low):
+        elif c in _DIGITS and number(low):
             low = "<num>"
-        elif len(low) > 3 and _ELONGATED.search(low):
+        elif len(low) > 3 and elongated(low):
             low = _ELONGATED.sub(r"\1\1", low)
-        out.append(low)
+        append(low)
     return out
 
 
@@ -129,14 +135,19 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
     norm = normalise(text)
     raw = _TOKEN.findall(norm)
     tokens = model_tokens(raw)
-    low_text = " " + " ".join(t for t in tokens if t not in ("!", "?")) + " "
+    phrase_words = [t for t in tokens if t != "!" and t != "?"]
+    low_text = " " + " ".join(phrase_words) + " "
 
     n_excl = norm.count("!")
     has_question = "?" in norm
-    letters_upper = [t for t in raw if len(t) > 1 and t.isalpha() and t.isupper()]
-    words = [t for t in raw if t[0].isalpha()]
-    mixed_case = 0 < len(letters_upper) < len(words)
-    caps_run = _caps_run(raw)
+    # An all-capitals word of 2+ letters needs two capitals in a row somewhere in the text.
+    if _TWO_CAPITALS.search(norm):
+        letters_upper = [t for t in raw if len(t) > 1 and t.isalpha() and t.isupper()]
+        words = [t for t in raw if t[0].isalpha()]
+        mixed_case = 0 < len(letters_upper) < len(words)
+        caps_run = _caps_run(raw)
+    else:
+        mixed_case = caps_run = False
 
     # --- lexicon pass (VADER-style) -------------------------------------------------------
     vals: list[float] = []
@@ -183,7 +194,7 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
     sarcasm = False
     rule_val = 0.0
     urg_cues: list[tuple[str, float]] = []
-    for m in R.PHRASES.finditer(low_text):
+    for m in R.phrase_matches(low_text, phrase_words):
         rule = R.PHRASE_RULES[int(m.lastgroup[1:])]
         cue = rule.cue or m.group(0).strip()
         if rule.sarcasm:

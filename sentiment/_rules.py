@@ -226,3 +226,113 @@ PHRASES = re.compile(
     )
     + ")"
 )
+
+
+# --- fast matching: the same matches as ``PHRASES.finditer``, without trying all rules at every
+# word. A rule can only match at a word whose first DISPATCH_CHARS characters are one of the
+# prefixes its pattern allows, so each word tries just the few rules (in their original order, as
+# one alternation) that can start with its first characters. ``phrase_matches`` walks the words
+# left to right and skips words inside the previous match, exactly as ``finditer`` does.
+DISPATCH_CHARS = 3
+
+
+class _Unbounded(Exception):
+    pass
+
+
+def _prefixes(items, k: int) -> set[str]:
+    """Every possible start (first k characters, or the whole match if shorter) of a match of
+    the parsed sequence ``items``. Zero-width assertions are ignored (they only restrict)."""
+    from re import _constants as C  # noqa: N812 (CPython's own pattern parser, 3.11+)
+
+    def one(op, av) -> set[str]:
+        if op is C.LITERAL:
+            return {chr(av)}
+        if op is C.IN:
+            out = set()
+            for o, a in av:
+                if o is C.LITERAL:
+                    out.add(chr(a))
+                elif o is C.RANGE:
+                    out.update(chr(c) for c in range(a[0], a[1] + 1))
+                else:  # categories, negation: unbounded
+                    raise _Unbounded(o)
+            return out
+        if op is C.BRANCH:
+            out = set()
+            for alt in av[1]:
+                out |= _prefixes(alt, k)
+            return out
+        if op is C.SUBPATTERN:
+            return _prefixes(av[-1], k)
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            lo, hi, sub = av
+            body = _prefixes(sub, k)
+            out, cur = set(), {""}
+            for r in range(min(hi, k + 1) + 1):
+                if r >= lo:
+                    out |= cur
+                cur = {s if len(s) >= k else (s + t)[:k] for s in cur for t in body}
+            if hi > k + 1:
+                out |= cur
+            return out
+        if op in (C.ASSERT, C.ASSERT_NOT, C.AT):
+            return {""}
+        raise _Unbounded(op)
+
+    cur = {""}
+    for op, av in items:
+        if all(len(s) >= k for s in cur):
+            break
+        nxt = one(op, av)
+        cur = {s if len(s) >= k else (s + t)[:k] for s in cur for t in nxt}
+    return cur
+
+
+def _build_dispatch(k: int = DISPATCH_CHARS) -> dict[str, re.Pattern]:
+    from re import _parser
+
+    by_key: dict[str, list[int]] = {}
+    for n, rule in enumerate(PHRASE_RULES):
+        starts = _prefixes(list(_parser.parse(_uncapture(rule.pattern))), k)
+        if any(len(s) < k for s in starts):
+            raise _Unbounded(rule.pattern)
+        for s in starts:
+            by_key.setdefault(s, []).append(n)
+    compiled: dict[tuple[int, ...], re.Pattern] = {}
+    out = {}
+    for key, rules in by_key.items():
+        group = tuple(rules)
+        if group not in compiled:
+            compiled[group] = re.compile(
+                "|".join(r"(?P<r%d>(?:%s)(?![\w<>']))" % (n, _uncapture(PHRASE_RULES[n].pattern))
+                         for n in group))
+        out[key] = compiled[group]
+    return out
+
+
+try:
+    DISPATCH: dict[str, re.Pattern] | None = _build_dispatch()
+except Exception:  # a pattern the prefix analysis does not understand: scan with PHRASES
+    DISPATCH = None
+
+
+def phrase_matches(low_text: str, words: list[str]) -> list[re.Match]:
+    """``list(PHRASES.finditer(low_text))`` where low_text is " " + " ".join(words) + " "."""
+    if DISPATCH is None:
+        return list(PHRASES.finditer(low_text))
+    get = DISPATCH.get
+    k = DISPATCH_CHARS
+    out = []
+    p = 1
+    end = 0
+    for w in words:
+        if p >= end:
+            rx = get(low_text[p:p + k])
+            if rx is not None:
+                m = rx.match(low_text, p)
+                if m is not None:
+                    out.append(m)
+                    end = m.end()
+        p += len(w) + 1
+    return out

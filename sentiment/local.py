@@ -44,7 +44,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from sentiment._features import analyse, bigram_features, word_features
+from sentiment._features import CHAR_NGRAMS, analyse
 from sentiment.base import SentimentScore
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "local_model.json.gz"
@@ -54,6 +54,17 @@ _MIN_CUE_WEIGHT = 0.3
 # Per-word weight sums are cached (a word's features never change); cleared when this full.
 _WORD_CACHE_SIZE = 100_000
 _ZERO = (0.0, 0.0, 0.0)
+
+
+# The slices of a padded word of length n that are its character n-grams, in the order of
+# ``word_features``: all 3-grams left to right, then all 4-grams, then all 5-grams.
+_CUTS: dict[int, tuple[slice, ...]] = {}
+
+
+def _cuts(n: int) -> tuple[slice, ...]:
+    cuts = tuple(slice(i, i + k) for k in CHAR_NGRAMS for i in range(n - k + 1))
+    _CUTS[n] = cuts
+    return cuts
 
 
 def _sigmoid(z: float) -> float:
@@ -95,52 +106,72 @@ class LocalScorer:
         self._frus_neg: float = fm["neg"]
         self._frus_rules: float = fm["rules"]
         self._frus_offset: float = fm["offset"]
+        # character n-grams ("#ing ") keyed without their "#", so a word's n-grams are plain slices
+        self._chars = {k[1:]: v for k, v in self._vocab.items() if k[0] == "#"}
         self._cache: dict[str, tuple[float, float, float]] = {}
 
     # --- pieces (also used by training) ----------------------------------------------------
     def _word(self, tok: str) -> tuple[float, float, float]:
-        """Summed (neg, pos, frus) weights of one word's features: word, prefix, char n-grams."""
+        """Summed (neg, pos, frus) weights of one word's features (``word_features``: the word,
+        its prefix, its character n-grams; summed in that order)."""
         w = self._cache.get(tok)
         if w is not None:
             return w
         vocab = self._vocab
-        n = p = f = 0.0
-        for feat in word_features(tok):
-            v = vocab.get(feat)
+        found = []
+        v = vocab.get(tok)
+        if v is not None:
+            found.append(v)
+        if len(tok) > 6:
+            v = vocab.get("~" + tok[:5])
             if v is not None:
-                n += v[0]
-                p += v[1]
-                f += v[2]
-        w = (n, p, f) if (n or p or f) else _ZERO
-        if len(self._cache) >= _WORD_CACHE_SIZE:
-            self._cache.clear()
-        self._cache[tok] = w
+                found.append(v)
+        # character n-grams of the padded word, looked up in their own table (keys without "#")
+        p = " " + tok + " "
+        n = len(p)
+        cuts = _CUTS.get(n) or _cuts(n)
+        found += filter(None, map(self._chars.get, map(p.__getitem__, cuts)))
+        if found:
+            zn, zp, zf = map(sum, zip(*found))
+            w = (zn, zp, zf) if (zn or zp or zf) else _ZERO
+        else:
+            w = _ZERO
+        cache = self._cache
+        if len(cache) >= _WORD_CACHE_SIZE:
+            cache.clear()
+        cache[tok] = w
         return w
 
     def _linear(self, text: str):
         a = analyse(text, self._lexicon)
         zn, zp, zf = self._bias
         contrib: list[tuple[str, float, float]] = []  # (feature, score direction, frustration)
-        seen: set[str] = set()
+        add = contrib.append
         word = self._word
-        for tok in a.tokens:
-            if tok in seen:
-                continue
-            seen.add(tok)
+        tokens = a.tokens
+        for tok in dict.fromkeys(tokens):  # distinct, in order of first appearance
             w = word(tok)
             if w is not _ZERO:
                 zn += w[0]
                 zp += w[1]
                 zf += w[2]
-                contrib.append((tok, -w[0], w[2]))
-        vocab = self._vocab
-        for bg in bigram_features(a.tokens):
-            w = vocab.get(bg)
-            if w is not None:
-                zn += w[0]
-                zp += w[1]
-                zf += w[2]
-                contrib.append((bg, -w[0], w[2]))
+                add((tok, -w[0], w[2]))
+        if len(tokens) > 1:
+            get = self._vocab.get
+            seen: set[str] | None = None
+            for bg in [x + " " + y for x, y in zip(tokens, tokens[1:])]:
+                w = get(bg)
+                if w is not None:
+                    if seen is None:
+                        seen = {bg}
+                    elif bg in seen:
+                        continue
+                    else:
+                        seen.add(bg)
+                    zn += w[0]
+                    zp += w[1]
+                    zf += w[2]
+                    add((bg, -w[0], w[2]))
         for v, (dn, dp, df) in zip(a.dense, self._dense):
             if v:
                 zn += dn * v
@@ -182,14 +213,21 @@ class LocalScorer:
         return ks[i] + t * (ks[i + 1] - ks[i])
 
     # --- the scorer ------------------------------------------------------------------------
-    def score(self, text: str, context: Sequence[str] = ()) -> SentimentScore:
+    def raw(self, text: str) -> tuple[float, float, float, tuple[str, ...]]:
+        """(score, frustration, urgency, cues) before SentimentScore rounds them."""
         a, zn, zp, zf, contrib = self._linear(text or "")
         score = self.score_of(self.negativity(a, zn, zp))
-        z_frus = (zf + self._frus_rules * sum(w for _, w in a.frus_cues) + self._frus_neg * zn
+        frus_cues = a.frus_cues
+        z_frus = (zf + self._frus_rules * sum([w for _, w in frus_cues]) + self._frus_neg * zn
                   + self._frus_offset)
         frustration = _sigmoid(z_frus)
-        urgency = 1.0 - math.exp(-sum(w for _, w in a.urg_cues)) if a.urg_cues else 0.0
+        urg_cues = a.urg_cues
+        urgency = 1.0 - math.exp(-sum([w for _, w in urg_cues])) if urg_cues else 0.0
         cues = self._cues(a, contrib, score, frustration, urgency)
+        return score, frustration, urgency, cues
+
+    def score(self, text: str, context: Sequence[str] = ()) -> SentimentScore:
+        score, frustration, urgency, cues = self.raw(text)
         return SentimentScore(
             score=score,
             frustration=frustration,
@@ -202,31 +240,47 @@ class LocalScorer:
     @staticmethod
     def _cues(a, contrib, score: float, frustration: float, urgency: float) -> tuple[str, ...]:
         weights: dict[str, float] = {}
-
-        def add(cue: str, w: float) -> None:
-            if cue and w >= _MIN_CUE_WEIGHT and w > weights.get(cue, 0.0):
-                weights[cue] = w
-
+        get = weights.get
+        lo = _MIN_CUE_WEIGHT
+        # each cue keeps its largest weight (>= _MIN_CUE_WEIGHT) over everything that names it
         if frustration >= 0.5:
             for cue, w in a.frus_cues:
-                add(cue, w)
+                if w >= lo and cue and w > get(cue, 0.0):
+                    weights[cue] = w
             for f, _, w in contrib:
-                add(f, w)
-        direction = -1.0 if score < 0 else 1.0
-        if abs(score) >= 0.05:
-            for cue, v in a.val_cues:
-                add(cue, direction * v / 2.0)
-            for f, d, _ in contrib:
-                add(f, direction * d)
+                if w >= lo and w > get(f, 0.0):
+                    weights[f] = w
+        if score <= -0.05 or score >= 0.05:
+            if score < 0:
+                for cue, v in a.val_cues:
+                    w = -v / 2.0
+                    if w >= lo and cue and w > get(cue, 0.0):
+                        weights[cue] = w
+                for f, d, _ in contrib:
+                    if -d >= lo and -d > get(f, 0.0):
+                        weights[f] = -d
+            else:
+                for cue, v in a.val_cues:
+                    w = v / 2.0
+                    if w >= lo and cue and w > get(cue, 0.0):
+                        weights[cue] = w
+                for f, d, _ in contrib:
+                    if d >= lo and d > get(f, 0.0):
+                        weights[f] = d
         if urgency >= 0.5:
             for cue, w in a.urg_cues:
-                add(cue, w)
+                if w >= lo and cue and w > get(cue, 0.0):
+                    weights[cue] = w
+        if not weights:
+            return ()
         chosen: list[str] = []
+        lowered: list[str] = []
         for cue in sorted(weights, key=lambda c: (-weights[c], c)):
             low = cue.lower()
-            if low[0] == "~" or any(low in c.lower() or c.lower() in low for c in chosen):
+            if low[0] == "~" or any(low in c or c in low for c in lowered):
                 continue
             chosen.append(cue)
+            lowered.append(low)
             if len(chosen) == _MAX_CUES:
                 break
         return tuple(chosen)

@@ -17,6 +17,11 @@ What it fits (scikit-learn, the ``train`` extra; inference needs only the saved 
   u (isotonic fit on the VADER tweets train split, de-attenuated, dev neutral median at 0).
 - ``frustration_map``: sigmoid(frus logit + rules + m * neg logit + offset): m by dev AUC, the
   offset puts ``--escalate-share`` (10 %) of GoEmotions *dev* at or above 0.75.
+- Last, with every choice above fixed (C per head, min-df, gate, mixes, intensity, neg mix), the
+  final fit: vocabulary, NB scaling and the three heads refit on GoEmotions *train+dev*; the score
+  map's knots refit on the VADER tweets train split (centred on the dev neutral median) and the
+  frustration offset refit on dev, both with the refit model (dev is then in-sample). This is
+  what ships (``"fit_on": "train+dev"`` in the model); ``--no-refit`` ships the train-only fit.
 
 The output is gzip'd JSON with sorted keys and weights rounded to 5 decimals, written with a
 zero gzip timestamp, so the same data and seed give byte-identical files.
@@ -218,6 +223,32 @@ def fit_head(name, x_tr, y_tr, x_dev, y_dev, n_vocab, log=print):
     return model.coef_[0] * scale, float(model.intercept_[0]), best[1]
 
 
+def fit_final(x, y: np.ndarray, c: float, n_vocab: int):
+    """The head refit with a fixed C (chosen on dev) on NB-scaled features of x (train+dev)."""
+    from scipy import sparse
+
+    scale = nb_scale(x, y, n_vocab)
+    model = fit_lr(x @ sparse.diags(scale), y, c)
+    return model.coef_[0] * scale, float(model.intercept_[0])
+
+
+def export_weights(fz: "Featuriser", coef: dict, bias: dict) -> dict:
+    """vocab / dense / bias of the saved model (weights rounded, tiny ones dropped)."""
+    n_vocab = len(fz.vocab)
+    names = sorted(fz.vocab, key=fz.vocab.get)
+    vocab_out = {}
+    for i, f in enumerate(names):
+        v = fz.value(f)
+        w = [r5(coef["neg"][i] * v), r5(coef["pos"][i] * v), r5(coef["frus"][i] * v)]
+        if max(abs(x) for x in w) >= MIN_WEIGHT:
+            vocab_out[f] = w
+    return {
+        "dense": {h: [r5(v) for v in coef[h][n_vocab:]] for h in coef},
+        "bias": {h: r5(bias[h]) for h in coef},
+        "vocab": vocab_out,
+    }
+
+
 def r5(v: float) -> float:
     return float(f"{v:.5g}")
 
@@ -261,7 +292,7 @@ def fit_knots(u: np.ndarray, target: np.ndarray, u_neutral: np.ndarray) -> tuple
 
 
 def train(data: Path, out: Path, seed: int = 13, limit: int | None = None, min_df: int = 3,
-          escalate_share: float = 0.10, log=print) -> dict:
+          escalate_share: float = 0.10, refit: bool = True, log=print) -> dict:
     from sentiment.local import LocalScorer
 
     random.seed(seed)
@@ -295,22 +326,13 @@ def train(data: Path, out: Path, seed: int = 13, limit: int | None = None, min_d
     for head, y, d in (("neg", y_neg, d_neg), ("pos", y_pos, d_pos), ("frus", y_frus, d_frus)):
         coef[head], bias[head], chosen_c[head] = fit_head(head, x_tr, y, x_dv, d, n_vocab, log=log)
 
-    names = sorted(fz.vocab, key=fz.vocab.get)
-    vocab_out = {}
-    for i, f in enumerate(names):
-        v = fz.value(f)
-        w = [r5(coef["neg"][i] * v), r5(coef["pos"][i] * v), r5(coef["frus"][i] * v)]
-        if max(abs(x) for x in w) >= MIN_WEIGHT:
-            vocab_out[f] = w
     model = {
         "format": 4,
         "seed": seed,
         "min_df": min_df,
         "chosen_c": chosen_c,
         "dense_names": list(DENSE_NAMES),
-        "dense": {h: [r5(v) for v in coef[h][n_vocab:]] for h in coef},
-        "bias": {h: r5(bias[h]) for h in coef},
-        "vocab": vocab_out,
+        **export_weights(fz, coef, bias),
         "lexicon": {k: r5(v) for k, v in sorted(lexicon.items())},
         "score_map": {"gate_at": 0.0, "gate_slope": GATE_SLOPE, "pos": 0.0, "compound": 0.0,
                       "rule": RULE_VAL_WEIGHT, "neg_gate_at": NEG_GATE_AT, "neg_intensity": 0.0, "knots_u": [-1.0, 1.0], "knots_s": [0.5, -0.5],
@@ -389,6 +411,11 @@ def train(data: Path, out: Path, seed: int = 13, limit: int | None = None, min_d
     log(f"frustration: neg mix {best[1]}, dev AUC={best[0]:.4f}, offset "
         f"{model['frustration_map']['offset']} (dev share >= 0.75: {escalate_share:.0%})")
 
+    if refit:
+        model = refit_on_train_and_dev(model, lexicon, a_tr + a_dv, tr_g + dv_g, tr_e + dv_e, dv_t,
+                                       neutral, rows, v_target, min_df, escalate_share, log)
+    model["fit_on"] = "train+dev" if refit else "train"
+
     body = json.dumps(model, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     version = hashlib.sha256(body).hexdigest()[:12]
     model["version"] = version
@@ -396,6 +423,55 @@ def train(data: Path, out: Path, seed: int = 13, limit: int | None = None, min_d
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(gzip.compress(body, compresslevel=9, mtime=0))
     log(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB), version {version}")
+    return model
+
+
+def refit_on_train_and_dev(model: dict, lexicon: dict, analyses, groups, emotions, dv_t,
+                           neutral: list[int], rows, v_target: np.ndarray, min_df: int,
+                           escalate_share: float, log=print) -> dict:
+    """The last step, once every choice is fixed on dev: the three heads refit on GoEmotions
+    train+dev (vocabulary, NB scaling and weights; C per head as chosen on dev); the score map
+    keeps its chosen gate / mixes / intensity and refits only its knots (isotonic on the VADER
+    tweets train split, centred on the dev neutral median, now in-sample); the frustration map
+    keeps its chosen neg mix and refits only its offset so that escalate_share of dev (scored by
+    the refit model, in-sample) reaches 0.75."""
+    from sentiment.local import LocalScorer
+
+    fz = Featuriser(lexicon)
+    fz.fit_vocab(analyses, min_df)
+    x = fz.matrix(analyses)
+    n_vocab = len(fz.vocab)
+    ys = {
+        "neg": np.array([NEGATIVE_GROUP in g for g in groups], dtype=float),
+        "pos": np.array([POSITIVE_GROUP in g for g in groups], dtype=float),
+        "frus": np.array([bool({ANGER, ANNOYANCE} & e) for e in emotions], dtype=float),
+    }
+    coef, bias = {}, {}
+    for head in ("neg", "pos", "frus"):
+        coef[head], bias[head] = fit_final(x, ys[head], model["chosen_c"][head], n_vocab)
+    log(f"refit on train+dev ({len(analyses)} comments, vocabulary {n_vocab}) with C {model['chosen_c']}")
+    model = dict(model, **export_weights(fz, coef, bias))
+
+    sm = model["score_map"]
+    scorer = LocalScorer(model=model)
+    dv_p = [scorer.parts(t) for t in dv_t]
+    v_p = [scorer.parts(t) for t, _, _ in rows]
+    mix = (sm["gate_at"], sm["pos"], sm["compound"], sm["neg_intensity"])
+    u_v = np.array([_u(p, *mix) for p in v_p])
+    u_d = np.array([_u(p, *mix) for p in dv_p])
+    ku, ks, stretch = fit_knots(u_v, v_target, u_d[neutral])
+    model["score_map"] = sm = dict(sm, knots_u=ku, knots_s=ks)
+    probe = LocalScorer(model=model)
+    r = _pearson([probe.score_of(u) for u in u_v], v_target)
+    log(f"refit score map: tweets train r={r:.4f}, stretch {stretch:.2f}; knots {sm['knots_s']}")
+
+    fm = model["frustration_map"]
+    zn = np.array([p["zn"] for p in dv_p])
+    z = np.sort(np.array([p["zf"] + p["frus_rules"] for p in dv_p]) + fm["neg"] * zn)
+    cut = z[int(math.floor((1.0 - escalate_share) * len(z)))]
+    model["frustration_map"] = dict(fm, offset=r5(math.log(0.75 / 0.25) - float(cut)))
+    log(f"refit frustration offset {model['frustration_map']['offset']} (dev, in-sample, share >= 0.75: "
+        f"{escalate_share:.0%})")
     return model
 
 
@@ -407,12 +483,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="train on a random subset of this size (quick checks)")
     parser.add_argument("--min-df", type=int, default=3)
     parser.add_argument("--escalate-share", type=float, default=0.10)
+    parser.add_argument("--no-refit", action="store_true",
+                        help="ship the models fit on train only (skip the final refit on train+dev)")
     args = parser.parse_args(argv)
     if not (args.data / "goemotions").is_dir():
         print(f"error: no goemotions/ under {args.data}", file=sys.stderr)
         return 2
     train(args.data, args.out, seed=args.seed, limit=args.limit, min_df=args.min_df,
-          escalate_share=args.escalate_share, log=lambda m: print(m, file=sys.stderr))
+          escalate_share=args.escalate_share, refit=not args.no_refit,
+          log=lambda m: print(m, file=sys.stderr))
     return 0
 
 

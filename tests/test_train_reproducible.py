@@ -28,6 +28,7 @@ def test_same_seed_same_bytes(tmp_path):
     assert a.read_bytes() != c.read_bytes()
     # and the output is a loadable model
     model = json.loads(gzip.decompress(a.read_bytes()))
+    assert model["fit_on"] == "train+dev"  # the final refit, after the choices made on dev
     scorer = LocalScorer(a)
     assert scorer.version == model["version"]
     assert scorer.score("Third time asking. This is unacceptable.").frustration > 0.5
@@ -39,6 +40,7 @@ def test_shipped_model_is_a_training_output():
     raw = MODEL_PATH.read_bytes()
     assert raw[4:8] == b"\x00\x00\x00\x00"  # gzip mtime 0: no timestamp in the file
     model = json.loads(gzip.decompress(raw))
+    assert model["fit_on"] == "train+dev"
     body = dict(model)
     version = body.pop("version")
     import hashlib

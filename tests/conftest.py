@@ -25,6 +25,9 @@ from ticketpulse.config import Config, Environment
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ZENDESK_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
+FRESHDESK_SECRET = "fd-whk-7Qm2vX9rLp4sT8"
+ZENDESK_SENIOR_GROUP = 360001234567
+FRESHDESK_SENIOR_GROUP = 43000777000
 # One template per test run, so that concurrent runs on one server never share it.
 _TEMPLATE = f"ticketpulse_test_template_{os.getpid()}"
 
@@ -35,6 +38,13 @@ def fixture_text(name: str) -> str:
 
 def fixture_json(name: str) -> dict:
     return json.loads(fixture_text(name))
+
+
+def as_body(payload) -> bytes:
+    """A request body: bytes as they are, text encoded, anything else as JSON."""
+    if isinstance(payload, bytes):
+        return payload
+    return payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
 
 
 def _postgres_admin_url() -> str | None:
@@ -114,12 +124,19 @@ def sessions(engine):
 
 @pytest.fixture
 def config() -> Config:
-    return Config.model_validate({"zendesk": {"senior_group_id": 360001234567}})
+    return Config.model_validate({
+        "zendesk": {"senior_group_id": ZENDESK_SENIOR_GROUP},
+        "freshdesk": {"senior_group_id": FRESHDESK_SENIOR_GROUP},
+    })
 
 
 @pytest.fixture
 def environment(database_url) -> Environment:
-    return Environment(database_url=database_url, zendesk_webhook_secret=ZENDESK_SECRET)
+    return Environment(
+        database_url=database_url,
+        zendesk_webhook_secret=ZENDESK_SECRET,
+        freshdesk_webhook_secret=FRESHDESK_SECRET,
+    )
 
 
 @pytest.fixture
@@ -156,3 +173,20 @@ def runner(capsys, monkeypatch):
         return CliResult(code, out, err)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def openai_live():
+    """One fake OpenAI-compatible server on loopback for the whole run: (FakeOpenAI, LiveServer)."""
+    from tests.fakes.openai_server import FakeOpenAI
+    from tests.fakes.server import LiveServer
+
+    fake = FakeOpenAI()
+    with LiveServer(fake.app) as live:
+        yield fake, live
+
+
+@pytest.fixture
+def fake_openai(openai_live):
+    """The fake model server, its script and recorded requests cleared for this test."""
+    return openai_live[0].reset()

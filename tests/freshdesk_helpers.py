@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import base64
-import json
 
-import pytest
-
-from tests.conftest import ZENDESK_SECRET
-from ticketpulse.config import Config, Environment
-
-FRESHDESK_SECRET = "fd-whk-7Qm2vX9rLp4sT8"
-SENIOR_GROUP = 43000777000
+from tests.conftest import FRESHDESK_SECRET, as_body
 
 
 def token_headers(secret: str = FRESHDESK_SECRET) -> dict:
@@ -21,12 +14,6 @@ def token_headers(secret: str = FRESHDESK_SECRET) -> dict:
 def basic_headers(password: str = FRESHDESK_SECRET, user: str = "freshdesk") -> dict:
     credentials = base64.b64encode(f"{user}:{password}".encode()).decode()
     return {"Content-Type": "application/json", "Authorization": f"Basic {credentials}"}
-
-
-def as_body(payload) -> bytes:
-    if isinstance(payload, bytes):
-        return payload
-    return payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
 
 
 def post_freshdesk(client, payload, headers: dict | None = None):
@@ -47,20 +34,3 @@ def reply(ticket_id: str, text: str, *, name: str = "Jane Doe", tags: str = "ref
         "comment_html": f"{name} : <div>{text}</div>",
         "comment_text": f"{name} : {text}",
     }
-
-
-@pytest.fixture
-def config() -> Config:
-    return Config.model_validate({
-        "zendesk": {"senior_group_id": 360001234567},
-        "freshdesk": {"senior_group_id": SENIOR_GROUP},
-    })
-
-
-@pytest.fixture
-def environment(database_url) -> Environment:
-    return Environment(
-        database_url=database_url,
-        zendesk_webhook_secret=ZENDESK_SECRET,
-        freshdesk_webhook_secret=FRESHDESK_SECRET,
-    )

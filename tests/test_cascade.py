@@ -1,4 +1,4 @@
-"""The cascade: local first, the LLM (a fake server, the real openai client) only near thresholds."""
+"""The cascade: local first, the LLM (a fake_openai server, the real openai client) only near thresholds."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sentiment.cascade import CascadeScorer
 from sentiment.factory import build_scorer
 from sentiment.llm import LLMSettings, OpenAIScorer, make_client
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.server import LiveServer
 from ticketpulse.config import Environment, Thresholds, parse_config
 
 
@@ -40,49 +39,37 @@ def message_of(body: dict) -> str:
     return re.search(r"<message>\n(.*)\n</message>", body["messages"][-1]["content"], re.S).group(1)
 
 
-def llm_table(fake: FakeOpenAI, table: dict[str, tuple[float, float]]):
-    """The fake LLM answers each message from `table` (score, frustration)."""
+def llm_table(fake_openai: FakeOpenAI, table: dict[str, tuple[float, float]]):
+    """The fake_openai LLM answers each message from `table` (score, frustration)."""
 
     def respond(body):
         score, frustration = table[message_of(body)]
-        return fake.answer({"sarcasm": False, "cues": [], "score": score, "frustration": frustration, "urgency": 0.2, "label": "neutral"})
+        return fake_openai.answer({"sarcasm": False, "cues": [], "score": score, "frustration": frustration, "urgency": 0.2, "label": "neutral"})
 
-    fake.default = respond
+    fake_openai.default = respond
 
 
 def metric(name: str, **labels) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-@pytest.fixture(scope="module")
-def _live():
-    fake = FakeOpenAI()
-    with LiveServer(fake.app) as live:
-        yield fake, live
-
-
 @pytest.fixture
-def fake(_live):
-    return _live[0].reset()
-
-
-@pytest.fixture
-def llm(_live):
+def llm(openai_live):
     settings = LLMSettings(timeout_seconds=0.5, max_retries=1, max_retry_wait_seconds=0.05)
-    return OpenAIScorer(make_client("k", _live[1].url + "/v1", 0.5), settings)
+    return OpenAIScorer(make_client("k", openai_live[1].url + "/v1", 0.5), settings)
 
 
 def cascade(local, llm, band=0.15, **kwargs) -> CascadeScorer:
     return CascadeScorer(local, llm, thresholds=Thresholds(), band=band, **kwargs)
 
 
-def test_confident_local_result_far_from_every_threshold_makes_no_llm_call(fake, llm):
+def test_confident_local_result_far_from_every_threshold_makes_no_llm_call(fake_openai, llm):
     before = metric("ticketpulse_cascade_messages_total", route="local")
     local = TableLocal({"Thanks, that worked!": (0.8, 0.0), "The app crashes on login.": (-0.25, 0.3)})
     scorer = cascade(local, llm)
     first = scorer.score("Thanks, that worked!")
     second = scorer.score("The app crashes on login.")
-    assert fake.requests == []
+    assert fake_openai.requests == []
     assert (first.scorer, first.score, second.score) == ("stub-local", 0.8, -0.25)
     assert first.fallback_reason is None
     assert scorer.llm_share() == 0.0
@@ -99,13 +86,13 @@ def test_confident_local_result_far_from_every_threshold_makes_no_llm_call(fake,
         (-0.70, 0.20, "score near negative_score_threshold"),
     ],
 )
-def test_near_a_threshold_the_llm_decides(fake, llm, local_score, local_frustration, why):
+def test_near_a_threshold_the_llm_decides(fake_openai, llm, local_score, local_frustration, why):
     before = metric("ticketpulse_cascade_messages_total", route="llm")
-    fake.script(fake.answer({"sarcasm": False, "cues": ["x"], "score": -0.9, "frustration": 0.5, "urgency": 0.4, "label": "negative"}))
+    fake_openai.script(fake_openai.answer({"sarcasm": False, "cues": ["x"], "score": -0.9, "frustration": 0.5, "urgency": 0.4, "label": "negative"}))
     scorer = cascade(TableLocal({"m": (local_score, local_frustration)}), llm)
     result = scorer.score("m", ["earlier one"])
-    assert len(fake.requests) == 1
-    assert "earlier one" in fake.bodies[0]["messages"][-1]["content"]  # context reaches the LLM
+    assert len(fake_openai.requests) == 1
+    assert "earlier one" in fake_openai.bodies[0]["messages"][-1]["content"]  # context reaches the LLM
     assert (result.scorer, result.score, result.frustration) == ("openai", -0.9, 0.5)
     assert result.extra["cascade"] == why
     assert scorer.llm_share() == 1.0
@@ -115,23 +102,23 @@ def test_near_a_threshold_the_llm_decides(fake, llm, local_score, local_frustrat
 @pytest.mark.parametrize(
     "frustration, asks_llm", [(0.59, False), (0.61, True), (1.0, True)]
 )
-def test_the_band_is_measured_from_the_thresholds(fake, llm, frustration, asks_llm):
+def test_the_band_is_measured_from_the_thresholds(fake_openai, llm, frustration, asks_llm):
     scorer = cascade(TableLocal({"m": (0.0, frustration)}), llm, band=0.15)
     scorer.score("m")
-    assert (len(fake.requests) == 1) is asks_llm
+    assert (len(fake_openai.requests) == 1) is asks_llm
 
 
-def test_a_narrower_band_sends_less(fake, llm):
+def test_a_narrower_band_sends_less(fake_openai, llm):
     scorer = cascade(TableLocal({"m": (0.0, 0.66)}), llm, band=0.05)
     assert scorer.score("m").scorer == "stub-local"
-    assert fake.requests == []
+    assert fake_openai.requests == []
 
 
-def test_an_unsure_local_result_goes_to_the_llm(fake, llm):
+def test_an_unsure_local_result_goes_to_the_llm(fake_openai, llm):
     local = TableLocal({"m": (0.4, 0.1)}, extra={"confidence": 0.3})
     assert cascade(local, llm, min_confidence=0.5).score("m").scorer == "openai"
     assert cascade(local, llm, min_confidence=0.2).score("m").scorer == "stub-local"
-    assert len(fake.requests) == 1
+    assert len(fake_openai.requests) == 1
 
 
 @pytest.mark.parametrize(
@@ -142,9 +129,9 @@ def test_an_unsure_local_result_goes_to_the_llm(fake, llm):
         (FakeOpenAI.answer("not json"), "openai: invalid JSON in answer"),
     ],
 )
-def test_llm_failure_keeps_the_local_result_with_the_reason(fake, llm, behaviour, reason):
+def test_llm_failure_keeps_the_local_result_with_the_reason(fake_openai, llm, behaviour, reason):
     local = TableLocal({"m": (-0.3, 0.8)})
-    fake.default = lambda body: behaviour
+    fake_openai.default = lambda body: behaviour
     result = cascade(local, llm).score("m")
     assert (result.scorer, result.score, result.frustration) == ("stub-local", -0.3, 0.8)
     assert result.fallback_reason == reason
@@ -162,7 +149,7 @@ def decision(s: SentimentScore, t: Thresholds = Thresholds()) -> str:
     return "none"
 
 
-def test_same_decisions_as_llm_for_everything_near_the_thresholds(fake, llm):
+def test_same_decisions_as_llm_for_everything_near_the_thresholds(fake_openai, llm):
     # (local score, local frustration) and the LLM's (score, frustration) per message. Near a
     # threshold the two disagree across it in both directions; far from all of them they agree
     # on the decision (but not on the numbers).
@@ -178,7 +165,7 @@ def test_same_decisions_as_llm_for_everything_near_the_thresholds(fake, llm):
         "near-negative-up": (-0.7, 0.3), "near-negative-down": (-0.4, 0.3),
         "far-calm": (0.7, 0.0), "far-bug-report": (-0.1, 0.2), "far-mild": (0.2, 0.35),
     }
-    llm_table(fake, llm_answers)
+    llm_table(fake_openai, llm_answers)
     local = TableLocal(local_table)
     scorer = cascade(local, llm)
 
@@ -191,7 +178,7 @@ def test_same_decisions_as_llm_for_everything_near_the_thresholds(fake, llm):
     assert scorer.llm_share() == pytest.approx(6 / 9)
 
 
-def test_share_is_counted_exactly_under_threads(fake, llm):
+def test_share_is_counted_exactly_under_threads(fake_openai, llm):
     texts = [f"msg {i}" for i in range(200)]
     local = TableLocal({t: ((-0.6, 0.2) if i % 5 == 0 else (0.5, 0.0)) for i, t in enumerate(texts)})
     scorer = cascade(local, llm)
@@ -199,22 +186,22 @@ def test_share_is_counted_exactly_under_threads(fake, llm):
         list(pool.map(scorer.score, texts))
     assert scorer.stats() == {"messages": 200, "llm": 40, "local": 160}
     assert scorer.llm_share() == 0.2
-    assert len(fake.requests) == 40
+    assert len(fake_openai.requests) == 40
 
 
-def test_factory_builds_the_cascade_from_config(fake, _live):
-    fake.script(fake.answer({"score": -0.9, "frustration": 0.95, "urgency": 0.5}))
+def test_factory_builds_the_cascade_from_config(fake_openai, openai_live):
+    fake_openai.script(fake_openai.answer({"score": -0.9, "frustration": 0.95, "urgency": 0.5}))
     config = parse_config(
         {
             "scoring": {"backend": "cascade", "cascade": {"band": 0.1}},
             "thresholds": {"frustration_threshold": 0.6, "critical_frustration_threshold": 0.8},
         }
     )
-    env = Environment(openai_api_key=None, openai_base_url=_live[1].url + "/v1")
+    env = Environment(openai_api_key=None, openai_base_url=openai_live[1].url + "/v1")
     local = TableLocal({"near": (0.0, 0.55), "far": (0.0, 0.3)})
     scorer = build_scorer(config, env, local=local)
     assert isinstance(scorer, CascadeScorer)
     assert scorer.band == 0.1 and scorer.thresholds.frustration_threshold == 0.6
     assert scorer.score("far").scorer == "stub-local"
     assert scorer.score("near").scorer == "openai"
-    assert len(fake.requests) == 1
+    assert len(fake_openai.requests) == 1

@@ -25,7 +25,8 @@ from tests.conftest import fixture_json
 from tests.fakes.freshdesk import FakeFreshdesk
 from tests.fakes.server import LiveServer
 from tests.fakes.zendesk import FakeZendesk
-from tests.freshdesk_helpers import SENIOR_GROUP, config, environment, post_freshdesk, reply  # noqa: F401
+from tests.conftest import FRESHDESK_SENIOR_GROUP as SENIOR_GROUP
+from tests.freshdesk_helpers import post_freshdesk, reply
 from tests.scripted_scorer import ScriptedScorer
 from tests.zendesk_helpers import comment_event, post_zendesk
 from ticketpulse.config import Config, Environment, Tags

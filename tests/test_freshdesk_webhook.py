@@ -12,12 +12,9 @@ from escalation.events import text_fingerprint
 from models import Comment, Ticket
 from sentiment.clean import clean_text
 from tests.conftest import fixture_json, fixture_text
-from tests.freshdesk_helpers import (  # noqa: F401 (config, environment: fixtures)
-    FRESHDESK_SECRET,
-    as_body,
+from tests.conftest import FRESHDESK_SECRET, as_body
+from tests.freshdesk_helpers import (
     basic_headers,
-    config,
-    environment,
     post_freshdesk,
     reply,
     token_headers,

@@ -10,29 +10,16 @@ import pytest
 from sentiment.base import SentimentScore
 from sentiment.factory import DUMMY_API_KEY
 from sentiment.llm import PROMPT_VERSION
-from tests.fakes.openai_server import FakeOpenAI, context_of, message_of
-from tests.fakes.server import LiveServer
+from tests.fakes.openai_server import context_of, message_of
 
 MODEL = "fake-gpt"
 ANGRY = {"sarcasm": True, "cues": ["third time", "cancel"], "score": -0.8, "frustration": 0.92,
          "urgency": 0.6, "label": "negative"}
 
 
-@pytest.fixture(scope="module")
-def _live():
-    fake = FakeOpenAI()
-    with LiveServer(fake.app) as live:
-        yield fake, live
-
-
 @pytest.fixture
-def fake(_live):
-    return _live[0].reset()
-
-
-@pytest.fixture
-def model_env(monkeypatch, _live):
-    monkeypatch.setenv("OPENAI_BASE_URL", _live[1].url + "/v1")
+def model_env(monkeypatch, openai_live):
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_live[1].url + "/v1")
     monkeypatch.setenv("OPENAI_API_KEY", "test")
 
 
@@ -57,8 +44,8 @@ def printed(result) -> list[dict]:
 # -- backend = "openai" ---------------------------------------------------------------------------
 
 
-def test_score_prints_the_models_score(runner, config_file, model_env, fake):
-    fake.script(fake.answer(ANGRY))
+def test_score_prints_the_models_score(runner, config_file, model_env, fake_openai):
+    fake_openai.script(fake_openai.answer(ANGRY))
     result = runner("--config", config_file("openai"), "score", "Third time asking.", "Fix it or we cancel.")
 
     assert result.code == 0, result.err
@@ -70,7 +57,7 @@ def test_score_prints_the_models_score(runner, config_file, model_env, fake):
     assert score["extra"] == {"sarcasm": True}
     assert "fallback_reason" not in score
 
-    [request] = fake.requests
+    [request] = fake_openai.requests
     assert message_of(request["json"]) == "Third time asking. Fix it or we cancel."
     assert context_of(request["json"]) == []
     assert request["json"]["model"] == MODEL
@@ -78,12 +65,12 @@ def test_score_prints_the_models_score(runner, config_file, model_env, fake):
     assert request["headers"]["Authorization"] == "Bearer test"
 
 
-def test_score_reads_stdin_one_model_call_per_line_in_order(runner, config_file, model_env, fake):
+def test_score_reads_stdin_one_model_call_per_line_in_order(runner, config_file, model_env, fake_openai):
     def respond(body):
         n = int(message_of(body).split(":")[0].removeprefix("message "))
-        return fake.answer({**ANGRY, "score": -n / 10, "frustration": n / 10})
+        return fake_openai.answer({**ANGRY, "score": -n / 10, "frustration": n / 10})
 
-    fake.default = respond
+    fake_openai.default = respond
     lines = [f"message {n}: where is my order?" for n in range(1, 5)]
     result = runner("--config", config_file("openai"), "score", stdin="\n".join(lines) + "\n")
 
@@ -92,7 +79,7 @@ def test_score_reads_stdin_one_model_call_per_line_in_order(runner, config_file,
     assert [(s["scorer"], s["score"], s["frustration"]) for s in scores] == [
         ("openai", -n / 10, n / 10) for n in range(1, 5)
     ]
-    assert [message_of(b) for b in fake.bodies] == lines
+    assert [message_of(b) for b in fake_openai.bodies] == lines
 
 
 @pytest.mark.parametrize(
@@ -105,13 +92,13 @@ def test_score_reads_stdin_one_model_call_per_line_in_order(runner, config_file,
     ],
 )
 def test_a_failing_model_prints_the_local_score_with_the_reason(
-    runner, config_file, model_env, fake, caplog, behaviours, reason
+    runner, config_file, model_env, fake_openai, caplog, behaviours, reason
 ):
-    fake.script(*{
-        "500": [fake.error(500), fake.error(500)],
-        "timeout": [fake.slow(1.6, fake.answer(ANGRY))],
-        "invalid": [fake.answer("The customer is angry.")],
-        "401": [fake.error(401, "Incorrect API key provided")],
+    fake_openai.script(*{
+        "500": [fake_openai.error(500), fake_openai.error(500)],
+        "timeout": [fake_openai.slow(1.6, fake_openai.answer(ANGRY))],
+        "invalid": [fake_openai.answer("The customer is angry.")],
+        "401": [fake_openai.error(401, "Incorrect API key provided")],
     }[behaviours])
     text = "Third time asking. Fix it or we cancel."
     result = runner("--config", config_file("openai"), "score", text)
@@ -165,15 +152,15 @@ def test_missing_key_for_api_openai_com_exits_2_naming_the_variable(
     assert f'backend = "{backend}"' in line
 
 
-def test_a_self_hosted_server_needs_no_key(runner, config_file, monkeypatch, _live, fake):
+def test_a_self_hosted_server_needs_no_key(runner, config_file, monkeypatch, openai_live, fake_openai):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.setenv("OPENAI_BASE_URL", _live[1].url + "/v1")
-    fake.script(fake.answer(ANGRY))
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_live[1].url + "/v1")
+    fake_openai.script(fake_openai.answer(ANGRY))
     result = runner("--config", config_file("openai"), "score", "hello")
 
     assert result.code == 0, result.err
     assert printed(result)[0]["scorer"] == "openai"
-    assert fake.requests[0]["headers"]["Authorization"] == f"Bearer {DUMMY_API_KEY}"
+    assert fake_openai.requests[0]["headers"]["Authorization"] == f"Bearer {DUMMY_API_KEY}"
 
 
 # -- backend = "cascade" --------------------------------------------------------------------------
@@ -202,8 +189,8 @@ def table_local(monkeypatch):
     return local
 
 
-def test_cascade_asks_the_model_only_near_a_threshold(runner, config_file, model_env, table_local, fake):
-    fake.default = lambda body: fake.answer(ANGRY)
+def test_cascade_asks_the_model_only_near_a_threshold(runner, config_file, model_env, table_local, fake_openai):
+    fake_openai.default = lambda body: fake_openai.answer(ANGRY)
     result = runner("--config", config_file("cascade"), "score", stdin=f"{CALM}\n{NEAR}\n")
 
     assert result.code == 0, result.err
@@ -211,13 +198,13 @@ def test_cascade_asks_the_model_only_near_a_threshold(runner, config_file, model
     assert (calm["scorer"], calm["score"], calm["frustration"]) == ("stub-local", 0.8, 0.0)
     assert (near["scorer"], near["score"], near["frustration"]) == ("openai", -0.8, 0.92)
     assert near["extra"]["cascade"] == "frustration near frustration_threshold"
-    assert [message_of(b) for b in fake.bodies] == [NEAR]  # the calm line never reached the model
+    assert [message_of(b) for b in fake_openai.bodies] == [NEAR]  # the calm line never reached the model
 
 
 def test_cascade_with_the_model_down_prints_the_local_score_with_the_reason(
-    runner, config_file, model_env, table_local, fake
+    runner, config_file, model_env, table_local, fake_openai
 ):
-    fake.script(fake.error(503), fake.error(503))
+    fake_openai.script(fake_openai.error(503), fake_openai.error(503))
     result = runner("--config", config_file("cascade"), "score", NEAR)
 
     assert result.code == 0, result.err
@@ -226,25 +213,25 @@ def test_cascade_with_the_model_down_prints_the_local_score_with_the_reason(
     assert score["fallback_reason"] == "openai: HTTP 503, gave up after 1 retries"
 
 
-def test_cascade_with_the_real_local_scorer_keeps_a_calm_message_local(runner, config_file, model_env, fake):
+def test_cascade_with_the_real_local_scorer_keeps_a_calm_message_local(runner, config_file, model_env, fake_openai):
     result = runner("--config", config_file("cascade"), "score", "Thanks a lot, that fixed it. Have a great day!")
 
     assert result.code == 0, result.err
     [score] = printed(result)
     assert score["scorer"] == "local" and "fallback_reason" not in score
-    assert fake.requests == []
+    assert fake_openai.requests == []
 
 
 # -- the real command, in its own process ---------------------------------------------------------
 
 
-def test_the_command_prints_json_on_stdout_and_the_fallback_warning_on_stderr(config_file, _live, fake, tmp_path):
+def test_the_command_prints_json_on_stdout_and_the_fallback_warning_on_stderr(config_file, openai_live, fake_openai, tmp_path):
     import os
     import subprocess
     import sys
 
-    fake.script(fake.answer(ANGRY), fake.error(500), fake.error(500))
-    env = os.environ | {"OPENAI_BASE_URL": _live[1].url + "/v1", "OPENAI_API_KEY": "test"}
+    fake_openai.script(fake_openai.answer(ANGRY), fake_openai.error(500), fake_openai.error(500))
+    env = os.environ | {"OPENAI_BASE_URL": openai_live[1].url + "/v1", "OPENAI_API_KEY": "test"}
     env.pop("TICKETPULSE_CONFIG", None)
     process = subprocess.run(
         [sys.executable, "-m", "ticketpulse.cli", "--config", config_file("openai"), "score"],

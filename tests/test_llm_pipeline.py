@@ -19,7 +19,6 @@ from sentiment.base import SentimentScore
 from sentiment.llm import PROMPT_VERSION
 from tests.conftest import ZENDESK_SECRET
 from tests.fakes.openai_server import FakeOpenAI, context_of, message_of
-from tests.fakes.server import LiveServer
 from tests.zendesk_helpers import comment_event, post_zendesk
 from ticketpulse.config import Config, Environment
 from ticketpulse.runtime import build_runtime
@@ -33,18 +32,6 @@ def answer(score: float, frustration: float, urgency: float = 0.2, cues=("cue",)
 
 
 # -- fixtures -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def _live():
-    fake = FakeOpenAI()
-    with LiveServer(fake.app) as live:
-        yield fake, live
-
-
-@pytest.fixture
-def fake(_live):
-    return _live[0].reset()
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +67,9 @@ def llm_environment(database_url: str, base_url: str, api_key: str | None = "tes
 
 
 @pytest.fixture
-def make_runtime(database_url, engine, _live):
+def make_runtime(database_url, engine, openai_live):
     def build(config: Config | None = None, base_url: str | None = None):
-        env = llm_environment(database_url, base_url or _live[1].url + "/v1")
+        env = llm_environment(database_url, base_url or openai_live[1].url + "/v1")
         return build_runtime(config or llm_config(), env, engine=engine, helpdesks={"zendesk": DryRunZendesk(None)})
 
     return build
@@ -103,9 +90,9 @@ def rows(sessions, model, *order, where=None):
         return list(session.scalars(query))
 
 
-def from_table(fake: FakeOpenAI, table: dict[str, dict]):
-    """The fake model answers each message (the text being rated) from `table`."""
-    fake.default = lambda body: fake.answer(table[message_of(body)])
+def from_table(fake_openai: FakeOpenAI, table: dict[str, dict]):
+    """The fake_openai model answers each message (the text being rated) from `table`."""
+    fake_openai.default = lambda body: fake_openai.answer(table[message_of(body)])
 
 
 # -- the model's scores, with the customer's earlier messages as context --------------------------
@@ -118,9 +105,9 @@ CONVERSATION = {
 
 
 def test_scores_come_from_the_model_and_the_third_request_carries_the_first_two(
-    client, sessions, make_runtime, shared_local, fake
+    client, sessions, make_runtime, shared_local, fake_openai
 ):
-    from_table(fake, CONVERSATION)
+    from_table(fake_openai, CONVERSATION)
     runtime = make_runtime()
     first, second, third = CONVERSATION
     say(client, first, 1)
@@ -143,18 +130,18 @@ def test_scores_come_from_the_model_and_the_third_request_carries_the_first_two(
         assert row.fallback_reason is None
     assert [c.status for c in rows(sessions, Comment, Comment.commented_at)] == ["done", "skipped", "done", "done"]
 
-    assert [message_of(b) for b in fake.bodies] == [first, second, third]
-    assert [context_of(b) for b in fake.bodies] == [[], [first], [first, second]]
-    prompt = fake.bodies[2]["messages"][-1]["content"]
+    assert [message_of(b) for b in fake_openai.bodies] == [first, second, third]
+    assert [context_of(b) for b in fake_openai.bodies] == [[], [first], [first, second]]
+    prompt = fake_openai.bodies[2]["messages"][-1]["content"]
     assert prompt.index(first) < prompt.index(second) < prompt.index(third)
     assert "message number 3" in prompt
-    assert not any("warehouse team" in fake.prompt_of(i) for i in range(3))
-    assert all(b["model"] == MODEL for b in fake.bodies)
-    assert fake.requests[0]["headers"]["Authorization"] == "Bearer test"
+    assert not any("warehouse team" in fake_openai.prompt_of(i) for i in range(3))
+    assert all(b["model"] == MODEL for b in fake_openai.bodies)
+    assert fake_openai.requests[0]["headers"]["Authorization"] == "Bearer test"
 
 
 def test_context_is_the_last_context_messages_by_comment_time_not_arrival(
-    client, sessions, make_runtime, shared_local, fake
+    client, sessions, make_runtime, shared_local, fake_openai
 ):
     texts = [f"Message {n} about my missing refund." for n in range(1, 6)]
     runtime = make_runtime(llm_config(context_messages=2))
@@ -162,22 +149,22 @@ def test_context_is_the_last_context_messages_by_comment_time_not_arrival(
         say(client, texts[n - 1], n)
     runtime.worker.drain()
 
-    assert [message_of(b) for b in fake.bodies] == texts
-    assert [context_of(b) for b in fake.bodies] == [
+    assert [message_of(b) for b in fake_openai.bodies] == texts
+    assert [context_of(b) for b in fake_openai.bodies] == [
         [], texts[:1], texts[:2], texts[1:3], texts[2:4]
     ]
 
 
 def test_the_model_is_told_how_many_messages_the_customer_sent_before(
-    client, sessions, make_runtime, shared_local, fake
+    client, sessions, make_runtime, shared_local, fake_openai
 ):
     runtime = make_runtime(llm_config(context_messages=2))
     for n in range(1, 6):
         say(client, f"Message {n} about my missing refund.", n)
     runtime.worker.drain()
 
-    prompt = fake.bodies[4]["messages"][-1]["content"]
-    assert context_of(fake.bodies[4]) == ["Message 3 about my missing refund.", "Message 4 about my missing refund."]
+    prompt = fake_openai.bodies[4]["messages"][-1]["content"]
+    assert context_of(fake_openai.bodies[4]) == ["Message 3 about my missing refund.", "Message 4 about my missing refund."]
     assert "2 most recent of 4" in prompt
     assert "message number 5" in prompt
 
@@ -186,22 +173,22 @@ def test_the_model_is_told_how_many_messages_the_customer_sent_before(
 
 FAILURES = {
     "server_error": (
-        lambda fake: fake.script(fake.error(500), fake.error(500)),
+        lambda fake_openai: fake_openai.script(fake_openai.error(500), fake_openai.error(500)),
         "openai: HTTP 500, gave up after 1 retries",
         2,
     ),
     "timeout": (
-        lambda fake: fake.script(fake.slow(1.6, fake.answer(answer(-0.9, 0.99)))),
+        lambda fake_openai: fake_openai.script(fake_openai.slow(1.6, fake_openai.answer(answer(-0.9, 0.99)))),
         "openai: timeout after 1s",
         1,
     ),
     "invalid_json": (
-        lambda fake: fake.script(fake.answer("The customer sounds mildly annoyed.")),
+        lambda fake_openai: fake_openai.script(fake_openai.answer("The customer sounds mildly annoyed.")),
         "openai: invalid JSON in answer",
         1,
     ),
     "rate_limited_too_long": (
-        lambda fake: fake.script(fake.error(429, headers={"Retry-After": "60"})),
+        lambda fake_openai: fake_openai.script(fake_openai.error(429, headers={"Retry-After": "60"})),
         "openai: HTTP 429, Retry-After 60s exceeds max_retry_wait_seconds (0.05s)",
         1,
     ),
@@ -210,11 +197,11 @@ FAILURES = {
 
 @pytest.mark.parametrize("failure", list(FAILURES))
 def test_a_failing_model_falls_back_to_local_and_the_row_says_why(
-    client, sessions, make_runtime, shared_local, fake, failure
+    client, sessions, make_runtime, shared_local, fake_openai, failure
 ):
     make_failure, reason, requests = FAILURES[failure]
-    make_failure(fake)
-    fake.default = lambda body: fake.answer(answer(-0.3, 0.4))
+    make_failure(fake_openai)
+    fake_openai.default = lambda body: fake_openai.answer(answer(-0.3, 0.4))
     runtime = make_runtime()
     text = "Hi, my order 4411 has not arrived yet. Can you check?"
     say(client, text, 1)
@@ -228,14 +215,14 @@ def test_a_failing_model_falls_back_to_local_and_the_row_says_why(
     assert row.fallback_reason == reason
     local = shared_local.score(text)
     assert (row.score, row.frustration, row.urgency) == (local.score, local.frustration, local.urgency)
-    assert len(fake.requests) == requests
+    assert len(fake_openai.requests) == requests
 
     # The model is back: the next message is the model's again, with the fallen-back one as context.
     say(client, "Any news?", 2)
     runtime.worker.drain()
     second = rows(sessions, Score, Score.commented_at)[1]
     assert (second.scorer, second.fallback_reason, second.frustration) == ("openai", None, 0.4)
-    assert context_of(fake.bodies[-1]) == [text]
+    assert context_of(fake_openai.bodies[-1]) == [text]
 
 
 def test_an_unreachable_model_server_falls_back_with_a_connection_error(
@@ -254,9 +241,9 @@ def test_an_unreachable_model_server_falls_back_with_a_connection_error(
 # -- escalation decided by the model's scores -----------------------------------------------------
 
 
-def test_the_models_frustration_escalates_to_critical(client, sessions, make_runtime, fake):
+def test_the_models_frustration_escalates_to_critical(client, sessions, make_runtime, fake_openai):
     text = "Could you tell me when my order ships?"
-    fake.default = lambda body: fake.answer(answer(-0.8, 0.95, 0.7, ["when my order ships"]))
+    fake_openai.default = lambda body: fake_openai.answer(answer(-0.8, 0.95, 0.7, ["when my order ships"]))
     runtime = make_runtime()  # the real factory path: build_scorer loads the LocalScorer
     # A calm question the local scorer would not escalate: only the model's 0.95 can.
     assert runtime.scorer.fallback.score(text).frustration < 0.75
@@ -308,11 +295,11 @@ def table_local(monkeypatch):
 
 
 def test_with_backend_openai_the_model_not_the_local_scorer_decides(
-    client, sessions, make_runtime, table_local, fake
+    client, sessions, make_runtime, table_local, fake_openai
 ):
     angry = "Cancel everything, I am reporting you to my bank!!!"
     table_local.table[angry] = (-0.9, 0.95)  # the local scorer would escalate to critical
-    fake.default = lambda body: fake.answer(answer(0.1, 0.1, 0.1))
+    fake_openai.default = lambda body: fake_openai.answer(answer(0.1, 0.1, 0.1))
     runtime = make_runtime()
     say(client, angry, 1)
     say(client, angry + " Again!!!", 2)
@@ -322,17 +309,17 @@ def test_with_backend_openai_the_model_not_the_local_scorer_decides(
     assert rows(sessions, Escalation) == []
 
 
-def test_cascade_asks_the_model_only_near_a_threshold(client, sessions, make_runtime, table_local, fake):
-    fake.default = lambda body: fake.answer(answer(-0.5, 0.8, 0.4, ["second time"]))
+def test_cascade_asks_the_model_only_near_a_threshold(client, sessions, make_runtime, table_local, fake_openai):
+    fake_openai.default = lambda body: fake_openai.answer(answer(-0.5, 0.8, 0.4, ["second time"]))
     runtime = make_runtime(llm_config("cascade"))
     say(client, CALM, 1)
     runtime.worker.drain()
-    assert fake.requests == []  # a calm message never reaches the model
+    assert fake_openai.requests == []  # a calm message never reaches the model
 
     say(client, NEAR, 2)
     runtime.worker.drain()
-    assert [message_of(b) for b in fake.bodies] == [NEAR]
-    assert context_of(fake.bodies[0]) == [CALM]
+    assert [message_of(b) for b in fake_openai.bodies] == [NEAR]
+    assert context_of(fake_openai.bodies[0]) == [CALM]
 
     calm, near = rows(sessions, Score, Score.commented_at)
     assert (calm.scorer, calm.scorer_version, calm.score, calm.fallback_reason) == ("stub-local", "t1", 0.8, None)
@@ -342,8 +329,8 @@ def test_cascade_asks_the_model_only_near_a_threshold(client, sessions, make_run
     assert (escalation.severity, escalation.rule) == ("medium", "frustration")
 
 
-def test_cascade_keeps_the_local_score_when_the_model_fails(client, sessions, make_runtime, table_local, fake):
-    fake.script(fake.error(503), fake.error(503))
+def test_cascade_keeps_the_local_score_when_the_model_fails(client, sessions, make_runtime, table_local, fake_openai):
+    fake_openai.script(fake_openai.error(503), fake_openai.error(503))
     runtime = make_runtime(llm_config("cascade"))
     say(client, NEAR, 1)
     runtime.worker.drain()
@@ -351,19 +338,19 @@ def test_cascade_keeps_the_local_score_when_the_model_fails(client, sessions, ma
     [row] = rows(sessions, Score)
     assert (row.scorer, row.frustration) == ("stub-local", 0.7)
     assert row.fallback_reason == "openai: HTTP 503, gave up after 1 retries"
-    assert len(fake.requests) == 2
+    assert len(fake_openai.requests) == 2
     assert rows(sessions, Comment)[0].status == "done"
     assert rows(sessions, Escalation) == []
 
 
 def test_cascade_with_the_real_local_scorer_keeps_a_calm_message_local(
-    client, sessions, make_runtime, shared_local, fake
+    client, sessions, make_runtime, shared_local, fake_openai
 ):
     runtime = make_runtime(llm_config("cascade"))
     say(client, "Thanks a lot, that fixed it. Have a great day!", 1)
     runtime.worker.drain()
 
-    assert fake.requests == []
+    assert fake_openai.requests == []
     [row] = rows(sessions, Score)
     assert (row.scorer, row.fallback_reason) == ("local", None)
 
@@ -403,13 +390,13 @@ def run_threads(runtime, sessions, timeout: float = 60.0) -> None:
     assert not any(thread.is_alive() for thread in threads)
 
 
-def test_concurrent_worker_keeps_each_tickets_order_and_context(client, sessions, make_runtime, shared_local, fake):
+def test_concurrent_worker_keeps_each_tickets_order_and_context(client, sessions, make_runtime, shared_local, fake_openai):
     def respond(body):
         ticket, n = message_of(body).split(", message ")
         score, frustration = value_for(ticket.removeprefix("Ticket "), int(n.split(":")[0]))
-        return fake.slow(0.1, fake.answer(answer(score, frustration)))
+        return fake_openai.slow(0.1, fake_openai.answer(answer(score, frustration)))
 
-    fake.default = respond
+    fake_openai.default = respond
     runtime = make_runtime(llm_config(worker={"concurrency": 4}))
     assert runtime.worker.settings.concurrency == 4
     for n in reversed(range(1, PER_TICKET + 1)):  # newest first, tickets interleaved
@@ -418,8 +405,8 @@ def test_concurrent_worker_keeps_each_tickets_order_and_context(client, sessions
 
     run_threads(runtime, sessions)
 
-    assert 2 <= fake.max_in_flight <= 4  # several calls in flight, never more than the threads
-    assert len(fake.requests) == len(TICKETS) * PER_TICKET  # each message scored once
+    assert 2 <= fake_openai.max_in_flight <= 4  # several calls in flight, never more than the threads
+    assert len(fake_openai.requests) == len(TICKETS) * PER_TICKET  # each message scored once
     with sessions() as session:
         tickets = dict(session.execute(select(Ticket.external_id, Ticket.id)).all())
     for ticket in TICKETS:
@@ -430,7 +417,7 @@ def test_concurrent_worker_keeps_each_tickets_order_and_context(client, sessions
         assert [(s.score, s.frustration) for s in scores] == [value_for(ticket, n) for n in range(1, PER_TICKET + 1)]
         # The model saw this ticket's messages in comment order, each with only this ticket's
         # earlier messages (the last 3) as context.
-        seen = [b for b in fake.bodies if message_of(b).startswith(f"Ticket {ticket},")]
+        seen = [b for b in fake_openai.bodies if message_of(b).startswith(f"Ticket {ticket},")]
         assert [message_of(b) for b in seen] == expected
         assert [context_of(b) for b in seen] == [expected[max(0, k - 3):k] for k in range(PER_TICKET)]
     comments = rows(sessions, Comment)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 
-from tests.conftest import ZENDESK_SECRET
+from tests.conftest import ZENDESK_SECRET, as_body
 from webhooks.signing import zendesk_signature
 
 TIMESTAMP = "2025-03-05T17:40:12Z"
@@ -19,10 +18,6 @@ def signed_headers(body: bytes, *, secret: str = ZENDESK_SECRET, invocation: str
         "X-Zendesk-Webhook-Signature-Timestamp": TIMESTAMP,
         "X-Zendesk-Webhook-Signature": zendesk_signature(secret, TIMESTAMP, body),
     }
-
-
-def as_body(payload) -> bytes:
-    return payload if isinstance(payload, bytes) else json.dumps(payload).encode() if not isinstance(payload, str) else payload.encode()
 
 
 def post_zendesk(client, payload, **kwargs):

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
 from escalation.events import AuthorRole, CommentEvent
 from models import utcnow

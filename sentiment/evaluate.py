@@ -237,7 +237,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--goemotions", type=Path, metavar="DIR",
                         help="report on GoEmotions test (shared/data) with the calibration share, instead of FILE")
     parser.add_argument("--split", default="test", help="GoEmotions split for --goemotions (default: test)")
+    parser.add_argument("--ratings", action="store_true",
+                        help="the label column holds numeric ratings (e.g. VADER's -4..4): report Pearson r")
     parser.add_argument("--no-progress", action="store_true")
+
+
+def ratings_report(texts: list[str], labels: list[str], target: str, progress: bool = True) -> int:
+    """Pearson r between the scorer's value and numeric human ratings."""
+    ratings = []
+    for row, label in enumerate(labels, start=1):
+        try:
+            ratings.append(float(label))
+        except ValueError:
+            raise InputError(f"row {row}: rating {label!r} is not a number") from None
+    field = "score" if target in ("negativity", "score") else target
+    values = [getattr(s, field) for s in score_texts(texts, progress=progress)]
+    r = float(np.corrcoef(values, ratings)[0, 1])
+    print(f"target: {field} vs ratings   n={len(values)}")
+    print(f"Pearson r: {r:.4f}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -250,6 +268,8 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("give a FILE or --goemotions DIR")
         texts, labels = read_labelled(args.file, args.text_column, args.label_column,
                                       args.delimiter, args.header)
+        if args.ratings:
+            return ratings_report(texts, labels, args.target, progress=not args.no_progress)
         positive = {p.strip() for spec in (args.positive or ["1"]) for p in spec.split(",")}
         y = [lab in positive for lab in labels]
         if not any(y) or all(y):

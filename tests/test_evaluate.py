@@ -147,3 +147,33 @@ def test_eval_bad_config_is_one_line_error(tmp_path, capsys):
     assert _run_with_config([str(FIXTURE), "--positive", "frustrated"], config) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "frustration_threshold" in err and err.count("\n") == 1
+
+
+def test_eval_reports_pearson_against_numeric_ratings(runner, tmp_path):
+    path = tmp_path / "ratings.tsv"
+    path.write_text(
+        "id\trating\ttext\n"
+        "1\t3.2\tI love this, thank you so much!\n"
+        "2\t0.1\tThe package arrived on Tuesday.\n"
+        "3\t-3.4\tWorst service ever, I am furious.\n"
+        "4\t1.5\tPretty good overall.\n"
+        "5\t-1.8\tStill waiting, not happy.\n",
+        encoding="utf-8",
+    )
+
+    result = runner("eval", str(path), "--text-column", "text", "--label-column", "rating",
+                    "--target", "score", "--ratings", "--no-progress")
+
+    assert result.code == 0, result.err
+    r = float(result.out.split("Pearson r:")[1])
+    assert r > 0.8
+
+
+def test_eval_names_the_row_with_a_non_numeric_rating(runner, tmp_path):
+    path = tmp_path / "ratings.tsv"
+    path.write_text("text\tlabel\nhello\t1\nbye\tn/a\n", encoding="utf-8")
+
+    result = runner("eval", str(path), "--ratings", "--no-progress")
+
+    assert result.code == 2
+    assert "row 2: rating 'n/a' is not a number" in result.err

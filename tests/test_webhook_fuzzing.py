@@ -7,6 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.conftest import fixture_json
+from tests.freshdesk_helpers import reply, token_headers
 from tests.zendesk_helpers import signed_headers
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -59,5 +60,26 @@ def zendesk_bodies():
 @given(body=zendesk_bodies())
 def test_zendesk_endpoint_never_answers_5xx(client, body):
     response = client.post("/webhooks/zendesk", data=body, headers=signed_headers(body))
+    assert response.status_code < 500, (response.status_code, response.get_data(as_text=True), body)
+    assert response.is_json and ("error" in response.json or "status" in response.json)
+
+
+def freshdesk_bodies():
+    template = '{"ticket":{"id":"1","url":"https://acme.freshdesk.com/helpdesk/tickets/1"},"comment_text":"%s"}'
+    hosts = st.one_of(st.text(max_size=300), st.text(alphabet="ab9.-", min_size=100, max_size=300))
+    return st.one_of(
+        st.binary(max_size=300),
+        json_value.map(lambda v: json.dumps(v).encode()),
+        mutated(fixture_json("freshdesk_reply.json")),
+        mutated(fixture_json("freshdesk_reply_numeric.json")),
+        st.text(max_size=200).map(lambda t: (template % t).encode("utf-8", "surrogatepass")),
+        hosts.map(lambda host: json.dumps(reply("1", "x") | {"ticket": {"id": "1", "url": f"https://{host}/x"}}).encode()),
+    )
+
+
+@FUZZ
+@given(body=freshdesk_bodies())
+def test_freshdesk_endpoint_never_answers_5xx(client, body):
+    response = client.post("/webhooks/freshdesk", data=body, headers=token_headers())
     assert response.status_code < 500, (response.status_code, response.get_data(as_text=True), body)
     assert response.is_json and ("error" in response.json or "status" in response.json)

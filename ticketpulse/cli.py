@@ -168,10 +168,37 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from escalation.backtest import format_report, recorded_escalations, replay, stored_histories
+    from models import make_engine, make_session_factory, utcnow
+
+    config = load_config(args.config)
+    env = load_environment()
+    since = utcnow() - timedelta(days=args.days) if args.days else None
+    with make_session_factory(make_engine(env.database_url))() as session:
+        histories = stored_histories(session, since)
+        recorded = recorded_escalations(session, len(histories), since)
+    period = f"last {args.days:g} days" if args.days else "all time"
+    print(format_report(replay(histories, config.thresholds), recorded, period))
+    return 0
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _positive_number(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be more than 0")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -205,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_retry.add_argument("ids", nargs="*", type=int, help="job ids (with --kind when ids are ambiguous)")
     jobs_retry.add_argument("--kind", choices=["comment", "escalation"], help="only this kind of job")
     jobs_retry.add_argument("--all", action="store_true", help="every failed job")
+
+    backtest = commands.add_parser(
+        "backtest", help="replay the stored score history under the config's thresholds: the escalation rate"
+    )
+    backtest.add_argument("--days", type=_positive_number, help="only conversations with a message in the last DAYS days")
+    backtest.set_defaults(func=cmd_backtest)
 
     score = commands.add_parser("score", help="score TEXT, or one message per line from stdin, as JSON")
     score.add_argument("text", nargs="*", help="the message (omit to read stdin)")

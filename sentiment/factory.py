@@ -39,6 +39,8 @@ def build_openai_scorer(config: Config, env: Environment, *, fallback: Scorer | 
         context_messages=section.context_messages,
         response_format=section.response_format,
         max_tokens_field="max_completion_tokens" if hosted else "max_tokens",
+        breaker_failures=section.breaker_failures,
+        breaker_reset_seconds=section.breaker_reset_seconds,
     )
     client = make_client(api_key, base_url, section.timeout_seconds)
     return OpenAIScorer(client, settings, fallback=fallback)

@@ -31,6 +31,7 @@ from typing import Annotated, Any, Callable, Sequence
 from urllib.parse import urlparse
 
 import openai
+import pybreaker
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sentiment.base import Scorer, SentimentScore, clamp, label_for
@@ -114,6 +115,10 @@ RESPONSE_FORMATS: dict[str, dict[str, Any]] = {
 }
 
 
+# Failures that say the model is unreachable or overloaded, as opposed to one bad answer.
+OUTAGE_KINDS = frozenset({"timeout", "connection_error", "rate_limited", "server_error"})
+
+
 class LLMFailure(Exception):
     """The LLM gave no usable score. kind: a metric label; reason: one line for a human."""
 
@@ -167,6 +172,8 @@ class LLMSettings:
     response_format: str = "json_schema"
     # OpenAI and Azure want max_completion_tokens; most self-hosted servers know only max_tokens.
     max_tokens_field: str = "max_tokens"
+    breaker_failures: int = 5
+    breaker_reset_seconds: float = 30.0
 
 
 def is_openai_host(base_url: str | None) -> bool:
@@ -333,6 +340,14 @@ class OpenAIScorer:
         self.fallback = fallback
         self.version = f"{settings.model}/prompt-v{PROMPT_VERSION}"
         self._sleep = sleep
+        # During an outage every call would wait for its timeout; after a run of failures the
+        # breaker answers at once (the local scorer takes over) until the model is tried again.
+        self._breaker = pybreaker.CircuitBreaker(
+            fail_max=settings.breaker_failures,
+            reset_timeout=settings.breaker_reset_seconds,
+            exclude=[lambda exc: not (isinstance(exc, LLMFailure) and exc.kind in OUTAGE_KINDS)],
+            throw_new_error_on_trip=False,
+        )
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -357,7 +372,15 @@ class OpenAIScorer:
         usage = None
         try:
             messages = build_messages(text, context, self.settings.context_messages)
-            completion, attempts = self._complete(messages)
+            try:
+                completion, attempts = self._breaker.call(self._complete, messages)
+            except pybreaker.CircuitBreakerError:
+                raise LLMFailure(
+                    "circuit_open",
+                    f"openai: skipped, {self.settings.breaker_failures} calls in a row failed; "
+                    f"the model is tried again {self.settings.breaker_reset_seconds:g}s after the last",
+                    0,
+                ) from None
             usage = completion.usage
             result = self._to_score(completion)
             outcome = "ok"

@@ -373,3 +373,30 @@ def test_factory_openai_settings_and_fallback(local):
 
 def test_factory_local_backend_returns_the_local_scorer(local):
     assert build_scorer(Config(), Environment(), local=local) is local
+
+
+def test_a_run_of_outages_opens_the_breaker_then_the_model_is_tried_again(fake_openai, make):
+    scorer = make(max_retries=0, breaker_failures=2, breaker_reset_seconds=0.3)
+    fake_openai.script(fake_openai.error(500), fake_openai.error(503), fake_openai.answer(GOOD))
+
+    first, second = scorer.score("a"), scorer.score("b")
+    skipped = scorer.score("c")
+    requests_while_open = len(fake_openai.requests)
+    time.sleep(0.4)
+    recovered = scorer.score("d")
+
+    assert [first.scorer, second.scorer, skipped.scorer] == ["stub-local"] * 3
+    assert requests_while_open == 2  # the third message did not wait on the model
+    assert skipped.fallback_reason.startswith("openai: skipped, 2 calls in a row failed")
+    assert recovered.scorer == "openai"
+    assert len(fake_openai.requests) == 3
+
+
+def test_a_rejected_request_is_not_an_outage_for_the_breaker(fake_openai, make):
+    scorer = make(max_retries=0, breaker_failures=2)
+    fake_openai.script(fake_openai.error(500), fake_openai.error(400, "bad request"), fake_openai.answer(GOOD))
+
+    results = [scorer.score(text) for text in "abc"]
+
+    assert results[-1].scorer == "openai"
+    assert len(fake_openai.requests) == 3

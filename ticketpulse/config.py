@@ -103,6 +103,10 @@ class OpenAISection(Section):
     # Longest wait between retries (on 429/5xx). A Retry-After longer than this is not waited
     # for: the message falls back to the local scorer at once, so a worker is never parked.
     max_retry_wait_seconds: float = Field(5.0, ge=0, le=120)
+    # After this many calls in a row fail for an outage (timeout, connection, 429, 5xx), skip the
+    # model and use the local scorer at once, trying the model again after breaker_reset_seconds.
+    breaker_failures: int = Field(5, ge=1, le=1000)
+    breaker_reset_seconds: float = Field(30.0, gt=0, le=3600)
 
 
 class CascadeSection(Section):

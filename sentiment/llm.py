@@ -25,13 +25,13 @@ import logging
 import math
 import random
 import re
+import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Callable, Sequence
 from urllib.parse import urlparse
 
 import openai
-import pybreaker
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sentiment.base import Scorer, SentimentScore, clamp, label_for
@@ -117,6 +117,44 @@ RESPONSE_FORMATS: dict[str, dict[str, Any]] = {
 
 # Failures that say the model is unreachable or overloaded, as opposed to one bad answer.
 OUTAGE_KINDS = frozenset({"timeout", "connection_error", "rate_limited", "server_error"})
+
+
+class OutageBreaker:
+    """A circuit breaker: open after `failures` outages in a row; while open every call is
+    skipped; after `reset_seconds` one call tries the model again and closes it on success.
+
+    Written here because pybreaker holds its lock for the whole call, which would let only one
+    of the worker's threads talk to the model at a time.
+    """
+
+    def __init__(self, failures: int, reset_seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.failures = failures
+        self.reset_seconds = reset_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._in_a_row = 0
+        self._opened_at: float | None = None
+        self._trial = False  # one call is out trying the model again
+
+    def allow(self) -> bool:
+        with self._lock:
+            if self._opened_at is None:
+                return True
+            if self._trial or self._clock() - self._opened_at < self.reset_seconds:
+                return False
+            self._trial = True
+            return True
+
+    def record(self, *, outage: bool) -> None:
+        with self._lock:
+            if outage:
+                self._in_a_row += 1
+                if self._trial or self._in_a_row >= self.failures:
+                    self._opened_at = self._clock()
+            else:
+                self._in_a_row = 0
+                self._opened_at = None
+            self._trial = False
 
 
 class LLMFailure(Exception):
@@ -342,12 +380,7 @@ class OpenAIScorer:
         self._sleep = sleep
         # During an outage every call would wait for its timeout; after a run of failures the
         # breaker answers at once (the local scorer takes over) until the model is tried again.
-        self._breaker = pybreaker.CircuitBreaker(
-            fail_max=settings.breaker_failures,
-            reset_timeout=settings.breaker_reset_seconds,
-            exclude=[lambda exc: not (isinstance(exc, LLMFailure) and exc.kind in OUTAGE_KINDS)],
-            throw_new_error_on_trip=False,
-        )
+        self._breaker = OutageBreaker(settings.breaker_failures, settings.breaker_reset_seconds)
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -372,15 +405,19 @@ class OpenAIScorer:
         usage = None
         try:
             messages = build_messages(text, context, self.settings.context_messages)
-            try:
-                completion, attempts = self._breaker.call(self._complete, messages)
-            except pybreaker.CircuitBreakerError:
+            if not self._breaker.allow():
                 raise LLMFailure(
                     "circuit_open",
                     f"openai: skipped, {self.settings.breaker_failures} calls in a row failed; "
                     f"the model is tried again {self.settings.breaker_reset_seconds:g}s after the last",
                     0,
-                ) from None
+                )
+            try:
+                completion, attempts = self._complete(messages)
+            except LLMFailure as failure:
+                self._breaker.record(outage=failure.kind in OUTAGE_KINDS)
+                raise
+            self._breaker.record(outage=False)
             usage = completion.usage
             result = self._to_score(completion)
             outcome = "ok"

@@ -400,3 +400,23 @@ def test_a_rejected_request_is_not_an_outage_for_the_breaker(fake_openai, make):
 
     assert results[-1].scorer == "openai"
     assert len(fake_openai.requests) == 3
+
+
+def test_breaker_lets_one_trial_call_through_after_the_reset_time():
+    from sentiment.llm import OutageBreaker
+
+    now = [0.0]
+    breaker = OutageBreaker(failures=2, reset_seconds=10, clock=lambda: now[0])
+    breaker.record(outage=True)
+    assert breaker.allow()
+    breaker.record(outage=True)  # second in a row: open
+    assert not breaker.allow()
+    now[0] = 10.0
+    assert breaker.allow()  # the trial call ...
+    assert not breaker.allow()  # ... and only one while it is out
+    breaker.record(outage=True)  # the trial failed: open again
+    assert not breaker.allow()
+    now[0] = 20.0
+    assert breaker.allow()
+    breaker.record(outage=False)  # the model is back
+    assert breaker.allow() and breaker.allow()

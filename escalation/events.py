@@ -69,6 +69,8 @@ def skip_reason(*, is_public: bool, author_role: str, text: str) -> str | None:
         return "private note"
     if author_role == AuthorRole.AGENT:
         return "agent comment"
+    if author_role == AuthorRole.UNKNOWN:
+        return "author unknown: not the requester, and the payload does not say end-user"
     if text.startswith(NOTE_MARKER):
         return "ticketpulse's own note"
     if not text.strip():

@@ -74,7 +74,7 @@ class Pipeline:
             return list(
                 session.scalars(
                     select(model.id)
-                    .where(model.ticket_id == lease.ticket_id, model.status == "pending", model.run_after <= utcnow())
+                    .where(model.ticket_id == lease.ticket_id, model.status == model.PENDING, model.run_after <= utcnow())
                     .order_by(order, model.id)
                 )
             )
@@ -200,7 +200,8 @@ class Pipeline:
     # -- escalations ----------------------------------------------------------------------------
 
     def apply_escalation(self, lease: Lease, escalation_id: int) -> None:
-        with self.sessions() as session:
+        with self.sessions.begin() as session:
+            self._hold(session, lease)  # still ours, right before the helpdesk sees anything
             escalation = session.get(Escalation, escalation_id)
             if escalation is None or escalation.status != EscalationStatus.PENDING:
                 return
@@ -215,8 +216,14 @@ class Pipeline:
         except HelpdeskError as exc:
             self._escalation_failed(lease, escalation_id, exc)
             return
+        except Exception as exc:  # an answer we did not expect: retry later, visibly, never in a hot loop
+            log.exception("escalation %s: unexpected error", escalation_id)
+            self._escalation_failed(lease, escalation_id, TransientError(f"unexpected {type(exc).__name__}: {exc}"))
+            return
         with self.sessions.begin() as session:
             escalation = session.get(Escalation, escalation_id)
+            if escalation.status != EscalationStatus.PENDING:
+                return
             escalation.status = EscalationStatus.APPLIED
             escalation.finished_at = utcnow()
             escalation.dry_run = applied.dry_run
@@ -231,6 +238,8 @@ class Pipeline:
     def _escalation_failed(self, lease: Lease, escalation_id: int, exc: HelpdeskError) -> None:
         with self.sessions.begin() as session:
             escalation = session.get(Escalation, escalation_id)
+            if escalation.status != EscalationStatus.PENDING:
+                return
             escalation.attempts += 1
             escalation.reason = str(exc)
             retryable = isinstance(exc, TransientError)

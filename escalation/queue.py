@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Comment, CommentStatus, Escalation, EscalationStatus, Ticket, utcnow
+from models.tables import QueuedWork
 from ticketpulse.config import Worker as WorkerConfig
 
 
@@ -78,12 +80,57 @@ def hold(session: Session, lease: Lease, lease_seconds: float) -> Ticket | None:
     return ticket
 
 
-def release(sessions: sessionmaker[Session], lease: Lease) -> None:
+def renew(sessions: sessionmaker[Session], lease: Lease, lease_seconds: float) -> bool:
+    """Extend a live lease; False when it has run out or another worker holds the ticket."""
+    now = utcnow()
+    with sessions.begin() as session:
+        result = session.execute(
+            update(Ticket)
+            .where(Ticket.id == lease.ticket_id, Ticket.lease_owner == lease.token, Ticket.lease_expires_at > now)
+            .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
+        )
+        return result.rowcount == 1
+
+
+class LeaseKeeper:
+    """Renews a lease from a background thread while its worker is busy with the ticket.
+
+    A slow model or helpdesk call can outlast any fixed lease; the heartbeat keeps it ours for
+    as long as this process is alive. A worker that dies stops renewing, and the lease runs out.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], lease: Lease, lease_seconds: float) -> None:
+        self.sessions = sessions
+        self.lease = lease
+        self.lease_seconds = lease_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{lease.ticket_id}", daemon=True)
+
+    def __enter__(self) -> "LeaseKeeper":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.lease_seconds / 3):
+            try:
+                if not renew(self.sessions, self.lease, self.lease_seconds):
+                    return  # lost: the pipeline's next hold() notices and stops
+            except SQLAlchemyError:
+                continue  # the database is away; try again on the next beat
+
+
+def release(sessions: sessionmaker[Session], lease: Lease, *, hold_off_seconds: float = 0.0) -> None:
+    """Give the ticket back; with `hold_off_seconds`, no worker takes it again before then."""
+    until = utcnow() + timedelta(seconds=hold_off_seconds) if hold_off_seconds else None
     with sessions.begin() as session:
         session.execute(
             update(Ticket)
             .where(Ticket.id == lease.ticket_id, Ticket.lease_owner == lease.token)
-            .values(lease_owner=None, lease_expires_at=None)
+            .values(lease_owner=None, lease_expires_at=until)
         )
 
 
@@ -129,7 +176,7 @@ class Job:
     reason: str | None
 
 
-def list_jobs(session: Session, statuses: tuple[str, ...] = ("pending", "failed")) -> list[Job]:
+def list_jobs(session: Session, statuses: tuple[str, ...] = (QueuedWork.PENDING, QueuedWork.FAILED)) -> list[Job]:
     """Pending and failed work, oldest first, with the reason each is waiting or failed."""
     jobs: list[Job] = []
     for kind, model in (("comment", Comment), ("escalation", Escalation)):
@@ -152,11 +199,11 @@ def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None 
     for name, model in (("comment", Comment), ("escalation", Escalation)):
         if kind and kind != name:
             continue
-        stmt = update(model).where(model.status == "failed")
+        stmt = update(model).where(model.status == model.FAILED)
         if ids:
             stmt = stmt.where(model.id.in_(ids))
         result = session.execute(
-            stmt.values(status="pending", attempts=0, run_after=utcnow(), finished_at=None)
+            stmt.values(status=model.PENDING, attempts=0, run_after=utcnow(), finished_at=None)
         )
         count += result.rowcount
     return count

@@ -8,9 +8,12 @@ import threading
 from sqlalchemy.exc import SQLAlchemyError
 
 from escalation.pipeline import Pipeline
-from escalation.queue import claim_ticket, release, worker_name
+from escalation.queue import LeaseKeeper, claim_ticket, release, worker_name
 
 log = logging.getLogger("ticketpulse.worker")
+
+# A ticket whose processing raised is left alone this long (its work stays pending).
+PARK_SECONDS = 60.0
 
 
 class Worker:
@@ -23,11 +26,17 @@ class Worker:
         lease = claim_ticket(self.pipeline.sessions, self.settings.lease_seconds, worker_name())
         if lease is None:
             return False
+        hold_off = 0.0
         try:
-            self.pipeline.process_ticket(lease)
+            with LeaseKeeper(self.pipeline.sessions, lease, self.settings.lease_seconds):
+                self.pipeline.process_ticket(lease)
+        except Exception:
+            # Whatever broke, the other tickets go on: this one waits before it is tried again.
+            log.exception("ticket %s: unexpected error; trying it again in %.0f s", lease.ticket_id, PARK_SECONDS)
+            hold_off = PARK_SECONDS
         finally:
             try:
-                release(self.pipeline.sessions, lease)
+                release(self.pipeline.sessions, lease, hold_off_seconds=hold_off)
             except SQLAlchemyError:
                 log.warning("could not release the lease on ticket %s; it will expire", lease.ticket_id)
         return True

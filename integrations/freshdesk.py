@@ -6,7 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from integrations.http import HttpPolicy, PermanentError
+from integrations.http import HttpPolicy, PermanentError, expect_object, path_segment
 
 log = logging.getLogger("ticketpulse.freshdesk")
 
@@ -24,12 +24,16 @@ class FreshdeskClient:
     def _url(self, path: str) -> str:
         return f"{self.base_url}/api/v2/{path}"
 
+    def _ticket_url(self, ticket_id: str, rest: str = "") -> str:
+        return self._url(f"tickets/{path_segment(ticket_id)}{rest}")
+
     def get_ticket(self, ticket_id: str) -> dict[str, Any]:
-        return self.policy.request("GET", self._url(f"tickets/{ticket_id}"), auth=self.auth)
+        url = self._ticket_url(ticket_id)
+        return expect_object(self.policy.request("GET", url, auth=self.auth), None, f"GET {url}")
 
     def update_ticket(self, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT /api/v2/tickets/{id} with only the changed fields; `tags` replaces the list."""
-        return self.policy.request("PUT", self._url(f"tickets/{ticket_id}"), json=body, auth=self.auth)
+        return self.policy.request("PUT", self._ticket_url(ticket_id), json=body, auth=self.auth)
 
     def add_note(self, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST /api/v2/tickets/{id}/notes with {"body": html, "private": ...}; 201 + the note.
@@ -38,12 +42,12 @@ class FreshdeskClient:
         the conversations before posting again.
         """
         return self.policy.request(
-            "POST", self._url(f"tickets/{ticket_id}/notes"), json=body, auth=self.auth, idempotent=False
+            "POST", self._ticket_url(ticket_id, "/notes"), json=body, auth=self.auth, idempotent=False
         )
 
     def list_conversations(self, ticket_id: str) -> list[dict[str, Any]]:
         """Every reply and note of the ticket, following the `Link: <...>; rel="next"` header."""
-        url: str | None = self._url(f"tickets/{ticket_id}/conversations")
+        url: str | None = self._ticket_url(ticket_id, "/conversations")
         params: dict[str, Any] | None = {"per_page": PER_PAGE}
         conversations: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from urllib.parse import quote
+
 import requests
 from tenacity import RetryCallState, retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
@@ -83,6 +85,21 @@ def classify(response: requests.Response) -> HelpdeskError:
     return PermanentError(message, status=status)
 
 
+def expect_object(body: Any, key: str | None, where: str) -> dict[str, Any]:
+    """The JSON object a call must answer with (under `key`); a 2xx with another shape is an
+    error worth retrying later (a proxy's page, a half-deployed API), not a crash."""
+    value = body.get(key) if key is not None and isinstance(body, dict) else body
+    if not isinstance(value, dict):
+        shown = f'"{key}"' if key else "a JSON object"
+        raise TransientError(f"{where}: expected {shown} in the answer, got {type(value).__name__}")
+    return value
+
+
+def path_segment(value: str) -> str:
+    """An id as one URL path segment: never a way to reach another endpoint."""
+    return quote(str(value), safe="")
+
+
 class HttpPolicy:
     """Timeouts and retries; one instance per API client."""
 
@@ -144,7 +161,12 @@ class HttpPolicy:
         kwargs.setdefault("timeout", self.timeout)
         try:
             response = self.session.request(method, url, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,  # the connection dropped mid-answer
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
             raise TransientError(f"{method} {url}: {exc.__class__.__name__}: {exc}") from exc
         except requests.RequestException as exc:
             raise PermanentError(f"{method} {url}: {exc}") from exc

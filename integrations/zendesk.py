@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.http import HttpPolicy
+from integrations.http import HttpPolicy, expect_object, path_segment
 
 
 class ZendeskClient:
@@ -18,8 +18,10 @@ class ZendeskClient:
         return f"{self.base_url}/api/v2/{path}"
 
     def get_ticket(self, ticket_id: str) -> dict[str, Any]:
-        return self.policy.request("GET", self._url(f"tickets/{ticket_id}"), auth=self.auth)["ticket"]
+        url = self._url(f"tickets/{path_segment(ticket_id)}")
+        return expect_object(self.policy.request("GET", url, auth=self.auth), "ticket", f"GET {url}")
 
     def update_ticket(self, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT /api/v2/tickets/{id} with body {"ticket": {...}}."""
-        return self.policy.request("PUT", self._url(f"tickets/{ticket_id}"), json=body, auth=self.auth)
+        url = self._url(f"tickets/{path_segment(ticket_id)}")
+        return self.policy.request("PUT", url, json=body, auth=self.auth)

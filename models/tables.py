@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -69,7 +69,11 @@ class EscalationStatus(StrEnum):
 class QueuedWork:
     """The columns that make a row queued work: its state, why, and when to try it again."""
 
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    # The states every kind of work shares (CommentStatus / EscalationStatus add their own).
+    PENDING: ClassVar[str] = "pending"
+    FAILED: ClassVar[str] = "failed"
+
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
     reason: Mapped[str | None] = mapped_column(Text)  # why it was skipped, is waiting, or failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     run_after: Mapped[datetime] = mapped_column(default=utcnow)

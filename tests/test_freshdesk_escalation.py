@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import logging
 
+import time
+
 import pytest
 from sqlalchemy import select, update
 
@@ -348,6 +350,10 @@ def long_ticket(fake_freshdesk):
     return fake_freshdesk
 
 
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: nothing in the worker catches it, nothing after it runs."""
+
+
 def crash_once(monkeypatch, *, after_note: bool):
     real = FreshdeskClient.add_note
     crashes = []
@@ -358,7 +364,7 @@ def crash_once(monkeypatch, *, after_note: bool):
         crashes.append(1)
         if after_note:
             real(self, ticket_id, body)
-        raise RuntimeError("worker killed")
+        raise WorkerKilled()
 
     monkeypatch.setattr(FreshdeskClient, "add_note", add_note)
 
@@ -367,7 +373,7 @@ def crash_once(monkeypatch, *, after_note: bool):
 def test_a_crash_mid_escalation_never_doubles_the_update_or_the_note(client, sessions, runtime, long_ticket, monkeypatch, after_note):
     crash_once(monkeypatch, after_note=after_note)
     say(client, CRITICAL)
-    with pytest.raises(RuntimeError, match="worker killed"):
+    with pytest.raises(WorkerKilled):
         runtime.worker.drain()
     [escalation] = rows(sessions, Escalation)
     assert escalation.status == "pending"  # the crash left the work to be picked up again
@@ -450,3 +456,31 @@ def test_build_helpdesks_is_live_with_credentials_and_dry_run_without(config):
 
 def test_note_html_escapes_and_breaks_lines():
     assert note_html('[ticketpulse] a < b & "c"\n  line two') == '[ticketpulse] a &lt; b &amp; "c"<br>  line two'
+
+
+def test_an_escalation_slower_than_the_lease_is_not_taken_over(client, sessions, config, environment, engine, scorer, fake_freshdesk):
+    """The worker's heartbeat keeps its lease while the helpdesk is slow: one update, one note."""
+    import threading
+
+    short = config.model_copy(update={"worker": config.worker.model_copy(update={"lease_seconds": 1, "poll_interval_seconds": 0.05})})
+    runtime = build_runtime(short, environment, engine=engine, scorer=scorer,
+                            helpdesks={"freshdesk": live_freshdesk(fake_freshdesk)})
+    say(client, CRITICAL)
+    fake_freshdesk.latency = 0.6  # GET ticket, PUT, GET conversations, POST note: 2.4 s, the lease 1 s
+    stop = threading.Event()
+    threads = runtime.worker.start(stop) + build_runtime(
+        short, environment, engine=engine, scorer=scorer, helpdesks={"freshdesk": live_freshdesk(fake_freshdesk)}
+    ).worker.start(stop)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and [e.status for e in rows(sessions, Escalation)] != ["applied"]:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    [escalation] = rows(sessions, Escalation)
+    assert escalation.status == "applied"
+    assert len(paths(fake_freshdesk, "PUT")) == 1
+    assert len(fake_freshdesk.notes("4521")) == 1

@@ -261,3 +261,28 @@ def test_note_does_not_claim_a_group_move_when_no_group_is_configured(client, se
     [put] = [w.json["ticket"] for w in fake_zendesk.writes()]
     assert "group_id" not in put
     assert put["comment"]["body"].startswith("[ticketpulse] Escalated: severity CRITICAL.")
+
+
+def test_an_answer_of_the_wrong_shape_is_retried_later_and_other_tickets_go_on(client, sessions, runtime, fake_zendesk):
+    fake_zendesk.add_ticket("48214")
+    fake_zendesk.garbage_answers = 1
+    say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3)
+    say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3, ticket="48214")
+    runtime.worker.drain()
+
+    first, second = rows(sessions, Escalation)
+    assert (first.status, first.attempts) == ("pending", 1)
+    assert 'expected "ticket" in the answer, got NoneType' in first.reason
+    assert first.run_after > first.created_at
+    assert second.status == "applied"  # the other ticket was not held up
+
+
+def test_a_comment_whose_author_cannot_be_told_apart_is_not_scored(client, sessions, runtime, scorer):
+    event = comment_event("48213", "500", "Hello from someone in CC", time="2025-03-05T10:00:00Z", author_id="777")
+    del event["event"]["comment"]["author"]["is_staff"]
+    post_zendesk(client, event)
+    runtime.worker.drain()
+
+    [comment] = rows(sessions, Comment)
+    assert comment.status == "skipped" and comment.reason.startswith("author unknown")
+    assert scorer.calls == []

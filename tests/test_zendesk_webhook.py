@@ -214,3 +214,37 @@ def test_overlong_account_header_is_400(client):
     response = client.post("/webhooks/zendesk", data=body, headers=headers)
     assert response.status_code == 400
     assert "X-Zendesk-Account-Id header: not a valid id" in response.json["error"]
+
+
+def test_trigger_comment_time_is_the_tickets_update_time(client, sessions):
+    post_zendesk(client, fixture_json("zendesk_trigger.json"))
+    [row] = comments(sessions)
+    assert row.commented_at.isoformat() == "2025-03-05T17:40:11+00:00"
+
+
+def test_the_readme_trigger_body_as_zendesk_renders_it_is_accepted(client, sessions):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Connect Zendesk", 1)[1].split("\n## ", 1)[0]
+    template = section.split("```json\n", 1)[1].split("```", 1)[0]
+    rendered = {
+        "ticket.id": "48213", "ticket.latest_comment.id": "377",
+        "ticket.latest_comment.value": 'The agent said "it shipped".\nIt did not.',
+        "ticket.latest_comment.is_public": "true", "ticket.latest_comment.author.name": "Dana Cole",
+        "ticket.latest_comment.author.id": "301", "current_user.id": "301", "current_user.role": "End-user",
+        "ticket.requester.id": "301", "ticket.via": "Mail", "ticket.group.id": "320", "ticket.tags": "shipping vip",
+        "ticket.updated_at_with_timestamp": "2025-03-05T17:40:11Z",
+    }
+    assert set(re.findall(r"\{\{([\w.]+)\}\}", template)) == set(rendered)
+    body = re.sub(r"\{\{([\w.]+)\}\}", lambda m: rendered[m.group(1)], template)  # unescaped, as Zendesk may
+
+    response = post_zendesk(client, body)
+
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert row.body == 'The agent said "it shipped".\nIt did not.'
+    assert (row.comment_key, row.author_role, row.is_public) == ("id:377", "customer", True)
+    assert row.commented_at.isoformat() == "2025-03-05T17:40:11+00:00"
+    assert row.ticket_snapshot["tags"] == ["shipping", "vip"]

@@ -124,7 +124,9 @@ class Worker(Section):
     poll_interval_seconds: float = Field(1.0, gt=0, le=60)
     lease_seconds: float = Field(300.0, ge=5, le=3600)
     concurrency: int = Field(1, ge=1, le=64)
-    max_attempts: int = Field(8, ge=1, le=100)
+    # With the backoff below, 24 attempts span about 2-4 hours: a helpdesk outage delays
+    # escalations; only something broken for longer ends them as failed (`ticketpulse jobs`).
+    max_attempts: int = Field(24, ge=1, le=1000)
     backoff_base_seconds: float = Field(5.0, gt=0, le=3600)
     backoff_max_seconds: float = Field(900.0, gt=0, le=86400)
 

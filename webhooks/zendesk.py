@@ -18,7 +18,6 @@ from webhooks.signing import verify_zendesk
 bp = Blueprint("zendesk", __name__)
 
 COMMENT_ADDED = "zen:event-type:ticket.comment_added"
-_CUSTOMER_ROLES = {"end-user", "end_user", "enduser", "end user", "customer", "requester"}
 _AGENT_ROLES = {"agent", "admin", "administrator", "light agent", "light_agent", "staff"}
 # "{{ticket.latest_public_comment}}" renders as a separator line and "Name, date" before the text.
 _RENDERED_HEADER = re.compile(r"\A\s*-{5,}\s*\n\s*\n?[^\n]{1,200}\n\s*\n", re.MULTILINE)
@@ -105,7 +104,7 @@ def parse_trigger(data: dict, headers) -> CommentEvent:
         comment_id=payload.identifier(data, "comment_id"),
         body=strip_rendered_header(body),
         is_public=payload.boolean(data, "is_public", default=True),
-        author_role=_trigger_role(payload.text(data, "updater_role"), author_id, requester_id),
+        author_role=_trigger_role(payload.text(data, "updater_role")),
         author_id=author_id,
         author_name=payload.text(data, "author"),
         commented_at=_trigger_time(data),
@@ -119,21 +118,16 @@ def _invocation_id(headers) -> str | None:
     return payload.check_identifier(headers.get("X-Zendesk-Webhook-Invocation-Id"), "X-Zendesk-Webhook-Invocation-Id header")
 
 
-def _trigger_role(role: str | None, author_id: str | None, requester_id: str | None) -> AuthorRole:
-    if role:
-        lowered = role.strip().lower()
-        if lowered in _CUSTOMER_ROLES:
-            return AuthorRole.CUSTOMER
-        if lowered in _AGENT_ROLES:
-            return AuthorRole.AGENT
-    if author_id and requester_id:
-        return AuthorRole.CUSTOMER if author_id == requester_id else AuthorRole.UNKNOWN
-    # The README's trigger only fires on end-user updates.
-    return AuthorRole.UNKNOWN
+def _trigger_role(role: str | None) -> AuthorRole:
+    """The README's trigger fires only on end-users' updates; trust it unless the payload says agent."""
+    if role and role.strip().lower() in _AGENT_ROLES:
+        return AuthorRole.AGENT
+    return AuthorRole.CUSTOMER
 
 
 def _trigger_time(data: dict) -> datetime:
-    return payload.timestamp(data, "created_at") or utcnow()
+    """The comment's time: the ticket's update time the trigger fired on, else arrival."""
+    return payload.timestamp(data, "created_at") or payload.timestamp(data, "updated_at") or utcnow()
 
 
 def _ticket_snapshot(data: dict, prefix: str, requester_id: str | None) -> dict:

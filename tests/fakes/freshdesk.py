@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -57,6 +58,8 @@ class FakeFreshdesk:
     # Process a request with this method, then lose the answer: a 504 from a proxy in between.
     lost_answers: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Seconds every answer takes, to keep an escalation in flight longer than a lease.
+    latency: float = 0.0
     url: str = ""
     # Freshdesk's Link header names the account's own domain, not the address we called.
     link_base: str = "https://acme.freshdesk.com"
@@ -121,6 +124,8 @@ class FakeFreshdesk:
 
         @app.before_request
         def record_and_gate():
+            if self.latency:
+                time.sleep(self.latency)
             with self.lock:
                 self.requests.append(
                     Recorded(request.method, request.path, dict(request.args), request.get_json(silent=True),

@@ -39,6 +39,8 @@ class FakeZendesk:
     concurrent_edits: int = 0
     # Seconds every answer takes, to keep work in flight (crash tests).
     latency: float = 0.0
+    # Answer this many requests with 200 and a body that is not the API's (a proxy's page).
+    garbage_answers: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_ticket(self, ticket_id: str, tags: list[str] | None = None, **fields) -> dict:
@@ -82,6 +84,9 @@ class FakeZendesk:
                 )
                 if not authorized():
                     return jsonify(error="Couldn't authenticate you"), 401
+                if self.garbage_answers:
+                    self.garbage_answers -= 1
+                    return jsonify(maintenance=True, message="Back soon")
                 if self.failures:
                     status, retry_after = self.failures.pop(0)
                     response = jsonify(error="APIRateLimitExceeded" if status == 429 else "ServiceUnavailable")

@@ -15,7 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Comment, Escalation, Score, Ticket, make_engine, make_session_factory
-from tests.conftest import ZENDESK_SECRET
+from tests.conftest import FRESHDESK_SECRET, ZENDESK_SECRET
+from tests.fakes.freshdesk import FakeFreshdesk
+from tests.freshdesk_helpers import post_freshdesk, reply
 from tests.fakes.server import LiveServer
 from tests.fakes.zendesk import FakeZendesk
 from tests.zendesk_helpers import comment_event, post_zendesk
@@ -61,7 +63,8 @@ def write_config(tmp_path: Path, **worker) -> Path:
     return path
 
 
-def start_workers(n: int, database_url: str, fake: FakeZendesk, config_path: Path) -> list[subprocess.Popen]:
+def start_workers(n: int, database_url: str, fake: FakeZendesk, config_path: Path,
+                  freshdesk: FakeFreshdesk | None = None) -> list[subprocess.Popen]:
     """`ticketpulse worker` processes; their logs go to worker-N.log beside the config."""
     env = os.environ | {
         "DATABASE_URL": database_url,
@@ -70,6 +73,8 @@ def start_workers(n: int, database_url: str, fake: FakeZendesk, config_path: Pat
         "ZENDESK_API_TOKEN": fake.token,
         "TICKETPULSE_CONFIG": str(config_path),
     }
+    if freshdesk is not None:
+        env |= {"FRESHDESK_BASE_URL": freshdesk.url, "FRESHDESK_API_KEY": freshdesk.api_key}
     return [
         subprocess.Popen([sys.executable, "-m", "ticketpulse.cli", "worker"], env=env,
                          stdout=subprocess.DEVNULL, stderr=(config_path.parent / f"worker-{i}.log").open("w"))
@@ -107,10 +112,40 @@ def assert_each_escalation_step_applied_once(sessions, fake: FakeZendesk) -> Non
     assert all(count == 1 for count in puts.values()), [key for key, count in puts.items() if count > 1]
     with sessions() as session:
         applied = session.execute(
-            select(Escalation.severity, Escalation.reason, Escalation.ticket_id).where(Escalation.status == "applied")
+            select(Escalation.severity, Escalation.reason, Escalation.ticket_id)
+            .join(Ticket, Ticket.id == Escalation.ticket_id)
+            .where(Escalation.status == "applied", Ticket.helpdesk == "zendesk")
         ).all()
         assert session.scalar(select(func.count()).where(Escalation.status.in_(["pending", "failed"]))) == 0
     assert len(puts) == len(applied)
+
+
+def assert_each_freshdesk_escalation_applied_once(sessions, fake: FakeFreshdesk) -> None:
+    """One PUT per ticket and severity, and exactly one note per applied escalation."""
+    puts = Counter()
+    for request in fake.writes():
+        if request.method == "PUT":
+            [severity_tag] = [tag for tag in request.json["tags"] if tag.startswith("sentiment_severity_")]
+            puts[(request.path, severity_tag)] += 1
+    assert all(count == 1 for count in puts.values()), puts
+    with sessions() as session:
+        applied = Counter(session.scalars(
+            select(Ticket.external_id).join(Escalation, Escalation.ticket_id == Ticket.id)
+            .where(Ticket.helpdesk == "freshdesk", Escalation.status == "applied")
+        ))
+    notes = Counter({ticket_id: len(fake.notes(ticket_id)) for ticket_id in fake.tickets})
+    assert +notes == applied
+    for ticket_id in fake.tickets:
+        first_lines = [note["body_text"].splitlines()[0] for note in fake.notes(ticket_id)]
+        assert len(first_lines) == len(set(first_lines))
+
+
+@pytest.fixture
+def fake_freshdesk():
+    fake = FakeFreshdesk()
+    with LiveServer(fake.app()) as server:
+        fake.url = server.url
+        yield fake
 
 
 @pytest.fixture
@@ -155,23 +190,32 @@ def test_four_worker_processes_score_every_comment_once_and_escalate_each_step_o
     engine.dispose()
 
 
-def test_a_worker_killed_mid_run_loses_nothing_and_doubles_nothing(postgres_url, fake_zendesk, tmp_path):
+def test_a_worker_killed_mid_run_loses_nothing_and_doubles_nothing(postgres_url, fake_zendesk, fake_freshdesk, tmp_path):
     from webhooks import create_app
 
-    fake_zendesk.latency = 0.05  # keep escalations in flight when the kill comes
+    fake_zendesk.latency = fake_freshdesk.latency = 0.05  # keep escalations in flight when the kill comes
     for t in range(60):
         fake_zendesk.add_ticket(str(10_000 + t))
+    for t in range(30):
+        fake_freshdesk.add_ticket(str(20_000 + t), tags=["refund"])
     engine = make_engine(postgres_url)
     sessions = make_session_factory(engine)
     app = create_app({"TICKETPULSE": Config(), "ENGINE": engine,
-                      "ENVIRONMENT": Environment(database_url=postgres_url, zendesk_webhook_secret=ZENDESK_SECRET)})
+                      "ENVIRONMENT": Environment(database_url=postgres_url, zendesk_webhook_secret=ZENDESK_SECRET,
+                                                 freshdesk_webhook_secret=FRESHDESK_SECRET)})
     client = app.test_client()
     stream = deliveries(tickets=60, per_ticket=6, duplicate_share=0.0, seed=11)
     for event in stream:
         assert post_zendesk(client, event).status_code == 202
+    rng = random.Random(12)
+    for n in range(6):  # Freshdesk gives no comment time: post each ticket's replies in order
+        for t in range(30):
+            text = f"{rng.choice(MESSAGES)} (reply {n})"  # Freshdesk keys a reply by its text
+            assert post_freshdesk(client, reply(str(20_000 + t), text)).status_code == 202
+    total = len(stream) + 6 * 30
 
     config_path = write_config(tmp_path, lease_seconds=5, concurrency=1)
-    victim, *others = workers = start_workers(3, postgres_url, fake_zendesk, config_path)
+    victim, *others = workers = start_workers(3, postgres_url, fake_zendesk, config_path, fake_freshdesk)
     try:
         def some_work_done():
             with sessions() as session:
@@ -188,9 +232,11 @@ def test_a_worker_killed_mid_run_loses_nothing_and_doubles_nothing(postgres_url,
         stop_workers(workers)
 
     with sessions() as session:
-        assert session.scalar(select(func.count()).where(Comment.status == "done")) == len(stream)
-        assert session.scalar(select(func.count()).select_from(Score)) == len(stream)
+        assert session.scalar(select(func.count()).where(Comment.status == "done")) == total
+        assert session.scalar(select(func.count()).select_from(Score)) == total
     assert_each_escalation_step_applied_once(sessions, fake_zendesk)
+    assert_each_freshdesk_escalation_applied_once(sessions, fake_freshdesk)
+    assert fake_freshdesk.writes()  # Freshdesk tickets did escalate
     engine.dispose()
 
 

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from sentiment.clean import clean_text
@@ -39,15 +40,17 @@ class CommentEvent:
     # What the payload told us of the ticket (tags, group, requester, status ...).
     ticket: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    # Cached (a frozen dataclass without slots keeps them in its __dict__): cleaning a long HTML
+    # comment is the costly part of accepting it, and it is done once, before any database lock.
+    @cached_property
     def text(self) -> str:
         return clean_text(self.body)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         return text_fingerprint(self.text)
 
-    @property
+    @cached_property
     def comment_key(self) -> str:
         """The idempotency key within the ticket: the comment id, else the text's fingerprint."""
         if self.comment_id:

@@ -2,20 +2,35 @@
 
 HTML becomes text, quoted earlier replies and signatures are dropped, whitespace is tidied.
 Scorers see only what the customer wrote in this message.
+
+Every step is linear in the length of the comment: a webhook body may be up to
+`[webhooks] max_body_bytes` of markup, and cleaning runs in the web request (for the comment's
+key) as well as in the worker.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import warnings
+from html.parser import HTMLParser
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
-
-warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
-
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
-_BLOCK_TAGS = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote")
+# The start of a tag; the text is markup when a ">" follows one. (Not one regex with `[^>]*>`:
+# that backtracks quadratically over a long run of "<a" without any ">".)
+_TAG_START = re.compile(r"<\s*+/?\s*+[a-zA-Z]")
+# Elements that start a new line of text (before and after them).
+_BLOCK_TAGS = frozenset({
+    "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+    "hr", "ul", "ol", "table",
+})
+# Elements without content or end tag: never opened, so never waited for.
+_VOID_TAGS = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+    "source", "track", "wbr",
+})
+# Elements whose content is never the customer's words.
+_DROPPED_TAGS = frozenset({"blockquote", "script", "style"})
+# Mail clients and helpdesks mark the quoted earlier conversation with one of these classes.
+_QUOTE_CLASSES = frozenset({"gmail_quote", "zendesk_quote", "freshdesk_quote", "quoted-text"})
 
 # A line that opens the quoted earlier conversation: everything from it on is dropped.
 _QUOTE_HEADERS = [
@@ -35,18 +50,118 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+class _TextExtractor(HTMLParser):
+    """The text of an HTML fragment, one pass, without building a tree.
+
+    Block elements put their content on lines of its own. The content of a blockquote, of an
+    element with a quote class, and of script/style is dropped, however deeply nested. Unclosed
+    and misnested tags are tolerated: an end tag closes the nearest open element of its name (and
+    whatever was left open inside it); an end tag with no open element of its name is ignored.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        # The open elements: (tag, whether it drops its content).
+        self._open: list[tuple[str, bool]] = []
+        self._open_count: dict[str, int] = {}  # tag -> how many are open, for O(1) stray end tags
+        self._dropping = 0  # how many open elements drop their content
+
+    @staticmethod
+    def _drops(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+        if tag in _DROPPED_TAGS:
+            return True
+        for name, value in attrs:
+            if name == "class" and value and not _QUOTE_CLASSES.isdisjoint(value.split()):
+                return True
+        return False
+
+    def _newline(self, tag: str) -> None:
+        if tag in _BLOCK_TAGS and not self._dropping:
+            self.parts.append("\n")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._newline(tag)
+        if tag in _VOID_TAGS:
+            self._newline(tag)  # a <br> is a line break on both sides, like an empty block
+            return
+        drops = self._drops(tag, attrs)
+        self._open.append((tag, drops))
+        self._open_count[tag] = self._open_count.get(tag, 0) + 1
+        self._dropping += drops
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # `<br/>`, `<div/>`: nothing inside, nothing to close later.
+        self._newline(tag)
+        self._newline(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID_TAGS:
+            return  # `</br>`: its start tag (if any) made the break already
+        if not self._open_count.get(tag):
+            return  # a stray end tag
+        while self._open:
+            open_tag, drops = self._open.pop()
+            self._open_count[open_tag] -= 1
+            self._dropping -= drops
+            if open_tag == tag:
+                break
+        self._newline(tag)
+
+    def handle_data(self, data: str) -> None:
+        if not self._dropping:
+            self.parts.append(data)
+
+
+def _complete_tags_only(value: str) -> str:
+    """The markup with comments, declarations and processing instructions removed, and every "<"
+    that does not open a tag closed before the next "<" escaped as text.
+
+    Python's HTMLParser rescans to the end of the input for each incomplete construct (a "<a "
+    or "<!--" that never closes), which is quadratic (gh-135462, fixed only in newer Pythons).
+    After this pass every "<" it sees opens a tag whose ">" comes before the next "<". One pass:
+    each search starts where the previous one of its kind stopped.
+    """
+    out: list[str] = []
+    n = len(value)
+    i = 0
+    next_gt = -1  # the first ">" at or after the current "<" + 1; n when there is none
+    comments_close = True  # is there a "-->" after the current position?
+    while i < n:
+        lt = value.find("<", i)
+        if lt < 0:
+            out.append(value[i:])
+            break
+        out.append(value[i:lt])
+        if value.startswith("<!--", lt):
+            end = value.find("-->", lt + 4) if comments_close else -1
+            if end >= 0:
+                i = end + 3  # a comment: never the customer's words
+                continue
+            comments_close = False
+        if next_gt <= lt:
+            next_gt = value.find(">", lt + 1)
+            if next_gt < 0:
+                next_gt = n
+        next_lt = value.find("<", lt + 1, next_gt)
+        if next_gt == n or next_lt >= 0 or not comments_close and value.startswith("<!--", lt):
+            out.append("&lt;")  # not a tag: the text "<"
+            i = lt + 1
+            continue
+        if value[lt + 1 : lt + 2] not in ("!", "?"):
+            out.append(value[lt : next_gt + 1])  # <!DOCTYPE>, <![CDATA[..]]>, <?xml ..?>: dropped
+        i = next_gt + 1
+    return "".join(out)
+
+
 def html_to_text(value: str) -> str:
-    if not _TAG.search(value):
+    start = _TAG_START.search(value)
+    if start is None or value.find(">", start.end()) == -1:
         return html.unescape(value)
-    soup = BeautifulSoup(value, "html.parser")
-    for quote in soup.find_all("blockquote"):
-        quote.decompose()
-    for quoted in soup.select(".gmail_quote, .zendesk_quote, .freshdesk_quote, .quoted-text"):
-        quoted.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    return soup.get_text()
+    parser = _TextExtractor()
+    parser.feed(_complete_tags_only(value))
+    parser.close()
+    return "".join(parser.parts)
 
 
 def strip_quotes_and_signature(text: str) -> str:

@@ -20,3 +20,53 @@ def test_zendesk_rendered_comment_header_is_removed():
     rendered = "----------------------------------------------\n\nDana Cole, Mar 5, 2025, 17:40\n\nStill waiting."
     assert strip_rendered_header(rendered) == "Still waiting."
     assert strip_rendered_header("Plain message") == "Plain message"
+
+
+def test_nested_blockquotes_are_dropped_whole():
+    html = (
+        "<div>Still broken.</div><blockquote>Agent: did you restart?"
+        "<blockquote>Me: it crashed<blockquote>Agent: hello</blockquote>again</blockquote>"
+        "still quoted</blockquote><p>Please call me.</p>"
+    )
+    assert clean_text(html) == "Still broken.\n\nPlease call me."
+
+
+def test_quote_classes_drop_their_whole_element():
+    html = (
+        '<div dir="ltr">It is still broken.<br></div><br>'
+        '<div class="gmail_quote"><div dir="ltr" class="gmail_attr">Mon, Mar 3 Support wrote:<br></div>'
+        "<div>How can we <div>help</div>?</div></div>"
+        '<div class="x zendesk_quote">z</div><div class=freshdesk_quote>f</div><span class="quoted-text">q</span>'
+        "<p>P.S. order 4411</p>"
+    )
+    assert clean_text(html) == "It is still broken.\n\nP.S. order 4411"
+
+
+def test_script_and_style_are_dropped_and_entities_unescaped():
+    html = "<style>p { color: red }</style><p>Can&#39;t log in &amp; can&rsquo;t pay</p><script>if (a<b) alert('x')</script>"
+    assert clean_text(html) == "Can't log in & can\u2019t pay"
+
+
+def test_unclosed_and_misnested_tags_are_tolerated():
+    assert clean_text("<p>Still <b>broken <i>today</p><p>and</b> yesterday</i></span>") == "Still broken today\n\nand yesterday"
+    assert clean_text("<div>one<div>two<li>three") == "one\ntwo\nthree"
+    # An unclosed quote runs to the end of the message, as in a browser.
+    assert clean_text("Refund please<blockquote>On Monday you wrote") == "Refund please"
+
+
+def test_stray_angle_brackets_comments_and_declarations():
+    assert clean_text("<!DOCTYPE html><p>a < b <!-- note --> and <3</p>") == "a < b and <3"
+    assert clean_text("<p>x</p><a href='") == "x\n<a href='"
+    assert clean_text("<p>unclosed <!-- comment") == "unclosed <!-- comment"
+
+
+def test_cleaning_is_linear_in_the_markup():
+    # 200 KB+ of paragraphs, under the 256 KB body limit: quadratic with per-tag tree surgery
+    # (BeautifulSoup took ~105 s for 240 KB); one parser pass takes well under a second. And input
+    # that makes Python's HTMLParser rescan to the end for every "<" (gh-135462) is defused
+    # first. No wall-time assertion: a regression shows as a test that takes minutes.
+    assert clean_text("<p>x</p>" * 30_000) == "\n\n".join(["x"] * 30_000)
+    assert clean_text("still broken <br>" * 6_000) == "\n\n".join(["still broken"] * 6_000)
+    assert clean_text("<p>" + "<a " * 80_000) == " ".join(["<a"] * 80_000)
+    assert clean_text("<div>" * 50_000 + "x" + "</span>" * 30_000) == "x"
+    assert clean_text("<a" * 120_000) == "<a" * 120_000  # no ">": not markup at all

@@ -12,13 +12,26 @@ from tests.zendesk_helpers import signed_headers
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
+# st.text() never draws a surrogate (category Cs); JSON can carry a lone one ("\ud800", and
+# json.dumps writes one so), which UTF-8 and the databases cannot.
+with_surrogates = st.text(st.characters(categories=["Cs", "Ll", "Zs"]), max_size=20)
+EDGE_TIMES = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"]
 json_leaf = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=40),
-    st.text(min_size=250, max_size=400), st.text(alphabet="a\x00 \n\"\\<>", max_size=20),
-    st.sampled_from(["", "{{ticket.id}}", "zen:ticket:", "true", "End-user", "<b>x</b>", "1e400", "\x00"]),
+    st.text(min_size=250, max_size=400), st.text(alphabet="a\x00 \n\"\\<>", max_size=20), with_surrogates,
+    st.sampled_from(["", "{{ticket.id}}", "zen:ticket:", "true", "End-user", "<b>x</b>", "1e400", "\x00", "\ud800",
+                     *EDGE_TIMES]),
 )
 json_value = st.recursive(json_leaf, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=5)), max_leaves=20)
+# Deeper than the JSON parser's recursion limit, well within the body size limit.
+depth = st.integers(min_value=900, max_value=60_000)
+deeply_nested = st.one_of(
+    depth.map(lambda n: b"[" * n),
+    depth.map(lambda n: b'{"a":' * n),
+    depth.map(lambda n: b"[" * n + b"]" * n),
+    depth.map(lambda n: b'{"ticket_id":"1","comment":"x","tags":' + b"[" * n + b"]" * n + b"}"),
+)
 
 
 def _paths(value, prefix=()):
@@ -53,6 +66,10 @@ def zendesk_bodies():
         mutated(fixture_json("zendesk_comment_added.json")),
         mutated(fixture_json("zendesk_trigger.json")),
         st.text(max_size=200).map(lambda t: ('{"ticket_id":"1","comment":"' + t + '"}').encode("utf-8", "surrogatepass")),
+        st.tuples(with_surrogates, with_surrogates, with_surrogates).map(lambda t: json.dumps(
+            {"ticket_id": "1" + t[0], "comment": t[1], "author": t[2], "tags": t[0], "updater_role": "End-user"}).encode()),
+        st.sampled_from(EDGE_TIMES).map(lambda time: json.dumps(fixture_json("zendesk_comment_added.json") | {"time": time}).encode()),
+        deeply_nested,
     )
 
 
@@ -74,6 +91,8 @@ def freshdesk_bodies():
         mutated(fixture_json("freshdesk_reply_numeric.json")),
         st.text(max_size=200).map(lambda t: (template % t).encode("utf-8", "surrogatepass")),
         hosts.map(lambda host: json.dumps(reply("1", "x") | {"ticket": {"id": "1", "url": f"https://{host}/x"}}).encode()),
+        st.tuples(with_surrogates, with_surrogates, with_surrogates).map(lambda t: json.dumps(reply("1" + t[0], t[1], name=t[2], tags=t[0])).encode()),
+        deeply_nested,
     )
 
 

@@ -248,3 +248,54 @@ def test_the_readme_trigger_body_as_zendesk_renders_it_is_accepted(client, sessi
     assert (row.comment_key, row.author_role, row.is_public) == ("id:377", "customer", True)
     assert row.commented_at.isoformat() == "2025-03-05T17:40:11+00:00"
     assert row.ticket_snapshot["tags"] == ["shipping", "vip"]
+
+
+# -- bodies that once answered 500 ----------------------------------------------------------------
+
+
+def test_lone_surrogates_are_replaced_not_a_500(client, sessions):
+    # JSON may escape half of a UTF-16 pair ("\ud800"); UTF-8 and both databases cannot hold it.
+    body = rb'{"ticket_id":"1\ud800","comment":"hi \ud800 there \udfff","author":"Dana \udc00",' \
+           rb'"tags":"vip\ud800 refund","updater_role":"End-user"}'
+
+    response = client.post("/webhooks/zendesk", data=body, headers=signed_headers(body))
+
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert row.body == "hi \ufffd there \ufffd"
+    assert row.author_name == "Dana \ufffd"
+    assert row.ticket_snapshot["tags"] == ["vip\ufffd", "refund"]
+    with sessions() as session:
+        assert session.get(Ticket, row.ticket_id).external_id == "1\ufffd"
+
+
+def test_lone_surrogates_in_an_event_webhook_are_replaced(client, sessions):
+    payload = comment_event("48213", "377", "still broken \ud83d", time="2025-03-05T17:40:11Z", tags=["a\udfffb"])
+    payload["event"]["comment"]["author"]["name"] = "\ud800"
+
+    response = post_zendesk(client, payload)  # json.dumps escapes the surrogates
+
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert (row.body, row.author_name, row.ticket_snapshot["tags"]) == ("still broken \ufffd", "\ufffd", ["a\ufffdb"])
+
+
+@pytest.mark.parametrize("body", [b"[" * 50_000, b'{"a":' * 50_000, b'{"ticket_id":"1","comment":' + b"[" * 50_000])
+def test_deeply_nested_body_is_400(client, sessions, body):
+    response = client.post("/webhooks/zendesk", data=body, headers=signed_headers(body))
+
+    assert response.status_code == 400
+    assert response.json == {"error": "body: nested too deeply"}
+    assert comments(sessions) == []
+
+
+@pytest.mark.parametrize("time", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_time_beyond_the_calendar_is_taken_as_absent(client, sessions, time):
+    from models import utcnow
+
+    before = utcnow()
+    response = post_zendesk(client, comment_event("48213", "377", "Still broken.", time=time))
+
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert before <= row.commented_at.replace(tzinfo=before.tzinfo) <= utcnow()  # the arrival time

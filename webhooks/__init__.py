@@ -11,13 +11,13 @@ from werkzeug.exceptions import HTTPException
 from models import make_engine, make_session_factory
 from ticketpulse.config import load_config, load_environment
 from ticketpulse.logs import configure_logging
+from webhooks.errors import DATABASE_DOWN_RETRY_AFTER
 from webhooks.payload import PayloadError
 from webhooks.signing import AuthenticationError
 
 log = logging.getLogger("ticketpulse.webhooks")
 
-# Zendesk retries a 503 only when Retry-After is under 60 s.
-DATABASE_DOWN_RETRY_AFTER = "10"
+__all__ = ["DATABASE_DOWN_RETRY_AFTER", "create_app"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from escalation.queue import backlog
+from webhooks.errors import DATABASE_DOWN_RETRY_AFTER
 
 bp = Blueprint("health", __name__)
 
@@ -20,7 +21,7 @@ def healthz():
     except SQLAlchemyError as exc:
         response = jsonify(status="error", database="unreachable", error=str(exc.__class__.__name__))
         response.status_code = 503
-        response.headers["Retry-After"] = "10"
+        response.headers["Retry-After"] = DATABASE_DOWN_RETRY_AFTER
         return response
     return jsonify(status="ok", database="ok", **summary)
 

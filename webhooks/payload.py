@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -9,6 +10,8 @@ _MISSING = object()
 MAX_ID_LENGTH = 64
 _TRUE = {"true", "1", "yes", "y", "t", "on"}
 _FALSE = {"false", "0", "no", "n", "f", "off"}
+# A lone UTF-16 surrogate: JSON may carry one ("\ud800"), UTF-8 and the databases cannot.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class PayloadError(ValueError):
@@ -35,6 +38,16 @@ def is_placeholder(value: str) -> bool:
     return value.startswith("{{") and value.endswith("}}")
 
 
+def clean_string(value: str) -> str:
+    """Text every later step can store and encode: no NUL (PostgreSQL text cannot hold it;
+    nothing a helpdesk sends means anything by it) and no lone surrogate (not UTF-8; replaced
+    by U+FFFD, as a UTF-8 decoder does with a broken sequence)."""
+    value = value.replace("\x00", "")
+    if value.isascii():
+        return value
+    return _SURROGATE.sub("\ufffd", value)
+
+
 def _as_text(value: Any, path: str, required: bool) -> str | None:
     if value is _MISSING or value is None:
         if required:
@@ -42,8 +55,7 @@ def _as_text(value: Any, path: str, required: bool) -> str | None:
         return None
     if isinstance(value, (dict, list)):
         raise PayloadError(path, f"expected a string or number, got {type(value).__name__}")
-    # PostgreSQL text cannot hold NUL; nothing a helpdesk sends means anything by it.
-    value = str(value).replace("\x00", "").strip()
+    value = clean_string(str(value)).strip()
     if not value or is_placeholder(value):
         if required:
             raise PayloadError(path, "empty")
@@ -98,11 +110,12 @@ def timestamp(data: Any, path: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        # Not ISO, or at the edge of the calendar ("0001-01-01T00:00:00+01:00" is in year 0 UTC).
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
 
 
 def tag_list(data: Any, path: str, separators: str = " ,") -> list[str]:
@@ -111,10 +124,12 @@ def tag_list(data: Any, path: str, separators: str = " ,") -> list[str]:
     if value is _MISSING or value is None:
         return []
     if isinstance(value, list):
-        tags = (str(tag).replace("\x00", "").strip() for tag in value)
+        # A tag is a scalar; a nested list or object in the list is no tag (and its str() may be
+        # as deep as the JSON parser allowed).
+        tags = (clean_string(str(tag)).strip() for tag in value if not isinstance(tag, (dict, list)))
         return [tag for tag in tags if tag]
     if isinstance(value, str):
-        value = value.replace("\x00", "")
+        value = clean_string(value)
         if is_placeholder(value.strip()):
             return []
         for separator in separators[1:]:

@@ -28,6 +28,8 @@ def read_json() -> Any:
         return lenient_json.loads(text)
     except ValueError as exc:
         raise PayloadError("body", f"not valid JSON ({exc})") from None
+    except RecursionError:  # e.g. 50,000 "[": the parser recurses once per level
+        raise PayloadError("body", "nested too deeply") from None
 
 
 def receive(
@@ -38,6 +40,10 @@ def receive(
     event = parse(read_json(), request.headers)
     if event is None:
         return jsonify(status="ignored", reason="not a comment event"), 200
+    # Clean the comment now (text, fingerprint and key are cached on the event): cleaning a long
+    # HTML comment must not run while the session holds the database's write lock (SQLite takes
+    # it at BEGIN IMMEDIATE).
+    _fingerprint, key = event.fingerprint, event.comment_key
     sessions = current_app.extensions["ticketpulse.sessions"]
     with sessions() as session:
         result = accept(session, event)
@@ -46,6 +52,6 @@ def receive(
     metrics.WEBHOOKS.labels(helpdesk=event.helpdesk, status=status).inc()
     log.info(
         "%s %s ticket=%s comment=%s key=%s",
-        event.source, status, event.ticket_id, result.comment_id, event.comment_key,
+        event.source, status, event.ticket_id, result.comment_id, key,
     )
     return jsonify(status=status, comment_id=result.comment_id), 200 if result.duplicate else 202

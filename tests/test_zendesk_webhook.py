@@ -255,7 +255,7 @@ def test_the_readme_trigger_body_as_zendesk_renders_it_is_accepted(client, sessi
 
 def test_lone_surrogates_are_replaced_not_a_500(client, sessions):
     # JSON may escape half of a UTF-16 pair ("\ud800"); UTF-8 and both databases cannot hold it.
-    body = rb'{"ticket_id":"1\ud800","comment":"hi \ud800 there \udfff","author":"Dana \udc00",' \
+    body = rb'{"ticket_id":"1","comment":"hi \ud800 there \udfff","author":"Dana \udc00",' \
            rb'"tags":"vip\ud800 refund","updater_role":"End-user"}'
 
     response = client.post("/webhooks/zendesk", data=body, headers=signed_headers(body))
@@ -266,7 +266,7 @@ def test_lone_surrogates_are_replaced_not_a_500(client, sessions):
     assert row.author_name == "Dana \ufffd"
     assert row.ticket_snapshot["tags"] == ["vip\ufffd", "refund"]
     with sessions() as session:
-        assert session.get(Ticket, row.ticket_id).external_id == "1\ufffd"
+        assert session.get(Ticket, row.ticket_id).external_id == "1"
 
 
 def test_lone_surrogates_in_an_event_webhook_are_replaced(client, sessions):
@@ -299,3 +299,10 @@ def test_a_time_beyond_the_calendar_is_taken_as_absent(client, sessions, time):
     assert response.status_code == 202, response.json
     [row] = comments(sessions)
     assert before <= row.commented_at.replace(tzinfo=before.tzinfo) <= utcnow()  # the arrival time
+
+
+def test_a_ticket_id_that_is_not_a_number_is_400(client, sessions):
+    response = post_zendesk(client, {"ticket_id": "1/../../users/1", "comment": "hi"})
+    assert response.status_code == 400
+    assert "ticket_id: not a ticket number" in response.json["error"]
+    assert comments(sessions) == []

@@ -50,7 +50,7 @@ def parse_freshdesk(data: Any, *, default_domain: str | None = None) -> CommentE
     """The comment event of one automation-rule delivery (the README's JSON body)."""
     if not isinstance(data, dict):
         raise PayloadError("body", "expected a JSON object")
-    ticket_id = payload.identifier(data, "ticket.id", required=True)
+    ticket_id = payload.ticket_number(payload.identifier(data, "ticket.id", required=True), "ticket.id")
     event = event_pairs(payload.text(data, "event"))
     is_public = event.get("note_type") != "private"
     role = author_role(event, payload.text(data, "performer"))

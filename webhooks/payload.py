@@ -84,6 +84,15 @@ def identifier(data: Any, path: str, *, required: bool = False) -> str | None:
     return check_identifier(_as_text(value, path, required), path)
 
 
+def ticket_number(value: str | None, field: str) -> str:
+    """A ticket id: both helpdesks number their tickets, and the id ends up in API URLs."""
+    if not value:
+        raise PayloadError(field, "missing")
+    if not (value.isascii() and value.isdigit()):
+        raise PayloadError(field, "not a ticket number")
+    return value
+
+
 def boolean(data: Any, path: str, default: bool | None = None) -> bool | None:
     value = _lookup(data, path)
     if value is _MISSING or value is None:

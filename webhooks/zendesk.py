@@ -54,8 +54,7 @@ def parse_event(data: dict, headers) -> CommentEvent | None:
     if ticket_id is None:
         subject = payload.text(data, "subject") or ""
         ticket_id = subject.removeprefix("zen:ticket:") if subject.startswith("zen:ticket:") else None
-    if not ticket_id:
-        raise PayloadError("detail.id", "missing")
+    ticket_id = payload.ticket_number(ticket_id, "detail.id")
     if not isinstance(data["event"], dict) or not isinstance(data["event"].get("comment"), dict):
         raise PayloadError("event.comment", "missing")
     comment_id = payload.identifier(data, "event.comment.id", required=True)
@@ -91,7 +90,7 @@ def parse_event(data: dict, headers) -> CommentEvent | None:
 
 def parse_trigger(data: dict, headers) -> CommentEvent:
     """A trigger-connected webhook with the JSON body template from the README."""
-    ticket_id = payload.identifier(data, "ticket_id", required=True)
+    ticket_id = payload.ticket_number(payload.identifier(data, "ticket_id", required=True), "ticket_id")
     body = payload.text(data, "comment")
     if body is None:
         raise PayloadError("comment", "missing")

@@ -157,3 +157,147 @@ def test_gunicorn_serves_the_app_factory(tmp_path):
     assert accepted.status_code == 202, output
     assert health["pending_comments"] == 1  # the web app only stores; workers score
     assert "zendesk.event accepted ticket=77" in output  # app logs reach gunicorn's stderr
+
+
+# -- every failure is one line, never a traceback ---------------------------------------------------
+
+
+def one_line_error(result, code: int) -> str:
+    assert result.code == code, (result.code, result.err)
+    assert "Traceback" not in result.err
+    [line] = result.err.strip().splitlines()
+    assert line.startswith("ticketpulse: error: ")
+    return line
+
+
+def test_config_path_that_is_a_directory_exits_2(runner, tmp_path):
+    line = one_line_error(runner("--config", str(tmp_path), "check-config"), 2)
+    assert f"{tmp_path}: is a directory" in line
+
+
+def test_config_file_that_is_not_utf8_exits_2(runner, tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes("[zendesk]\n# Zürich\nsenior_group_id = 1\n".encode("latin-1"))
+
+    line = one_line_error(runner("--config", str(path), "check-config"), 2)
+    assert f"{path}: not UTF-8 text" in line
+
+
+def test_unreadable_config_file_exits_2(runner, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    path = tmp_path / "secret.toml"
+    path.write_text("[zendesk]\n")
+
+    def denied(self, *args, **kwargs):  # chmod 0 is no obstacle to root, so refuse here
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", denied)
+
+    line = one_line_error(runner("--config", str(path), "check-config"), 2)
+    assert line == f"ticketpulse: error: {path}: cannot read the config file: Permission denied"
+
+
+def argparse_error(result, argument: str) -> str:
+    assert result.code == 2, (result.code, result.err)
+    assert "Traceback" not in result.err
+    last = result.err.strip().splitlines()[-1]
+    assert f"error: argument {argument}: " in last
+    return last
+
+
+def test_backtest_days_must_be_finite_and_at_most_a_hundred_years(runner):
+    for days in ("1000000", "inf", "nan", "-1", "0", "36501"):
+        assert "at most 36500" in argparse_error(runner("backtest", "--days", days), "--days")
+
+
+def test_port_must_be_a_port(runner):
+    assert "is not a port (1..65535)" in argparse_error(runner("serve", "--port", "99999"), "--port")
+    assert "is not a port" in argparse_error(runner("worker", "--metrics-port", "0"), "--metrics-port")
+
+
+def test_port_from_environment_must_be_a_port(runner, monkeypatch):
+    monkeypatch.setenv("PORT", "99999")
+    assert "PORT: " in one_line_error(runner("check-config"), 2)
+
+
+def test_job_ids_are_32_bit_and_need_a_kind(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'jobs.db'}")
+    assert "is not a job id" in argparse_error(runner("jobs", "retry", "99999999999999999999"), "ids")
+    assert "is not a job id" in argparse_error(runner("jobs", "retry", "--kind", "comment", "0"), "ids")
+
+    line = one_line_error(runner("jobs", "retry", "5"), 2)
+    assert "--kind" in line and "ids are per kind" in line
+
+
+def test_database_url_that_is_not_a_url_exits_2(runner, monkeypatch):
+    for url in ("nonsense", "frob://host/db"):
+        monkeypatch.setenv("DATABASE_URL", url)
+        line = one_line_error(runner("db", "upgrade"), 2)
+        assert "DATABASE_URL: not a database URL" in line
+
+
+def test_unwritable_sqlite_path_exits_1_naming_the_database(runner, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'ticketpulse.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    line = one_line_error(runner("db", "upgrade"), 1)
+    assert line == f"ticketpulse: error: cannot use the database {url}: unable to open database file"
+
+
+def test_unreachable_postgresql_exits_1_without_the_password(runner, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://ticketpulse:s3cret-pw@127.0.0.1:{port}/ticketpulse")
+
+    line = one_line_error(runner("jobs"), 1)
+    assert f"cannot use the database postgresql://ticketpulse:***@127.0.0.1:{port}/ticketpulse: " in line
+    assert "s3cret-pw" not in line
+
+
+def test_commands_on_an_unmigrated_sqlite_database_say_to_upgrade(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    for command in (["jobs"], ["backtest"], ["worker", "--once"]):
+        line = one_line_error(runner(*command), 1)
+        assert "run `ticketpulse db upgrade` first" in line, command
+
+
+def test_commands_on_an_unmigrated_postgresql_database_say_to_upgrade(runner, request, monkeypatch):
+    import uuid
+
+    from sqlalchemy import text
+
+    admin, admin_url = request.getfixturevalue("postgres_template")
+    name = f"ticketpulse_empty_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        from tests.conftest import _with_database
+
+        monkeypatch.setenv("DATABASE_URL", _with_database(admin_url, name))
+        for command in (["jobs"], ["backtest"], ["worker", "--once"]):
+            line = one_line_error(runner(*command), 1)
+            assert "has no tables: run `ticketpulse db upgrade` first" in line, command
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def test_an_unexpected_error_is_one_line_and_the_traceback_only_with_verbose(runner, monkeypatch):
+    import ticketpulse.cli
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk on fire\nsecond line")
+
+    monkeypatch.setattr(ticketpulse.cli, "load_config", broken)
+
+    line = one_line_error(runner("check-config"), 1)
+    assert line == "ticketpulse: error: unexpected RuntimeError: disk on fire"
+
+    verbose = runner("-v", "check-config")
+    assert verbose.code == 1
+    assert "Traceback" in verbose.err and "RuntimeError: disk on fire" in verbose.err
+    assert verbose.err.strip().splitlines()[-1] == line

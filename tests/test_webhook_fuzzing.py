@@ -66,8 +66,10 @@ def zendesk_bodies():
         mutated(fixture_json("zendesk_comment_added.json")),
         mutated(fixture_json("zendesk_trigger.json")),
         st.text(max_size=200).map(lambda t: ('{"ticket_id":"1","comment":"' + t + '"}').encode("utf-8", "surrogatepass")),
+        # Ticket ids are numbers (anything else is a 400), so surrogates go in every other string.
         st.tuples(with_surrogates, with_surrogates, with_surrogates).map(lambda t: json.dumps(
-            {"ticket_id": "1" + t[0], "comment": t[1], "author": t[2], "tags": t[0], "updater_role": "End-user"}).encode()),
+            {"ticket_id": "1", "comment": t[1], "author": t[2], "tags": t[0], "updater_role": "End-user",
+             "via": t[0], "updated_at": t[2]}).encode()),
         st.sampled_from(EDGE_TIMES).map(lambda time: json.dumps(fixture_json("zendesk_comment_added.json") | {"time": time}).encode()),
         deeply_nested,
     )
@@ -91,7 +93,8 @@ def freshdesk_bodies():
         mutated(fixture_json("freshdesk_reply_numeric.json")),
         st.text(max_size=200).map(lambda t: (template % t).encode("utf-8", "surrogatepass")),
         hosts.map(lambda host: json.dumps(reply("1", "x") | {"ticket": {"id": "1", "url": f"https://{host}/x"}}).encode()),
-        st.tuples(with_surrogates, with_surrogates, with_surrogates).map(lambda t: json.dumps(reply("1" + t[0], t[1], name=t[2], tags=t[0])).encode()),
+        st.tuples(with_surrogates, with_surrogates, with_surrogates).map(
+            lambda t: json.dumps(reply("1", t[1], name=t[2], tags=t[0], event=t[0])).encode()),
         deeply_nested,
     )
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import sys
 import threading
+import traceback
 from typing import Sequence
 
 from sentiment import evaluate
@@ -16,6 +18,9 @@ from ticketpulse.config import ConfigError, config_path, load_config, load_envir
 from ticketpulse.logs import configure_logging
 
 log = logging.getLogger("ticketpulse")
+
+MAX_DAYS = 36_500  # a hundred years: `backtest --days`
+MAX_JOB_ID = 2**31 - 1  # job ids are 32-bit integer columns
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -149,6 +154,11 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         if not args.ids and not args.all:
             print("ticketpulse: error: jobs retry: give job ids or --all", file=sys.stderr)
             return 2
+        if args.ids and not args.kind:
+            # A comment and an escalation may have the same id: `ticketpulse jobs` shows both.
+            print("ticketpulse: error: jobs retry: give --kind comment or --kind escalation with job ids "
+                  "(ids are per kind)", file=sys.stderr)
+            return 2
         with sessions.begin() as session:
             count = retry_jobs(session, args.kind, args.ids or None)
         print(f"queued {count} failed job(s) again")
@@ -192,13 +202,32 @@ def _safe_url(url: str) -> str:
 
 
 def _positive_number(value: str) -> float:
+    """A number of days: more than 0, at most MAX_DAYS (a date further back does not exist)."""
     try:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must be more than 0")
+    if not math.isfinite(number) or not 0 < number <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"{value!r} must be more than 0 and at most {MAX_DAYS}")
     return number
+
+
+def _bounded_int(what: str, low: int, high: int):
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a {what} ({low}..{high})")
+        return number
+
+    parse.__name__ = what  # argparse names the type in "invalid <name> value"
+    return parse
+
+
+_port = _bounded_int("port", 1, 65535)
+_job_id = _bounded_int("job id", 1, MAX_JOB_ID)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,12 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="web server and worker in one process (embedded default)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default $PORT, else 8000)")
+    serve.add_argument("--port", type=_port, help="port (default $PORT, else 8000)")
     serve.set_defaults(func=cmd_serve)
 
     worker = commands.add_parser("worker", help="process queued comments and escalations")
     worker.add_argument("--once", action="store_true", help="work until nothing is due, then exit")
-    worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    worker.add_argument("--metrics-port", type=_port, help="serve Prometheus metrics on this port")
     worker.set_defaults(func=cmd_worker)
 
     db = commands.add_parser("db", help="database schema")
@@ -229,8 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.set_defaults(func=cmd_jobs, jobs_command="list")
     jobs_commands = jobs.add_subparsers(dest="jobs_command", metavar="ACTION")
     jobs_retry = jobs_commands.add_parser("retry", help="queue failed jobs again")
-    jobs_retry.add_argument("ids", nargs="*", type=int, help="job ids (with --kind when ids are ambiguous)")
-    jobs_retry.add_argument("--kind", choices=["comment", "escalation"], help="only this kind of job")
+    jobs_retry.add_argument("ids", nargs="*", type=_job_id, help="job ids, with --kind (ids are per kind)")
+    jobs_retry.add_argument("--kind", choices=["comment", "escalation"], help="only this kind of job (required with ids)")
     jobs_retry.add_argument("--all", action="store_true", help="every failed job")
 
     backtest = commands.add_parser(
@@ -256,14 +285,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as exc:
-        print(f"ticketpulse: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # The reader went away (`ticketpulse score < big.txt | head`): not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        if args.verbose:
+            traceback.print_exc()
+        problem = _database_problem(exc)
+        if problem:
+            return _fail(problem, 1)
+        detail = _first_line(exc)
+        return _fail(f"unexpected {type(exc).__name__}" + (f": {detail}" if detail else ""), 1)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"ticketpulse: error: {message}", file=sys.stderr)
+    return code
+
+
+def _first_line(error: object) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def _database_name() -> str:
+    try:
+        return _safe_url(load_environment().database_url)  # the password hidden
+    except Exception:
+        return "(DATABASE_URL)"
+
+
+def _database_problem(exc: Exception) -> str | None:
+    """One line for a database that cannot be used: unreachable, unwritable, or not migrated."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    driver_error = exc.orig if exc.orig is not None else exc
+    if getattr(driver_error, "sqlstate", None) == "42P01" or "no such table" in str(driver_error):
+        return f"the database {_database_name()} has no tables: run `ticketpulse db upgrade` first"
+    if isinstance(exc, OperationalError):
+        return f"cannot use the database {_database_name()}: {_first_line(driver_error)}"
+    return None
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -162,7 +162,30 @@ class Environment(BaseSettings):
     freshdesk_base_url: str | None = None
     openai_api_key: str | None = None
     openai_base_url: str | None = None
-    port: int = 8000
+    port: int = Field(8000, ge=1, le=65535)
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_url(cls, value: str) -> str:
+        """A URL SQLAlchemy can open, e.g. sqlite:///ticketpulse.db or postgresql://user@host/db."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        from models.db import normalize_url
+
+        try:
+            url = make_url(normalize_url(value))
+            dialect = url.get_dialect()
+        except ArgumentError as exc:  # unparsable, or a dialect SQLAlchemy does not know
+            raise ValueError(
+                f"not a database URL ({exc}); expected e.g. sqlite:///ticketpulse.db or "
+                "postgresql+psycopg://user:password@host/ticketpulse"
+            ) from None
+        try:
+            dialect.import_dbapi()
+        except ImportError as exc:
+            raise ValueError(f"the driver for {url.drivername} is not installed ({exc})") from None
+        return value
 
     @property
     def zendesk_api_url(self) -> str | None:
@@ -193,15 +216,17 @@ def config_path(explicit: str | os.PathLike | None = None) -> Path | None:
     return default if default.exists() else None
 
 
-def _describe(error: dict) -> str:
+def _describe(error: dict, environment: bool = False) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if environment:
+        key = key.upper()  # the variable's name: DATABASE_URL, PORT
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key"
-    return f"{key}: {error['msg']}"
+    return f"{key}: {error['msg'].removeprefix('Value error, ')}"
 
 
-def validation_messages(exc: ValidationError) -> list[str]:
-    return [_describe(error) for error in exc.errors()]
+def validation_messages(exc: ValidationError, environment: bool = False) -> list[str]:
+    return [_describe(error, environment) for error in exc.errors()]
 
 
 def parse_config(data: dict, source: str = "config") -> Config:
@@ -220,6 +245,12 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         data = tomllib.loads(found.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{found}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{found}: is a directory, not a config file") from None
+    except OSError as exc:  # permission denied, an unreadable device ...
+        raise ConfigError(f"{found}: cannot read the config file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{found}: not UTF-8 text (byte {exc.start}); save the config file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{found}: not valid TOML: {exc}") from None
     return parse_config(data, str(found))
@@ -229,4 +260,4 @@ def load_environment() -> Environment:
     try:
         return Environment()
     except ValidationError as exc:
-        raise ConfigError("environment: " + "; ".join(validation_messages(exc))) from None
+        raise ConfigError("environment: " + "; ".join(validation_messages(exc, environment=True))) from None

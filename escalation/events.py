@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from sentiment.clean import clean_text
+from sentiment.clean import clean_text, squash_whitespace
 
 # The first line of every note ticketpulse writes; a comment carrying it is never scored.
 NOTE_MARKER = "[ticketpulse]"
@@ -59,7 +59,7 @@ class CommentEvent:
 
 
 def text_fingerprint(text: str) -> str:
-    normalized = " ".join(text.lower().split())
+    normalized = squash_whitespace(text.lower())
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:32]
 
 

@@ -12,6 +12,7 @@ from escalation.rules import severity_rank
 from integrations.freshdesk import FreshdeskClient
 from integrations.http import ConflictError, HttpPolicy, TransientError
 from integrations.zendesk import ZendeskClient
+from sentiment.clean import squash_whitespace
 from ticketpulse.config import SEVERITIES, Config, Environment, Tags
 
 log = logging.getLogger("ticketpulse.helpdesk")
@@ -142,20 +143,17 @@ def freshdesk_note(plan: EscalationPlan) -> dict[str, Any]:
     return {"body": note_html(plan.note), "private": True}
 
 
-def _words(value: str) -> str:
-    return " ".join(value.split())
-
 
 def note_on_ticket(conversations: list[dict[str, Any]], note: str) -> bool:
     """Is this escalation's note (a private note with its first line) already on the ticket?"""
-    first_line = _words(note.splitlines()[0]) if note.strip() else ""
+    first_line = squash_whitespace(note.splitlines()[0]) if note.strip() else ""
     if not first_line:
         return False
     for conversation in conversations:
         if conversation.get("private") is not True:
             continue
         text = conversation.get("body_text") or html.unescape(conversation.get("body") or "")
-        if first_line in _words(text):
+        if first_line in squash_whitespace(text):
             return True
     return False
 

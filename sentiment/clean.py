@@ -187,3 +187,8 @@ def clean_text(value: str | None) -> str:
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines).strip()
     return _BLANK_LINES.sub("\n\n", text)
+
+
+def squash_whitespace(value: str) -> str:
+    """Every run of whitespace as one space, ends trimmed: for comparing texts, not showing them."""
+    return " ".join(value.split())

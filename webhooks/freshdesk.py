@@ -18,6 +18,7 @@ from flask import Blueprint, current_app
 
 from escalation.events import AuthorRole, CommentEvent
 from models import Ticket, utcnow
+from sentiment.clean import squash_whitespace
 from webhooks import payload
 from webhooks.payload import PayloadError
 from webhooks.receive import receive
@@ -97,13 +98,10 @@ def strip_author_prefix(body: str, author_name: str | None) -> str:
     if not author_name:
         return _ANY_AUTHOR_PREFIX.sub("", body, count=1)
     match = _NAMED_PREFIX.match(body)
-    if match and _words(html.unescape(match["name"])).casefold() == _words(author_name).casefold():
+    if match and squash_whitespace(html.unescape(match["name"])).casefold() == squash_whitespace(author_name).casefold():
         return body[match.end():]
     return body
 
-
-def _words(value: str) -> str:
-    return " ".join(value.split())
 
 
 def event_pairs(event: str | None) -> dict[str, str]:

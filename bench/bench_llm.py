@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sentiment.base import SentimentScore  # noqa: E402
-from sentiment.llm import LLMSettings, OpenAIScorer, make_client  # noqa: E402
+from ticketpulse.sentiment.base import SentimentScore  # noqa: E402
+from ticketpulse.sentiment.llm import LLMSettings, OpenAIScorer, make_client  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
 from tests.fakes.server import LiveServer  # noqa: E402
 
@@ -53,9 +53,9 @@ def run_once(scorer: OpenAIScorer, messages: list[str], concurrency: int) -> tup
 
 
 def cascade_share(path: str, bands: list[float]) -> None:
-    from sentiment.cascade import CascadeScorer
-    from sentiment.clean import clean_text
-    from sentiment.local import LocalScorer
+    from ticketpulse.sentiment.cascade import CascadeScorer
+    from ticketpulse.sentiment.clean import clean_text
+    from ticketpulse.sentiment.local import LocalScorer
     from ticketpulse.config import Thresholds
 
     texts = []

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sentiment.local import LocalScorer  # noqa: E402
+from ticketpulse.sentiment.local import LocalScorer  # noqa: E402
 
 # --- a synthetic but diverse support inbox ------------------------------------------------------
 FIRST = """Aaliyah Ahmed Aiko Alejandro Amara Anders Anya Arjun Astrid Beatriz Bilal Bogdan Camille

@@ -8,7 +8,7 @@ For each database (a temporary SQLite file; also PostgreSQL when --database-url 
 where a temporary database is created and dropped) and each worker concurrency, every run:
 
   1. a fresh, migrated database gets N customer comments spread round-robin over T tickets,
-     stored through escalation.inbox.accept (what the webhooks call), one transaction;
+     stored through webhooks.inbox.accept (what the webhooks call), one transaction;
   2. the runtime is built as `ticketpulse worker` builds it (build_runtime, build_scorer:
      scoring.backend "openai", OPENAI_BASE_URL at a FakeOpenAI on loopback answering every
      request after --latency seconds, worker.concurrency = C, a dry-run Zendesk); only the local
@@ -46,13 +46,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from escalation.events import AuthorRole, CommentEvent  # noqa: E402
-from escalation.helpdesk import DryRunZendesk  # noqa: E402
-from escalation.inbox import accept  # noqa: E402
-from migrations import upgrade  # noqa: E402
-from models import Comment, Score  # noqa: E402
-from sentiment.base import SentimentScore  # noqa: E402
-from sentiment.factory import build_scorer  # noqa: E402
+from ticketpulse.escalation.comments import AuthorRole  # noqa: E402
+from ticketpulse.webhooks.events import CommentEvent  # noqa: E402
+from ticketpulse.integrations.zendesk import DryRunZendesk  # noqa: E402
+from ticketpulse.webhooks.inbox import accept  # noqa: E402
+from ticketpulse.migrations import upgrade  # noqa: E402
+from ticketpulse.models import Comment, Score  # noqa: E402
+from ticketpulse.sentiment.base import SentimentScore  # noqa: E402
+from ticketpulse.sentiment.factory import build_scorer  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI, message_of  # noqa: E402
 from tests.fakes.server import LiveServer  # noqa: E402
 from ticketpulse.config import Config, Environment  # noqa: E402
@@ -87,7 +88,7 @@ def events(messages: int, tickets: int) -> list[CommentEvent]:
         CommentEvent(
             helpdesk="zendesk",
             account="bench",
-            ticket_id=str(70000 + n % tickets),
+            external_id=str(70000 + n % tickets),
             body=f"Message {n} on ticket {70000 + n % tickets}: still waiting for my refund, any news?",
             is_public=True,
             author_role=AuthorRole.CUSTOMER,

@@ -15,9 +15,9 @@ from typing import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from escalation.rules import decide, should_escalate
-from escalation.tracker import ScorePoint, track
-from models import Escalation, EscalationStatus, Score
+from ticketpulse.escalation.rules import decide, should_escalate
+from ticketpulse.escalation.tracker import ScorePoint, track
+from ticketpulse.models import Escalation, EscalationStatus, Score
 from ticketpulse.config import SEVERITIES, Thresholds
 
 HEALTHY_RATE = (0.05, 0.15)

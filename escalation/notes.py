@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from escalation.events import NOTE_MARKER
-from escalation.rules import Decision
-from escalation.tracker import Trajectory
+from ticketpulse.escalation.comments import NOTE_MARKER
+from ticketpulse.escalation.rules import Decision
+from ticketpulse.escalation.tracker import Trajectory
 
 HISTORY_LINES = 10
 

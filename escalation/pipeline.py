@@ -13,18 +13,19 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from escalation.events import skip_reason
-from escalation.helpdesk import Helpdesk, plan_for
-from escalation.notes import escalation_note
-from escalation.queue import Lease, hold, retry_delay
-from escalation.rules import decide, should_escalate
-from escalation.tracker import ScorePoint, Trajectory, track
-from integrations.http import HelpdeskError, PermanentError, TransientError
-from models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
-from sentiment import Scorer, SentimentScore
-from sentiment.clean import clean_text
 from ticketpulse import metrics
 from ticketpulse.config import Config
+from ticketpulse.escalation.comments import skip_reason
+from ticketpulse.escalation.helpdesk import Helpdesk, HelpdeskError, PermanentError, TransientError, plan_for
+from ticketpulse.escalation.notes import escalation_note
+from ticketpulse.escalation.queue import Lease, hold
+from ticketpulse.escalation.rules import decide, should_escalate
+from ticketpulse.escalation.tracker import ScorePoint, Trajectory, track
+from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
+from ticketpulse.models.tables import QueuedWork
+from ticketpulse.retry import backoff
+from ticketpulse.sentiment import Scorer, SentimentScore
+from ticketpulse.sentiment.clean import clean_text
 
 log = logging.getLogger("ticketpulse.pipeline")
 
@@ -67,7 +68,7 @@ class Pipeline:
             for escalation_id in self._due(lease, Escalation, Escalation.id):
                 self.apply_escalation(lease, escalation_id)
         except LeaseLost:
-            log.warning("lease on ticket %s lost; leaving it to the worker that took it", lease.ticket_id)
+            log.warning("ticket %s: lease lost; leaving it to the worker that took it", lease.ticket_ref)
 
     def _due(self, lease: Lease, model, order) -> list[int]:
         with self.sessions() as session:
@@ -96,7 +97,7 @@ class Pipeline:
             try:
                 score = self.scorer.score(prepared.text, prepared.context)
             except Exception as exc:  # a scorer bug must not lose the comment: retry, then fail
-                log.exception("scoring comment %s failed", comment_id)
+                log.exception("ticket %s: scoring comment %s failed", lease.ticket_ref, comment_id)
                 self._retry_comment(lease, comment_id, f"scoring failed: {exc!r}")
                 return
         with self.sessions.begin() as session:
@@ -109,14 +110,14 @@ class Pipeline:
                 comment.status = CommentStatus.SKIPPED
                 comment.reason = prepared.skip
                 metrics.COMMENTS.labels(outcome="skipped").inc()
-                log.info("comment %s on ticket %s skipped: %s", comment_id, ticket.external_id, prepared.skip)
+                log.info("ticket %s: comment %s skipped: %s", ticket.ref, comment_id, prepared.skip)
                 return
             session.add(_score_row(comment, prepared.text, score))
             comment.status = CommentStatus.DONE
             metrics.COMMENTS.labels(outcome="scored").inc()
             log.info(
-                "ticket %s:%s comment %s scored by %s: sentiment %+.2f frustration %.2f urgency %.2f%s",
-                ticket.helpdesk, ticket.external_id, comment_id, score.scorer, score.score,
+                "ticket %s: comment %s scored by %s: sentiment %+.2f frustration %.2f urgency %.2f%s",
+                ticket.ref, comment_id, score.scorer, score.score,
                 score.frustration, score.urgency, f" (fallback: {score.fallback_reason})" if score.fallback_reason else "",
             )
             session.flush()
@@ -127,7 +128,8 @@ class Pipeline:
             comment = session.get(Comment, comment_id)
             if comment is None or comment.status != CommentStatus.PENDING:
                 return None
-            text = clean_text(comment.body)
+            # Cleaned at ingest; only rows stored before that (migration 0002) are cleaned here.
+            text = comment.text if comment.text is not None else clean_text(comment.body)
             skip = skip_reason(is_public=comment.is_public, author_role=comment.author_role, text=text)
             if skip is None and (original := _delivered_by_other_kind(session, comment)) is not None:
                 skip = f"duplicate of comment {original} (same comment through another webhook kind)"
@@ -140,15 +142,19 @@ class Pipeline:
             comment = session.get(Comment, comment_id)
             if comment is None or comment.status != CommentStatus.PENDING:
                 return
-            comment.attempts += 1
-            comment.reason = reason
-            if comment.attempts >= self.config.worker.max_attempts:
-                comment.status = CommentStatus.FAILED
-                comment.finished_at = utcnow()
-                metrics.COMMENTS.labels(outcome="failed").inc()
-            else:
-                metrics.COMMENTS.labels(outcome="retried").inc()
-                comment.run_after = utcnow() + timedelta(seconds=retry_delay(comment.attempts, self.config.worker))
+            retried = self._record_failure(comment, reason, retryable=True)
+            metrics.COMMENTS.labels(outcome="retried" if retried else "failed").inc()
+
+    def _record_failure(
+        self, work: QueuedWork, reason: str, *, retryable: bool, retry_after: float | None = None
+    ) -> bool:
+        """One failed try of a comment or an escalation; True when it will be tried again."""
+        settings = self.config.worker
+        retry_in = None
+        if retryable:
+            delay = backoff(work.attempts + 1, base=settings.backoff_base_seconds, cap=settings.backoff_max_seconds)
+            retry_in = max(delay, retry_after or 0.0)  # never sooner than the server asked
+        return work.record_failure(reason, retry_in=retry_in, max_attempts=settings.max_attempts)
 
     def _decide(self, session: Session, ticket: Ticket, comment: Comment) -> None:
         trajectory = self._trajectory(session, ticket)
@@ -161,24 +167,22 @@ class Pipeline:
             .where(Escalation.ticket_id == ticket.id, Escalation.status == EscalationStatus.PENDING)
             .values(status=EscalationStatus.SUPERSEDED, reason=f"superseded by {decision.severity}", finished_at=utcnow())
         )
+        group_id = getattr(self.config, ticket.helpdesk).group_for(decision.severity)
         session.add(
             Escalation(
                 ticket_id=ticket.id,
                 comment_id=comment.id,
                 severity=decision.severity,
                 rule=decision.rule,
-                note=escalation_note(
-                    decision,
-                    trajectory,
-                    to_senior_group=getattr(self.config, ticket.helpdesk).group_for(decision.severity) is not None,
-                ),
+                group_id=group_id,
+                note=escalation_note(decision, trajectory, to_senior_group=group_id is not None),
             )
         )
         ticket.escalated_severity = decision.severity
         metrics.ESCALATIONS.labels(severity=decision.severity, outcome="decided").inc()
         log.info(
-            "ticket %s:%s escalates to %s (%s: %s)",
-            ticket.helpdesk, ticket.external_id, decision.severity, decision.rule, decision.reason,
+            "ticket %s: escalates to %s (%s: %s)",
+            ticket.ref, decision.severity, decision.rule, decision.reason,
         )
 
     def _trajectory(self, session: Session, ticket: Ticket) -> Trajectory:
@@ -207,7 +211,10 @@ class Pipeline:
                 return
             ticket = session.get(Ticket, escalation.ticket_id)
             snapshot = session.get(Comment, escalation.comment_id).ticket_snapshot
-            plan = plan_for(self.config, ticket.helpdesk, ticket.external_id, escalation.severity, escalation.note, snapshot)
+            plan = plan_for(
+                self.config, ticket.helpdesk, ticket.external_id, escalation.severity, escalation.note, snapshot,
+                group_id=escalation.group_id,
+            )
             helpdesk = self.helpdesks.get(ticket.helpdesk)
         try:
             if helpdesk is None:
@@ -217,7 +224,7 @@ class Pipeline:
             self._escalation_failed(lease, escalation_id, exc)
             return
         except Exception as exc:  # an answer we did not expect: retry later, visibly, never in a hot loop
-            log.exception("escalation %s: unexpected error", escalation_id)
+            log.exception("ticket %s: escalation %s: unexpected error", lease.ticket_ref, escalation_id)
             self._escalation_failed(lease, escalation_id, TransientError(f"unexpected {type(exc).__name__}: {exc}"))
             return
         with self.sessions.begin() as session:
@@ -231,8 +238,8 @@ class Pipeline:
             escalation.reason = "the ticket already carried this severity" if applied.already else None
         metrics.ESCALATIONS.labels(severity=plan.severity, outcome="applied").inc()
         log.info(
-            "escalation %s (%s) applied to %s ticket %s%s",
-            escalation_id, plan.severity, ticket.helpdesk, ticket.external_id, " [dry run]" if applied.dry_run else "",
+            "ticket %s: escalation %s (%s) applied%s",
+            ticket.ref, escalation_id, plan.severity, " [dry run]" if applied.dry_run else "",
         )
 
     def _escalation_failed(self, lease: Lease, escalation_id: int, exc: HelpdeskError) -> None:
@@ -240,19 +247,17 @@ class Pipeline:
             escalation = session.get(Escalation, escalation_id)
             if escalation.status != EscalationStatus.PENDING:
                 return
-            escalation.attempts += 1
-            escalation.reason = str(exc)
-            retryable = isinstance(exc, TransientError)
-            if not retryable or escalation.attempts >= self.config.worker.max_attempts:
-                escalation.status = EscalationStatus.FAILED
-                escalation.finished_at = utcnow()
+            transient = isinstance(exc, TransientError)
+            retried = self._record_failure(
+                escalation, str(exc), retryable=transient, retry_after=exc.retry_after if transient else None
+            )
+            if not retried:
                 metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="failed").inc()
-                log.error("escalation %s failed for good: %s", escalation_id, exc)
+                log.error("ticket %s: escalation %s failed for good: %s", lease.ticket_ref, escalation_id, exc)
                 return
             metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="retried").inc()
-            delay = retry_delay(escalation.attempts, self.config.worker, exc.retry_after)
-            escalation.run_after = utcnow() + timedelta(seconds=delay)
-            log.warning("escalation %s will retry in %.0f s: %s", escalation_id, delay, exc)
+            delay = (escalation.run_after - utcnow()).total_seconds()
+            log.warning("ticket %s: escalation %s will retry in %.0f s: %s", lease.ticket_ref, escalation_id, delay, exc)
 
 
 def _score_row(comment: Comment, text: str, score: SentimentScore) -> Score:

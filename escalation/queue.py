@@ -10,26 +10,24 @@ the ticket row and checks it still holds the lease, so two workers never decide 
 from __future__ import annotations
 
 import os
-import random
 import socket
 import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Comment, CommentStatus, Escalation, EscalationStatus, Ticket, utcnow
-from models.tables import QueuedWork
-from ticketpulse.config import Worker as WorkerConfig
+from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Ticket, utcnow
 
 
 @dataclass(frozen=True)
 class Lease:
-    ticket_id: int
+    ticket_id: int  # our primary key
     token: str
+    ticket_ref: str  # `zendesk:<account>:<number>`, for the logs
 
 
 def worker_name() -> str:
@@ -64,7 +62,7 @@ def claim_ticket(sessions: sessionmaker[Session], lease_seconds: float, owner: s
             return None
         ticket.lease_owner = token
         ticket.lease_expires_at = now + timedelta(seconds=lease_seconds)
-        return Lease(ticket_id=ticket.id, token=token)
+        return Lease(ticket_id=ticket.id, token=token, ticket_ref=ticket.ref)
 
 
 def hold(session: Session, lease: Lease, lease_seconds: float) -> Ticket | None:
@@ -132,78 +130,3 @@ def release(sessions: sessionmaker[Session], lease: Lease, *, hold_off_seconds: 
             .where(Ticket.id == lease.ticket_id, Ticket.lease_owner == lease.token)
             .values(lease_owner=None, lease_expires_at=until)
         )
-
-
-def retry_delay(attempts: int, config: WorkerConfig, retry_after: float | None = None) -> float:
-    """Exponential backoff with full jitter, never sooner than the server asked."""
-    ceiling = min(config.backoff_max_seconds, config.backoff_base_seconds * 2 ** max(0, attempts - 1))
-    delay = random.uniform(ceiling / 2, ceiling)
-    return max(delay, retry_after or 0.0)
-
-
-def backlog(session: Session) -> dict:
-    """Counts of pending and failed work, and the age of the oldest pending item in seconds."""
-    now = utcnow()
-    summary: dict = {}
-    oldest: list[datetime] = []
-    for name, model, pending, failed, since in (
-        ("comments", Comment, CommentStatus.PENDING, CommentStatus.FAILED, Comment.received_at),
-        ("escalations", Escalation, EscalationStatus.PENDING, EscalationStatus.FAILED, Escalation.created_at),
-    ):
-        counts = dict(
-            session.execute(
-                select(model.status, func.count()).where(model.status.in_([pending, failed])).group_by(model.status)
-            ).all()
-        )
-        summary[f"pending_{name}"] = counts.get(pending, 0)
-        summary[f"failed_{name}"] = counts.get(failed, 0)
-        first = session.scalar(select(func.min(since)).where(model.status == pending))
-        if first is not None:
-            oldest.append(first if first.tzinfo else first.replace(tzinfo=now.tzinfo))
-    summary["oldest_pending_age_seconds"] = round((now - min(oldest)).total_seconds(), 1) if oldest else None
-    return summary
-
-
-@dataclass(frozen=True)
-class Job:
-    kind: str  # "comment" | "escalation"
-    id: int
-    helpdesk: str
-    ticket: str
-    status: str
-    attempts: int
-    run_after: datetime
-    reason: str | None
-
-
-def list_jobs(session: Session, statuses: tuple[str, ...] = (QueuedWork.PENDING, QueuedWork.FAILED)) -> list[Job]:
-    """Pending and failed work, oldest first, with the reason each is waiting or failed."""
-    jobs: list[Job] = []
-    for kind, model in (("comment", Comment), ("escalation", Escalation)):
-        rows = session.execute(
-            select(model, Ticket.helpdesk, Ticket.external_id)
-            .join(Ticket, Ticket.id == model.ticket_id)
-            .where(model.status.in_(statuses))
-            .order_by(model.id)
-        )
-        jobs += [
-            Job(kind, row.id, helpdesk, external_id, row.status, row.attempts, row.run_after, row.reason)
-            for row, helpdesk, external_id in rows
-        ]
-    return jobs
-
-
-def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None = None) -> int:
-    """Queue failed work again, now; returns how many jobs were re-queued."""
-    count = 0
-    for name, model in (("comment", Comment), ("escalation", Escalation)):
-        if kind and kind != name:
-            continue
-        stmt = update(model).where(model.status == model.FAILED)
-        if ids:
-            stmt = stmt.where(model.id.in_(ids))
-        result = session.execute(
-            stmt.values(status=model.PENDING, attempts=0, run_after=utcnow(), finished_at=None)
-        )
-        count += result.rowcount
-    return count

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from escalation.tracker import Trajectory, Trend
+from ticketpulse.escalation.tracker import Trajectory, Trend
 from ticketpulse.config import SEVERITIES, Thresholds
 
 

@@ -7,8 +7,8 @@ import threading
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from escalation.pipeline import Pipeline
-from escalation.queue import LeaseKeeper, claim_ticket, release, worker_name
+from ticketpulse.escalation.pipeline import Pipeline
+from ticketpulse.escalation.queue import LeaseKeeper, claim_ticket, release, worker_name
 
 log = logging.getLogger("ticketpulse.worker")
 
@@ -32,13 +32,13 @@ class Worker:
                 self.pipeline.process_ticket(lease)
         except Exception:
             # Whatever broke, the other tickets go on: this one waits before it is tried again.
-            log.exception("ticket %s: unexpected error; trying it again in %.0f s", lease.ticket_id, PARK_SECONDS)
+            log.exception("ticket %s: unexpected error; trying it again in %.0f s", lease.ticket_ref, PARK_SECONDS)
             hold_off = PARK_SECONDS
         finally:
             try:
                 release(self.pipeline.sessions, lease, hold_off_seconds=hold_off)
             except SQLAlchemyError:
-                log.warning("could not release the lease on ticket %s; it will expire", lease.ticket_id)
+                log.warning("ticket %s: could not release the lease; it will expire", lease.ticket_ref)
         return True
 
     def drain(self, limit: int = 100_000) -> int:

@@ -1,12 +1,29 @@
-"""Freshdesk API v2 client: one small method per remote call."""
+"""Freshdesk: the API v2 client, the update body and note, the adapter and the dry-run.
+
+The escalation reads the ticket, then sends `PUT /api/v2/tickets/{id}` (group, priority, and the
+ticket's tags plus ours: Freshdesk replaces the whole list), then `POST .../notes` with a private
+note. Neither is sent twice: on a retry the ticket's tags show whether the update was made, and
+its conversations whether the note was posted.
+"""
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from integrations.http import HttpPolicy, PermanentError, expect_object, path_segment
+from ticketpulse.escalation.helpdesk import (
+    Applied,
+    EscalationPlan,
+    PermanentError,
+    already_escalated,
+    escalated_tags,
+    request_record,
+)
+from ticketpulse.integrations.dry_run import log_dry_run
+from ticketpulse.integrations.http import HttpPolicy, expect_object, path_segment
+from ticketpulse.sentiment.clean import squash_whitespace
 
 log = logging.getLogger("ticketpulse.freshdesk")
 
@@ -15,6 +32,8 @@ MAX_PAGES = 100  # 10,000 conversations: far beyond any real ticket; guards agai
 
 
 class FreshdeskClient:
+    """One small method per remote call."""
+
     def __init__(self, base_url: str, api_key: str, policy: HttpPolicy | None = None):
         self.base_url = base_url.rstrip("/")
         self.policy = policy or HttpPolicy()
@@ -24,30 +43,30 @@ class FreshdeskClient:
     def _url(self, path: str) -> str:
         return f"{self.base_url}/api/v2/{path}"
 
-    def _ticket_url(self, ticket_id: str, rest: str = "") -> str:
-        return self._url(f"tickets/{path_segment(ticket_id)}{rest}")
+    def _ticket_url(self, external_id: str, rest: str = "") -> str:
+        return self._url(f"tickets/{path_segment(external_id)}{rest}")
 
-    def get_ticket(self, ticket_id: str) -> dict[str, Any]:
-        url = self._ticket_url(ticket_id)
+    def get_ticket(self, external_id: str) -> dict[str, Any]:
+        url = self._ticket_url(external_id)
         return expect_object(self.policy.request("GET", url, auth=self.auth), None, f"GET {url}")
 
-    def update_ticket(self, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def update_ticket(self, external_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT /api/v2/tickets/{id} with only the changed fields; `tags` replaces the list."""
-        return self.policy.request("PUT", self._ticket_url(ticket_id), json=body, auth=self.auth)
+        return self.policy.request("PUT", self._ticket_url(external_id), json=body, auth=self.auth)
 
-    def add_note(self, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def add_note(self, external_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST /api/v2/tickets/{id}/notes with {"body": html, "private": ...}; 201 + the note.
 
         Not idempotent: retried in-call only on 429. After a timeout or 5xx the caller looks at
         the conversations before posting again.
         """
         return self.policy.request(
-            "POST", self._ticket_url(ticket_id, "/notes"), json=body, auth=self.auth, idempotent=False
+            "POST", self._ticket_url(external_id, "/notes"), json=body, auth=self.auth, idempotent=False
         )
 
-    def list_conversations(self, ticket_id: str) -> list[dict[str, Any]]:
+    def list_conversations(self, external_id: str) -> list[dict[str, Any]]:
         """Every reply and note of the ticket, following the `Link: <...>; rel="next"` header."""
-        url: str | None = self._ticket_url(ticket_id, "/conversations")
+        url: str | None = self._ticket_url(external_id, "/conversations")
         params: dict[str, Any] | None = {"per_page": PER_PAGE}
         conversations: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
@@ -59,7 +78,7 @@ class FreshdeskClient:
             if url is None:
                 return conversations
             params = None  # the next link carries page and per_page
-        log.warning("ticket %s: more than %d pages of conversations; read the first ones only", ticket_id, MAX_PAGES)
+        log.warning("ticket %s: more than %d pages of conversations; read the first ones only", external_id, MAX_PAGES)
         return conversations
 
     def _next_page(self, link: str | None) -> str | None:
@@ -69,3 +88,84 @@ class FreshdeskClient:
         parts = urlsplit(link)
         path = parts.path[parts.path.find("/api/v2/"):] if "/api/v2/" in parts.path else parts.path
         return f"{self.base_url}{path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def ticket_path(plan: EscalationPlan) -> str:
+    return f"/api/v2/tickets/{plan.external_id}"
+
+
+def freshdesk_update(plan: EscalationPlan, ticket: dict[str, Any]) -> dict[str, Any]:
+    """PUT /api/v2/tickets/{id}: Freshdesk replaces the whole tag list, so send the union."""
+    body: dict[str, Any] = {
+        "priority": int(plan.priority),
+        "tags": escalated_tags(list(ticket.get("tags") or []), plan),
+    }
+    if plan.group_id is not None:
+        body["group_id"] = plan.group_id
+    return body
+
+
+def note_html(note: str) -> str:
+    """The note as simple HTML: escaped, one <br> per line break."""
+    return html.escape(note, quote=False).replace("\n", "<br>")
+
+
+def freshdesk_note(plan: EscalationPlan) -> dict[str, Any]:
+    return {"body": note_html(plan.note), "private": True}
+
+
+def note_on_ticket(conversations: list[dict[str, Any]], note: str) -> bool:
+    """Is this escalation's note (a private note with its first line) already on the ticket?"""
+    first_line = squash_whitespace(note.splitlines()[0]) if note.strip() else ""
+    if not first_line:
+        return False
+    for conversation in conversations:
+        if conversation.get("private") is not True:
+            continue
+        text = conversation.get("body_text") or html.unescape(conversation.get("body") or "")
+        if first_line in squash_whitespace(text):
+            return True
+    return False
+
+
+class FreshdeskHelpdesk:
+    """Two writes: the ticket update (PUT) and a private note (POST), each sent at most once.
+
+    A crash between them, or after the note but before the pipeline records success, is
+    recovered on the retry: the ticket's tags say the update is done, its conversations say
+    whether the note is.
+    """
+
+    def __init__(self, client: FreshdeskClient) -> None:
+        self.client = client
+
+    def apply(self, plan: EscalationPlan) -> Applied:
+        ticket = self.client.get_ticket(plan.external_id)
+        tags = list(ticket.get("tags") or [])
+        sent: list[dict[str, Any]] = []
+        already = already_escalated(tags, plan)
+        if already and plan.tags.severity_tag(plan.severity) not in tags:
+            return Applied(requests=[], already=True)  # a higher severity is on it: this one is moot
+        if not already:
+            body = freshdesk_update(plan, ticket)
+            self.client.update_ticket(plan.external_id, body)
+            sent.append(request_record("PUT", ticket_path(plan), body))
+        if not note_on_ticket(self.client.list_conversations(plan.external_id), plan.note):
+            note = freshdesk_note(plan)
+            self.client.add_note(plan.external_id, note)
+            sent.append(request_record("POST", f"{ticket_path(plan)}/notes", note))
+        return Applied(requests=sent, already=already)
+
+
+class DryRunFreshdesk:
+    """No credentials: log the exact requests (update and note) that would have been sent."""
+
+    def __init__(self, base_url: str | None) -> None:
+        self.base_url = (base_url or "https://{domain}.freshdesk.com").rstrip("/")
+
+    def apply(self, plan: EscalationPlan) -> Applied:
+        path = ticket_path(plan)
+        return log_dry_run("Freshdesk", self.base_url, [
+            request_record("PUT", path, freshdesk_update(plan, plan.snapshot)),
+            request_record("POST", f"{path}/notes", freshdesk_note(plan)),
+        ])

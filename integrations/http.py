@@ -1,56 +1,25 @@
 """The one HTTP policy for every outbound call.
 
-Timeouts on every request; short in-call retries with exponential backoff and jitter on
-connection errors, timeouts, 5xx and 429, waiting `Retry-After` when the server sends one;
-errors typed as transient (try again later) or permanent (will never succeed). A wait longer
-than `max_wait` is not slept here: the transient error carries it, and the worker reschedules.
+Timeouts on every request; short in-call retries on connection errors, timeouts, 5xx and 429,
+waiting `Retry-After` when the server sends one, else `ticketpulse.retry.backoff`; errors typed
+as the Helpdesk port's transient (try again later) or permanent (will never succeed). A wait
+longer than `max_wait` is not slept here: the transient error carries it, and the worker
+reschedules.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
-
 from urllib.parse import quote
 
 import requests
-from tenacity import RetryCallState, retry, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import RetryCallState, retry, retry_if_exception, stop_after_attempt
+
+from ticketpulse import retry as retry_policy
+from ticketpulse.escalation.helpdesk import ConflictError, HelpdeskError, PermanentError, TransientError
 
 log = logging.getLogger("ticketpulse.http")
-
-TRANSIENT_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504}
-
-
-class HelpdeskError(Exception):
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class TransientError(HelpdeskError):
-    """Worth trying again later; `retry_after` is the server's wish in seconds, if it said."""
-
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
-        super().__init__(message, status=status)
-        self.retry_after = retry_after
-
-
-class ConflictError(TransientError):
-    """409: the resource changed since we read it (Zendesk's safe_update)."""
-
-
-class PermanentError(HelpdeskError):
-    """Will not succeed by retrying: bad credentials, no such ticket, invalid request."""
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: rare from helpdesk APIs; fall back to our backoff
-
 
 def _error_detail(response: requests.Response) -> str:
     try:
@@ -78,10 +47,8 @@ def classify(response: requests.Response) -> HelpdeskError:
     message = f"{response.request.method} {response.url} -> {status}: {_error_detail(response)}"
     if status == 409:
         return ConflictError(message, status=status)
-    if status in TRANSIENT_STATUSES:
-        return TransientError(
-            message, status=status, retry_after=parse_retry_after(response.headers.get("Retry-After"))
-        )
+    if retry_policy.is_transient_status(status):
+        return TransientError(message, status=status, retry_after=retry_policy.retry_after(response.headers))
     return PermanentError(message, status=status)
 
 
@@ -127,7 +94,7 @@ class HttpPolicy:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientError) and exc.retry_after is not None:
             return exc.retry_after
-        return wait_random_exponential(multiplier=self.backoff, max=self.max_wait)(state)
+        return retry_policy.backoff(state.attempt_number, base=self.backoff, cap=self.max_wait)
 
     def request(self, method: str, url: str, *, idempotent: bool = True, **kwargs: Any) -> Any:
         """The response's JSON body ({} when empty).

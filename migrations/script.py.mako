@@ -8,7 +8,6 @@ from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
-import models.tables
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

@@ -1,7 +1,7 @@
 """SQLAlchemy 2.0 typed models and the engine/session setup."""
 
-from models.db import make_engine, make_session_factory, utcnow
-from models.tables import (
+from ticketpulse.models.db import make_engine, make_session_factory, utcnow
+from ticketpulse.models.tables import (
     Base,
     Comment,
     CommentStatus,
@@ -9,6 +9,7 @@ from models.tables import (
     EscalationStatus,
     Score,
     Ticket,
+    ticket_ref,
 )
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "EscalationStatus",
     "Score",
     "Ticket",
+    "ticket_ref",
     "make_engine",
     "make_session_factory",
     "utcnow",

@@ -6,12 +6,13 @@ and a ticket's lease says which worker is on it. Nothing else holds state.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -25,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from models.db import utcnow
+from ticketpulse.models.db import utcnow
 
 
 class UTCDateTime(TypeDecorator):
@@ -79,6 +80,25 @@ class QueuedWork:
     run_after: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 
+    def record_failure(self, reason: str, *, retry_in: float | None, max_attempts: int) -> bool:
+        """Count one failed try: pending again in `retry_in` seconds, or failed for good.
+
+        Failed for good when `retry_in` is None (it can never succeed) or the attempts are used
+        up. Returns True when the work will be tried again.
+        """
+        self.attempts += 1
+        self.reason = reason
+        if retry_in is None or self.attempts >= max_attempts:
+            self.status = self.FAILED
+            self.finished_at = utcnow()
+            return False
+        self.run_after = utcnow() + timedelta(seconds=retry_in)
+        return True
+
+
+def ticket_ref(helpdesk: str, account: str, external_id: str) -> str:
+    return f"{helpdesk}:{account}:{external_id}"
+
 
 class Ticket(Base):
     """One helpdesk ticket; Zendesk and Freshdesk tickets never share a row."""
@@ -98,8 +118,13 @@ class Ticket(Base):
 
     comments: Mapped[list["Comment"]] = relationship(back_populates="ticket")
 
+    @property
+    def ref(self) -> str:
+        """How logs name the ticket: `zendesk:<account>:<number>`."""
+        return ticket_ref(self.helpdesk, self.account, self.external_id)
+
     def __repr__(self) -> str:
-        return f"<Ticket {self.helpdesk}:{self.account}:{self.external_id}>"
+        return f"<Ticket {self.ref}>"
 
 
 class Comment(QueuedWork, Base):
@@ -122,7 +147,10 @@ class Comment(QueuedWork, Base):
     author_name: Mapped[str | None] = mapped_column(String(255))
     author_role: Mapped[str] = mapped_column(String(16))
     is_public: Mapped[bool] = mapped_column(Boolean)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # as delivered
+    # Cleaned once, at ingest: what the worker scores and the fingerprint was taken of. NULL only
+    # on rows stored before migration 0002, which the worker cleans itself.
+    text: Mapped[str | None] = mapped_column(Text)
     commented_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     ticket_snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -167,6 +195,8 @@ class Escalation(QueuedWork, Base):
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"))
     severity: Mapped[str] = mapped_column(String(16))
     rule: Mapped[str] = mapped_column(String(64))
+    # The group the note names, chosen once at the decision; the helpdesk update uses the same.
+    group_id: Mapped[int | None] = mapped_column(BigInteger)
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)

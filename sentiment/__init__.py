@@ -1,5 +1,5 @@
 """Message scoring: the SentimentScore type, text cleaning and the scorers."""
 
-from sentiment.base import LABELS, Scorer, SentimentScore, label_for
+from ticketpulse.sentiment.base import LABELS, Scorer, SentimentScore, label_for
 
 __all__ = ["LABELS", "Scorer", "SentimentScore", "label_for"]

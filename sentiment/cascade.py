@@ -19,8 +19,8 @@ import threading
 from dataclasses import replace
 from typing import Sequence
 
-from sentiment.base import Scorer, SentimentScore
-from sentiment.llm import LLMFailure, OpenAIScorer
+from ticketpulse.sentiment.base import Scorer, SentimentScore
+from ticketpulse.sentiment.llm import LLMFailure, OpenAIScorer
 from ticketpulse import metrics
 from ticketpulse.config import Thresholds
 

@@ -147,8 +147,8 @@ def read_labelled(path: Path, text_column: str, label_column: str, delimiter: st
 def score_texts(texts: list[str], scorer=None, progress: bool = True):
     from tqdm import tqdm
 
-    from sentiment.clean import clean_text
-    from sentiment.local import default_scorer
+    from ticketpulse.sentiment.clean import clean_text
+    from ticketpulse.sentiment.local import default_scorer
 
     scorer = scorer or default_scorer()
     out = []
@@ -197,7 +197,7 @@ def goemotions_report(root: Path, split: str = "test", out=None, scorer=None,
                       thresholds: Thresholds | None = None) -> dict:
     out = out or sys.stdout
     th = thresholds or Thresholds()
-    from sentiment.train import ANGER, ANNOYANCE, NEGATIVE_GROUP, read_goemotions
+    from ticketpulse.sentiment.train import ANGER, ANNOYANCE, NEGATIVE_GROUP, read_goemotions
 
     if (root / "goemotions").is_dir():
         root = root
@@ -288,7 +288,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sentiment.evaluate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ticketpulse.sentiment.evaluate", description=__doc__.split("\n\n")[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sentiment.base import Scorer
+from ticketpulse.sentiment.base import Scorer
 from ticketpulse.config import Config, ConfigError, Environment
 
 # Self-hosted servers (Ollama, vLLM, LiteLLM without auth) ignore the key, but the client wants one.
@@ -10,13 +10,13 @@ DUMMY_API_KEY = "not-needed"
 
 
 def _local_scorer() -> Scorer:
-    from sentiment.local import LocalScorer
+    from ticketpulse.sentiment.local import LocalScorer
 
     return LocalScorer()
 
 
 def build_openai_scorer(config: Config, env: Environment, *, fallback: Scorer | None):
-    from sentiment.llm import LLMSettings, OpenAIScorer, is_openai_host, make_client
+    from ticketpulse.sentiment.llm import LLMSettings, OpenAIScorer, is_openai_host, make_client
 
     section = config.scoring.openai
     base_url = env.openai_base_url or None
@@ -57,7 +57,7 @@ def build_scorer(config: Config, env: Environment, *, local: Scorer | None = Non
         llm.fallback = local if local is not None else _local_scorer()
         return llm
     if backend == "cascade":
-        from sentiment.cascade import CascadeScorer
+        from ticketpulse.sentiment.cascade import CascadeScorer
 
         llm = build_openai_scorer(config, env, fallback=None)
         local = local if local is not None else _local_scorer()

@@ -34,7 +34,7 @@ from urllib.parse import urlparse
 import openai
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sentiment.base import Scorer, SentimentScore, clamp, label_for
+from ticketpulse.sentiment.base import Scorer, SentimentScore, clamp, label_for
 from ticketpulse import metrics
 
 log = logging.getLogger("ticketpulse.scoring")

@@ -44,8 +44,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from sentiment._features import CHAR_NGRAMS, analyse
-from sentiment.base import SentimentScore
+from ticketpulse.sentiment.features import CHAR_NGRAMS, analyse
+from ticketpulse.sentiment.base import SentimentScore
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "local_model.json.gz"
 

@@ -1,6 +1,6 @@
 """Train the local scorer's model from shared/data, reproducibly.
 
-    python -m sentiment.train --data ../shared/data --out sentiment/data/local_model.json.gz
+    python -m ticketpulse.sentiment.train --data ../shared/data --out sentiment/data/local_model.json.gz
 
 What it fits (scikit-learn, the ``train`` extra; inference needs only the saved weights):
 
@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment import _rules as R
-from sentiment._features import DENSE_NAMES, analyse, bigram_features, distinct, word_features
+from ticketpulse.sentiment import rules as R
+from ticketpulse.sentiment.features import DENSE_NAMES, analyse, bigram_features, distinct, word_features
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -180,7 +180,7 @@ class Featuriser:
 
 
 def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
-    from sentiment.evaluate import roc_auc as _auc
+    from ticketpulse.sentiment.evaluate import roc_auc as _auc
 
     return _auc(y, s)
 
@@ -293,7 +293,7 @@ def fit_knots(u: np.ndarray, target: np.ndarray, u_neutral: np.ndarray) -> tuple
 
 def train(data: Path, out: Path, seed: int = 13, limit: int | None = None, min_df: int = 3,
           escalate_share: float = 0.10, refit: bool = True, log=print) -> dict:
-    from sentiment.local import LocalScorer
+    from ticketpulse.sentiment.local import LocalScorer
 
     random.seed(seed)
     np.random.seed(seed)
@@ -435,7 +435,7 @@ def refit_on_train_and_dev(model: dict, lexicon: dict, analyses, groups, emotion
     tweets train split, centred on the dev neutral median, now in-sample); the frustration map
     keeps its chosen neg mix and refits only its offset so that escalate_share of dev (scored by
     the refit model, in-sample) reaches 0.75."""
-    from sentiment.local import LocalScorer
+    from ticketpulse.sentiment.local import LocalScorer
 
     fz = Featuriser(lexicon)
     fz.fit_vocab(analyses, min_df)
@@ -476,7 +476,7 @@ def refit_on_train_and_dev(model: dict, lexicon: dict, analyses, groups, emotion
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sentiment.train", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ticketpulse.sentiment.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared/data folder (default: ../shared/data)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--seed", type=int, default=13)

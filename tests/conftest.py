@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from migrations import upgrade
-from models import make_engine, make_session_factory
+from ticketpulse.migrations import upgrade
+from ticketpulse.models import make_engine, make_session_factory
 from ticketpulse.config import Config, Environment
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -141,7 +141,7 @@ def environment(database_url) -> Environment:
 
 @pytest.fixture
 def app(config, environment, engine):
-    from webhooks import create_app
+    from ticketpulse.webhooks import create_app
 
     return create_app({"TESTING": True, "TICKETPULSE": config, "ENVIRONMENT": environment, "ENGINE": engine})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from sentiment import SentimentScore
+from ticketpulse.sentiment import SentimentScore
 
 
 class ScriptedScorer:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from escalation.backtest import replay
-from escalation.tracker import ScorePoint
-from models import Comment, Escalation, Score, Ticket
+from ticketpulse.escalation.backtest import replay
+from ticketpulse.escalation.tracker import ScorePoint
+from ticketpulse.models import Comment, Escalation, Score, Ticket
 from ticketpulse.config import Thresholds
 
 T0 = datetime(2025, 3, 5, 10, tzinfo=timezone.utc)

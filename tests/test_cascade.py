@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from prometheus_client import REGISTRY
 
-from sentiment.base import SentimentScore
-from sentiment.cascade import CascadeScorer
-from sentiment.factory import build_scorer
-from sentiment.llm import LLMSettings, OpenAIScorer, make_client
+from ticketpulse.sentiment.base import SentimentScore
+from ticketpulse.sentiment.cascade import CascadeScorer
+from ticketpulse.sentiment.factory import build_scorer
+from ticketpulse.sentiment.llm import LLMSettings, OpenAIScorer, make_client
 from tests.fakes.openai_server import FakeOpenAI
 from ticketpulse.config import Environment, Thresholds, parse_config
 

@@ -1,5 +1,5 @@
-from sentiment.clean import clean_text
-from webhooks.zendesk import strip_rendered_header
+from ticketpulse.sentiment.clean import clean_text
+from ticketpulse.webhooks.zendesk import strip_rendered_header
 
 
 def test_html_becomes_text_and_quotes_are_dropped():

@@ -129,15 +129,15 @@ def test_serve_runs_web_and_worker_in_one_process(tmp_path):
 
 
 def test_gunicorn_serves_the_app_factory(tmp_path):
-    """Scale-out: `gunicorn "webhooks:create_app()"` on a migrated database."""
-    from migrations import upgrade
+    """Scale-out: `gunicorn "ticketpulse.webhooks:create_app()"` on a migrated database."""
+    from ticketpulse.migrations import upgrade
 
     url = f"sqlite:///{tmp_path / 'web.db'}"
     upgrade(url)
     port = 19000 + os.getpid() % 1000
     env = os.environ | {"DATABASE_URL": url, "ZENDESK_WEBHOOK_SECRET": ZENDESK_SECRET}
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "2", "webhooks:create_app()"],
+        [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "2", "ticketpulse.webhooks:create_app()"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -156,7 +156,7 @@ def test_gunicorn_serves_the_app_factory(tmp_path):
         output, _ = process.communicate(timeout=30)
     assert accepted.status_code == 202, output
     assert health["pending_comments"] == 1  # the web app only stores; workers score
-    assert "zendesk.event accepted ticket=77" in output  # app logs reach gunicorn's stderr
+    assert "ticket zendesk:9876543:77: zendesk.event accepted" in output  # app logs reach gunicorn's stderr
 
 
 # -- every failure is one line, never a traceback ---------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sentiment import evaluate as ev
+from ticketpulse.sentiment import evaluate as ev
 
 FIXTURE = Path(__file__).parent / "fixtures" / "eval_small.tsv"
 

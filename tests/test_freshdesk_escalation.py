@@ -10,19 +10,12 @@ import time
 import pytest
 from sqlalchemy import select, update
 
-from escalation.helpdesk import (
-    DryRunFreshdesk,
-    DryRunZendesk,
-    EscalationPlan,
-    FreshdeskHelpdesk,
-    ZendeskHelpdesk,
-    build_helpdesks,
-    note_html,
-)
-from integrations.freshdesk import FreshdeskClient
-from integrations.http import HttpPolicy, PermanentError
-from integrations.zendesk import ZendeskClient
-from models import Comment, Escalation, Score, Ticket, utcnow
+from ticketpulse.escalation.helpdesk import EscalationPlan, PermanentError
+from ticketpulse.integrations import build_helpdesks
+from ticketpulse.integrations.freshdesk import DryRunFreshdesk, FreshdeskClient, FreshdeskHelpdesk, note_html
+from ticketpulse.integrations.http import HttpPolicy
+from ticketpulse.integrations.zendesk import DryRunZendesk, ZendeskClient, ZendeskHelpdesk
+from ticketpulse.models import Comment, Escalation, Score, Ticket, utcnow
 from tests.conftest import fixture_json
 from tests.fakes.freshdesk import FakeFreshdesk
 from tests.fakes.server import LiveServer
@@ -329,7 +322,7 @@ def test_validation_error_ends_failed_naming_the_field(client, sessions, environ
 
 
 def test_priority_out_of_range_is_a_permanent_error_listing_the_field(fake_freshdesk):
-    plan = EscalationPlan(ticket_id="4521", severity="high", group_id=None, priority=9,
+    plan = EscalationPlan(external_id="4521", severity="high", group_id=None, priority=9,
                           note="[ticketpulse] Escalated.", tags=Tags())
     with pytest.raises(PermanentError) as error:
         live_freshdesk(fake_freshdesk).apply(plan)

@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from escalation.events import text_fingerprint
-from models import Comment, Ticket
-from sentiment.clean import clean_text
+from ticketpulse.webhooks.events import text_fingerprint
+from ticketpulse.models import Comment, Ticket
+from ticketpulse.sentiment.clean import clean_text
 from tests.conftest import fixture_json, fixture_text
 from tests.conftest import FRESHDESK_SECRET, as_body
 from tests.freshdesk_helpers import (
@@ -21,9 +21,9 @@ from tests.freshdesk_helpers import (
 )
 from tests.zendesk_helpers import comment_event, post_zendesk
 from ticketpulse.config import Environment
-from webhooks import create_app
-from webhooks.freshdesk import parse_freshdesk, strip_author_prefix
-from webhooks.signing import AuthenticationError, verify_freshdesk
+from ticketpulse.webhooks import create_app
+from ticketpulse.webhooks.freshdesk import parse_freshdesk, strip_author_prefix
+from ticketpulse.webhooks.signing import AuthenticationError, verify_freshdesk
 
 
 def comments(sessions) -> list[Comment]:
@@ -408,12 +408,12 @@ def test_a_long_html_comment_is_accepted_quickly(client, sessions):
 
 def test_comment_is_cleaned_once_and_before_the_database_session(app, client, sessions, monkeypatch):
     """SQLite takes its write lock when the session begins: cleaning must be done by then."""
-    import escalation.events
+    import ticketpulse.webhooks.events
 
     calls = []
     real_sessions = app.extensions["ticketpulse.sessions"]
     monkeypatch.setitem(app.extensions, "ticketpulse.sessions", lambda: calls.append("session") or real_sessions())
-    monkeypatch.setattr(escalation.events, "clean_text", lambda value: calls.append("clean") or clean_text(value))
+    monkeypatch.setattr(ticketpulse.webhooks.events, "clean_text", lambda value: calls.append("clean") or clean_text(value))
 
     assert post_freshdesk(client, reply("4521", "<p>Still broken</p>")).status_code == 202
     assert post_zendesk(client, comment_event("48213", "377", "Still broken", time="2025-03-05T17:40:11Z")).status_code == 202

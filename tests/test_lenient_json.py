@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from webhooks.lenient_json import loads
+from ticketpulse.webhooks.lenient_json import loads
 
 
 def test_valid_json_is_read_as_is():

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from sentiment.base import SentimentScore
-from sentiment.factory import DUMMY_API_KEY
-from sentiment.llm import PROMPT_VERSION
+from ticketpulse.sentiment.base import SentimentScore
+from ticketpulse.sentiment.factory import DUMMY_API_KEY
+from ticketpulse.sentiment.llm import PROMPT_VERSION
 from tests.fakes.openai_server import context_of, message_of
 
 MODEL = "fake-gpt"
@@ -107,7 +107,7 @@ def test_a_failing_model_prints_the_local_score_with_the_reason(
     [score] = printed(result)
     assert score["scorer"] == "local"
     assert score["fallback_reason"] == reason
-    from sentiment.local import LocalScorer
+    from ticketpulse.sentiment.local import LocalScorer
 
     local = LocalScorer().score(text)
     assert (score["score"], score["frustration"], score["scorer_version"]) == (
@@ -185,7 +185,7 @@ NEAR = "Second time I ask about the refund."
 @pytest.fixture
 def table_local(monkeypatch):
     local = TableLocal({CALM: (0.8, 0.0), NEAR: (-0.3, 0.7)})
-    monkeypatch.setattr("sentiment.factory._local_scorer", lambda: local)
+    monkeypatch.setattr("ticketpulse.sentiment.factory._local_scorer", lambda: local)
     return local
 
 

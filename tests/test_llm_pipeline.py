@@ -13,10 +13,10 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from escalation.helpdesk import DryRunZendesk
-from models import Comment, Escalation, Score, Ticket
-from sentiment.base import SentimentScore
-from sentiment.llm import PROMPT_VERSION
+from ticketpulse.integrations.zendesk import DryRunZendesk
+from ticketpulse.models import Comment, Escalation, Score, Ticket
+from ticketpulse.sentiment.base import SentimentScore
+from ticketpulse.sentiment.llm import PROMPT_VERSION
 from tests.conftest import ZENDESK_SECRET
 from tests.fakes.openai_server import FakeOpenAI, context_of, message_of
 from tests.zendesk_helpers import comment_event, post_zendesk
@@ -37,7 +37,7 @@ def answer(score: float, frustration: float, urgency: float = 0.2, cues=("cue",)
 @pytest.fixture(scope="module")
 def real_local():
     """The real local scorer, loaded once per module (it takes a second to load)."""
-    from sentiment.local import LocalScorer
+    from ticketpulse.sentiment.local import LocalScorer
 
     return LocalScorer()
 
@@ -45,7 +45,7 @@ def real_local():
 @pytest.fixture
 def shared_local(monkeypatch, real_local):
     """build_scorer gets the module's LocalScorer instead of loading a new one."""
-    monkeypatch.setattr("sentiment.factory._local_scorer", lambda: real_local)
+    monkeypatch.setattr("ticketpulse.sentiment.factory._local_scorer", lambda: real_local)
     return real_local
 
 
@@ -290,7 +290,7 @@ NEAR = "This is the second time I ask about the refund."
 @pytest.fixture
 def table_local(monkeypatch):
     local = TableLocal({CALM: (0.8, 0.0), NEAR: (-0.3, 0.7)})
-    monkeypatch.setattr("sentiment.factory._local_scorer", lambda: local)
+    monkeypatch.setattr("ticketpulse.sentiment.factory._local_scorer", lambda: local)
     return local
 
 

@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from prometheus_client import REGISTRY
 
-from sentiment.base import SentimentScore
-from sentiment.factory import DUMMY_API_KEY, build_scorer
-from sentiment.llm import LLMFailure, LLMSettings, OpenAIScorer, make_client
+from ticketpulse.sentiment.base import SentimentScore
+from ticketpulse.sentiment.factory import DUMMY_API_KEY, build_scorer
+from ticketpulse.sentiment.llm import LLMFailure, LLMSettings, OpenAIScorer, make_client
 from ticketpulse.config import Config, ConfigError, Environment, parse_config
 
 GOOD = {
@@ -403,7 +403,7 @@ def test_a_rejected_request_is_not_an_outage_for_the_breaker(fake_openai, make):
 
 
 def test_breaker_lets_one_trial_call_through_after_the_reset_time():
-    from sentiment.llm import OutageBreaker
+    from ticketpulse.sentiment.llm import OutageBreaker
 
     now = [0.0]
     breaker = OutageBreaker(failures=2, reset_seconds=10, clock=lambda: now[0])

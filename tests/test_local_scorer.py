@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sentiment.base import SentimentScore
-from sentiment.local import LocalScorer, default_scorer
+from ticketpulse.sentiment.base import SentimentScore
+from ticketpulse.sentiment.local import LocalScorer, default_scorer
 
 FRUSTRATION_THRESHOLD = 0.75
 CRITICAL = 0.9
@@ -242,8 +242,8 @@ import math  # noqa: E402
 import random  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from sentiment import _rules as R  # noqa: E402
-from sentiment._features import (  # noqa: E402
+from ticketpulse.sentiment import rules as R  # noqa: E402
+from ticketpulse.sentiment.features import (  # noqa: E402
     _ELONGATED,
     _NUMBER,
     _TOKEN,
@@ -254,7 +254,7 @@ from sentiment._features import (  # noqa: E402
     normalise,
     word_features,
 )
-from sentiment.local import _MAX_CUES, _MIN_CUE_WEIGHT, _WORD_CACHE_SIZE, _ZERO, _sigmoid  # noqa: E402
+from ticketpulse.sentiment.local import _MAX_CUES, _MIN_CUE_WEIGHT, _WORD_CACHE_SIZE, _ZERO, _sigmoid  # noqa: E402
 
 
 def _ref_model_tokens(raw_tokens: list[str]) -> list[str]:

@@ -1,7 +1,7 @@
 from alembic import command
 from sqlalchemy import inspect
 
-from migrations import alembic_config
+from ticketpulse.migrations import alembic_config
 
 
 def test_migrations_match_the_models(database_url):

@@ -8,10 +8,10 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from escalation.helpdesk import DryRunZendesk, ZendeskHelpdesk
-from integrations.http import HttpPolicy
-from integrations.zendesk import ZendeskClient
-from models import Comment, Escalation, Score, Ticket
+from ticketpulse.integrations.zendesk import DryRunZendesk, ZendeskHelpdesk
+from ticketpulse.integrations.http import HttpPolicy
+from ticketpulse.integrations.zendesk import ZendeskClient
+from ticketpulse.models import Comment, Escalation, Score, Ticket
 from tests.conftest import fixture_json
 from tests.fakes.server import LiveServer
 from tests.fakes.zendesk import FakeZendesk

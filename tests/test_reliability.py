@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from models import Comment, Escalation, Score, Ticket, make_engine, make_session_factory
+from ticketpulse.models import Comment, Escalation, Score, Ticket, make_engine, make_session_factory
 from tests.conftest import FRESHDESK_SECRET, ZENDESK_SECRET
 from tests.fakes.freshdesk import FakeFreshdesk
 from tests.freshdesk_helpers import post_freshdesk, reply
@@ -157,7 +157,7 @@ def fake_zendesk():
 
 
 def test_four_worker_processes_score_every_comment_once_and_escalate_each_step_once(postgres_url, fake_zendesk, tmp_path):
-    from webhooks import create_app
+    from ticketpulse.webhooks import create_app
 
     for t in range(200):
         fake_zendesk.add_ticket(str(10_000 + t), tags=["customer_tag"])
@@ -191,7 +191,7 @@ def test_four_worker_processes_score_every_comment_once_and_escalate_each_step_o
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_doubles_nothing(postgres_url, fake_zendesk, fake_freshdesk, tmp_path):
-    from webhooks import create_app
+    from ticketpulse.webhooks import create_app
 
     fake_zendesk.latency = fake_freshdesk.latency = 0.05  # keep escalations in flight when the kill comes
     for t in range(60):
@@ -241,9 +241,9 @@ def test_a_worker_killed_mid_run_loses_nothing_and_doubles_nothing(postgres_url,
 
 
 def test_helpdesk_outage_delays_escalations_then_applies_each_once(database_url, fake_zendesk, client, sessions, config, environment, engine):
-    from integrations.http import HttpPolicy
-    from escalation.helpdesk import ZendeskHelpdesk
-    from integrations.zendesk import ZendeskClient
+    from ticketpulse.integrations.http import HttpPolicy
+    from ticketpulse.integrations.zendesk import ZendeskHelpdesk
+    from ticketpulse.integrations.zendesk import ZendeskClient
     from tests.scripted_scorer import ScriptedScorer
     from ticketpulse.runtime import build_runtime
 
@@ -272,7 +272,7 @@ def test_helpdesk_outage_delays_escalations_then_applies_each_once(database_url,
 
 
 def test_database_down_answers_503_with_retry_after(tmp_path):
-    from webhooks import create_app
+    from ticketpulse.webhooks import create_app
 
     down = "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1"
     app = create_app({"TICKETPULSE": Config(), "ENVIRONMENT": Environment(database_url=down, zendesk_webhook_secret=ZENDESK_SECRET)})

@@ -1,6 +1,6 @@
 import pytest
 
-from webhooks.signing import AuthenticationError, verify_zendesk, zendesk_signature
+from ticketpulse.webhooks.signing import AuthenticationError, verify_zendesk, zendesk_signature
 
 SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
 TIMESTAMP = "2025-01-08T14:25:31Z"

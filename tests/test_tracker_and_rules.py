@@ -2,8 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from escalation.rules import decide, should_escalate
-from escalation.tracker import ScorePoint, Trend, track, trend_of
+from ticketpulse.escalation.rules import decide, should_escalate
+from ticketpulse.escalation.tracker import ScorePoint, Trend, track, trend_of
 from ticketpulse.config import Thresholds
 
 T0 = datetime(2025, 3, 5, 10, tzinfo=timezone.utc)

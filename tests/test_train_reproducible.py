@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sentiment.local import LocalScorer
+from ticketpulse.sentiment.local import LocalScorer
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 pytestmark = pytest.mark.skipif(not (DATA / "goemotions").is_dir(), reason=f"no shared data at {DATA}")
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(not (DATA / "goemotions").is_dir(), reason=f"no 
 
 def test_same_seed_same_bytes(tmp_path):
     pytest.importorskip("sklearn")
-    from sentiment.train import train
+    from ticketpulse.sentiment.train import train
 
     quiet = lambda _msg: None  # noqa: E731
     a, b, c = tmp_path / "a.json.gz", tmp_path / "b.json.gz", tmp_path / "c.json.gz"
@@ -35,7 +35,7 @@ def test_same_seed_same_bytes(tmp_path):
 
 
 def test_shipped_model_is_a_training_output():
-    from sentiment.local import MODEL_PATH
+    from ticketpulse.sentiment.local import MODEL_PATH
 
     raw = MODEL_PATH.read_bytes()
     assert raw[4:8] == b"\x00\x00\x00\x00"  # gzip mtime 0: no timestamp in the file

@@ -8,7 +8,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from models import Comment, Ticket
+from ticketpulse.models import Comment, Ticket
 from tests.conftest import fixture_json, fixture_text
 from tests.fakes.server import LiveServer
 from tests.zendesk_helpers import as_body, comment_event, post_zendesk, signed_headers
@@ -291,7 +291,7 @@ def test_deeply_nested_body_is_400(client, sessions, body):
 
 @pytest.mark.parametrize("time", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
 def test_a_time_beyond_the_calendar_is_taken_as_absent(client, sessions, time):
-    from models import utcnow
+    from ticketpulse.models import utcnow
 
     before = utcnow()
     response = post_zendesk(client, comment_event("48213", "377", "Still broken.", time=time))

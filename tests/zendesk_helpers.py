@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from tests.conftest import ZENDESK_SECRET, as_body
-from webhooks.signing import zendesk_signature
+from ticketpulse.webhooks.signing import zendesk_signature
 
 TIMESTAMP = "2025-03-05T17:40:12Z"
 

@@ -13,7 +13,7 @@ import threading
 import traceback
 from typing import Sequence
 
-from sentiment import evaluate
+from ticketpulse.sentiment import evaluate
 from ticketpulse.config import ConfigError, config_path, load_config, load_environment
 from ticketpulse.logs import configure_logging
 
@@ -39,7 +39,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from migrations import upgrade
+    from ticketpulse.migrations import upgrade
 
     env = load_environment()
     upgrade(env.database_url)
@@ -48,8 +48,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from sentiment.clean import clean_text
-    from sentiment.factory import build_scorer
+    from ticketpulse.sentiment.clean import clean_text
+    from ticketpulse.sentiment.factory import build_scorer
 
     scorer = build_scorer(load_config(args.config), load_environment())
 
@@ -113,8 +113,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Embedded all-in-one: migrate, run the worker threads and the web server in one process."""
     import waitress
 
-    from migrations import upgrade
-    from webhooks import create_app
+    from ticketpulse.migrations import upgrade
+    from ticketpulse.webhooks import create_app
 
     runtime = _runtime(args)
     upgrade(runtime.env.database_url)
@@ -145,8 +145,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    from escalation.queue import list_jobs, retry_jobs
-    from models import make_engine, make_session_factory
+    from ticketpulse.escalation.jobs import list_jobs, retry_jobs
+    from ticketpulse.models import make_engine, make_session_factory
 
     env = load_environment()
     sessions = make_session_factory(make_engine(env.database_url))
@@ -181,8 +181,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 def cmd_backtest(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from escalation.backtest import format_report, recorded_escalations, replay, stored_histories
-    from models import make_engine, make_session_factory, utcnow
+    from ticketpulse.escalation.backtest import format_report, recorded_escalations, replay, stored_histories
+    from ticketpulse.models import make_engine, make_session_factory, utcnow
 
     config = load_config(args.config)
     env = load_environment()

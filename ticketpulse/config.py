@@ -171,7 +171,7 @@ class Environment(BaseSettings):
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
-        from models.db import normalize_url
+        from ticketpulse.models.db import normalize_url
 
         try:
             url = make_url(normalize_url(value))

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from escalation.helpdesk import Helpdesk, build_helpdesks
-from escalation.pipeline import Pipeline
-from escalation.worker import Worker
-from models import make_engine, make_session_factory
-from sentiment import Scorer
+from ticketpulse.escalation.helpdesk import Helpdesk
+from ticketpulse.escalation.pipeline import Pipeline
+from ticketpulse.integrations import build_helpdesks
+from ticketpulse.escalation.worker import Worker
+from ticketpulse.models import make_engine, make_session_factory
+from ticketpulse.sentiment import Scorer
 from ticketpulse.config import Config, Environment
 
 
@@ -41,7 +42,7 @@ def build_runtime(
     scorer: Scorer | None = None,
     helpdesks: dict[str, Helpdesk] | None = None,
 ) -> Runtime:
-    from sentiment.factory import build_scorer
+    from ticketpulse.sentiment.factory import build_scorer
 
     engine = engine or make_engine(env.database_url)
     return Runtime(

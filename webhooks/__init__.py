@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from models import make_engine, make_session_factory
+from ticketpulse.models import make_engine, make_session_factory
 from ticketpulse.config import load_config, load_environment
 from ticketpulse.logs import configure_logging
-from webhooks.errors import DATABASE_DOWN_RETRY_AFTER
-from webhooks.payload import PayloadError
-from webhooks.signing import AuthenticationError
+from ticketpulse.webhooks.responses import database_unavailable, json_error
+from ticketpulse.webhooks.payload import PayloadError
+from ticketpulse.webhooks.signing import AuthenticationError
 
 log = logging.getLogger("ticketpulse.webhooks")
 
-__all__ = ["DATABASE_DOWN_RETRY_AFTER", "create_app"]
+__all__ = ["create_app"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """The app factory; gunicorn runs it as `gunicorn "webhooks:create_app()"`."""
+    """The app factory; gunicorn runs it as `gunicorn "ticketpulse.webhooks:create_app()"`."""
     app = Flask(__name__)
     test_config = dict(test_config or {})
     config = test_config.pop("TICKETPULSE", None) or load_config()
@@ -38,7 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
     app.extensions["ticketpulse.sessions"] = make_session_factory(engine)
 
-    from webhooks import freshdesk, health, zendesk
+    from ticketpulse.webhooks import freshdesk, health, zendesk
 
     app.register_blueprint(zendesk.bp)
     app.register_blueprint(freshdesk.bp)
@@ -47,38 +47,31 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _error(message: str, status: int, **headers):
-    response = jsonify(error=message)
-    response.status_code = status
-    response.headers.update(headers)
-    return response
-
-
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AuthenticationError)
     def unauthorized(exc: AuthenticationError):
-        return _error(str(exc), 401)
+        return json_error(str(exc), 401)
 
     @app.errorhandler(PayloadError)
     def bad_payload(exc: PayloadError):
-        return _error(str(exc), 400)
+        return json_error(str(exc), 400)
 
     @app.errorhandler(OperationalError)
     def database_down(exc: OperationalError):
         log.error("database unavailable: %s", exc.orig)
-        return _error("database unavailable; retry later", 503, **{"Retry-After": DATABASE_DOWN_RETRY_AFTER})
+        return database_unavailable(json_error("database unavailable; retry later", 503))
 
     @app.errorhandler(SQLAlchemyError)
     def database_error(exc: SQLAlchemyError):
         log.exception("database error")
-        return _error("database error; retry later", 503, **{"Retry-After": DATABASE_DOWN_RETRY_AFTER})
+        return database_unavailable(json_error("database error; retry later", 503))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         messages = {413: f"request body larger than {app.config['MAX_CONTENT_LENGTH']} bytes"}
-        return _error(messages.get(exc.code, exc.description or exc.name), exc.code or 500)
+        return json_error(messages.get(exc.code, exc.description or exc.name), exc.code or 500)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unexpected error")
-        return _error("internal error", 500)
+        return json_error("internal error", 500)

@@ -16,13 +16,14 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app
 
-from escalation.events import AuthorRole, CommentEvent
-from models import Ticket, utcnow
-from sentiment.clean import squash_whitespace
-from webhooks import payload
-from webhooks.payload import PayloadError
-from webhooks.receive import receive
-from webhooks.signing import verify_freshdesk
+from ticketpulse.escalation.comments import AuthorRole
+from ticketpulse.webhooks.events import CommentEvent
+from ticketpulse.models import Ticket, utcnow
+from ticketpulse.sentiment.clean import squash_whitespace
+from ticketpulse.webhooks import payload
+from ticketpulse.webhooks.payload import PayloadError
+from ticketpulse.webhooks.receive import receive
+from ticketpulse.webhooks.signing import verify_freshdesk
 
 bp = Blueprint("freshdesk", __name__)
 
@@ -51,7 +52,7 @@ def parse_freshdesk(data: Any, *, default_domain: str | None = None) -> CommentE
     """The comment event of one automation-rule delivery (the README's JSON body)."""
     if not isinstance(data, dict):
         raise PayloadError("body", "expected a JSON object")
-    ticket_id = payload.ticket_number(payload.identifier(data, "ticket.id", required=True), "ticket.id")
+    external_id = payload.ticket_number(payload.identifier(data, "ticket.id", required=True), "ticket.id")
     event = event_pairs(payload.text(data, "event"))
     is_public = event.get("note_type") != "private"
     role = author_role(event, payload.text(data, "performer"))
@@ -61,7 +62,7 @@ def parse_freshdesk(data: Any, *, default_domain: str | None = None) -> CommentE
     return CommentEvent(
         helpdesk="freshdesk",
         account=account(payload.text(data, "ticket.url"), default_domain),
-        ticket_id=ticket_id,
+        external_id=external_id,
         comment_id=None,  # Freshdesk renders no comment id: the key is the text's fingerprint
         body=strip_author_prefix(comment_body(data), author_name),
         is_public=is_public,

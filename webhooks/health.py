@@ -6,8 +6,8 @@ import prometheus_client
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from escalation.queue import backlog
-from webhooks.errors import DATABASE_DOWN_RETRY_AFTER
+from ticketpulse.escalation.jobs import backlog
+from ticketpulse.webhooks.responses import database_unavailable
 
 bp = Blueprint("health", __name__)
 
@@ -19,10 +19,9 @@ def healthz():
         with sessions() as session:
             summary = backlog(session)
     except SQLAlchemyError as exc:
-        response = jsonify(status="error", database="unreachable", error=str(exc.__class__.__name__))
-        response.status_code = 503
-        response.headers["Retry-After"] = DATABASE_DOWN_RETRY_AFTER
-        return response
+        return database_unavailable(
+            jsonify(status="error", database="unreachable", error=str(exc.__class__.__name__))
+        )
     return jsonify(status="ok", database="ok", **summary)
 
 

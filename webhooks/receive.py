@@ -7,11 +7,12 @@ from typing import Any, Callable
 
 from flask import current_app, jsonify, request
 
-from escalation.events import CommentEvent
-from escalation.inbox import accept
+from ticketpulse.webhooks.events import CommentEvent
+from ticketpulse.webhooks.inbox import accept
 from ticketpulse import metrics
-from webhooks import lenient_json
-from webhooks.payload import PayloadError
+from ticketpulse.models import ticket_ref
+from ticketpulse.webhooks import lenient_json
+from ticketpulse.webhooks.payload import PayloadError
 
 log = logging.getLogger("ticketpulse.webhooks")
 
@@ -51,7 +52,7 @@ def receive(
     status = "duplicate" if result.duplicate else "accepted"
     metrics.WEBHOOKS.labels(helpdesk=event.helpdesk, status=status).inc()
     log.info(
-        "%s %s ticket=%s comment=%s key=%s",
-        event.source, status, event.ticket_id, result.comment_id, key,
+        "ticket %s: %s %s comment=%s key=%s",
+        ticket_ref(event.helpdesk, event.account, event.external_id), event.source, status, result.comment_id, key,
     )
     return jsonify(status=status, comment_id=result.comment_id), 200 if result.duplicate else 202

@@ -8,12 +8,13 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from escalation.events import AuthorRole, CommentEvent
-from models import utcnow
-from webhooks import payload
-from webhooks.payload import PayloadError
-from webhooks.receive import receive
-from webhooks.signing import verify_zendesk
+from ticketpulse.escalation.comments import AuthorRole
+from ticketpulse.webhooks.events import CommentEvent
+from ticketpulse.models import utcnow
+from ticketpulse.webhooks import payload
+from ticketpulse.webhooks.payload import PayloadError
+from ticketpulse.webhooks.receive import receive
+from ticketpulse.webhooks.signing import verify_zendesk
 
 bp = Blueprint("zendesk", __name__)
 
@@ -50,11 +51,11 @@ def parse_event(data: dict, headers) -> CommentEvent | None:
     """An event-subscribed webhook (`zen:event-type:ticket.comment_added`)."""
     if payload.text(data, "type") != COMMENT_ADDED:
         return None
-    ticket_id = payload.identifier(data, "detail.id")
-    if ticket_id is None:
+    external_id = payload.identifier(data, "detail.id")
+    if external_id is None:
         subject = payload.text(data, "subject") or ""
-        ticket_id = subject.removeprefix("zen:ticket:") if subject.startswith("zen:ticket:") else None
-    ticket_id = payload.ticket_number(ticket_id, "detail.id")
+        external_id = subject.removeprefix("zen:ticket:") if subject.startswith("zen:ticket:") else None
+    external_id = payload.ticket_number(external_id, "detail.id")
     if not isinstance(data["event"], dict) or not isinstance(data["event"].get("comment"), dict):
         raise PayloadError("event.comment", "missing")
     comment_id = payload.identifier(data, "event.comment.id", required=True)
@@ -74,7 +75,7 @@ def parse_event(data: dict, headers) -> CommentEvent | None:
     return CommentEvent(
         helpdesk="zendesk",
         account=_account(data, headers),
-        ticket_id=ticket_id,
+        external_id=external_id,
         comment_id=comment_id,
         body=body,
         is_public=is_public,
@@ -90,7 +91,7 @@ def parse_event(data: dict, headers) -> CommentEvent | None:
 
 def parse_trigger(data: dict, headers) -> CommentEvent:
     """A trigger-connected webhook with the JSON body template from the README."""
-    ticket_id = payload.ticket_number(payload.identifier(data, "ticket_id", required=True), "ticket_id")
+    external_id = payload.ticket_number(payload.identifier(data, "ticket_id", required=True), "ticket_id")
     body = payload.text(data, "comment")
     if body is None:
         raise PayloadError("comment", "missing")
@@ -99,7 +100,7 @@ def parse_trigger(data: dict, headers) -> CommentEvent:
     return CommentEvent(
         helpdesk="zendesk",
         account=_account(data, headers),
-        ticket_id=ticket_id,
+        external_id=external_id,
         comment_id=payload.identifier(data, "comment_id"),
         body=strip_rendered_header(body),
         is_public=payload.boolean(data, "is_public", default=True),

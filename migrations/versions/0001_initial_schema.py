@@ -8,7 +8,6 @@ from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
-import models.tables
 
 
 revision: str = '0001'
@@ -26,8 +25,8 @@ def upgrade() -> None:
     sa.Column('external_id', sa.String(length=64), nullable=False),
     sa.Column('escalated_severity', sa.String(length=16), nullable=True),
     sa.Column('lease_owner', sa.String(length=64), nullable=True),
-    sa.Column('lease_expires_at', models.tables.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('helpdesk', 'account', 'external_id')
     )
@@ -43,14 +42,14 @@ def upgrade() -> None:
     sa.Column('author_role', sa.String(length=16), nullable=False),
     sa.Column('is_public', sa.Boolean(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('commented_at', models.tables.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('received_at', models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('commented_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('ticket_snapshot', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('run_after', models.tables.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', models.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('run_after', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('ticket_id', 'comment_key')
@@ -66,12 +65,12 @@ def upgrade() -> None:
     sa.Column('severity', sa.String(length=16), nullable=False),
     sa.Column('rule', sa.String(length=64), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('created_at', models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('run_after', models.tables.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', models.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('run_after', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('dry_run', sa.Boolean(), nullable=False),
     sa.Column('request', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['comment_id'], ['comments.id'], ),
@@ -87,7 +86,7 @@ def upgrade() -> None:
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('comment_id', sa.Integer(), nullable=False),
     sa.Column('author_id', sa.String(length=64), nullable=True),
-    sa.Column('commented_at', models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('commented_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('label', sa.String(length=16), nullable=False),
@@ -97,7 +96,7 @@ def upgrade() -> None:
     sa.Column('scorer', sa.String(length=32), nullable=False),
     sa.Column('scorer_version', sa.String(length=64), nullable=False),
     sa.Column('fallback_reason', sa.Text(), nullable=True),
-    sa.Column('created_at', models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['comment_id'], ['comments.id'], ),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
     sa.PrimaryKeyConstraint('id'),

@@ -1,24 +1,15 @@
-"""The normalized comment event every webhook is parsed into, and who gets scored."""
+"""The normalized comment event every webhook is parsed into; its text is cleaned once, here."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from sentiment.clean import clean_text, squash_whitespace
-
-# The first line of every note ticketpulse writes; a comment carrying it is never scored.
-NOTE_MARKER = "[ticketpulse]"
-
-
-class AuthorRole(StrEnum):
-    CUSTOMER = "customer"
-    AGENT = "agent"
-    UNKNOWN = "unknown"
+from ticketpulse.escalation.comments import AuthorRole
+from ticketpulse.sentiment.clean import clean_text, squash_whitespace
 
 
 @dataclass(frozen=True)
@@ -27,7 +18,7 @@ class CommentEvent:
 
     helpdesk: str  # "zendesk" | "freshdesk"
     account: str  # the helpdesk account: tickets of two accounts never mix
-    ticket_id: str
+    external_id: str  # the helpdesk's ticket number
     body: str  # raw, possibly HTML
     is_public: bool
     author_role: AuthorRole
@@ -61,21 +52,3 @@ class CommentEvent:
 def text_fingerprint(text: str) -> str:
     normalized = squash_whitespace(text.lower())
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:32]
-
-
-def skip_reason(*, is_public: bool, author_role: str, text: str) -> str | None:
-    """Why a comment is not scored, or None when it is a public customer message.
-
-    The one rule that keeps ticketpulse from scoring agents and from escalating on its own note.
-    """
-    if not is_public:
-        return "private note"
-    if author_role == AuthorRole.AGENT:
-        return "agent comment"
-    if author_role == AuthorRole.UNKNOWN:
-        return "author unknown: not the requester, and the payload does not say end-user"
-    if text.startswith(NOTE_MARKER):
-        return "ticketpulse's own note"
-    if not text.strip():
-        return "empty comment"
-    return None

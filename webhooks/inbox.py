@@ -1,4 +1,4 @@
-"""Accepting a comment event: one durable inbox row per comment, duplicates recognized."""
+"""The inbox write: one durable row per comment event, duplicates recognized."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from escalation.events import CommentEvent
-from models import Comment, Ticket
+from ticketpulse.webhooks.events import CommentEvent
+from ticketpulse.models import Comment, Ticket
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def ensure_ticket(session: Session, helpdesk: str, account: str, external_id: st
 
 def accept(session: Session, event: CommentEvent) -> Accepted:
     """Store the event in the inbox (the caller commits). A second delivery is a no-op."""
-    ticket_id = ensure_ticket(session, event.helpdesk, event.account, event.ticket_id)
+    ticket_id = ensure_ticket(session, event.helpdesk, event.account, event.external_id)
     key = event.comment_key
     inserted = session.execute(
         _insert(session, Comment)
@@ -58,6 +58,7 @@ def accept(session: Session, event: CommentEvent) -> Accepted:
             author_role=str(event.author_role),
             is_public=event.is_public,
             body=event.body,
+            text=event.text,
             commented_at=event.commented_at,
             ticket_snapshot=event.ticket,
         )

@@ -7,7 +7,7 @@ Everything here is pure Python and runs once per message:
   returns an ``Analysis`` with the tokens the linear model looks up, a few dense features and the
   rule contributions (with their cue text) for negativity, frustration and urgency.
 
-The word lists and phrase rules live in ``sentiment/_rules.py``; they are this project's own.
+The word lists and phrase rules live in ``sentiment/rules.py``; they are this project's own.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from sentiment import _rules as R
+from ticketpulse.sentiment import rules as R
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w])@\w+")

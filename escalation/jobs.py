@@ -1,0 +1,80 @@
+"""What the work queue holds, for people: the backlog (/healthz), `ticketpulse jobs` and `jobs retry`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Ticket, utcnow
+from ticketpulse.models.tables import QueuedWork
+
+
+def backlog(session: Session) -> dict:
+    """Counts of pending and failed work, and the age of the oldest pending item in seconds."""
+    now = utcnow()
+    summary: dict = {}
+    oldest: list[datetime] = []
+    for name, model, pending, failed, since in (
+        ("comments", Comment, CommentStatus.PENDING, CommentStatus.FAILED, Comment.received_at),
+        ("escalations", Escalation, EscalationStatus.PENDING, EscalationStatus.FAILED, Escalation.created_at),
+    ):
+        counts = dict(
+            session.execute(
+                select(model.status, func.count()).where(model.status.in_([pending, failed])).group_by(model.status)
+            ).all()
+        )
+        summary[f"pending_{name}"] = counts.get(pending, 0)
+        summary[f"failed_{name}"] = counts.get(failed, 0)
+        first = session.scalar(select(func.min(since)).where(model.status == pending))
+        if first is not None:
+            oldest.append(first if first.tzinfo else first.replace(tzinfo=now.tzinfo))
+    summary["oldest_pending_age_seconds"] = round((now - min(oldest)).total_seconds(), 1) if oldest else None
+    return summary
+
+
+@dataclass(frozen=True)
+class Job:
+    kind: str  # "comment" | "escalation"
+    id: int
+    helpdesk: str
+    ticket: str
+    status: str
+    attempts: int
+    run_after: datetime
+    reason: str | None
+
+
+def list_jobs(session: Session, statuses: tuple[str, ...] = (QueuedWork.PENDING, QueuedWork.FAILED)) -> list[Job]:
+    """Pending and failed work, oldest first, with the reason each is waiting or failed."""
+    jobs: list[Job] = []
+    for kind, model in (("comment", Comment), ("escalation", Escalation)):
+        rows = session.execute(
+            select(model, Ticket.helpdesk, Ticket.external_id)
+            .join(Ticket, Ticket.id == model.ticket_id)
+            .where(model.status.in_(statuses))
+            .order_by(model.id)
+        )
+        jobs += [
+            Job(kind, row.id, helpdesk, external_id, row.status, row.attempts, row.run_after, row.reason)
+            for row, helpdesk, external_id in rows
+        ]
+    return jobs
+
+
+def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None = None) -> int:
+    """Queue failed work again, now; returns how many jobs were re-queued."""
+    count = 0
+    for name, model in (("comment", Comment), ("escalation", Escalation)):
+        if kind and kind != name:
+            continue
+        stmt = update(model).where(model.status == model.FAILED)
+        if ids:
+            stmt = stmt.where(model.id.in_(ids))
+        result = session.execute(
+            stmt.values(status=model.PENDING, attempts=0, run_after=utcnow(), finished_at=None)
+        )
+        count += result.rowcount
+    return count

@@ -10,7 +10,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
-from ticketpulse.models.db import normalize_url
+from ticketpulse.config import normalize_url
 
 HERE = Path(__file__).resolve().parent
 

@@ -7,17 +7,11 @@ from datetime import datetime, timezone
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from ticketpulse.config import normalize_url
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def normalize_url(url: str) -> str:
-    # Accept the URLs people paste (postgres://, postgresql://) and use the psycopg 3 driver.
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
 
 
 def make_engine(url: str) -> Engine:

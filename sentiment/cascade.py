@@ -5,8 +5,7 @@ frustration_threshold (0.75) and critical_frustration_threshold (0.9), and the s
 against negative_score_threshold (-0.6). A local result within `band` of any of them is sent to the
 LLM, whose answer then decides, so near the thresholds the cascade reaches the decisions that
 LLM-for-everything would. A local result far from every threshold is kept: a second opinion could
-not plausibly move it across one. A local result that says it is unsure (a `confidence` in its
-`extra` below `min_confidence`) is sent to the LLM too.
+not plausibly move it across one.
 
 When the LLM fails, the local result is returned with the LLM's failure as `fallback_reason`.
 `llm_share()` says which fraction of messages went to the LLM.
@@ -36,13 +35,11 @@ class CascadeScorer:
         llm: OpenAIScorer,
         thresholds: Thresholds = Thresholds(),
         band: float = 0.15,
-        min_confidence: float = 0.0,
     ) -> None:
         self.local = local
         self.llm = llm
         self.thresholds = thresholds
         self.band = band
-        self.min_confidence = min_confidence
         self.version = f"{getattr(local, 'version', '?')}+{llm.version}"
         self._lock = threading.Lock()
         self._seen = 0
@@ -50,22 +47,17 @@ class CascadeScorer:
 
     def route(self, local: SentimentScore) -> str | None:
         """Why `local` needs the LLM (a short phrase), or None when it can be kept."""
-        t = self.thresholds
+        thresholds = self.thresholds
         distances = [
-            (abs(local.frustration - t.frustration_threshold), "frustration near frustration_threshold"),
+            (abs(local.frustration - thresholds.frustration_threshold), "frustration near frustration_threshold"),
             (
-                abs(local.frustration - t.critical_frustration_threshold),
+                abs(local.frustration - thresholds.critical_frustration_threshold),
                 "frustration near critical_frustration_threshold",
             ),
-            (abs(local.score - t.negative_score_threshold), "score near negative_score_threshold"),
+            (abs(local.score - thresholds.negative_score_threshold), "score near negative_score_threshold"),
         ]
-        near = [d for d in distances if d[0] <= self.band]
-        if near:
-            return min(near)[1]  # the nearest threshold
-        confidence = local.extra.get("confidence") if local.extra else None
-        if isinstance(confidence, (int, float)) and confidence < self.min_confidence:
-            return "local scorer unsure"
-        return None
+        near = [distance for distance in distances if distance[0] <= self.band]
+        return min(near)[1] if near else None  # the nearest threshold
 
     def score(self, text: str, context: Sequence[str] = ()) -> SentimentScore:
         local = self.local.score(text, context)

@@ -19,32 +19,24 @@ import argparse
 import csv
 import io
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ticketpulse.config import ConfigError, Thresholds, load_config
+from ticketpulse.sentiment.base import NEGATIVE_BELOW, POSITIVE_ABOVE
+
 
 class InputError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    frustration: float = 0.75
-    critical: float = 0.9
-    negative_score: float = -0.6
-
-
 def configured_thresholds(args: argparse.Namespace | None = None) -> Thresholds:
     """The escalation thresholds of the config file (``--config``, else the usual search)."""
-    from ticketpulse.config import ConfigError, load_config
-
     try:
-        t = load_config(getattr(args, "config", None)).thresholds
+        return load_config(getattr(args, "config", None)).thresholds
     except ConfigError as exc:
         raise InputError(str(exc)) from None
-    return Thresholds(t.frustration_threshold, t.critical_frustration_threshold,
-                      t.negative_score_threshold)
 
 
 # --- metrics ------------------------------------------------------------------------------------
@@ -175,13 +167,13 @@ def report(y, values, target: str, out=None, thresholds: Thresholds | None = Non
     print(f"best F1: {f1:.4f} at {'score' if target == 'negativity' else target} {rel} {shown_thr:.4f}", file=out)
     result["best_threshold"] = shown_thr
     if target == "frustration":
-        checks = [("frustration_threshold", th.frustration), ("critical", th.critical)]
+        checks = [("frustration_threshold", th.frustration_threshold), ("critical", th.critical_frustration_threshold)]
     elif target == "negativity":
-        checks = [("negative_score_threshold", th.negative_score), ("negative label", 0.05)]
+        checks = [("negative_score_threshold", th.negative_score_threshold), ("negative label", NEGATIVE_BELOW)]
     elif target == "urgency":
         checks = [("0.5", 0.5)]
     else:
-        checks = [("positive label", 0.05)]
+        checks = [("positive label", POSITIVE_ABOVE)]
     for name, value in checks:
         t = -value if target == "negativity" else value
         # for negativity: score <= value  <=>  -score >= -value
@@ -215,11 +207,12 @@ def goemotions_report(root: Path, split: str = "test", out=None, scorer=None,
     r1 = report(y_neg, s, "negativity", out, th)
     print(file=out)
     r2 = report(y_ang, f, "frustration", out, th)
-    share = float((f >= th.frustration).mean())
-    crit = float((f >= th.critical).mean())
-    low = float((s < th.negative_score).mean())
-    print(f"\ncalibration: frustration >= {th.frustration}: {share:.1%} of messages; "
-          f">= {th.critical}: {crit:.1%}; score < {th.negative_score}: {low:.1%}", file=out)
+    share = float((f >= th.frustration_threshold).mean())
+    crit = float((f >= th.critical_frustration_threshold).mean())
+    low = float((s < th.negative_score_threshold).mean())
+    print(f"\ncalibration: frustration >= {th.frustration_threshold}: {share:.1%} of messages; "
+          f">= {th.critical_frustration_threshold}: {crit:.1%}; score < {th.negative_score_threshold}: {low:.1%}",
+          file=out)
     return {"negativity": r1, "frustration": r2, "share_frustrated": share, "share_critical": crit,
             "share_below_negative": low}
 

@@ -45,9 +45,6 @@ DENSE_NAMES = ("lex_comp", "lex_pos", "lex_neg", "exclaim", "question", "caps", 
 class Analysis:
     tokens: list[str]  # lowercased model tokens
     dense: list[float]  # values for DENSE_NAMES
-    lex_sum: float  # signed VADER-scale valence sum (rules included)
-    lex_pos: float
-    lex_neg: float
     compound: float
     sarcasm: bool
     rule_val: float = 0.0  # valence of the support-domain phrase rules alone
@@ -83,14 +80,6 @@ def model_tokens(raw_tokens: list[str]) -> list[str]:
             low = _ELONGATED.sub(r"\1\1", low)
         append(low)
     return out
-
-
-def features_for_model(tokens: list[str]) -> list[str]:
-    """Unigrams, bigrams and word prefixes ("~annoy" for "annoyingly") (the format-3 model)."""
-    feats = list(tokens)
-    feats.extend([a + " " + b for a, b in zip(tokens, tokens[1:])])
-    feats.extend(["~" + t[:5] for t in tokens if len(t) > 6])
-    return feats
 
 
 CHAR_NGRAMS = (3, 4, 5)
@@ -244,7 +233,7 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         1.0 if caps_run else 0.0,
         math.log1p(len(tokens)) / 4.0,
     ]
-    return Analysis(tokens, dense, s, pos, neg, compound, sarcasm, rule_val, val_cues, frus_cues,
+    return Analysis(tokens, dense, compound, sarcasm, rule_val, val_cues, frus_cues,
                     urg_cues)
 
 

@@ -8,7 +8,8 @@ and records why in `fallback_reason`. `score_llm` is the same call without the f
 `LLMFailure`), for the cascade, which already holds a local result.
 
 Retries are ours, not the client's (the client is built with max_retries=0): the client honours
-Retry-After up to two minutes, which would park a worker thread. Here 408/409/429/5xx and
+Retry-After up to two minutes, which would park a worker thread. Here the transient statuses of
+`ticketpulse.retry` (408, 409, 425, 429, 5xx) and
 connection errors are retried up to `max_retries` times, honouring Retry-After / retry-after-ms
 (or exponential backoff) but never waiting longer than `max_retry_wait_seconds`; a server that asks
 for a longer wait gets none, the message falls back at once. Timeouts are not retried: a timeout
@@ -19,11 +20,8 @@ Thread-safe: the scorer holds no per-call state and the openai client may be sha
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import math
-import random
 import re
 import threading
 import time
@@ -36,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ticketpulse.sentiment.base import Scorer, SentimentScore, clamp, label_for
 from ticketpulse import metrics
+from ticketpulse.retry import backoff, is_transient_status, retry_after
 
 log = logging.getLogger("ticketpulse.scoring")
 
@@ -300,42 +299,13 @@ def parse_answer(content: str | None) -> LLMAnswer:
         raise LLMFailure("invalid_answer", f"openai: invalid answer: {where}: {first['msg']}") from None
 
 
-def retry_after_seconds(headers: Any) -> float | None:
-    """Retry-After (seconds or HTTP date) or retry-after-ms, in seconds; None when absent."""
-    if headers is None:
-        return None
-    value = headers.get("retry-after-ms")
-    if value is not None:
-        try:
-            ms = float(value)
-            if math.isfinite(ms):
-                return max(0.0, ms / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-        return max(0.0, seconds) if not math.isnan(seconds) else None
-    except ValueError:
-        pass
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed is None:
-        return None
-    return max(0.0, parsed.timestamp() - time.time())
-
-
 def _retryable_status(error: openai.APIStatusError) -> bool:
     should = error.response.headers.get("x-should-retry")
     if should == "true":
         return True
     if should == "false":
         return False
-    return error.status_code in (408, 409, 429) or error.status_code >= 500
+    return is_transient_status(error.status_code)
 
 
 def _status_kind(status: int) -> str:
@@ -490,7 +460,7 @@ class OpenAIScorer:
                     hint = " (check OPENAI_API_KEY)" if status in (401, 403) else ""
                     what += f"{hint}: {detail}" if detail else hint
                 retryable = _retryable_status(exc)
-                asked = retry_after_seconds(exc.response.headers)
+                asked = retry_after(exc.response.headers)
             if not retryable:
                 raise LLMFailure(kind, f"openai: {what}", retries + 1)
             if retries >= s.max_retries:
@@ -503,10 +473,7 @@ class OpenAIScorer:
                     f"({s.max_retry_wait_seconds:g}s)",
                     retries + 1,
                 )
-            if asked is not None and asked > 0:
-                wait = asked
-            else:
-                wait = min(0.5 * 2**retries, 8.0) * (1 - 0.25 * random.random())
+            wait = asked if asked else backoff(retries + 1, base=0.5, cap=8.0)
             wait = min(wait, s.max_retry_wait_seconds)
             metrics.LLM_RETRIES.labels(reason=kind).inc()
             log.info("llm %s, retrying in %.2fs (retry %d of %d)", what, wait, retries + 1, s.max_retries)

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ticketpulse.sentiment.features import CHAR_NGRAMS, analyse
-from ticketpulse.sentiment.base import SentimentScore
+from ticketpulse.sentiment.base import SentimentScore, label_for
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "local_model.json.gz"
 
@@ -91,21 +91,21 @@ class LocalScorer:
         self._vocab: dict[str, tuple[float, float, float]] = {k: tuple(v) for k, v in model["vocab"].items()}
         self._dense = tuple(zip(model["dense"]["neg"], model["dense"]["pos"], model["dense"]["frus"]))
         self._bias = (model["bias"]["neg"], model["bias"]["pos"], model["bias"]["frus"])
-        sm = model["score_map"]
-        self._gate_at: float = sm["gate_at"]
-        self._gate_slope: float = sm["gate_slope"]
-        self._pos_w: float = sm["pos"]
-        self._comp_w: float = sm["compound"]
-        self._rule_w: float = sm["rule"]
-        self._neg_gate_at: float = sm["neg_gate_at"]
-        self._neg_int: float = sm["neg_intensity"]
-        self._knots_u: list[float] = sm["knots_u"]
-        self._knots_s: list[float] = sm["knots_s"]
-        self._tail: float = sm["tail"]
-        fm = model["frustration_map"]
-        self._frus_neg: float = fm["neg"]
-        self._frus_rules: float = fm["rules"]
-        self._frus_offset: float = fm["offset"]
+        score_map = model["score_map"]
+        self._gate_at: float = score_map["gate_at"]
+        self._gate_slope: float = score_map["gate_slope"]
+        self._pos_w: float = score_map["pos"]
+        self._comp_w: float = score_map["compound"]
+        self._rule_w: float = score_map["rule"]
+        self._neg_gate_at: float = score_map["neg_gate_at"]
+        self._neg_int: float = score_map["neg_intensity"]
+        self._knots_u: list[float] = score_map["knots_u"]
+        self._knots_s: list[float] = score_map["knots_s"]
+        self._tail: float = score_map["tail"]
+        frustration_map = model["frustration_map"]
+        self._frus_neg: float = frustration_map["neg"]
+        self._frus_rules: float = frustration_map["rules"]
+        self._frus_offset: float = frustration_map["offset"]
         # character n-grams ("#ing ") keyed without their "#", so a word's n-grams are plain slices
         self._chars = {k[1:]: v for k, v in self._vocab.items() if k[0] == "#"}
         self._cache: dict[str, tuple[float, float, float]] = {}
@@ -127,13 +127,13 @@ class LocalScorer:
             if v is not None:
                 found.append(v)
         # character n-grams of the padded word, looked up in their own table (keys without "#")
-        p = " " + tok + " "
-        n = len(p)
+        padded = " " + tok + " "
+        n = len(padded)
         cuts = _CUTS.get(n) or _cuts(n)
-        found += filter(None, map(self._chars.get, map(p.__getitem__, cuts)))
+        found += filter(None, map(self._chars.get, map(padded.__getitem__, cuts)))
         if found:
-            zn, zp, zf = map(sum, zip(*found))
-            w = (zn, zp, zf) if (zn or zp or zf) else _ZERO
+            neg_logit, pos_logit, frus_logit = map(sum, zip(*found))
+            w = (neg_logit, pos_logit, frus_logit) if (neg_logit or pos_logit or frus_logit) else _ZERO
         else:
             w = _ZERO
         cache = self._cache
@@ -143,87 +143,87 @@ class LocalScorer:
         return w
 
     def _linear(self, text: str):
-        a = analyse(text, self._lexicon)
-        zn, zp, zf = self._bias
-        contrib: list[tuple[str, float, float]] = []  # (feature, score direction, frustration)
-        add = contrib.append
+        analysis = analyse(text, self._lexicon)
+        neg_logit, pos_logit, frus_logit = self._bias
+        contributions: list[tuple[str, float, float]] = []  # (feature, score direction, frustration)
+        add = contributions.append
         word = self._word
-        tokens = a.tokens
+        tokens = analysis.tokens
         for tok in dict.fromkeys(tokens):  # distinct, in order of first appearance
             w = word(tok)
             if w is not _ZERO:
-                zn += w[0]
-                zp += w[1]
-                zf += w[2]
+                neg_logit += w[0]
+                pos_logit += w[1]
+                frus_logit += w[2]
                 add((tok, -w[0], w[2]))
         if len(tokens) > 1:
             get = self._vocab.get
             seen: set[str] | None = None
-            for bg in [x + " " + y for x, y in zip(tokens, tokens[1:])]:
-                w = get(bg)
+            for bigram in [x + " " + y for x, y in zip(tokens, tokens[1:])]:
+                w = get(bigram)
                 if w is not None:
                     if seen is None:
-                        seen = {bg}
-                    elif bg in seen:
+                        seen = {bigram}
+                    elif bigram in seen:
                         continue
                     else:
-                        seen.add(bg)
-                    zn += w[0]
-                    zp += w[1]
-                    zf += w[2]
-                    add((bg, -w[0], w[2]))
-        for v, (dn, dp, df) in zip(a.dense, self._dense):
+                        seen.add(bigram)
+                    neg_logit += w[0]
+                    pos_logit += w[1]
+                    frus_logit += w[2]
+                    add((bigram, -w[0], w[2]))
+        for v, (dn, dp, df) in zip(analysis.dense, self._dense):
             if v:
-                zn += dn * v
-                zp += dp * v
-                zf += df * v
-        return a, zn, zp, zf, contrib
+                neg_logit += dn * v
+                pos_logit += dp * v
+                frus_logit += df * v
+        return analysis, neg_logit, pos_logit, frus_logit, contributions
 
     def parts(self, text: str) -> dict:
         """The raw pieces the maps combine (for training and analysis)."""
-        a, zn, zp, zf, _ = self._linear(text)
-        return {"zn": zn, "zp": zp, "zf": zf, "compound": a.compound, "rule_val": a.rule_val,
-                "sarcasm": a.sarcasm, "frus_rules": sum(w for _, w in a.frus_cues)}
+        analysis, neg_logit, pos_logit, frus_logit, _ = self._linear(text)
+        return {"zn": neg_logit, "zp": pos_logit, "zf": frus_logit, "compound": analysis.compound, "rule_val": analysis.rule_val,
+                "sarcasm": analysis.sarcasm, "frus_rules": sum(w for _, w in analysis.frus_cues)}
 
-    def negativity(self, a, zn: float, zp: float) -> float:
+    def negativity(self, analysis, neg_logit: float, pos_logit: float) -> float:
         """u: the negativity logit, plus support-domain phrase valence, minus positive evidence
         (P(pos) and the lexicon compound) gated to messages the model finds clearly not negative
         (so it reorders only those), plus the lexicon's negative intensity gated to messages it
         finds clearly negative. score = a decreasing map of u."""
-        u = zn - self._rule_w * a.rule_val
-        g = _sigmoid(self._gate_slope * (self._gate_at - zn))
-        if g > 1e-4:
-            pos = 0.0 if a.sarcasm else self._pos_w * _sigmoid(zp)
-            u -= g * (pos + self._comp_w * a.compound)
-        if a.compound < 0.0 and self._neg_int:
+        negativity_logit = neg_logit - self._rule_w * analysis.rule_val
+        gate = _sigmoid(self._gate_slope * (self._gate_at - neg_logit))
+        if gate > 1e-4:
+            pos = 0.0 if analysis.sarcasm else self._pos_w * _sigmoid(pos_logit)
+            negativity_logit -= gate * (pos + self._comp_w * analysis.compound)
+        if analysis.compound < 0.0 and self._neg_int:
             # intensity among clearly negative messages: "a little disappointed" vs "absolutely
             # unacceptable, useless" (reorders only what the model already finds negative)
-            u -= _sigmoid(self._gate_slope * (zn - self._neg_gate_at)) * self._neg_int * a.compound
-        return u
+            negativity_logit -= _sigmoid(self._gate_slope * (neg_logit - self._neg_gate_at)) * self._neg_int * analysis.compound
+        return negativity_logit
 
-    def score_of(self, u: float) -> float:
+    def score_of(self, negativity_logit: float) -> float:
         """The monotone (decreasing) map from u to the -1..1 sentiment scale."""
-        ku, ks = self._knots_u, self._knots_s
-        if u <= ku[0]:
-            return ks[0] + (0.99 - ks[0]) * math.tanh((ku[0] - u) * self._tail)
-        if u >= ku[-1]:
-            return ks[-1] - (0.99 + ks[-1]) * math.tanh((u - ku[-1]) * self._tail)
-        i = bisect_right(ku, u) - 1
-        t = (u - ku[i]) / (ku[i + 1] - ku[i])
-        return ks[i] + t * (ks[i + 1] - ks[i])
+        knots_u, knots_s = self._knots_u, self._knots_s
+        if negativity_logit <= knots_u[0]:
+            return knots_s[0] + (0.99 - knots_s[0]) * math.tanh((knots_u[0] - negativity_logit) * self._tail)
+        if negativity_logit >= knots_u[-1]:
+            return knots_s[-1] - (0.99 + knots_s[-1]) * math.tanh((negativity_logit - knots_u[-1]) * self._tail)
+        i = bisect_right(knots_u, negativity_logit) - 1
+        t = (negativity_logit - knots_u[i]) / (knots_u[i + 1] - knots_u[i])
+        return knots_s[i] + t * (knots_s[i + 1] - knots_s[i])
 
     # --- the scorer ------------------------------------------------------------------------
     def raw(self, text: str) -> tuple[float, float, float, tuple[str, ...]]:
         """(score, frustration, urgency, cues) before SentimentScore rounds them."""
-        a, zn, zp, zf, contrib = self._linear(text or "")
-        score = self.score_of(self.negativity(a, zn, zp))
-        frus_cues = a.frus_cues
-        z_frus = (zf + self._frus_rules * sum([w for _, w in frus_cues]) + self._frus_neg * zn
+        analysis, neg_logit, pos_logit, frus_logit, contributions = self._linear(text or "")
+        score = self.score_of(self.negativity(analysis, neg_logit, pos_logit))
+        frus_cues = analysis.frus_cues
+        frus_total = (frus_logit + self._frus_rules * sum([w for _, w in frus_cues]) + self._frus_neg * neg_logit
                   + self._frus_offset)
-        frustration = _sigmoid(z_frus)
-        urg_cues = a.urg_cues
+        frustration = _sigmoid(frus_total)
+        urg_cues = analysis.urg_cues
         urgency = 1.0 - math.exp(-sum([w for _, w in urg_cues])) if urg_cues else 0.0
-        cues = self._cues(a, contrib, score, frustration, urgency)
+        cues = self._cues(analysis, contributions, score, frustration, urgency)
         return score, frustration, urgency, cues
 
     def score(self, text: str, context: Sequence[str] = ()) -> SentimentScore:
@@ -238,38 +238,38 @@ class LocalScorer:
         )
 
     @staticmethod
-    def _cues(a, contrib, score: float, frustration: float, urgency: float) -> tuple[str, ...]:
+    def _cues(analysis, contributions, score: float, frustration: float, urgency: float) -> tuple[str, ...]:
         weights: dict[str, float] = {}
         get = weights.get
-        lo = _MIN_CUE_WEIGHT
+        min_weight = _MIN_CUE_WEIGHT
         # each cue keeps its largest weight (>= _MIN_CUE_WEIGHT) over everything that names it
         if frustration >= 0.5:
-            for cue, w in a.frus_cues:
-                if w >= lo and cue and w > get(cue, 0.0):
+            for cue, w in analysis.frus_cues:
+                if w >= min_weight and cue and w > get(cue, 0.0):
                     weights[cue] = w
-            for f, _, w in contrib:
-                if w >= lo and w > get(f, 0.0):
+            for f, _, w in contributions:
+                if w >= min_weight and w > get(f, 0.0):
                     weights[f] = w
-        if score <= -0.05 or score >= 0.05:
+        if label_for(score) != "neutral":
             if score < 0:
-                for cue, v in a.val_cues:
+                for cue, v in analysis.val_cues:
                     w = -v / 2.0
-                    if w >= lo and cue and w > get(cue, 0.0):
+                    if w >= min_weight and cue and w > get(cue, 0.0):
                         weights[cue] = w
-                for f, d, _ in contrib:
-                    if -d >= lo and -d > get(f, 0.0):
+                for f, d, _ in contributions:
+                    if -d >= min_weight and -d > get(f, 0.0):
                         weights[f] = -d
             else:
-                for cue, v in a.val_cues:
+                for cue, v in analysis.val_cues:
                     w = v / 2.0
-                    if w >= lo and cue and w > get(cue, 0.0):
+                    if w >= min_weight and cue and w > get(cue, 0.0):
                         weights[cue] = w
-                for f, d, _ in contrib:
-                    if d >= lo and d > get(f, 0.0):
+                for f, d, _ in contributions:
+                    if d >= min_weight and d > get(f, 0.0):
                         weights[f] = d
         if urgency >= 0.5:
-            for cue, w in a.urg_cues:
-                if w >= lo and cue and w > get(cue, 0.0):
+            for cue, w in analysis.urg_cues:
+                if w >= min_weight and cue and w > get(cue, 0.0):
                     weights[cue] = w
         if not weights:
             return ()

@@ -43,19 +43,13 @@ import numpy as np
 from ticketpulse.sentiment import rules as R
 from ticketpulse.sentiment.features import DENSE_NAMES, analyse, bigram_features, distinct, word_features
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
-DEFAULT_OUT = REPO_ROOT / "sentiment" / "data" / "local_model.json.gz"
+# Relative to the working directory (run it from the repository's root), never to site-packages.
+DEFAULT_DATA = Path("../shared/data")
+DEFAULT_OUT = Path("sentiment/data/local_model.json.gz")
 
 NEGATIVE_GROUP = 1  # goemotions/group/labels.txt: ambiguous, negative, neutral, positive
 POSITIVE_GROUP = 3
 ANGER, ANNOYANCE = 2, 3  # goemotions/original/labels.txt
-VADER_FILES = (  # all four are read by evaluate; the stack uses tweets
-    "tweets_GroundTruth.txt",
-    "amazonReviewSnippets_GroundTruth.txt",
-    "movieReviewSnippets_GroundTruth.txt",
-    "nytEditorialSnippets_GroundTruth.txt",
-)
 C_GRID = (0.03, 0.05, 0.1)
 CHAR_SCALE = 0.5  # char n-gram counts are worth half a word feature before NB scaling
 MIN_WEIGHT = 0.002  # smaller weights are dropped from the saved model
@@ -82,7 +76,7 @@ def read_goemotions(data: Path, split: str) -> tuple[list[str], list[set[int]], 
     grp = (data / "goemotions" / "group" / f"{split}.tsv").read_text(encoding="utf-8")
     for line_o, line_g in zip(orig.splitlines(), grp.splitlines(), strict=True):
         text, ids, cid = line_o.split("\t")
-        text_g, gids, cid_g = line_g.split("\t")
+        _, gids, cid_g = line_g.split("\t")
         if cid != cid_g:
             raise ValueError(f"goemotions {split}: original and group files are not aligned")
         texts.append(text)
@@ -478,7 +472,8 @@ def refit_on_train_and_dev(model: dict, lexicon: dict, analyses, groups, emotion
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ticketpulse.sentiment.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared/data folder (default: ../shared/data)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="model file to write (default: sentiment/data/local_model.json.gz)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--limit", type=int, default=None, help="train on a random subset of this size (quick checks)")
     parser.add_argument("--min-df", type=int, default=3)

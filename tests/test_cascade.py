@@ -114,13 +114,6 @@ def test_a_narrower_band_sends_less(fake_openai, llm):
     assert fake_openai.requests == []
 
 
-def test_an_unsure_local_result_goes_to_the_llm(fake_openai, llm):
-    local = TableLocal({"m": (0.4, 0.1)}, extra={"confidence": 0.3})
-    assert cascade(local, llm, min_confidence=0.5).score("m").scorer == "openai"
-    assert cascade(local, llm, min_confidence=0.2).score("m").scorer == "stub-local"
-    assert len(fake_openai.requests) == 1
-
-
 @pytest.mark.parametrize(
     "behaviour, reason",
     [

@@ -381,7 +381,7 @@ def _ref_analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         1.0 if caps_run else 0.0,
         math.log1p(len(tokens)) / 4.0,
     ]
-    return Analysis(tokens, dense, s, pos, neg, compound, sarcasm, rule_val, val_cues, frus_cues,
+    return Analysis(tokens, dense, compound, sarcasm, rule_val, val_cues, frus_cues,
                     urg_cues)
 
 

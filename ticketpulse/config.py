@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SEVERITIES = ("low", "medium", "high", "critical")
-Severity = Literal["low", "medium", "high", "critical"]
 
 
 class ConfigError(Exception):
@@ -171,8 +170,6 @@ class Environment(BaseSettings):
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
-        from ticketpulse.models.db import normalize_url
-
         try:
             url = make_url(normalize_url(value))
             dialect = url.get_dialect()
@@ -205,6 +202,14 @@ class Environment(BaseSettings):
                 domain = f"{domain}.freshdesk.com"
             return f"https://{domain}"
         return None
+
+
+def normalize_url(url: str) -> str:
+    # Accept the URLs people paste (postgres://, postgresql://) and use the psycopg 3 driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def config_path(explicit: str | os.PathLike | None = None) -> Path | None:

@@ -49,6 +49,7 @@ class EscalationPlan:
     tags: Tags
     # The ticket as the webhook last described it; used when no API can be read (dry-run).
     snapshot: dict[str, Any] = field(default_factory=dict)
+    ticket_ref: str = ""  # `zendesk:<account>:<number>`, for the logs
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def plan_for(
     note: str,
     snapshot: dict,
     group_id: int | None,
+    ticket_ref: str = "",
 ) -> EscalationPlan:
     """The plan for a decided escalation; `group_id` is the one its note names (stored with it)."""
     return EscalationPlan(
@@ -104,4 +106,5 @@ def plan_for(
         note=note,
         tags=config.tags,
         snapshot=snapshot,
+        ticket_ref=ticket_ref,
     )

@@ -213,7 +213,7 @@ class Pipeline:
             snapshot = session.get(Comment, escalation.comment_id).ticket_snapshot
             plan = plan_for(
                 self.config, ticket.helpdesk, ticket.external_id, escalation.severity, escalation.note, snapshot,
-                group_id=escalation.group_id,
+                group_id=escalation.group_id, ticket_ref=ticket.ref,
             )
             helpdesk = self.helpdesks.get(ticket.helpdesk)
         try:

@@ -168,4 +168,4 @@ class DryRunFreshdesk:
         return log_dry_run("Freshdesk", self.base_url, [
             request_record("PUT", path, freshdesk_update(plan, plan.snapshot)),
             request_record("POST", f"{path}/notes", freshdesk_note(plan)),
-        ])
+        ], plan.ticket_ref)

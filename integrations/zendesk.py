@@ -80,7 +80,7 @@ class ZendeskHelpdesk:
                 stop=stop_after_attempt(CONFLICT_RETRIES),
                 reraise=True,
                 before_sleep=lambda _state: log.info(
-                    "zendesk ticket %s changed under us; re-reading", plan.external_id
+                    "ticket %s: changed under us (409); re-reading", plan.ticket_ref or plan.external_id
                 ),
             ):
                 with attempt:
@@ -108,4 +108,4 @@ class DryRunZendesk:
 
     def apply(self, plan: EscalationPlan) -> Applied:
         body = zendesk_update(plan, plan.snapshot)
-        return log_dry_run("Zendesk", self.base_url, [request_record("PUT", ticket_path(plan), body)])
+        return log_dry_run("Zendesk", self.base_url, [request_record("PUT", ticket_path(plan), body)], plan.ticket_ref)

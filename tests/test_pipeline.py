@@ -286,3 +286,41 @@ def test_a_comment_whose_author_cannot_be_told_apart_is_not_scored(client, sessi
     [comment] = rows(sessions, Comment)
     assert comment.status == "skipped" and comment.reason.startswith("author unknown")
     assert scorer.calls == []
+
+
+def test_the_worker_scores_the_text_cleaned_at_ingest(client, sessions, runtime, monkeypatch):
+    """Cleaning is done once, in the request: a cleaner changed by a deploy in between does not
+    make the stored fingerprint and the scored text disagree."""
+    say(client, "<p>It has been a week. Any update?</p>", 1)
+    [comment] = rows(sessions, Comment)
+    assert comment.text == "It has been a week. Any update?"
+
+    import ticketpulse.escalation.pipeline
+
+    monkeypatch.setattr(ticketpulse.escalation.pipeline, "clean_text", lambda _body: "a different cleaner")
+    runtime.worker.drain()
+
+    [score] = rows(sessions, Score)
+    assert score.text == "It has been a week. Any update?"
+
+
+def test_the_escalation_keeps_the_group_its_note_names(client, sessions, config, environment, engine, scorer, fake_zendesk):
+    """The group is chosen once, at the decision: a config edit before the update is sent does
+    not send the ticket to another group than the note says."""
+    # Decided with no helpdesk client: the escalation fails, and is queued again below.
+    decided = build_runtime(config, environment, engine=engine, scorer=scorer, helpdesks={})
+    for n, text in enumerate(list(CONVERSATION)[:3]):
+        say(client, text, n)
+    decided.worker.drain()
+    [escalation] = rows(sessions, Escalation)
+    assert escalation.group_id == 360001234567
+    assert "to the senior group" in escalation.note
+
+    moved = config.model_copy(update={"zendesk": config.zendesk.model_copy(update={"senior_group_id": 999})})
+    with sessions.begin() as session:
+        session.get(Escalation, escalation.id).status = "pending"
+        session.get(Escalation, escalation.id).attempts = 0
+    build_runtime(moved, environment, engine=engine, scorer=scorer, helpdesks=live_helpdesk(fake_zendesk)).worker.drain()
+
+    [write] = fake_zendesk.writes()
+    assert write.json["ticket"]["group_id"] == 360001234567

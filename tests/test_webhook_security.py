@@ -107,6 +107,7 @@ def test_a_forged_timestamp_is_a_signature_mismatch_not_a_freshness_error(live):
 UNSIGNED_CHANGES = [
     {"X-Zendesk-Webhook-Invocation-Id": "1111111111"},
     {"X-Zendesk-Webhook-Invocation-Id": None},
+    {"X-Zendesk-Webhook-Invocation-Id": "not an id " * 30},
     {"X-Zendesk-Webhook-Id": "01HZZZZZZZZZZZZZZZZZZZZZZZ"},
     {"X-Zendesk-Webhook-Id": None},
     {"X-Zendesk-Account-Id": None},

@@ -137,7 +137,7 @@ def account(url: str | None, default_domain: str | None) -> str:
     if default_domain:
         domain = default_domain.strip().lower()
         domain = domain if "." in domain else f"{domain}.freshdesk.com"
-        if host and host != domain and host.endswith(".freshdesk.com"):
+        if host and host != domain and host.endswith(".freshdesk.com") and domain.endswith(".freshdesk.com"):
             raise PayloadError("ticket.url", f"{host} is not this server's account (FRESHDESK_DOMAIN={domain})")
         return domain
     return host or "default"

@@ -25,6 +25,7 @@ _RENDERED_HEADER = re.compile(r"\A\s*-{5,}\s*\n\s*\n?[^\n]{1,200}\n\s*\n", re.MU
 
 
 ACCOUNT_HEADER = "X-Zendesk-Account-Id"
+INVOCATION_HEADER = "X-Zendesk-Webhook-Invocation-Id"
 
 
 @bp.post("/webhooks/zendesk")
@@ -137,8 +138,12 @@ def parse_trigger(data: dict, headers, account_id: str | None = None) -> Comment
 
 
 def _invocation_id(headers) -> str | None:
-    """Recorded to find the delivery in Zendesk's invocation log; unsigned, so it keys nothing."""
-    return payload.check_identifier(headers.get("X-Zendesk-Webhook-Invocation-Id"), "X-Zendesk-Webhook-Invocation-Id header")
+    """Recorded to find the delivery in Zendesk's invocation log. Unsigned: it keys nothing and
+    refuses nothing (a value that is no id is not recorded)."""
+    try:
+        return payload.check_identifier(headers.get(INVOCATION_HEADER), f"{INVOCATION_HEADER} header")
+    except PayloadError:
+        return None
 
 
 def _trigger_role(role: str | None) -> AuthorRole:

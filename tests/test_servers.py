@@ -272,3 +272,12 @@ def test_no_log_line_of_a_full_run_holds_the_customers_words(server):
         assert CANARY.lower() not in line.lower(), line
         for cue in cues:
             assert cue.lower() not in line.lower(), (cue, line)
+
+
+def test_broken_chunk_framing_is_400_not_500(server):
+    headers = without_length(signed_headers(b"{}")) | {"Transfer-Encoding": "chunked"}
+
+    status, answer = send_raw(server, "/webhooks/zendesk", headers, [b"zz\r\n{}\r\n0\r\n\r\n"])
+
+    assert status == 400, answer
+    assert "error" in json.loads(answer)

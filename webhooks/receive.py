@@ -6,7 +6,7 @@ import logging
 from typing import Any, Callable
 
 from flask import current_app, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.webhooks.inbox import accept
@@ -32,7 +32,10 @@ def read_body() -> bytes:
     stream = request.environ["wsgi.input"]
     chunks, size = [], 0
     while size <= limit:
-        chunk = stream.read(limit + 1 - size)
+        try:
+            chunk = stream.read(limit + 1 - size)
+        except Exception as exc:  # the server's own error: broken chunk framing, a dropped connection
+            raise BadRequest(f"body: could not be read ({type(exc).__name__}); send it again") from None
         if not chunk:
             break
         chunks.append(chunk)

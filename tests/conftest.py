@@ -26,6 +26,7 @@ from ticketpulse.config import Config, Environment
 FIXTURES = Path(__file__).parent / "fixtures"
 ZENDESK_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
 FRESHDESK_SECRET = "fd-whk-7Qm2vX9rLp4sT8"
+ZENDESK_ACCOUNT_ID = "9876543"
 ZENDESK_SENIOR_GROUP = 360001234567
 FRESHDESK_SENIOR_GROUP = 43000777000
 # One template per test run, so that concurrent runs on one server never share it.
@@ -136,6 +137,8 @@ def environment(database_url) -> Environment:
         database_url=database_url,
         zendesk_webhook_secret=ZENDESK_SECRET,
         freshdesk_webhook_secret=FRESHDESK_SECRET,
+        # The account the captures under fixtures/ come from: trigger bodies do not carry it.
+        zendesk_account_id=ZENDESK_ACCOUNT_ID,
     )
 
 

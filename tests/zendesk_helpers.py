@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 
+from datetime import datetime, timedelta, timezone
+
 from tests.conftest import ZENDESK_SECRET, as_body
 from ticketpulse.webhooks.signing import zendesk_signature
 
-TIMESTAMP = "2025-03-05T17:40:12Z"
+
+def zendesk_timestamp(ago: timedelta = timedelta(0)) -> str:
+    """A signature timestamp as Zendesk writes it (ISO-8601 UTC, seconds): now, or `ago` before."""
+    return (datetime.now(timezone.utc) - ago).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def signed_headers(body: bytes, *, secret: str = ZENDESK_SECRET, invocation: str = "8350205582") -> dict:
+def signed_headers(body: bytes, *, secret: str = ZENDESK_SECRET, invocation: str = "8350205582",
+                   timestamp: str | None = None) -> dict:
+    """Headers as Zendesk sends them, signed now (the server refuses stale signatures)."""
+    timestamp = timestamp or zendesk_timestamp()
     return {
         "Content-Type": "application/json",
         "X-Zendesk-Account-Id": "9876543",
         "X-Zendesk-Webhook-Id": "01F1KRFQ6BG29CNWFR60NK5FNY",
         "X-Zendesk-Webhook-Invocation-Id": invocation,
-        "X-Zendesk-Webhook-Signature-Timestamp": TIMESTAMP,
-        "X-Zendesk-Webhook-Signature": zendesk_signature(secret, TIMESTAMP, body),
+        "X-Zendesk-Webhook-Signature-Timestamp": timestamp,
+        "X-Zendesk-Webhook-Signature": zendesk_signature(secret, timestamp, body),
     }
 
 

@@ -111,10 +111,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Embedded all-in-one: migrate, run the worker threads and the web server in one process."""
-    import waitress
-
     from ticketpulse.migrations import upgrade
-    from ticketpulse.webhooks import create_app
+    from ticketpulse.webhooks import create_app, serving
 
     runtime = _runtime(args)
     upgrade(runtime.env.database_url)
@@ -135,7 +133,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for helpdesk, client in runtime.helpdesks.items():
         log.info("%s: %s", helpdesk, type(client).__name__)
     try:
-        waitress.serve(app, host=args.host, port=port, threads=8, _quiet=True)
+        # waitress stops reading a body at the limit and answers 413 itself (webhooks/serving.py).
+        serving.serve(app, host=args.host, port=port, threads=8, max_body_bytes=runtime.config.webhooks.max_body_bytes)
     finally:
         stop.set()
         for thread in threads:

@@ -132,6 +132,9 @@ class Worker(Section):
 
 class Webhooks(Section):
     max_body_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # A Zendesk signature older (or further in the future) than this is refused: a captured
+    # request cannot be replayed later. 5 minutes, as Standard Webhooks.
+    signature_tolerance_seconds: int = Field(300, ge=30, le=3600)
 
 
 class Config(Section):
@@ -151,6 +154,8 @@ class Environment(BaseSettings):
 
     database_url: str = "sqlite:///ticketpulse.db"
     zendesk_subdomain: str | None = None
+    # The Zendesk account's number, for trigger webhooks (their body has no account_id).
+    zendesk_account_id: str | None = None
     zendesk_email: str | None = None
     zendesk_api_token: str | None = None
     zendesk_webhook_secret: str | None = None
@@ -184,6 +189,32 @@ class Environment(BaseSettings):
             raise ValueError(f"the driver for {url.drivername} is not installed ({exc})") from None
         return value
 
+    @field_validator("zendesk_account_id")
+    @classmethod
+    def _an_account_number(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not (value.isascii() and value.isdigit() and len(value) <= 20):
+            raise ValueError("not an account number (digits, e.g. 9876543: the account_id of Zendesk's events)")
+        return str(int(value))
+
+    @field_validator("zendesk_webhook_secret", "freshdesk_webhook_secret")
+    @classmethod
+    def _one_or_two_secrets(cls, value: str | None) -> str | None:
+        """One secret, or two comma-separated (old,new) while a rotation is under way."""
+        if value is not None and len(split_secrets(value)) > 2:
+            raise ValueError("at most two comma-separated secrets (the old and the new one, during a rotation)")
+        return value
+
+    @property
+    def zendesk_webhook_secrets(self) -> tuple[str, ...]:
+        return split_secrets(self.zendesk_webhook_secret)
+
+    @property
+    def freshdesk_webhook_secrets(self) -> tuple[str, ...]:
+        return split_secrets(self.freshdesk_webhook_secret)
+
     @property
     def zendesk_api_url(self) -> str | None:
         if self.zendesk_base_url:
@@ -210,6 +241,11 @@ def normalize_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def split_secrets(value: str | None) -> tuple[str, ...]:
+    """`old,new` → ("old", "new"); spaces around each and empty parts are dropped."""
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
 def config_path(explicit: str | os.PathLike | None = None) -> Path | None:

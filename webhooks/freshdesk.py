@@ -43,7 +43,7 @@ _NAMED_PREFIX = re.compile(r"\A\s*(?P<name>[^:\n<>]{1,200}?)\s*:\s*")
 def freshdesk_webhook():
     env = current_app.config["ENVIRONMENT"]
     return receive(
-        authenticate=lambda body, headers: verify_freshdesk(body, headers, env.freshdesk_webhook_secret),
+        authenticate=lambda body, headers: verify_freshdesk(body, headers, env.freshdesk_webhook_secrets),
         parse=lambda data, headers: parse_freshdesk(data, default_domain=env.freshdesk_domain),
     )
 
@@ -121,7 +121,12 @@ def author_role(event: dict[str, str], performer: str | None) -> AuthorRole:
 
 
 def account(url: str | None, default_domain: str | None) -> str:
-    """The Freshdesk domain (`acme.freshdesk.com`): from the ticket URL, else FRESHDESK_DOMAIN."""
+    """The Freshdesk domain (`acme.freshdesk.com`): FRESHDESK_DOMAIN, else the ticket URL's host.
+
+    The server's configuration wins: a ticket URL on a portal's own domain (support.acme.com)
+    is the same account; one on another *.freshdesk.com account is refused, not stored apart.
+    """
+    host = None
     if url:
         try:
             host = urlsplit(url if "//" in url else f"//{url}").hostname
@@ -129,12 +134,13 @@ def account(url: str | None, default_domain: str | None) -> str:
             host = None
         if host and (len(host) > MAX_ACCOUNT_LENGTH or any(ch.isspace() for ch in host)):
             raise PayloadError("ticket.url", "not a Freshdesk ticket URL (host name too long or not a name)")
-        if host:
-            return host
     if default_domain:
         domain = default_domain.strip().lower()
-        return domain if "." in domain else f"{domain}.freshdesk.com"
-    return "default"
+        domain = domain if "." in domain else f"{domain}.freshdesk.com"
+        if host and host != domain and host.endswith(".freshdesk.com") and domain.endswith(".freshdesk.com"):
+            raise PayloadError("ticket.url", f"{host} is not this server's account (FRESHDESK_DOMAIN={domain})")
+        return domain
+    return host or "default"
 
 
 def _code(value: str | None, names: dict[str, int]) -> int | str | None:

@@ -84,13 +84,32 @@ def identifier(data: Any, path: str, *, required: bool = False) -> str | None:
     return check_identifier(_as_text(value, path, required), path)
 
 
+def _is_number(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
 def ticket_number(value: str | None, field: str) -> str:
-    """A ticket id: both helpdesks number their tickets, and the id ends up in API URLs."""
+    """A ticket id: both helpdesks number their tickets, and the id ends up in API URLs.
+
+    One ticket, one id: "007", " 7 " and 7 are all "7" before they key anything.
+    """
     if not value:
         raise PayloadError(field, "missing")
-    if not (value.isascii() and value.isdigit()):
+    if not _is_number(value):
         raise PayloadError(field, "not a ticket number")
-    return value
+    number = value.lstrip("0")
+    if not number:
+        raise PayloadError(field, "not a ticket number (tickets are numbered from 1)")
+    return number
+
+
+def id_number(value: str | None, field: str) -> str | None:
+    """A numeric id (a Zendesk comment or account id) in one spelling: "0377" is "377"."""
+    if value is None:
+        return None
+    if not _is_number(value):
+        raise PayloadError(field, "not a number")
+    return value.lstrip("0") or "0"
 
 
 def boolean(data: Any, path: str, default: bool | None = None) -> bool | None:

@@ -6,6 +6,7 @@ import logging
 from typing import Any, Callable
 
 from flask import current_app, jsonify, request
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.webhooks.inbox import accept
@@ -17,8 +18,34 @@ from ticketpulse.webhooks.payload import PayloadError
 log = logging.getLogger("ticketpulse.webhooks")
 
 
-def read_json() -> Any:
-    body = request.get_data(cache=True)
+def read_body() -> bytes:
+    """The raw body, never more than MAX_CONTENT_LENGTH bytes of it read: else 413.
+
+    A Content-Length over the limit is refused before reading (Werkzeug). A chunked body has no
+    length: Werkzeug would stop at the limit and hand over a cut body (a signature that does not
+    match, JSON that does not parse), so read one byte more than the limit from the server's
+    stream and refuse if it is there. (`ticketpulse serve`'s waitress refuses before the app.)
+    """
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None or not request.environ.get("wsgi.input_terminated"):
+        return request.get_data(cache=True)  # checks Content-Length against the limit
+    stream = request.environ["wsgi.input"]
+    chunks, size = [], 0
+    while size <= limit:
+        try:
+            chunk = stream.read(limit + 1 - size)
+        except Exception as exc:  # the server's own error: broken chunk framing, a dropped connection
+            raise BadRequest(f"body: could not be read ({type(exc).__name__}); send it again") from None
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise RequestEntityTooLarge()
+    return b"".join(chunks)
+
+
+def read_json(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -37,8 +64,9 @@ def receive(
     authenticate: Callable[[bytes, Any], None],
     parse: Callable[[Any, Any], CommentEvent | None],
 ):
-    authenticate(request.get_data(cache=True), request.headers)
-    event = parse(read_json(), request.headers)
+    body = read_body()
+    authenticate(body, request.headers)
+    event = parse(read_json(body), request.headers)
     if event is None:
         return jsonify(status="ignored", reason="not a comment event"), 200
     # Clean the comment now (text, fingerprint and key are cached on the event): cleaning a long

@@ -24,30 +24,53 @@ _AGENT_ROLES = {"agent", "admin", "administrator", "light agent", "light_agent",
 _RENDERED_HEADER = re.compile(r"\A\s*-{5,}\s*\n\s*\n?[^\n]{1,200}\n\s*\n", re.MULTILINE)
 
 
+ACCOUNT_HEADER = "X-Zendesk-Account-Id"
+INVOCATION_HEADER = "X-Zendesk-Webhook-Invocation-Id"
+
+
 @bp.post("/webhooks/zendesk")
 def zendesk_webhook():
     env = current_app.config["ENVIRONMENT"]
+    tolerance = current_app.config["TICKETPULSE"].webhooks.signature_tolerance_seconds
     return receive(
-        authenticate=lambda body, headers: verify_zendesk(body, headers, env.zendesk_webhook_secret),
-        parse=lambda data, headers: parse_zendesk(data, headers),
+        authenticate=lambda body, headers: verify_zendesk(
+            body, headers, env.zendesk_webhook_secrets, tolerance_seconds=tolerance
+        ),
+        parse=lambda data, headers: parse_zendesk(data, headers, account_id=env.zendesk_account_id),
     )
 
 
-def parse_zendesk(data: Any, headers) -> CommentEvent | None:
-    """A comment event from either webhook kind; None for event types we don't handle."""
+def parse_zendesk(data: Any, headers, *, account_id: str | None = None) -> CommentEvent | None:
+    """A comment event from either webhook kind; None for event types we don't handle.
+
+    `account_id` is the server's ZENDESK_ACCOUNT_ID, if set.
+    """
     if not isinstance(data, dict):
         raise PayloadError("body", "expected a JSON object")
     if "type" in data and "event" in data:
-        return parse_event(data, headers)
-    return parse_trigger(data, headers)
+        return parse_event(data, headers, account_id)
+    return parse_trigger(data, headers, account_id)
 
 
-def _account(data: dict, headers) -> str:
-    header = payload.check_identifier(headers.get("X-Zendesk-Account-Id"), "X-Zendesk-Account-Id header")
-    return header or payload.identifier(data, "account_id") or "default"
+def signed_account(data: dict, headers, configured: str | None) -> str:
+    """The account, from the signed body (`account_id`) or the server's configuration only.
+
+    X-Zendesk-Account-Id is not covered by the signature: it never chooses the account (anyone
+    replaying a capture could set it), and a request whose header names another account than the
+    signed one is refused rather than guessed at.
+    """
+    signed = payload.id_number(payload.identifier(data, "account_id"), "account_id")
+    if signed and configured and signed != configured:
+        raise PayloadError("account_id", f"{signed} is not this server's account (ZENDESK_ACCOUNT_ID={configured})")
+    account = signed or configured
+    header = payload.check_identifier(headers.get(ACCOUNT_HEADER), f"{ACCOUNT_HEADER} header")
+    if header and account and (header.lstrip("0") or "0") != account:
+        source = "the signed account_id" if signed else "ZENDESK_ACCOUNT_ID"
+        raise PayloadError(f"{ACCOUNT_HEADER} header", f"{header} does not match {source} {account}")
+    return account or "default"
 
 
-def parse_event(data: dict, headers) -> CommentEvent | None:
+def parse_event(data: dict, headers, account_id: str | None = None) -> CommentEvent | None:
     """An event-subscribed webhook (`zen:event-type:ticket.comment_added`)."""
     if payload.text(data, "type") != COMMENT_ADDED:
         return None
@@ -58,7 +81,7 @@ def parse_event(data: dict, headers) -> CommentEvent | None:
     external_id = payload.ticket_number(external_id, "detail.id")
     if not isinstance(data["event"], dict) or not isinstance(data["event"].get("comment"), dict):
         raise PayloadError("event.comment", "missing")
-    comment_id = payload.identifier(data, "event.comment.id", required=True)
+    comment_id = payload.id_number(payload.identifier(data, "event.comment.id", required=True), "event.comment.id")
     body = payload.text(data, "event.comment.body") or ""
     is_public = payload.boolean(data, "event.comment.is_public")
     if is_public is None:
@@ -74,7 +97,7 @@ def parse_event(data: dict, headers) -> CommentEvent | None:
         role = AuthorRole.UNKNOWN
     return CommentEvent(
         helpdesk="zendesk",
-        account=_account(data, headers),
+        account=signed_account(data, headers, account_id),
         external_id=external_id,
         comment_id=comment_id,
         body=body,
@@ -89,7 +112,7 @@ def parse_event(data: dict, headers) -> CommentEvent | None:
     )
 
 
-def parse_trigger(data: dict, headers) -> CommentEvent:
+def parse_trigger(data: dict, headers, account_id: str | None = None) -> CommentEvent:
     """A trigger-connected webhook with the JSON body template from the README."""
     external_id = payload.ticket_number(payload.identifier(data, "ticket_id", required=True), "ticket_id")
     body = payload.text(data, "comment")
@@ -99,9 +122,9 @@ def parse_trigger(data: dict, headers) -> CommentEvent:
     author_id = payload.identifier(data, "author_id") or payload.identifier(data, "updater_id")
     return CommentEvent(
         helpdesk="zendesk",
-        account=_account(data, headers),
+        account=signed_account(data, headers, account_id),
         external_id=external_id,
-        comment_id=payload.identifier(data, "comment_id"),
+        comment_id=payload.id_number(payload.identifier(data, "comment_id"), "comment_id"),
         body=strip_rendered_header(body),
         is_public=payload.boolean(data, "is_public", default=True),
         author_role=_trigger_role(payload.text(data, "updater_role")),
@@ -115,7 +138,12 @@ def parse_trigger(data: dict, headers) -> CommentEvent:
 
 
 def _invocation_id(headers) -> str | None:
-    return payload.check_identifier(headers.get("X-Zendesk-Webhook-Invocation-Id"), "X-Zendesk-Webhook-Invocation-Id header")
+    """Recorded to find the delivery in Zendesk's invocation log. Unsigned: it keys nothing and
+    refuses nothing (a value that is no id is not recorded)."""
+    try:
+        return payload.check_identifier(headers.get(INVOCATION_HEADER), f"{INVOCATION_HEADER} header")
+    except PayloadError:
+        return None
 
 
 def _trigger_role(role: str | None) -> AuthorRole:

@@ -50,6 +50,11 @@ class FreshdeskClient:
         url = self._ticket_url(external_id)
         return expect_object(self.policy.request("GET", url, auth=self.auth), None, f"GET {url}")
 
+    def get_current_agent(self) -> dict[str, Any]:
+        """GET /api/v2/agents/me: the agent whose API key this is."""
+        url = self._url("agents/me")
+        return expect_object(self.policy.request("GET", url, auth=self.auth), None, f"GET {url}")
+
     def update_ticket(self, external_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT /api/v2/tickets/{id} with only the changed fields; `tags` replaces the list."""
         return self.policy.request("PUT", self._ticket_url(external_id), json=body, auth=self.auth)

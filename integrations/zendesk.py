@@ -50,6 +50,16 @@ class ZendeskClient:
         """PUT /api/v2/tickets/{id} with body {"ticket": {...}}."""
         return self.policy.request("PUT", self._ticket_url(external_id), json=body, auth=self.auth)
 
+    # -- setup and check-config: the account, its webhooks and triggers ---------------------------
+
+    def _api(self, path: str) -> str:
+        return f"{self.base_url}/api/v2/{path}"
+
+    def get_current_user(self) -> dict[str, Any]:
+        """GET /api/v2/users/me: whom the credentials authenticate (anonymous: id null)."""
+        url = self._api("users/me")
+        return expect_object(self.policy.request("GET", url, auth=self.auth), "user", f"GET {url}")
+
 
 def ticket_path(plan: EscalationPlan) -> str:
     return f"/api/v2/tickets/{plan.external_id}"

@@ -24,17 +24,25 @@ MAX_JOB_ID = 2**31 - 1  # job ids are 32-bit integer columns
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from ticketpulse.check import describe, online, refuse_what_serve_refuses
+
     config = load_config(args.config)
     env = load_environment()
+    refuse_what_serve_refuses(config, env)
     source = config_path(args.config) or "built-in defaults"
     print(f"config OK ({source})")
-    for helpdesk, url, live in (
-        ("zendesk", env.zendesk_api_url, env.zendesk_email and env.zendesk_api_token),
-        ("freshdesk", env.freshdesk_api_url, env.freshdesk_api_key),
-    ):
-        mode = f"live at {url}" if url and live else "dry-run (no API credentials)"
-        print(f"{helpdesk}: {mode}; senior group {getattr(config, helpdesk).senior_group_id or 'not set'}")
-    print(f"scoring backend: {config.scoring.backend}")
+    for line in describe(config, env):
+        print(line)
+    if not getattr(args, "online", False):
+        return 0
+    answers = online(config, env)
+    if not answers:
+        print("online: nothing to reach (no API credentials, local scorer)")
+    for answer in answers:
+        print(answer.line())
+    failed = [answer.service for answer in answers if not answer.ok]
+    if failed:
+        return _fail(f"online check failed for {', '.join(failed)}", 1)
     return 0
 
 
@@ -97,7 +105,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.metrics_port:
         import prometheus_client
 
-        prometheus_client.start_http_server(args.metrics_port)
+        from ticketpulse.metrics import registry
+
+        prometheus_client.start_http_server(args.metrics_port, registry=registry())
     stop = _stop_on_signals()
     threads = worker.start(stop)
     log.info("worker started: %d thread(s), database %s", len(threads), _safe_url(runtime.env.database_url))
@@ -111,17 +121,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Embedded all-in-one: migrate, run the worker threads and the web server in one process."""
-    import waitress
-
     from ticketpulse.migrations import upgrade
     from ticketpulse.webhooks import create_app
 
     runtime = _runtime(args)
     upgrade(runtime.env.database_url)
     app = create_app({"TICKETPULSE": runtime.config, "ENVIRONMENT": runtime.env, "ENGINE": runtime.engine})
+    port = args.port or runtime.env.port
+    server = _listen(app, args.host, port)  # before anything claims to serve
     stop = threading.Event()
     threads = runtime.worker.start(stop)
-    port = args.port or runtime.env.port
 
     def shut_down(signum, _frame) -> None:
         log.info("received %s; finishing current work", signal.Signals(signum).name)
@@ -135,13 +144,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for helpdesk, client in runtime.helpdesks.items():
         log.info("%s: %s", helpdesk, type(client).__name__)
     try:
-        waitress.serve(app, host=args.host, port=port, threads=8, _quiet=True)
+        server.run()
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
         log.info("stopped")
     return 0
+
+
+def _listen(app, host: str, port: int):
+    """Bind the port now, so that a port in use is a one-line error (exit 2) naming it."""
+    import errno
+    import socket
+
+    import waitress
+
+    try:
+        return waitress.create_server(app, host=host, port=port, threads=8)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use (another ticketpulse?); "
+                "stop it, or choose another port with --port or PORT"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise ConfigError(f"not allowed to listen on port {port} (ports below 1024 need root); "
+                              "choose another with --port or PORT") from None
+        if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(exc, socket.gaierror):
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (check --host)") from None
+        raise
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
@@ -275,13 +307,74 @@ def build_parser() -> argparse.ArgumentParser:
     eval_parser = commands.add_parser("eval", help="measure the scorer on a labelled CSV/TSV file")
     evaluate.add_arguments(eval_parser)
     eval_parser.set_defaults(func=cmd_eval)
+
+    commands.choices["check-config"].add_argument(
+        "--online", action="store_true", help="also call each helpdesk API and the LLM with the credentials"
+    )
+    _everywhere(parser)
     return parser
+
+
+# One line per command, shown at the end of its --help.
+EXAMPLES = {
+    "serve": "ticketpulse serve --host 0.0.0.0 --port 8080",
+    "worker": "DATABASE_URL=postgresql+psycopg://tp:pw@db/ticketpulse ticketpulse worker --metrics-port 9100",
+    "db": "ticketpulse db upgrade",
+    "db upgrade": "DATABASE_URL=postgresql+psycopg://tp:pw@db/ticketpulse ticketpulse db upgrade",
+    "check-config": "ticketpulse check-config --config ticketpulse.toml --online",
+    "jobs": "ticketpulse jobs",
+    "jobs retry": "ticketpulse jobs retry --kind escalation 12 13",
+    "backtest": "ticketpulse backtest --config candidate.toml --days 30",
+    "score": "ticketpulse score \"third time asking, still no refund for order 4411\"",
+    "eval": "ticketpulse eval --goemotions ../shared/data/goemotions/group --target frustration",
+}
+
+
+def _subparsers(parser: argparse.ArgumentParser, prefix: str = ""):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                if sub.description is None:
+                    sub.description = helps.get(name)
+                yield f"{prefix}{name}", sub
+                yield from _subparsers(sub, f"{prefix}{name} ")
+
+
+def _everywhere(parser: argparse.ArgumentParser) -> None:
+    """-v, --log-format and --config after the subcommand too, and an example in each --help.
+
+    The subcommands' copies default to SUPPRESS, so they never undo the same option given
+    before the subcommand."""
+    from ticketpulse.logs import LOG_FORMAT_VARIABLE, LOG_FORMATS
+
+    log_help = f"text (default) or json: one JSON object per line (also ${LOG_FORMAT_VARIABLE})"
+    parser.add_argument("--log-format", choices=LOG_FORMATS, help=log_help)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = "example:\n  ticketpulse serve        (then `ticketpulse COMMAND --help`)"
+    for name, sub in _subparsers(parser):
+        have = sub._option_string_actions
+        if "--config" not in have:
+            sub.add_argument("--config", default=argparse.SUPPRESS, help=parser._option_string_actions["--config"].help)
+        if "-v" not in have:
+            sub.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="debug logging, and the traceback of an unexpected error")
+        if "--log-format" not in have:
+            sub.add_argument("--log-format", choices=LOG_FORMATS, default=argparse.SUPPRESS, help=log_help)
+        if name in EXAMPLES:
+            sub.formatter_class = argparse.RawDescriptionHelpFormatter
+            sub.epilog = f"example:\n  {EXAMPLES[name]}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.verbose)
+    from ticketpulse.logs import LOG_FORMAT_VARIABLE, LOG_FORMATS, log_format_from_environment
+
+    if args.log_format is None and log_format_from_environment() not in LOG_FORMATS:
+        return _fail(f"{LOG_FORMAT_VARIABLE}: {log_format_from_environment()!r} is not one of "
+                     f"{', '.join(LOG_FORMATS)}", 2)
+    configure_logging(args.verbose, args.log_format)
     try:
         return args.func(args)
     except ConfigError as exc:

@@ -67,3 +67,27 @@ ESCALATIONS = Counter(
     "Escalations decided and applied, by severity and outcome.",
     ["severity", "outcome"],
 )
+
+# --- refused webhooks ----------------------------------------------------------------------------
+
+# helpdesk: zendesk | freshdesk; reason: secret_not_set | authentication_failed | invalid_payload |
+#           too_large | http_<status> (or the authentication error's own reason)
+WEBHOOK_REFUSALS = Counter(
+    "ticketpulse_webhook_refusals",
+    "Webhook deliveries refused (401/400/413 ...), by helpdesk and reason.",
+    ["helpdesk", "reason"],
+)
+
+
+def registry():
+    """The registry to expose: with PROMETHEUS_MULTIPROC_DIR set (gunicorn -w N), one that adds
+    up the values every process wrote there, so any process answers with the true totals."""
+    import os
+
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    combined = CollectorRegistry()
+    multiprocess.MultiProcessCollector(combined)
+    return combined

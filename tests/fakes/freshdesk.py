@@ -160,6 +160,16 @@ class FakeFreshdesk:
         def not_found():
             return "", 404  # Freshdesk answers an unknown ticket id with an empty 404
 
+        @app.get("/api/v2/agents/me")
+        def me():
+            return jsonify({
+                "id": AGENT_ID, "available": True, "occasional": False, "signature": None,
+                "ticket_scope": 1, "type": "support_agent", "group_ids": sorted(self.groups),
+                "contact": {"name": "Ticketpulse Bot", "email": "bot@example.com", "active": True,
+                            "language": "en", "time_zone": "Eastern Time (US & Canada)"},
+                "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
+            })
+
         @app.get("/api/v2/tickets/<ticket_id>")
         def show(ticket_id: str):
             ticket = self.tickets.get(ticket_id)

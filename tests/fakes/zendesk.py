@@ -42,6 +42,11 @@ class FakeZendesk:
     # Answer this many requests with 200 and a body that is not the API's (a proxy's page).
     garbage_answers: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The user the API token belongs to (GET /api/v2/users/me).
+    user: dict = field(default_factory=lambda: {
+        "id": 361000000001, "name": "Ticketpulse Bot", "email": "bot@example.com", "role": "admin",
+        "active": True, "verified": True, "time_zone": "UTC", "locale": "en-US",
+    })
 
     def add_ticket(self, ticket_id: str, tags: list[str] | None = None, **fields) -> dict:
         ticket = {
@@ -95,6 +100,10 @@ class FakeZendesk:
                         response.headers["Retry-After"] = retry_after
                     return response
             return None
+
+        @app.get("/api/v2/users/me")
+        def me():
+            return jsonify(user=self.user)
 
         @app.get("/api/v2/tickets/<ticket_id>")
         def show(ticket_id: str):

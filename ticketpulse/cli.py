@@ -96,6 +96,7 @@ def _stop_on_signals() -> threading.Event:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    early_sighup = _defer_sighup()
     runtime = _runtime(args)
     worker = runtime.worker
     if args.once:
@@ -108,8 +109,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
         from ticketpulse.metrics import registry
 
         prometheus_client.start_http_server(args.metrics_port, registry=registry())
+    from ticketpulse.runtime import follow_config
+
     stop = _stop_on_signals()
+    live = _live_config(args, runtime)
+    follow_config(runtime, worker, live)
     threads = worker.start(stop)
+    live.watch(stop)
+    live.reload_on_sighup()
+    if early_sighup:
+        live.request_reload("SIGHUP")
     log.info("worker started: %d thread(s), database %s", len(threads), _safe_url(runtime.env.database_url))
     while not stop.is_set():
         stop.wait(1.0)
@@ -121,16 +130,26 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Embedded all-in-one: migrate, run the worker threads and the web server in one process."""
+    early_sighup = _defer_sighup()
     from ticketpulse.migrations import upgrade
+    from ticketpulse.runtime import follow_config
     from ticketpulse.webhooks import create_app
 
     runtime = _runtime(args)
     upgrade(runtime.env.database_url)
-    app = create_app({"TICKETPULSE": runtime.config, "ENVIRONMENT": runtime.env, "ENGINE": runtime.engine})
+    live = _live_config(args, runtime)
+    app = create_app({"TICKETPULSE": runtime.config, "ENVIRONMENT": runtime.env, "ENGINE": runtime.engine,
+                      "LIVE_CONFIG": live})
     port = args.port or runtime.env.port
     server = _listen(app, args.host, port)  # before anything claims to serve
     stop = threading.Event()
-    threads = runtime.worker.start(stop)
+    worker = runtime.worker
+    follow_config(runtime, worker, live)
+    threads = worker.start(stop)
+    live.watch(stop)
+    live.reload_on_sighup()
+    if early_sighup:
+        live.request_reload("SIGHUP")
 
     def shut_down(signum, _frame) -> None:
         log.info("received %s; finishing current work", signal.Signals(signum).name)
@@ -151,6 +170,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
             thread.join(timeout=30)
         log.info("stopped")
     return 0
+
+
+def _defer_sighup() -> list[int]:
+    """A SIGHUP while starting is remembered and done once the config is live: never a stop."""
+    received: list[int] = []
+    signal.signal(signal.SIGHUP, lambda signum, _frame: received.append(signum))
+    return received
+
+
+def _live_config(args: argparse.Namespace, runtime):
+    """The config file, reloaded on SIGHUP and when it changes (validated as at start)."""
+    from ticketpulse.check import refuse_what_serve_refuses
+    from ticketpulse.reload import LiveConfig
+
+    return LiveConfig(runtime.config, args.config, validate=lambda config: refuse_what_serve_refuses(config, runtime.env))
 
 
 def _listen(app, host: str, port: int):

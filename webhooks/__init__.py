@@ -25,6 +25,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     """The app factory; gunicorn runs it as `gunicorn "ticketpulse.webhooks:create_app()"`."""
     app = Flask(__name__)
     test_config = dict(test_config or {})
+    live = test_config.pop("LIVE_CONFIG", None)  # `serve` shares its LiveConfig with the app
+    owns_config = live is None and "TICKETPULSE" not in test_config  # gunicorn: the app reads the file
     config = test_config.pop("TICKETPULSE", None) or load_config()
     env = test_config.pop("ENVIRONMENT", None) or load_environment()
     app.config.from_mapping(
@@ -47,7 +49,31 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_error_handlers(app)
     if not app.testing:
         _warn_missing_secrets(env)
+    if owns_config and not app.testing:
+        live = _watch_config(app, config)
+    if live is not None:
+        live.subscribe(lambda _old, new: _take_config(app, new))
     return app
+
+
+def _watch_config(app: Flask, config):
+    """Under gunicorn each worker process watches the file and reloads on its own SIGHUP."""
+    import threading
+
+    from ticketpulse.reload import LiveConfig
+
+    live = LiveConfig(config)
+    live.watch()
+    app.before_request(live.watch)  # a worker forked after create_app (--preload) starts its own
+    if threading.current_thread() is threading.main_thread():
+        live.reload_on_sighup()
+    return live
+
+
+def _take_config(app: Flask, config) -> None:
+    """A reloaded config, for the next request."""
+    app.config["TICKETPULSE"] = config
+    app.config["MAX_CONTENT_LENGTH"] = config.webhooks.max_body_bytes
 
 
 def _warn_missing_secrets(env) -> None:

@@ -6,7 +6,13 @@ number of time series stays bounded.
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import Counter, Histogram
+
+# Multiprocess mode (gunicorn -w N): each process writes its values to files in this directory.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # --- scoring: the OpenAI-compatible LLM scorer --------------------------------------------------
 
@@ -82,8 +88,6 @@ WEBHOOK_REFUSALS = Counter(
 def registry():
     """The registry to expose: with PROMETHEUS_MULTIPROC_DIR set (gunicorn -w N), one that adds
     up the values every process wrote there, so any process answers with the true totals."""
-    import os
-
     from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

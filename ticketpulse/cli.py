@@ -261,6 +261,45 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_setup(args: argparse.Namespace) -> int:
+    from ticketpulse.config import check_credentials
+    from ticketpulse.escalation.helpdesk import HelpdeskError
+    from ticketpulse.integrations.freshdesk import FreshdeskClient
+    from ticketpulse.integrations.http import HttpPolicy
+    from ticketpulse.integrations.setup import setup_freshdesk, setup_zendesk
+    from ticketpulse.integrations.zendesk import ZendeskClient
+
+    config = load_config(args.config)
+    env = load_environment()
+    check_credentials(env)
+    policy = HttpPolicy(timeout=(5.0, 30.0), attempts=2)
+    try:
+        if args.setup_command == "zendesk":
+            if not (env.zendesk_api_url and env.zendesk_email and env.zendesk_api_token):
+                raise ConfigError("setup zendesk: set ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN "
+                                  "(an admin's API token) first")
+            client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, policy)
+            ok = setup_zendesk(client, args.url, trigger=args.trigger, current_secret=env.zendesk_webhook_secret)
+        else:
+            if not (env.freshdesk_api_url and env.freshdesk_api_key):
+                raise ConfigError("setup freshdesk: set FRESHDESK_DOMAIN and FRESHDESK_API_KEY first")
+            client = FreshdeskClient(env.freshdesk_api_url, env.freshdesk_api_key, policy)
+            ok = setup_freshdesk(client, args.url, senior_group_id=config.freshdesk.senior_group_id,
+                                 current_secret=env.freshdesk_webhook_secret)
+    except HelpdeskError as exc:
+        return _fail(f"setup {args.setup_command}: {_first_line(exc)}", 1)
+    return 0 if ok else 1
+
+
+def _public_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a URL like https://ticketpulse.example.com")
+    return value.strip()
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -342,6 +381,21 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_arguments(eval_parser)
     eval_parser.set_defaults(func=cmd_eval)
 
+    setup = commands.add_parser("setup", help="connect a helpdesk through its API (webhook, secret, groups)")
+    setup_commands = setup.add_subparsers(dest="setup_command", required=True, metavar="HELPDESK")
+    setup_zendesk = setup_commands.add_parser(
+        "zendesk", help="create or update the webhook, print its signing secret, send a signed test event")
+    setup_zendesk.add_argument("--url", required=True, type=_public_url,
+                               help="ticketpulse's public base URL, e.g. https://ticketpulse.example.com")
+    setup_zendesk.add_argument("--trigger", action="store_true",
+                               help="the trigger-connected webhook and its trigger instead of event subscriptions")
+    setup_zendesk.set_defaults(func=cmd_setup)
+    setup_freshdesk = setup_commands.add_parser(
+        "freshdesk", help="check the API key, list the groups, print the automation rule to enter")
+    setup_freshdesk.add_argument("--url", required=True, type=_public_url,
+                                 help="ticketpulse's public base URL, e.g. https://ticketpulse.example.com")
+    setup_freshdesk.set_defaults(func=cmd_setup)
+
     commands.choices["check-config"].add_argument(
         "--online", action="store_true", help="also call each helpdesk API and the LLM with the credentials"
     )
@@ -360,6 +414,9 @@ EXAMPLES = {
     "jobs retry": "ticketpulse jobs retry --kind escalation 12 13",
     "backtest": "ticketpulse backtest --config candidate.toml --days 30",
     "score": "ticketpulse score \"third time asking, still no refund for order 4411\"",
+    "setup": "ticketpulse setup zendesk --url https://ticketpulse.example.com",
+    "setup zendesk": "ticketpulse setup zendesk --url https://ticketpulse.example.com --trigger",
+    "setup freshdesk": "ticketpulse setup freshdesk --url https://ticketpulse.example.com",
     "eval": "ticketpulse eval --goemotions ../shared/data/goemotions/group --target frustration",
 }
 

@@ -122,8 +122,9 @@ def test_a_restart_only_key_is_taken_and_flagged(config_file, caplog):
 class Process:
     """A ticketpulse or gunicorn process with its log in a file, read while it runs."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict) -> None:
-        self.log_path = cwd / f"process-{len(list(cwd.glob('process-*')))}.log"
+    def __init__(self, args: list[str], cwd: Path, env: dict, log_dir: Path | None = None) -> None:
+        log_dir = log_dir or cwd
+        self.log_path = log_dir / f"process-{len(list(log_dir.glob('process-*')))}.log"
         self._log = self.log_path.open("w")
         self.popen = subprocess.Popen(args, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT, text=True)
 
@@ -131,7 +132,7 @@ class Process:
     def output(self) -> str:
         return self.log_path.read_text()
 
-    def wait_for(self, text: str, count: int = 1, timeout: float = 60.0) -> str:
+    def wait_for(self, text: str, count: int = 1, timeout: float = 180.0) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             output = self.output
@@ -235,7 +236,7 @@ def test_every_gunicorn_worker_reloads_a_changed_file(tmp_path):
     upgrade(env["DATABASE_URL"])
     port = free_port()
     gunicorn = Process([str(Path(sys.executable).parent / "gunicorn"), "-w", "3", "-b", f"127.0.0.1:{port}",
-                        "ticketpulse.webhooks:create_app()"], ROOT, env)
+                        "ticketpulse.webhooks:create_app()"], ROOT, env, log_dir=tmp_path)
     base = f"http://127.0.0.1:{port}"
     big = as_body(comment_event("7", "1", "x" * 4000, time="2025-03-05T10:00:00Z"))
     try:

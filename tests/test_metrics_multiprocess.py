@@ -36,7 +36,7 @@ def test_a_multi_process_gunicorn_reports_true_totals(tmp_path):
     port = free_port()
     # Sync workers: one connection per request, taken by whichever worker accepts it first.
     gunicorn = Process([str(Path(sys.executable).parent / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-                        "--keep-alive", "0", "ticketpulse.webhooks:create_app()"], ROOT, env)
+                        "ticketpulse.webhooks:create_app()"], ROOT, env, log_dir=tmp_path)
     base = f"http://127.0.0.1:{port}"
     try:
         gunicorn.wait_for("FRESHDESK_WEBHOOK_SECRET is not set", count=WORKERS)

@@ -3,7 +3,7 @@ one HTTP policy (`http.py`); `build_helpdesks` picks live adapters or dry-runs f
 
 from __future__ import annotations
 
-from ticketpulse.config import Config, Environment
+from ticketpulse.config import Config, Environment, check_credentials
 from ticketpulse.escalation.helpdesk import Helpdesk
 from ticketpulse.integrations.freshdesk import DryRunFreshdesk, FreshdeskClient, FreshdeskHelpdesk
 from ticketpulse.integrations.http import HttpPolicy
@@ -12,6 +12,7 @@ from ticketpulse.integrations.zendesk import DryRunZendesk, ZendeskClient, Zende
 
 def build_helpdesks(config: Config, env: Environment, policy: HttpPolicy | None = None) -> dict[str, Helpdesk]:
     """A live adapter where the API credentials are set, else a dry-run that logs what it would send."""
+    check_credentials(env)
     helpdesks: dict[str, Helpdesk] = {}
     if env.zendesk_api_url and env.zendesk_email and env.zendesk_api_token:
         client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, policy)

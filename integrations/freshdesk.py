@@ -50,6 +50,27 @@ class FreshdeskClient:
         url = self._ticket_url(external_id)
         return expect_object(self.policy.request("GET", url, auth=self.auth), None, f"GET {url}")
 
+    def get_current_agent(self) -> dict[str, Any]:
+        """GET /api/v2/agents/me: the agent whose API key this is."""
+        url = self._url("agents/me")
+        return expect_object(self.policy.request("GET", url, auth=self.auth), None, f"GET {url}")
+
+    def list_groups(self) -> list[dict[str, Any]]:
+        """GET /api/v2/groups, every page (`Link: <...>; rel="next"`): id, name, description ..."""
+        url: str | None = self._url("groups")
+        params: dict[str, Any] | None = {"per_page": PER_PAGE}
+        groups: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            page, response = self.policy.exchange("GET", url, params=params, auth=self.auth)
+            if not isinstance(page, list):
+                raise PermanentError(f"GET {url}: expected a list of groups, got {type(page).__name__}")
+            groups.extend(item for item in page if isinstance(item, dict))
+            url = self._next_page(response.links.get("next", {}).get("url"))
+            if url is None:
+                break
+            params = None
+        return groups
+
     def update_ticket(self, external_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT /api/v2/tickets/{id} with only the changed fields; `tags` replaces the list."""
         return self.policy.request("PUT", self._ticket_url(external_id), json=body, auth=self.auth)

@@ -33,7 +33,9 @@ def _error_detail(response: requests.Response) -> str:
             description = description.get("message") or description.get("title") or str(description)
         if isinstance(errors, list):
             fields = "; ".join(
-                f"{item.get('field', '?')}: {item.get('message', item.get('code', ''))}"
+                # Freshdesk: field + message; Zendesk's webhooks API: source.pointer + title/detail.
+                f"{item.get('field') or (item.get('source') or {}).get('pointer') or '?'}: "
+                f"{item.get('message') or item.get('detail') or item.get('title') or item.get('code', '')}"
                 for item in errors
                 if isinstance(item, dict)
             )

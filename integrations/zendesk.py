@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
@@ -28,6 +29,7 @@ from ticketpulse.integrations.http import HttpPolicy, expect_object, path_segmen
 log = logging.getLogger("ticketpulse.helpdesk")
 
 CONFLICT_RETRIES = 3  # fresh reads after a 409, within one call
+MAX_PAGES = 100  # of webhooks or triggers: far beyond any account; guards against a cursor loop
 
 
 class ZendeskClient:
@@ -49,6 +51,90 @@ class ZendeskClient:
     def update_ticket(self, external_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT /api/v2/tickets/{id} with body {"ticket": {...}}."""
         return self.policy.request("PUT", self._ticket_url(external_id), json=body, auth=self.auth)
+
+    # -- setup and check-config: the account, its webhooks and triggers ---------------------------
+
+    def _api(self, path: str) -> str:
+        return f"{self.base_url}/api/v2/{path}"
+
+    def get_current_user(self) -> dict[str, Any]:
+        """GET /api/v2/users/me: whom the credentials authenticate (anonymous: id null)."""
+        url = self._api("users/me")
+        return expect_object(self.policy.request("GET", url, auth=self.auth), "user", f"GET {url}")
+
+    def list_webhooks(self, name_contains: str | None = None) -> list[dict[str, Any]]:
+        """GET /api/v2/webhooks, every page (cursor pagination: meta.has_more / after_cursor)."""
+        url = self._api("webhooks")
+        params: dict[str, Any] = {"page[size]": 100}
+        if name_contains:
+            params["filter[name_contains]"] = name_contains
+        webhooks: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            page = expect_object(self.policy.request("GET", url, params=params, auth=self.auth), None, f"GET {url}")
+            webhooks.extend(item for item in page.get("webhooks") or [] if isinstance(item, dict))
+            meta = page.get("meta") or {}
+            if not meta.get("has_more") or not meta.get("after_cursor"):
+                break
+            params["page[after]"] = meta["after_cursor"]
+        return webhooks
+
+    def create_webhook(self, webhook: dict[str, Any]) -> dict[str, Any]:
+        """POST /api/v2/webhooks {"webhook": {...}} → 201 {"webhook": {"id": ...}}. Not idempotent."""
+        url = self._api("webhooks")
+        answer = self.policy.request("POST", url, json={"webhook": webhook}, auth=self.auth, idempotent=False)
+        return expect_object(answer, "webhook", f"POST {url}")
+
+    def update_webhook(self, webhook_id: str, webhook: dict[str, Any]) -> None:
+        """PUT /api/v2/webhooks/{id} {"webhook": {...}} → 204."""
+        self.policy.request("PUT", self._api(f"webhooks/{path_segment(webhook_id)}"), json={"webhook": webhook}, auth=self.auth)
+
+    def get_signing_secret(self, webhook_id: str) -> str:
+        """GET /api/v2/webhooks/{id}/signing_secret → {"signing_secret": {"algorithm", "secret"}}."""
+        url = self._api(f"webhooks/{path_segment(webhook_id)}/signing_secret")
+        secret = expect_object(self.policy.request("GET", url, auth=self.auth), "signing_secret", f"GET {url}").get("secret")
+        if not isinstance(secret, str) or not secret:
+            raise TransientError(f"GET {url}: no secret in the answer")
+        return secret
+
+    def test_webhook(self, webhook_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        """POST /api/v2/webhooks/test?webhook_id={id}: Zendesk sends `request` to the endpoint,
+        signed with that webhook's secret, and answers with what the endpoint answered."""
+        url = self._api("webhooks/test")
+        answer = self.policy.request(
+            "POST", url, params={"webhook_id": webhook_id}, json={"request": request}, auth=self.auth, idempotent=False
+        )
+        return expect_object(answer, "response", f"POST {url}")
+
+    def list_triggers(self) -> list[dict[str, Any]]:
+        """GET /api/v2/triggers, every page (offset pagination: next_page)."""
+        url: str | None = self._api("triggers")
+        params: dict[str, Any] | None = {"per_page": 100}
+        triggers: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            page = expect_object(self.policy.request("GET", url, params=params, auth=self.auth), None, f"GET {url}")
+            triggers.extend(item for item in page.get("triggers") or [] if isinstance(item, dict))
+            next_page = page.get("next_page")
+            if not next_page:
+                break
+            url, params = self._same_host(next_page), None
+        return triggers
+
+    def create_trigger(self, trigger: dict[str, Any]) -> dict[str, Any]:
+        """POST /api/v2/triggers {"trigger": {...}} → 201 {"trigger": {...}}. Not idempotent."""
+        url = self._api("triggers")
+        answer = self.policy.request("POST", url, json={"trigger": trigger}, auth=self.auth, idempotent=False)
+        return expect_object(answer, "trigger", f"POST {url}")
+
+    def update_trigger(self, trigger_id: int | str, trigger: dict[str, Any]) -> dict[str, Any]:
+        """PUT /api/v2/triggers/{id} {"trigger": {...}} → 200 {"trigger": {...}}."""
+        url = self._api(f"triggers/{path_segment(str(trigger_id))}")
+        return expect_object(self.policy.request("PUT", url, json={"trigger": trigger}, auth=self.auth), "trigger", f"PUT {url}")
+
+    def _same_host(self, link: str) -> str:
+        """A next-page link on our base URL: the token is never sent to a host a body names."""
+        parts = urlsplit(link)
+        path = parts.path[parts.path.find("/api/v2/"):] if "/api/v2/" in parts.path else parts.path
+        return f"{self.base_url}{path}" + (f"?{parts.query}" if parts.query else "")
 
 
 def ticket_path(plan: EscalationPlan) -> str:

@@ -19,11 +19,13 @@ FOLDERS = {
     "ticketpulse.models": ROOT / "models",
     "ticketpulse.migrations": ROOT / "migrations",
 }
-LEAVES = {"ticketpulse.config", "ticketpulse.logs", "ticketpulse.metrics", "ticketpulse.retry"}
+# reload.py is the config file followed while running; it leans on config.py alone.
+LEAVES = {"ticketpulse.config", "ticketpulse.reload", "ticketpulse.logs", "ticketpulse.metrics", "ticketpulse.retry"}
 # What each layer may import, besides itself and the leaves.
 ALLOWED = {
     "ticketpulse.cli": "*",  # the wiring at the top: anything
     "ticketpulse.runtime": "*",
+    "ticketpulse.check": "*",  # check-config: builds what serve builds
     "ticketpulse.webhooks": {"ticketpulse.escalation", "ticketpulse.sentiment", "ticketpulse.models"},
     "ticketpulse.integrations": {"ticketpulse.escalation", "ticketpulse.sentiment", "ticketpulse.models"},
     "ticketpulse.escalation": {"ticketpulse.sentiment", "ticketpulse.models"},
@@ -74,7 +76,8 @@ def wrong_imports(module: str, path: Path) -> list[str]:
         if target == layer or imported == "ticketpulse":
             continue
         if layer in LEAVES:
-            wrong.append(imported)  # a leaf imports nothing of ours
+            if target not in LEAVES:
+                wrong.append(imported)  # a leaf imports nothing of ours but the other leaves
         elif allowed != "*" and target not in LEAVES and target not in allowed:
             wrong.append(imported)
     return wrong

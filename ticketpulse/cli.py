@@ -24,17 +24,25 @@ MAX_JOB_ID = 2**31 - 1  # job ids are 32-bit integer columns
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from ticketpulse.check import describe, online, refuse_what_serve_refuses
+
     config = load_config(args.config)
     env = load_environment()
+    refuse_what_serve_refuses(config, env)
     source = config_path(args.config) or "built-in defaults"
     print(f"config OK ({source})")
-    for helpdesk, url, live in (
-        ("zendesk", env.zendesk_api_url, env.zendesk_email and env.zendesk_api_token),
-        ("freshdesk", env.freshdesk_api_url, env.freshdesk_api_key),
-    ):
-        mode = f"live at {url}" if url and live else "dry-run (no API credentials)"
-        print(f"{helpdesk}: {mode}; senior group {getattr(config, helpdesk).senior_group_id or 'not set'}")
-    print(f"scoring backend: {config.scoring.backend}")
+    for line in describe(config, env):
+        print(line)
+    if not getattr(args, "online", False):
+        return 0
+    answers = online(config, env)
+    if not answers:
+        print("online: nothing to reach (no API credentials, local scorer)")
+    for answer in answers:
+        print(answer.line())
+    failed = [answer.service for answer in answers if not answer.ok]
+    if failed:
+        return _fail(f"online check failed for {', '.join(failed)}", 1)
     return 0
 
 
@@ -88,6 +96,7 @@ def _stop_on_signals() -> threading.Event:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    early_sighup = _defer_sighup()
     runtime = _runtime(args)
     worker = runtime.worker
     if args.once:
@@ -97,9 +106,19 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.metrics_port:
         import prometheus_client
 
-        prometheus_client.start_http_server(args.metrics_port)
+        from ticketpulse.metrics import registry
+
+        prometheus_client.start_http_server(args.metrics_port, registry=registry())
+    from ticketpulse.runtime import follow_config
+
     stop = _stop_on_signals()
+    live = _live_config(args, runtime)
+    follow_config(runtime, worker, live)
     threads = worker.start(stop)
+    live.watch(stop)
+    live.reload_on_sighup()
+    if early_sighup:
+        live.request_reload("SIGHUP")
     log.info("worker started: %d thread(s), database %s", len(threads), _safe_url(runtime.env.database_url))
     while not stop.is_set():
         stop.wait(1.0)
@@ -111,15 +130,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Embedded all-in-one: migrate, run the worker threads and the web server in one process."""
+    early_sighup = _defer_sighup()
     from ticketpulse.migrations import upgrade
-    from ticketpulse.webhooks import create_app, serving
+    from ticketpulse.runtime import follow_config
+    from ticketpulse.webhooks import create_app
 
     runtime = _runtime(args)
     upgrade(runtime.env.database_url)
-    app = create_app({"TICKETPULSE": runtime.config, "ENVIRONMENT": runtime.env, "ENGINE": runtime.engine})
-    stop = threading.Event()
-    threads = runtime.worker.start(stop)
+    live = _live_config(args, runtime)
+    app = create_app({"TICKETPULSE": runtime.config, "ENVIRONMENT": runtime.env, "ENGINE": runtime.engine,
+                      "LIVE_CONFIG": live})
     port = args.port or runtime.env.port
+    # Bound before anything claims to serve; waitress stops reading a body at the limit and
+    # answers 413 itself (webhooks/serving.py).
+    server = _listen(app, args.host, port, runtime.config.webhooks.max_body_bytes)
+    stop = threading.Event()
+    worker = runtime.worker
+    follow_config(runtime, worker, live)
+    threads = worker.start(stop)
+    live.watch(stop)
+    live.reload_on_sighup()
+    if early_sighup:
+        live.request_reload("SIGHUP")
 
     def shut_down(signum, _frame) -> None:
         log.info("received %s; finishing current work", signal.Signals(signum).name)
@@ -133,14 +165,51 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for helpdesk, client in runtime.helpdesks.items():
         log.info("%s: %s", helpdesk, type(client).__name__)
     try:
-        # waitress stops reading a body at the limit and answers 413 itself (webhooks/serving.py).
-        serving.serve(app, host=args.host, port=port, threads=8, max_body_bytes=runtime.config.webhooks.max_body_bytes)
+        server.run()
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
         log.info("stopped")
     return 0
+
+
+def _defer_sighup() -> list[int]:
+    """A SIGHUP while starting is remembered and done once the config is live: never a stop."""
+    received: list[int] = []
+    signal.signal(signal.SIGHUP, lambda signum, _frame: received.append(signum))
+    return received
+
+
+def _live_config(args: argparse.Namespace, runtime):
+    """The config file, reloaded on SIGHUP and when it changes (validated as at start)."""
+    from ticketpulse.check import refuse_what_serve_refuses
+    from ticketpulse.reload import LiveConfig
+
+    return LiveConfig(runtime.config, args.config, validate=lambda config: refuse_what_serve_refuses(config, runtime.env))
+
+
+def _listen(app, host: str, port: int, max_body_bytes: int):
+    """Bind the port now, so that a port in use is a one-line error (exit 2) naming it."""
+    import errno
+    import socket
+
+    from ticketpulse.webhooks import serving
+
+    try:
+        return serving.create_server(app, host=host, port=port, threads=8, max_body_bytes=max_body_bytes)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use (another ticketpulse?); "
+                "stop it, or choose another port with --port or PORT"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise ConfigError(f"not allowed to listen on port {port} (ports below 1024 need root); "
+                              "choose another with --port or PORT") from None
+        if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(exc, socket.gaierror):
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (check --host)") from None
+        raise
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
@@ -192,6 +261,45 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     period = f"last {args.days:g} days" if args.days else "all time"
     print(format_report(replay(histories, config.thresholds), recorded, period))
     return 0
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from ticketpulse.config import check_credentials
+    from ticketpulse.escalation.helpdesk import HelpdeskError
+    from ticketpulse.integrations.freshdesk import FreshdeskClient
+    from ticketpulse.integrations.http import HttpPolicy
+    from ticketpulse.integrations.setup import setup_freshdesk, setup_zendesk
+    from ticketpulse.integrations.zendesk import ZendeskClient
+
+    config = load_config(args.config)
+    env = load_environment()
+    check_credentials(env)
+    policy = HttpPolicy(timeout=(5.0, 30.0), attempts=2)
+    try:
+        if args.setup_command == "zendesk":
+            if not (env.zendesk_api_url and env.zendesk_email and env.zendesk_api_token):
+                raise ConfigError("setup zendesk: set ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN "
+                                  "(an admin's API token) first")
+            client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, policy)
+            ok = setup_zendesk(client, args.url, trigger=args.trigger, current_secret=env.zendesk_webhook_secret)
+        else:
+            if not (env.freshdesk_api_url and env.freshdesk_api_key):
+                raise ConfigError("setup freshdesk: set FRESHDESK_DOMAIN and FRESHDESK_API_KEY first")
+            client = FreshdeskClient(env.freshdesk_api_url, env.freshdesk_api_key, policy)
+            ok = setup_freshdesk(client, args.url, senior_group_id=config.freshdesk.senior_group_id,
+                                 current_secret=env.freshdesk_webhook_secret)
+    except HelpdeskError as exc:
+        return _fail(f"setup {args.setup_command}: {_first_line(exc)}", 1)
+    return 0 if ok else 1
+
+
+def _public_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a URL like https://ticketpulse.example.com")
+    return value.strip()
 
 
 def _safe_url(url: str) -> str:
@@ -274,13 +382,92 @@ def build_parser() -> argparse.ArgumentParser:
     eval_parser = commands.add_parser("eval", help="measure the scorer on a labelled CSV/TSV file")
     evaluate.add_arguments(eval_parser)
     eval_parser.set_defaults(func=cmd_eval)
+
+    setup = commands.add_parser("setup", help="connect a helpdesk through its API (webhook, secret, groups)")
+    setup_commands = setup.add_subparsers(dest="setup_command", required=True, metavar="HELPDESK")
+    setup_zendesk = setup_commands.add_parser(
+        "zendesk", help="create or update the webhook, print its signing secret, send a signed test event")
+    setup_zendesk.add_argument("--url", required=True, type=_public_url,
+                               help="ticketpulse's public base URL, e.g. https://ticketpulse.example.com")
+    setup_zendesk.add_argument("--trigger", action="store_true",
+                               help="the trigger-connected webhook and its trigger instead of event subscriptions")
+    setup_zendesk.set_defaults(func=cmd_setup)
+    setup_freshdesk = setup_commands.add_parser(
+        "freshdesk", help="check the API key, list the groups, print the automation rule to enter")
+    setup_freshdesk.add_argument("--url", required=True, type=_public_url,
+                                 help="ticketpulse's public base URL, e.g. https://ticketpulse.example.com")
+    setup_freshdesk.set_defaults(func=cmd_setup)
+
+    commands.choices["check-config"].add_argument(
+        "--online", action="store_true", help="also call each helpdesk API and the LLM with the credentials"
+    )
+    _everywhere(parser)
     return parser
+
+
+# One line per command, shown at the end of its --help.
+EXAMPLES = {
+    "serve": "ticketpulse serve --host 0.0.0.0 --port 8080",
+    "worker": "DATABASE_URL=postgresql+psycopg://tp:pw@db/ticketpulse ticketpulse worker --metrics-port 9100",
+    "db": "ticketpulse db upgrade",
+    "db upgrade": "DATABASE_URL=postgresql+psycopg://tp:pw@db/ticketpulse ticketpulse db upgrade",
+    "check-config": "ticketpulse check-config --config ticketpulse.toml --online",
+    "jobs": "ticketpulse jobs",
+    "jobs retry": "ticketpulse jobs retry --kind escalation 12 13",
+    "backtest": "ticketpulse backtest --config candidate.toml --days 30",
+    "score": "ticketpulse score \"third time asking, still no refund for order 4411\"",
+    "setup": "ticketpulse setup zendesk --url https://ticketpulse.example.com",
+    "setup zendesk": "ticketpulse setup zendesk --url https://ticketpulse.example.com --trigger",
+    "setup freshdesk": "ticketpulse setup freshdesk --url https://ticketpulse.example.com",
+    "eval": "ticketpulse eval --goemotions ../shared/data/goemotions/group --target frustration",
+}
+
+
+def _subparsers(parser: argparse.ArgumentParser, prefix: str = ""):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                if sub.description is None:
+                    sub.description = helps.get(name)
+                yield f"{prefix}{name}", sub
+                yield from _subparsers(sub, f"{prefix}{name} ")
+
+
+def _everywhere(parser: argparse.ArgumentParser) -> None:
+    """-v, --log-format and --config after the subcommand too, and an example in each --help.
+
+    The subcommands' copies default to SUPPRESS, so they never undo the same option given
+    before the subcommand."""
+    from ticketpulse.logs import LOG_FORMAT_VARIABLE, LOG_FORMATS
+
+    log_help = f"text (default) or json: one JSON object per line (also ${LOG_FORMAT_VARIABLE})"
+    parser.add_argument("--log-format", choices=LOG_FORMATS, help=log_help)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = "example:\n  ticketpulse serve        (then `ticketpulse COMMAND --help`)"
+    for name, sub in _subparsers(parser):
+        have = sub._option_string_actions
+        if "--config" not in have:
+            sub.add_argument("--config", default=argparse.SUPPRESS, help=parser._option_string_actions["--config"].help)
+        if "-v" not in have:
+            sub.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="debug logging, and the traceback of an unexpected error")
+        if "--log-format" not in have:
+            sub.add_argument("--log-format", choices=LOG_FORMATS, default=argparse.SUPPRESS, help=log_help)
+        if name in EXAMPLES:
+            sub.formatter_class = argparse.RawDescriptionHelpFormatter
+            sub.epilog = f"example:\n  {EXAMPLES[name]}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.verbose)
+    from ticketpulse.logs import LOG_FORMAT_VARIABLE, LOG_FORMATS, log_format_from_environment
+
+    if args.log_format is None and log_format_from_environment() not in LOG_FORMATS:
+        return _fail(f"{LOG_FORMAT_VARIABLE}: {log_format_from_environment()!r} is not one of "
+                     f"{', '.join(LOG_FORMATS)}", 2)
+    configure_logging(args.verbose, args.log_format)
     try:
         return args.func(args)
     except ConfigError as exc:

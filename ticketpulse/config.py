@@ -7,9 +7,11 @@ Every key is validated; an unknown or wrong key is reported by its dotted name.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +21,11 @@ SEVERITIES = ("low", "medium", "high", "critical")
 
 class ConfigError(Exception):
     """A config file or value that cannot be used; the message names the key."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        # One line per wrong key (the live reload logs each); the message joins them.
+        self.problems = problems or [message]
 
 
 class Section(BaseModel):
@@ -168,6 +175,18 @@ class Environment(BaseSettings):
     openai_base_url: str | None = None
     port: int = Field(8000, ge=1, le=65535)
 
+    @field_validator("zendesk_subdomain")
+    @classmethod
+    def _a_zendesk_subdomain(cls, value: str | None) -> str | None:
+        """`acme`; `acme.zendesk.com` or `https://acme.zendesk.com/` are taken as `acme`."""
+        return zendesk_subdomain(value)
+
+    @field_validator("freshdesk_domain")
+    @classmethod
+    def _a_freshdesk_domain(cls, value: str | None) -> str | None:
+        """`acme` or `acme.freshdesk.com`; a URL is taken as its host name."""
+        return freshdesk_domain(value)
+
     @field_validator("database_url")
     @classmethod
     def _a_database_url(cls, value: str) -> str:
@@ -248,6 +267,56 @@ def split_secrets(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
+_HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def _host_of(value: str) -> str:
+    """`https://Acme.zendesk.com/agent/` → `acme.zendesk.com`; a bare name stays as it is."""
+    text = value.strip()
+    host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    return host.rstrip(".").lower()
+
+
+def zendesk_subdomain(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    host = _host_of(value)
+    name = host.removesuffix(".zendesk.com")
+    if not _HOST_LABEL.match(name):
+        raise ValueError(
+            f"{value.strip()!r} is not a Zendesk subdomain; give `acme` for https://acme.zendesk.com "
+            "(for another address set ZENDESK_BASE_URL instead)"
+        )
+    return name
+
+
+def freshdesk_domain(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    host = _host_of(value)
+    if not host or not all(_HOST_LABEL.match(label) for label in host.split(".")):
+        raise ValueError(
+            f"{value.strip()!r} is not a Freshdesk domain; give `acme` or `acme.freshdesk.com`"
+        )
+    return host
+
+
+def check_credentials(env: "Environment") -> None:
+    """Partial API credentials are a mistake, not a wish for dry-run: name what is missing."""
+    problems = []
+    zendesk = {"ZENDESK_EMAIL": env.zendesk_email, "ZENDESK_API_TOKEN": env.zendesk_api_token}
+    if any(zendesk.values()):
+        problems += [f"{name}: not set, but {', '.join(k for k, v in zendesk.items() if v)} is"
+                     for name, value in zendesk.items() if not value]
+        if not env.zendesk_api_url:
+            problems.append("ZENDESK_SUBDOMAIN: not set (nor ZENDESK_BASE_URL), but the Zendesk API credentials are")
+    if env.freshdesk_api_key and not env.freshdesk_api_url:
+        problems.append("FRESHDESK_DOMAIN: not set (nor FRESHDESK_BASE_URL), but FRESHDESK_API_KEY is")
+    if problems:
+        message = "; ".join(problems) + " (set all of them to go live, or none for dry-run)"
+        raise ConfigError(f"environment: {message}", [f"environment: {p}" for p in problems])
+
+
 def config_path(explicit: str | os.PathLike | None = None) -> Path | None:
     if explicit:
         return Path(explicit)
@@ -274,7 +343,8 @@ def parse_config(data: dict, source: str = "config") -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: " + "; ".join(validation_messages(exc))) from None
+        messages = validation_messages(exc)
+        raise ConfigError(f"{source}: " + "; ".join(messages), [f"{source}: {m}" for m in messages]) from None
 
 
 def load_config(path: str | os.PathLike | None = None) -> Config:

@@ -1,19 +1,53 @@
-"""Logging for the CLI and for the web app under gunicorn: one line per event, on stderr."""
+"""Logging for the CLI and for the web app under gunicorn: one line per event, on stderr.
+
+`--log-format json` (or TICKETPULSE_LOG_FORMAT=json) writes one JSON object per line for log
+shippers: time, level, logger, message, and the traceback as `exc_info` when there is one.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sys
+from datetime import datetime, timezone
+
+LOG_FORMATS = ("text", "json")
+LOG_FORMAT_VARIABLE = "TICKETPULSE_LOG_FORMAT"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(verbose: bool = False) -> None:
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        if record.exc_info:
+            line["exc_info"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def log_format_from_environment() -> str:
+    """TICKETPULSE_LOG_FORMAT, lower-cased; "text" when unset."""
+    return (os.environ.get(LOG_FORMAT_VARIABLE) or "text").strip().lower()
+
+
+def configure_logging(verbose: bool = False, log_format: str | None = None) -> None:
     """Set up the root logger once; a host that configured logging already keeps its own."""
     root = logging.getLogger()
     if root.handlers:
         return
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    chosen = log_format or log_format_from_environment()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if chosen == "json" else logging.Formatter(TEXT_FORMAT))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if chosen not in LOG_FORMATS:
+        logging.getLogger("ticketpulse").warning(
+            "%s=%r is not one of %s; writing text logs", LOG_FORMAT_VARIABLE, chosen, ", ".join(LOG_FORMATS)
+        )

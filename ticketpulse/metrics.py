@@ -6,7 +6,13 @@ number of time series stays bounded.
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import Counter, Histogram
+
+# Multiprocess mode (gunicorn -w N): each process writes its values to files in this directory.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # --- scoring: the OpenAI-compatible LLM scorer --------------------------------------------------
 
@@ -67,3 +73,25 @@ ESCALATIONS = Counter(
     "Escalations decided and applied, by severity and outcome.",
     ["severity", "outcome"],
 )
+
+# --- refused webhooks ----------------------------------------------------------------------------
+
+# helpdesk: zendesk | freshdesk; reason: secret_not_set | authentication_failed | invalid_payload |
+#           too_large | http_<status> (or the authentication error's own reason)
+WEBHOOK_REFUSALS = Counter(
+    "ticketpulse_webhook_refusals",
+    "Webhook deliveries refused (401/400/413 ...), by helpdesk and reason.",
+    ["helpdesk", "reason"],
+)
+
+
+def registry():
+    """The registry to expose: with PROMETHEUS_MULTIPROC_DIR set (gunicorn -w N), one that adds
+    up the values every process wrote there, so any process answers with the true totals."""
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    combined = CollectorRegistry()
+    multiprocess.MultiProcessCollector(combined)
+    return combined

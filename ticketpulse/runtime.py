@@ -53,3 +53,17 @@ def build_runtime(
         scorer=scorer or build_scorer(config, env),
         helpdesks=helpdesks if helpdesks is not None else build_helpdesks(config, env),
     )
+
+
+def follow_config(runtime: Runtime, worker: Worker, live) -> None:
+    """Give a reloaded config (ticketpulse.reload.LiveConfig) to the running worker: the next
+    message is decided under it. A new scorer is built when its settings changed."""
+    from ticketpulse.sentiment.factory import build_scorer
+
+    def take(old: Config, new: Config) -> None:
+        if new.scoring != old.scoring or (new.scoring.backend == "cascade" and new.thresholds != old.thresholds):
+            runtime.scorer = worker.pipeline.scorer = build_scorer(new, runtime.env)
+        runtime.config = worker.pipeline.config = new
+        worker.settings = new.worker
+
+    live.subscribe(take)

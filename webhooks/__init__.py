@@ -13,6 +13,7 @@ from ticketpulse.config import load_config, load_environment
 from ticketpulse.logs import configure_logging
 from ticketpulse.webhooks.responses import database_unavailable, json_error
 from ticketpulse.webhooks.payload import PayloadError
+from ticketpulse.webhooks.refusals import authentication_reason, record_refusal, webhook_helpdesk
 from ticketpulse.webhooks.signing import AuthenticationError
 
 log = logging.getLogger("ticketpulse.webhooks")
@@ -24,6 +25,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     """The app factory; gunicorn runs it as `gunicorn "ticketpulse.webhooks:create_app()"`."""
     app = Flask(__name__)
     test_config = dict(test_config or {})
+    live = test_config.pop("LIVE_CONFIG", None)  # `serve` shares its LiveConfig with the app
+    owns_config = live is None and "TICKETPULSE" not in test_config  # gunicorn: the app reads the file
     config = test_config.pop("TICKETPULSE", None) or load_config()
     env = test_config.pop("ENVIRONMENT", None) or load_environment()
     app.config.from_mapping(
@@ -44,16 +47,52 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(freshdesk.bp)
     app.register_blueprint(health.bp)
     _register_error_handlers(app)
+    if not app.testing:
+        _warn_missing_secrets(env)
+    if owns_config and not app.testing:
+        live = _watch_config(app, config)
+    if live is not None:
+        live.subscribe(lambda _old, new: _take_config(app, new))
     return app
+
+
+def _watch_config(app: Flask, config):
+    """Under gunicorn each worker process watches the file and reloads on its own SIGHUP."""
+    import threading
+
+    from ticketpulse.reload import LiveConfig
+
+    live = LiveConfig(config)
+    live.watch()
+    app.before_request(live.watch)  # a worker forked after create_app (--preload) starts its own
+    if threading.current_thread() is threading.main_thread():
+        live.reload_on_sighup()
+    return live
+
+
+def _take_config(app: Flask, config) -> None:
+    """A reloaded config, for the next request."""
+    app.config["TICKETPULSE"] = config
+    app.config["MAX_CONTENT_LENGTH"] = config.webhooks.max_body_bytes
+
+
+def _warn_missing_secrets(env) -> None:
+    from ticketpulse.webhooks.refusals import missing_webhook_secrets
+
+    for warning in missing_webhook_secrets(env):
+        log.warning("%s", warning)
 
 
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AuthenticationError)
     def unauthorized(exc: AuthenticationError):
+        secret = getattr(app.config["ENVIRONMENT"], f"{webhook_helpdesk()}_webhook_secret", None)
+        record_refusal(401, str(exc), authentication_reason(exc, secret))
         return json_error(str(exc), 401)
 
     @app.errorhandler(PayloadError)
     def bad_payload(exc: PayloadError):
+        record_refusal(400, str(exc))
         return json_error(str(exc), 400)
 
     @app.errorhandler(OperationalError)
@@ -69,6 +108,8 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         messages = {413: f"request body larger than {app.config['MAX_CONTENT_LENGTH']} bytes"}
+        if exc.code and 400 <= exc.code < 500:
+            record_refusal(exc.code, messages.get(exc.code, exc.description or exc.name))
         return json_error(messages.get(exc.code, exc.description or exc.name), exc.code or 500)
 
     @app.errorhandler(Exception)

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from ticketpulse.escalation.jobs import backlog
+from ticketpulse.metrics import registry as metrics_registry
 from ticketpulse.webhooks.responses import database_unavailable
 
 bp = Blueprint("health", __name__)
@@ -27,5 +28,6 @@ def healthz():
 
 @bp.get("/metrics")
 def metrics():
-    """Prometheus metrics of this process (the embedded server's worker threads included)."""
-    return Response(prometheus_client.generate_latest(), mimetype=prometheus_client.CONTENT_TYPE_LATEST)
+    """Prometheus metrics of this process (the embedded server's worker threads included), or of
+    every process when PROMETHEUS_MULTIPROC_DIR is set (gunicorn -w N)."""
+    return Response(prometheus_client.generate_latest(metrics_registry()), mimetype=prometheus_client.CONTENT_TYPE_LATEST)

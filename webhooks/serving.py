@@ -41,7 +41,8 @@ class JsonErrorChannel(HTTPChannel):
     error_task_class = JsonErrorTask
 
 
-def serve(app, *, host: str, port: int, threads: int, max_body_bytes: int) -> None:
+def create_server(app, *, host: str, port: int, threads: int, max_body_bytes: int):
+    """The bound server (the port is taken here: binding errors surface before serving)."""
     sockets: dict = {}
     # waitress refuses a body of max_request_body_size bytes or more: one over the app's limit.
     server = waitress.create_server(
@@ -50,4 +51,8 @@ def serve(app, *, host: str, port: int, threads: int, max_body_bytes: int) -> No
     for listener in list(sockets.values()):
         if isinstance(listener, BaseWSGIServer):
             listener.channel_class = JsonErrorChannel
-    server.run()
+    return server
+
+
+def serve(app, *, host: str, port: int, threads: int, max_body_bytes: int) -> None:
+    create_server(app, host=host, port=port, threads=threads, max_body_bytes=max_body_bytes).run()

@@ -50,6 +50,7 @@ class FakeFreshdesk:
     tickets: dict[str, dict] = field(default_factory=dict)
     conversations: dict[str, list[dict]] = field(default_factory=dict)
     groups: set[int] = field(default_factory=lambda: {43000123456, 43000777000})
+    group_names: dict[int, str] = field(default_factory=lambda: {43000123456: "Billing", 43000777000: "Senior support"})
     requests: list[Recorded] = field(default_factory=list)
     # Scripted failures, consumed one per request: (status, retry_after or None).
     failures: list[tuple[int, str | None]] = field(default_factory=list)
@@ -159,6 +160,38 @@ class FakeFreshdesk:
 
         def not_found():
             return "", 404  # Freshdesk answers an unknown ticket id with an empty 404
+
+        @app.get("/api/v2/agents/me")
+        def me():
+            return jsonify({
+                "id": AGENT_ID, "available": True, "occasional": False, "signature": None,
+                "ticket_scope": 1, "type": "support_agent", "group_ids": sorted(self.groups),
+                "contact": {"name": "Ticketpulse Bot", "email": "bot@example.com", "active": True,
+                            "language": "en", "time_zone": "Eastern Time (US & Canada)"},
+                "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
+            })
+
+        @app.get("/api/v2/groups")
+        def groups():
+            try:
+                per_page = int(request.args.get("per_page", 30))
+                page = int(request.args.get("page", 1))
+            except ValueError:
+                return _validation_failed(("per_page", "It should be a/an Positive Integer", "datatype_mismatch"))
+            if not 1 <= per_page <= 100:
+                return _validation_failed(("per_page", "It should be a Positive Integer less than or equal to 100",
+                                           "invalid_value"))
+            everything = [
+                {"id": group_id, "name": self.group_names.get(group_id, f"Group {group_id}"), "description": None,
+                 "escalate_to": None, "unassigned_for": None, "business_hour_id": None, "group_type": "support_agent_group",
+                 "auto_ticket_assign": False, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+                for group_id in sorted(self.groups)
+            ]
+            start = (page - 1) * per_page
+            response = jsonify(everything[start:start + per_page])
+            if start + per_page < len(everything):
+                response.headers["Link"] = f'<{self.link_base}/api/v2/groups?per_page={per_page}&page={page + 1}>; rel="next"'
+            return response
 
         @app.get("/api/v2/tickets/<ticket_id>")
         def show(ticket_id: str):

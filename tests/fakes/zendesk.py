@@ -14,9 +14,39 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import hashlib
+import hmac
+import json
+import secrets
+
+import requests
 from flask import Flask, jsonify, request
 
 PRIORITIES = {"urgent", "high", "normal", "low"}
+WEBHOOK_FIELDS = {"name", "status", "endpoint", "http_method", "request_format", "subscriptions", "authentication",
+                  "custom_headers", "description", "external_source", "signing_secret"}
+CONDITIONAL = "conditional_ticket_events"
+# Zendesk signs test sends of a webhook that does not exist yet with this static secret.
+STATIC_TEST_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
+FORBIDDEN = {"error": "Forbidden",
+             "description": "You do not have access to this page. Please contact the account owner of this help desk for further help."}
+
+
+def _webhook_error(status: int, code: str, title: str, detail: str, pointer: str | None = None):
+    """The webhooks API's error shape: {"errors": [{code, title, detail, source}]}."""
+    error = {"code": code, "title": title, "detail": detail}
+    if pointer:
+        error["source"] = {"pointer": pointer}
+    return jsonify(errors=[error]), status
+
+
+def _ulid() -> str:
+    return "01" + "".join(secrets.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(24))
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """base64(HMAC-SHA256(secret, timestamp + body)): Zendesk's webhook signature."""
+    return base64.b64encode(hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()).decode()
 
 
 @dataclass
@@ -42,6 +72,20 @@ class FakeZendesk:
     # Answer this many requests with 200 and a body that is not the API's (a proxy's page).
     garbage_answers: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The user the API token belongs to (GET /api/v2/users/me).
+    user: dict = field(default_factory=lambda: {
+        "id": 361000000001, "name": "Ticketpulse Bot", "email": "bot@example.com", "role": "admin",
+        "active": True, "verified": True, "time_zone": "UTC", "locale": "en-US",
+    })
+
+    webhooks: dict[str, dict] = field(default_factory=dict)
+    webhook_secrets: dict[str, str] = field(default_factory=dict)
+    triggers: dict[int, dict] = field(default_factory=dict)
+    # What the test endpoint received from Zendesk: (headers, body) per test send.
+    test_sends: list[tuple[dict, bytes]] = field(default_factory=list)
+    # The most webhooks per page this account answers with (Zendesk: page[size] up to 100).
+    webhooks_page_size: int = 100
+    account_id: int = 9876543
 
     def add_ticket(self, ticket_id: str, tags: list[str] | None = None, **fields) -> dict:
         ticket = {
@@ -96,6 +140,13 @@ class FakeZendesk:
                     return response
             return None
 
+        @app.get("/api/v2/users/me")
+        def me():
+            return jsonify(user=self.user)
+
+        self._webhook_routes(app)
+        self._trigger_routes(app)
+
         @app.get("/api/v2/tickets/<ticket_id>")
         def show(ticket_id: str):
             ticket = self.tickets.get(ticket_id)
@@ -137,3 +188,220 @@ class FakeZendesk:
                 return jsonify(ticket=public(ticket), audit={"id": len(self.requests), "events": []})
 
         return app
+
+    # -- webhooks API: /api/v2/webhooks --------------------------------------------------------
+
+    def _check_webhook(self, body: Any, existing: dict | None = None):
+        """None, or the error answer Zendesk gives for this webhook body."""
+        if not isinstance(body, dict) or not isinstance(body.get("webhook"), dict):
+            return _webhook_error(400, "InvalidValue", "Invalid value", "webhook is required", "/webhook")
+        webhook = body["webhook"]
+        for key in webhook:
+            if key not in WEBHOOK_FIELDS:
+                return _webhook_error(400, "UnknownField", "Unknown field", f"{key} is not a webhook field", f"/webhook/{key}")
+        merged = {**(existing or {}), **webhook}
+        for key in ("name", "status", "endpoint", "http_method", "request_format"):
+            if not merged.get(key):
+                return _webhook_error(400, "MissingField", "Missing field", f"{key} is required", f"/webhook/{key}")
+        if merged["status"] not in ("active", "inactive"):
+            return _webhook_error(400, "InvalidValue", "Invalid value", "status must be active or inactive", "/webhook/status")
+        if not str(merged["endpoint"]).startswith(("https://", "http://")):
+            return _webhook_error(400, "InvalidValue", "Invalid value", "endpoint must be a valid URL", "/webhook/endpoint")
+        subscriptions = merged.get("subscriptions") or []
+        if CONDITIONAL in subscriptions and len(subscriptions) > 1:
+            return _webhook_error(400, "InvalidValue", "Invalid value",
+                                  "conditional_ticket_events cannot be combined with event types", "/webhook/subscriptions")
+        events = [event for event in subscriptions if event != CONDITIONAL]
+        if any(not str(event).startswith("zen:event-type:") for event in events):
+            return _webhook_error(400, "InvalidValue", "Invalid value", "unknown event type", "/webhook/subscriptions")
+        if events and (merged["http_method"] != "POST" or merged["request_format"] != "json"):
+            return _webhook_error(400, "InvalidValue", "Invalid value",
+                                  "event-subscribed webhooks must use POST and json", "/webhook/http_method")
+        if existing is not None and (CONDITIONAL in (existing.get("subscriptions") or [])) != (CONDITIONAL in subscriptions):
+            return _webhook_error(400, "InvalidValue", "Invalid value",
+                                  "a webhook's connection method cannot be changed", "/webhook/subscriptions")
+        return None
+
+    def _webhook_routes(self, app: Flask) -> None:
+        def admin_only():
+            return (jsonify(FORBIDDEN), 403) if self.user.get("role") != "admin" else None
+
+        def not_found(webhook_id: str):
+            return _webhook_error(404, "WebhookNotFound", "Webhook not found", f"No webhook with id {webhook_id}")
+
+        @app.get("/api/v2/webhooks")
+        def list_webhooks():
+            if (forbidden := admin_only()) is not None:
+                return forbidden
+            size = int(request.args.get("page[size]", 20))
+            if not 1 <= size <= 100:
+                return _webhook_error(400, "InvalidPaginationParameter", "Invalid pagination parameter",
+                                      "page[size] must be between 1 and 100")
+            size = min(size, self.webhooks_page_size)
+            name = (request.args.get("filter[name_contains]") or "").lower()
+            matching = [w for w in self.webhooks.values() if name in w["name"].lower()]
+            after = request.args.get("page[after]")
+            start = next((n + 1 for n, w in enumerate(matching) if w["id"] == after), 0) if after else 0
+            page = matching[start:start + size]
+            has_more = start + size < len(matching)
+            return jsonify(
+                webhooks=page,
+                meta={"has_more": has_more, "after_cursor": page[-1]["id"] if page else None,
+                      "before_cursor": page[0]["id"] if page else None},
+                links={"next": f"{request.host_url}api/v2/webhooks?page[after]={page[-1]['id']}" if has_more else None,
+                       "prev": None},
+            )
+
+        @app.post("/api/v2/webhooks")
+        def create_webhook():
+            if (forbidden := admin_only()) is not None:
+                return forbidden
+            body = request.get_json(silent=True)
+            if (error := self._check_webhook(body)) is not None:
+                return error
+            with self.lock:
+                webhook = {key: value for key, value in body["webhook"].items() if key != "signing_secret"}
+                webhook |= {"id": _ulid(), "created_at": "2025-03-05T17:40:11Z", "created_by": str(self.user["id"]),
+                            "updated_at": "2025-03-05T17:40:11Z"}
+                webhook.setdefault("subscriptions", [])
+                self.webhooks[webhook["id"]] = webhook
+                self.webhook_secrets[webhook["id"]] = base64.b64encode(secrets.token_bytes(32)).decode()
+            return jsonify(webhook=webhook), 201
+
+        @app.get("/api/v2/webhooks/<webhook_id>")
+        def show_webhook(webhook_id: str):
+            if (forbidden := admin_only()) is not None:
+                return forbidden
+            webhook = self.webhooks.get(webhook_id)
+            return jsonify(webhook=webhook) if webhook else not_found(webhook_id)
+
+        @app.put("/api/v2/webhooks/<webhook_id>")
+        def update_webhook(webhook_id: str):
+            if (forbidden := admin_only()) is not None:
+                return forbidden
+            existing = self.webhooks.get(webhook_id)
+            if existing is None:
+                return not_found(webhook_id)
+            body = request.get_json(silent=True)
+            if (error := self._check_webhook(body, existing)) is not None:
+                return error
+            with self.lock:
+                existing.update({key: value for key, value in body["webhook"].items() if key != "signing_secret"})
+                existing["updated_at"] = "2025-03-05T17:41:00Z"
+            return "", 204
+
+        @app.get("/api/v2/webhooks/<webhook_id>/signing_secret")
+        def signing_secret(webhook_id: str):
+            if (forbidden := admin_only()) is not None:
+                return forbidden
+            if webhook_id not in self.webhooks:
+                return not_found(webhook_id)
+            return jsonify(signing_secret={"algorithm": "SHA256", "secret": self.webhook_secrets[webhook_id]})
+
+        @app.post("/api/v2/webhooks/test")
+        def test_webhook():
+            """Send the given request to its endpoint, signed, and answer with what came back."""
+            if (forbidden := admin_only()) is not None:
+                return forbidden
+            webhook_id = request.args.get("webhook_id")
+            if webhook_id and webhook_id not in self.webhooks:
+                return not_found(webhook_id)
+            sent = (request.get_json(silent=True) or {}).get("request")
+            if not isinstance(sent, dict) or not sent.get("endpoint"):
+                return _webhook_error(400, "InvalidValue", "Invalid value", "request.endpoint is required", "/request/endpoint")
+            secret = self.webhook_secrets[webhook_id] if webhook_id else STATIC_TEST_SECRET
+            payload = sent.get("payload") or ""
+            body = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
+            timestamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            headers = {
+                "Content-Type": "application/json",
+                "X-Zendesk-Account-Id": str(self.account_id),
+                "X-Zendesk-Webhook-Id": webhook_id or "test",
+                "X-Zendesk-Webhook-Invocation-Id": str(secrets.randbelow(10**10)),
+                "X-Zendesk-Webhook-Signature-Timestamp": timestamp,
+                "X-Zendesk-Webhook-Signature": sign(secret, timestamp, body),
+            }
+            self.test_sends.append((headers, body))
+            try:
+                answer = requests.request(sent.get("http_method", "POST"), sent["endpoint"], data=body, headers=headers,
+                                          timeout=12)
+            except requests.RequestException as exc:
+                return jsonify(response={"headers": [], "status": 502, "body": f"Failed to connect: {type(exc).__name__}"})
+            return jsonify(response={
+                "headers": [{"key": key, "value": value} for key, value in answer.headers.items()],
+                "status": answer.status_code,
+                "body": answer.text,
+            })
+
+    # -- triggers API: /api/v2/triggers --------------------------------------------------------
+
+    def _trigger_routes(self, app: Flask) -> None:
+        def invalid(description: str):
+            return jsonify(error="RecordInvalid", description="Record validation errors",
+                           details={"base": [{"description": description}]}), 422
+
+        def check(trigger: Any):
+            if not isinstance(trigger, dict):
+                return jsonify(error="InvalidEndpoint", description="trigger is required"), 400
+            if not trigger.get("title"):
+                return invalid("Title: cannot be blank")
+            conditions = trigger.get("conditions")
+            if not isinstance(conditions, dict) or not (conditions.get("all") or conditions.get("any")):
+                return invalid("Conditions: must have at least one condition")
+            actions = trigger.get("actions")
+            if not isinstance(actions, list) or not actions:
+                return invalid("Actions: must have at least one action")
+            for action in actions:
+                if action.get("field") == "notification_webhook":
+                    value = action.get("value")
+                    if not isinstance(value, list) or len(value) != 2 or value[0] not in self.webhooks:
+                        return invalid("Notify active webhook: the webhook does not exist")
+                    if CONDITIONAL not in self.webhooks[value[0]].get("subscriptions", []):
+                        return invalid("Notify active webhook: the webhook is not connected to triggers")
+                    try:
+                        json.loads(value[1].replace("{{", "").replace("}}", ""))
+                    except ValueError:
+                        return invalid("Notify active webhook: the JSON body is not valid JSON")
+            return None
+
+        @app.get("/api/v2/triggers")
+        def list_triggers():
+            per_page = int(request.args.get("per_page", 100))
+            page = int(request.args.get("page", 1))
+            everything = sorted(self.triggers.values(), key=lambda t: t["position"])
+            start = (page - 1) * per_page
+            more = start + per_page < len(everything)
+            return jsonify(
+                triggers=everything[start:start + per_page], count=len(everything), previous_page=None,
+                next_page=f"{request.host_url}api/v2/triggers.json?page={page + 1}&per_page={per_page}" if more else None,
+            )
+
+        @app.post("/api/v2/triggers")
+        def create_trigger():
+            if self.user.get("role") != "admin":
+                return jsonify(FORBIDDEN), 403
+            trigger = (request.get_json(silent=True) or {}).get("trigger")
+            if (error := check(trigger)) is not None:
+                return error
+            with self.lock:
+                trigger_id = 360000000000 + len(self.triggers) + 1
+                stored = {**trigger, "id": trigger_id, "active": trigger.get("active", True),
+                          "position": len(self.triggers) + 1, "created_at": "2025-03-05T17:40:11Z",
+                          "updated_at": "2025-03-05T17:40:11Z", "url": f"{request.host_url}api/v2/triggers/{trigger_id}.json"}
+                self.triggers[trigger_id] = stored
+            return jsonify(trigger=stored), 201
+
+        @app.put("/api/v2/triggers/<int:trigger_id>")
+        def update_trigger(trigger_id: int):
+            if self.user.get("role") != "admin":
+                return jsonify(FORBIDDEN), 403
+            stored = self.triggers.get(trigger_id)
+            if stored is None:
+                return jsonify(error="RecordNotFound", description="Not found"), 404
+            trigger = (request.get_json(silent=True) or {}).get("trigger")
+            if (error := check({**stored, **(trigger or {})} if isinstance(trigger, dict) else trigger)) is not None:
+                return error
+            with self.lock:
+                stored.update(trigger)
+                stored["updated_at"] = "2025-03-05T17:41:00Z"
+            return jsonify(trigger=stored)

@@ -1,0 +1,245 @@
+"""`ticketpulse setup zendesk` / `setup freshdesk`: connect a helpdesk through its API.
+
+Zendesk: the webhook ticketpulse needs is created, or found (by endpoint, else by name) and
+updated, never duplicated; its signing secret is fetched and printed as the line to put in the
+environment (printed, never logged); Zendesk then sends a signed test event to the endpoint and
+the answer shows whether the round trip works. `trigger=True` makes the trigger-connected variant
+and its trigger with the README's body.
+
+Freshdesk has no webhook API: the API key is checked, the groups are listed to choose
+`senior_group_id` from, and the automation rule is printed exactly as to enter it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Callable
+
+from ticketpulse.escalation.helpdesk import PermanentError
+from ticketpulse.integrations.freshdesk import FreshdeskClient
+from ticketpulse.integrations.zendesk import ZendeskClient
+
+Print = Callable[[str], None]
+
+WEBHOOK_NAME = "ticketpulse"
+TRIGGER_WEBHOOK_NAME = "ticketpulse (trigger)"
+TRIGGER_TITLE = "ticketpulse: end-user public comment"
+CONDITIONAL = "conditional_ticket_events"
+COMMENT_ADDED = "zen:event-type:ticket.comment_added"
+# The feedback loop reads agents' tag changes (issue 13); the event's name is unconfirmed in
+# reference/zendesk.md, so it is the only other subscription.
+TAGS_CHANGED = "zen:event-type:ticket.tags_changed"
+EVENTS = [COMMENT_ADDED, TAGS_CHANGED]
+
+# The trigger-connected webhook's body: the README's template, which webhooks/zendesk.py parses.
+TRIGGER_BODY = (
+    '{"ticket_id":"{{ticket.id}}","comment_id":"{{ticket.latest_comment.id}}","comment":"{{ticket.latest_comment.value}}",'
+    '"is_public":"{{ticket.latest_comment.is_public}}","author":"{{ticket.latest_comment.author.name}}",'
+    '"author_id":"{{ticket.latest_comment.author.id}}","updater_id":"{{current_user.id}}",'
+    '"updater_role":"{{current_user.role}}","requester_id":"{{ticket.requester.id}}","via":"{{ticket.via}}",'
+    '"group_id":"{{ticket.group.id}}","tags":"{{ticket.tags}}","updated_at":"{{ticket.updated_at_with_timestamp}}"}'
+)
+# The README's conditions: Ticket is Updated, Comment is Public, Current user is (end-user),
+# Status less than Solved. No "tags contain none of sentiment_escalated": severity must rise.
+TRIGGER_CONDITIONS = {
+    "all": [
+        {"field": "update_type", "operator": "is", "value": "Change"},
+        {"field": "comment_is_public", "operator": "is", "value": "true"},
+        {"field": "role", "operator": "is", "value": "end_user"},
+        {"field": "status", "operator": "less_than", "value": "solved"},
+    ],
+    "any": [],
+}
+# What the test send carries: signed like every delivery, but an event type ticketpulse ignores
+# (200 "ignored"), so verifying the round trip stores nothing.
+TEST_EVENT = {"type": "zen:event-type:ticketpulse.setup_test", "id": "ticketpulse-setup-test", "event": {},
+              "detail": {}, "subject": "ticketpulse setup"}
+
+# The Freshdesk automation rule's body: the README's template, which webhooks/freshdesk.py parses.
+FRESHDESK_BODY = """{"event":"{{triggered_event}}",
+ "ticket":{"id":"{{ticket.id}}","subject":"{{ticket.subject}}","status":"{{ticket.status}}",
+  "priority":"{{ticket.priority}}","group_id":"{{ticket.group_id}}","group":"{{ticket.group.name}}",
+  "tags":"{{ticket.tags}}","url":"{{ticket.url}}"},
+ "requester":{"id":"{{ticket.requester.id}}","email":"{{ticket.requester.email}}","name":"{{ticket.requester.name}}"},
+ "comment_html":"{{ticket.latest_public_comment}}","comment_text":"{{ticket.latest_public_comment_text}}"}"""
+FRESHDESK_RULE_NAME = "ticketpulse: customer replies"
+
+
+def endpoint_url(base_url: str, helpdesk: str) -> str:
+    """`https://tp.example.com` → `https://tp.example.com/webhooks/zendesk` (kept if already there)."""
+    base = base_url.strip().rstrip("/")
+    suffix = f"/webhooks/{helpdesk}"
+    return base if base.endswith(suffix) else base + suffix
+
+
+def _first_secret(value: str | None) -> str | None:
+    """A secret variable may hold two comma-separated values while one is rotated out."""
+    return value.split(",")[0].strip() if value else None
+
+
+# -- Zendesk ------------------------------------------------------------------------------------
+
+
+def _wanted_webhook(endpoint: str, trigger: bool) -> dict:
+    return {
+        "name": TRIGGER_WEBHOOK_NAME if trigger else WEBHOOK_NAME,
+        "description": "ticketpulse: scores customer comments and escalates frustrated customers",
+        "status": "active",
+        "endpoint": endpoint,
+        "http_method": "POST",
+        "request_format": "json",
+        "subscriptions": [CONDITIONAL] if trigger else EVENTS,
+    }
+
+
+def _is_trigger_webhook(webhook: dict) -> bool:
+    return CONDITIONAL in (webhook.get("subscriptions") or [])
+
+
+def _find_webhook(webhooks: list[dict], wanted: dict, trigger: bool) -> dict | None:
+    """Ours: the same kind (fixed at creation), at this endpoint, else by this name."""
+    same_kind = [w for w in webhooks if _is_trigger_webhook(w) == trigger]
+    by_endpoint = [w for w in same_kind if w.get("endpoint") == wanted["endpoint"]]
+    by_name = [w for w in same_kind if w.get("name") == wanted["name"]]
+    return (by_endpoint or by_name or [None])[0]
+
+
+def _differs(existing: dict, wanted: dict) -> list[str]:
+    return [key for key, value in wanted.items()
+            if (sorted(existing.get(key) or []) if key == "subscriptions" else existing.get(key))
+            != (sorted(value) if key == "subscriptions" else value)]
+
+
+def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False,
+                  current_secret: str | None = None, out: Print = print) -> bool:
+    """Set up (idempotently) and verify; True when the signed test event was accepted."""
+    endpoint = endpoint_url(base_url, "zendesk")
+    user = client.get_current_user()
+    out(f"zendesk: {client.base_url}: authenticated as {user.get('name')} <{user.get('email')}> (role {user.get('role')})")
+    if user.get("role") != "admin":
+        raise PermanentError(f"webhooks and triggers are managed by admins; {user.get('email')} is "
+                             f"{'an' if str(user.get('role'))[:1] in 'aeiou' else 'a'} {user.get('role')}: "
+                             "use an admin's API token for setup (escalations need only an agent's)")
+
+    wanted = _wanted_webhook(endpoint, trigger)
+    existing = _find_webhook(client.list_webhooks(name_contains="ticketpulse"), wanted, trigger)
+    if existing is None:
+        webhook_id = client.create_webhook(wanted)["id"]
+        out(f"created webhook {wanted['name']!r} ({webhook_id}): POST {endpoint}, "
+            + ("connected to triggers" if trigger else "events " + ", ".join(EVENTS)))
+    else:
+        webhook_id = existing["id"]
+        changed = _differs(existing, wanted)
+        if changed:
+            client.update_webhook(webhook_id, wanted)
+            out(f"updated webhook {wanted['name']!r} ({webhook_id}): {', '.join(changed)}")
+        else:
+            out(f"webhook {wanted['name']!r} ({webhook_id}) is already set up: POST {endpoint}")
+
+    if trigger:
+        _setup_trigger(client, webhook_id, out)
+
+    secret = client.get_signing_secret(webhook_id)
+    out("")
+    if secret in (current_secret or "").split(","):
+        out("ZENDESK_WEBHOOK_SECRET in this environment is already this webhook's signing secret.")
+    else:
+        out("Put this line in ticketpulse's environment (the webhook's signing secret; keep it private):")
+        out(f"ZENDESK_WEBHOOK_SECRET={secret}")
+    out("")
+    return _test_round_trip(client, webhook_id, endpoint, out)
+
+
+def _setup_trigger(client: ZendeskClient, webhook_id: str, out: Print) -> None:
+    wanted = {
+        "title": TRIGGER_TITLE,
+        "active": True,
+        "description": "Sends each public end-user comment to ticketpulse (README: trigger-connected webhook).",
+        "conditions": TRIGGER_CONDITIONS,
+        "actions": [{"field": "notification_webhook", "value": [webhook_id, TRIGGER_BODY]}],
+    }
+    found = [t for t in client.list_triggers() if t.get("title") == TRIGGER_TITLE]
+    if not found:
+        created = client.create_trigger(wanted)
+        out(f"created trigger {TRIGGER_TITLE!r} ({created.get('id')}) notifying webhook {webhook_id}")
+        return
+    current = found[0]
+    if all(current.get(key) == value for key, value in wanted.items()):
+        out(f"trigger {TRIGGER_TITLE!r} ({current.get('id')}) is already set up")
+        return
+    client.update_trigger(current["id"], wanted)
+    out(f"updated trigger {TRIGGER_TITLE!r} ({current.get('id')}) notifying webhook {webhook_id}")
+
+
+def _test_round_trip(client: ZendeskClient, webhook_id: str, endpoint: str, out: Print) -> bool:
+    answer = client.test_webhook(webhook_id, {
+        "endpoint": endpoint, "http_method": "POST", "request_format": "json", "payload": json.dumps(TEST_EVENT),
+    })
+    status = answer.get("status")
+    body = str(answer.get("body") or "")
+    try:
+        answered = json.loads(body)
+        reason = (answered.get("error") or answered.get("status") or "") if isinstance(answered, dict) else ""
+    except ValueError:
+        reason = body[:200]
+    if isinstance(status, int) and 200 <= status < 300:
+        out(f"test event: Zendesk -> {endpoint}: {status} {reason}; the signed round trip works")
+        return True
+    if status == 401:
+        out(f"test event: Zendesk -> {endpoint}: 401 ({reason}). Set ZENDESK_WEBHOOK_SECRET on the server to "
+            "the line above, restart it, and run this command again to verify")
+    else:
+        out(f"test event: Zendesk -> {endpoint}: {status} {reason}".rstrip())
+    return False
+
+
+# -- Freshdesk ----------------------------------------------------------------------------------
+
+
+def setup_freshdesk(client: FreshdeskClient, base_url: str, *, senior_group_id: int | None,
+                    current_secret: str | None, out: Print = print) -> bool:
+    """Check the key, list the groups, print the rule; True unless senior_group_id is no group."""
+    endpoint = endpoint_url(base_url, "freshdesk")
+    agent = client.get_current_agent()
+    contact = agent.get("contact") if isinstance(agent.get("contact"), dict) else {}
+    out(f"freshdesk: {client.base_url}: API key of {contact.get('name')} <{contact.get('email')}> (agent {agent.get('id')})")
+
+    groups = client.list_groups()
+    ids = {group.get("id") for group in groups}
+    out("")
+    out("Groups (put the senior group's id in ticketpulse.toml as `[freshdesk] senior_group_id = <id>`):")
+    for group in groups:
+        mark = "   <- senior_group_id" if group.get("id") == senior_group_id else ""
+        out(f"  {group.get('id'):>14}  {group.get('name')}{mark}")
+    ok = True
+    if senior_group_id is None:
+        out("[freshdesk] senior_group_id is not set: escalations will keep the ticket's group.")
+    elif senior_group_id not in ids:
+        out(f"[freshdesk] senior_group_id = {senior_group_id} is not a group of this account: choose one above.")
+        ok = False
+
+    secret = _first_secret(current_secret)
+    out("")
+    if secret is None:
+        secret = secrets.token_hex(24)
+        out("FRESHDESK_WEBHOOK_SECRET is not set. Put this line in ticketpulse's environment (keep it private):")
+        out(f"FRESHDESK_WEBHOOK_SECRET={secret}")
+        out("")
+    out("The automation rule: Admin > Workflows > Automations > Ticket Updates > New rule")
+    out(f"  Rule name:                          {FRESHDESK_RULE_NAME}")
+    out("  When an action performed by:        Requester")
+    out("  Involves any of these events:       Reply is sent")
+    out("  On tickets with these properties:   (leave empty)")
+    out("  Perform these actions:              Trigger webhook")
+    out("    Request type:                     POST")
+    out(f"    Callback URL:                     {endpoint}")
+    out("    Requires authentication:          no")
+    out("    Add custom headers:               yes, this one line:")
+    out(f"      X-Webhook-Token: {secret}")
+    out("    Encoding:                         JSON")
+    out("    Content:                          Advanced, with this body:")
+    for line in FRESHDESK_BODY.splitlines():
+        out(f"      {line}")
+    out("  Save the rule and make sure it is enabled.")
+    return ok

@@ -1,0 +1,206 @@
+"""`ticketpulse check-config` refuses what `serve` refuses, and `--online` asks the real endpoints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.freshdesk import FakeFreshdesk
+from tests.fakes.server import LiveServer
+from tests.fakes.zendesk import FakeZendesk
+
+ROOT = Path(__file__).resolve().parents[1]
+HELPDESK_VARIABLES = (
+    "ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN", "ZENDESK_BASE_URL", "ZENDESK_WEBHOOK_SECRET",
+    "FRESHDESK_DOMAIN", "FRESHDESK_API_KEY", "FRESHDESK_BASE_URL", "FRESHDESK_WEBHOOK_SECRET",
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "TICKETPULSE_CONFIG", "TICKETPULSE_LOG_FORMAT",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    for name in HELPDESK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no ./ticketpulse.toml
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'check.db'}")
+
+
+def one_line_error(result, code: int = 2) -> str:
+    assert result.code == code, (result.code, result.out, result.err)
+    assert "Traceback" not in result.err
+    [line] = result.err.strip().splitlines()
+    assert line.startswith("ticketpulse: error: ")
+    return line
+
+
+def openai_config(tmp_path) -> str:
+    path = tmp_path / "openai.toml"
+    path.write_text('[scoring]\nbackend = "openai"\n')
+    return str(path)
+
+
+def serve_refusal(tmp_path, config: str, env: dict) -> str:
+    """What `ticketpulse serve` says when it refuses to start (it must, before serving)."""
+    process = subprocess.run(
+        [sys.executable, "-m", "ticketpulse.cli", "--config", config, "serve", "--port", "1"],
+        cwd=tmp_path, env={k: v for k, v in os.environ.items() if k not in HELPDESK_VARIABLES} | env,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert process.returncode == 2, process.stderr
+    return process.stderr.strip().splitlines()[-1]
+
+
+def test_openai_backend_without_a_key_is_refused_as_serve_refuses_it(runner, tmp_path):
+    config = openai_config(tmp_path)
+
+    line = one_line_error(runner("--config", config, "check-config"))
+
+    assert "OPENAI_API_KEY: not set" in line and 'backend = "openai"' in line
+    assert serve_refusal(tmp_path, config, {}) == line
+
+
+def test_partial_zendesk_credentials_name_the_missing_variable(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZENDESK_EMAIL", "bot@example.com")
+
+    line = one_line_error(runner("check-config"))
+
+    assert "ZENDESK_API_TOKEN: not set, but ZENDESK_EMAIL is" in line
+    assert "ZENDESK_SUBDOMAIN: not set" in line
+    assert serve_refusal(tmp_path, str(ROOT / "ticketpulse.example.toml"), {"ZENDESK_EMAIL": "bot@example.com"}) == line
+
+
+def test_freshdesk_key_without_a_domain_names_the_domain(runner, monkeypatch):
+    monkeypatch.setenv("FRESHDESK_API_KEY", "fd-key")
+    assert "FRESHDESK_DOMAIN: not set (nor FRESHDESK_BASE_URL), but FRESHDESK_API_KEY is" in one_line_error(
+        runner("check-config"))
+
+
+@pytest.mark.parametrize("given", ["https://acme.zendesk.com", "https://acme.zendesk.com/", "acme.zendesk.com", "ACME"])
+def test_a_subdomain_given_as_a_url_is_taken_as_the_subdomain_never_doubled(runner, monkeypatch, given):
+    monkeypatch.setenv("ZENDESK_SUBDOMAIN", given)
+    monkeypatch.setenv("ZENDESK_EMAIL", "bot@example.com")
+    monkeypatch.setenv("ZENDESK_API_TOKEN", "zd-token")
+
+    result = runner("check-config")
+
+    assert result.code == 0, result.err
+    assert "zendesk: live at https://acme.zendesk.com as bot@example.com;" in result.out
+    assert "https://https://" not in result.out and ".zendesk.com.zendesk.com" not in result.out
+
+
+def test_a_subdomain_on_another_host_is_refused_pointing_at_the_base_url(runner, monkeypatch):
+    monkeypatch.setenv("ZENDESK_SUBDOMAIN", "https://support.acme.com")
+    line = one_line_error(runner("check-config"))
+    assert "ZENDESK_SUBDOMAIN: 'https://support.acme.com' is not a Zendesk subdomain" in line
+    assert "ZENDESK_BASE_URL" in line
+
+
+def test_a_freshdesk_domain_given_as_a_url_is_its_host(runner, monkeypatch):
+    monkeypatch.setenv("FRESHDESK_DOMAIN", "https://acme.freshdesk.com/a/tickets")
+    monkeypatch.setenv("FRESHDESK_API_KEY", "fd-key")
+
+    result = runner("check-config")
+
+    assert result.code == 0, result.err
+    assert "freshdesk: live at https://acme.freshdesk.com;" in result.out
+
+
+def test_webhook_secrets_are_reported_set_or_not_and_never_printed(runner, monkeypatch):
+    monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET", "zd-very-secret")
+
+    result = runner("check-config")
+
+    assert result.code == 0
+    assert "zendesk webhook: ZENDESK_WEBHOOK_SECRET is set" in result.out
+    assert "freshdesk webhook: FRESHDESK_WEBHOOK_SECRET is NOT set: every POST /webhooks/freshdesk is refused (401)" in result.out
+    assert "zd-very-secret" not in result.out + result.err
+
+
+def test_without_credentials_it_says_dry_run_and_which_variables_go_live(runner):
+    result = runner("check-config")
+    assert "zendesk: dry-run (no API credentials; set ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN" in result.out
+    assert "scoring backend: local (offline)" in result.out
+
+
+# -- --online -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_helpdesks(monkeypatch, fake_openai, openai_live, tmp_path):
+    zendesk, freshdesk = FakeZendesk(), FakeFreshdesk()
+    with LiveServer(zendesk.app()) as zd, LiveServer(freshdesk.app()) as fd:
+        monkeypatch.setenv("ZENDESK_BASE_URL", zd.url)
+        monkeypatch.setenv("ZENDESK_EMAIL", zendesk.email)
+        monkeypatch.setenv("ZENDESK_API_TOKEN", zendesk.token)
+        monkeypatch.setenv("FRESHDESK_BASE_URL", fd.url)
+        monkeypatch.setenv("FRESHDESK_API_KEY", freshdesk.api_key)
+        monkeypatch.setenv("OPENAI_BASE_URL", openai_live[1].url + "/v1")
+        yield zendesk, freshdesk, fake_openai
+
+
+def test_online_reaches_each_api_with_the_credentials(runner, live_helpdesks, tmp_path):
+    zendesk, freshdesk, model = live_helpdesks
+
+    result = runner("--config", openai_config(tmp_path), "check-config", "--online")
+
+    assert result.code == 0, result.out + result.err
+    assert "zendesk: OK: authenticated as Ticketpulse Bot <bot@example.com>, role admin" in result.out
+    assert "freshdesk: OK: authenticated as Ticketpulse Bot <bot@example.com>" in result.out
+    assert "llm: OK: " in result.out and "answered with model gpt-4o-mini" in result.out
+    assert [r.path for r in zendesk.requests] == ["/api/v2/users/me"]
+    assert [r.path for r in freshdesk.requests] == ["/api/v2/agents/me"]
+    assert model.bodies[-1]["model"] == "gpt-4o-mini" and model.bodies[-1]["max_tokens"] == 1
+
+
+def test_online_reports_refused_credentials_and_exits_1(runner, live_helpdesks, monkeypatch):
+    zendesk, _freshdesk, _model = live_helpdesks
+    monkeypatch.setenv("ZENDESK_API_TOKEN", "wrong-token")
+    monkeypatch.setenv("FRESHDESK_API_KEY", "wrong-key")
+
+    result = runner("check-config", "--online")
+
+    assert result.code == 1
+    assert "zendesk: FAILED: GET " in result.out and "/api/v2/users/me -> 401: Couldn't authenticate you" in result.out
+    assert "freshdesk: FAILED: " in result.out and "-> 401" in result.out
+    assert result.err.strip() == "ticketpulse: error: online check failed for zendesk, freshdesk"
+    assert "wrong-token" not in result.out + result.err
+
+
+def test_online_refuses_an_end_user_token(runner, live_helpdesks):
+    zendesk, _freshdesk, _model = live_helpdesks
+    zendesk.user["role"] = "end-user"
+
+    result = runner("check-config", "--online")
+
+    assert result.code == 1
+    assert "an end-user cannot update tickets" in result.out
+
+
+def test_online_names_an_unreachable_api(runner, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("FRESHDESK_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("FRESHDESK_API_KEY", "fd-key")
+
+    result = runner("check-config", "--online")
+
+    assert result.code == 1
+    [line] = [line for line in result.out.splitlines() if line.startswith("freshdesk: FAILED")]
+    assert f"127.0.0.1:{port}" in line
+
+
+def test_online_reports_a_model_the_server_does_not_serve(runner, live_helpdesks, tmp_path):
+    _zendesk, _freshdesk, model = live_helpdesks
+    model.script(model.error(404, "The model `gpt-4o-mini` does not exist"))
+
+    result = runner("--config", openai_config(tmp_path), "check-config", "--online")
+
+    assert result.code == 1
+    assert "llm: FAILED: " in result.out and "answered 404 for model gpt-4o-mini" in result.out

@@ -1,0 +1,226 @@
+"""`ticketpulse setup zendesk|freshdesk` against fakes that implement the real endpoints."""
+
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.freshdesk import FakeFreshdesk
+from tests.fakes.server import LiveServer
+from tests.fakes.zendesk import FakeZendesk, sign
+from ticketpulse.integrations.setup import EVENTS, FRESHDESK_BODY, TRIGGER_BODY, TRIGGER_TITLE
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    for name in ("ZENDESK_SUBDOMAIN", "ZENDESK_BASE_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN", "ZENDESK_WEBHOOK_SECRET",
+                 "FRESHDESK_DOMAIN", "FRESHDESK_BASE_URL", "FRESHDESK_API_KEY", "FRESHDESK_WEBHOOK_SECRET",
+                 "TICKETPULSE_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@contextmanager
+def ticketpulse_server(tmp_path, zendesk_secret: str | None):
+    """ticketpulse's web app on loopback, as the endpoint the helpdesk calls."""
+    from ticketpulse.config import Config, Environment
+    from ticketpulse.migrations import upgrade
+    from ticketpulse.webhooks import create_app
+
+    url = f"sqlite:///{tmp_path / 'setup.db'}"
+    upgrade(url)
+    app = create_app({"TESTING": True, "TICKETPULSE": Config(),
+                      "ENVIRONMENT": Environment(database_url=url, zendesk_webhook_secret=zendesk_secret)})
+    with LiveServer(app) as live:
+        yield live
+
+
+@pytest.fixture
+def zendesk(monkeypatch):
+    fake = FakeZendesk()
+    with LiveServer(fake.app()) as live:
+        monkeypatch.setenv("ZENDESK_BASE_URL", live.url)
+        monkeypatch.setenv("ZENDESK_EMAIL", fake.email)
+        monkeypatch.setenv("ZENDESK_API_TOKEN", fake.token)
+        yield fake
+
+
+def printed_secret(out: str) -> str:
+    [secret] = re.findall(r"^ZENDESK_WEBHOOK_SECRET=(\S+)$", out, re.M)
+    return secret
+
+
+def test_setup_zendesk_creates_the_webhook_prints_its_secret_and_verifies_the_round_trip(
+        runner, zendesk, tmp_path, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    with ticketpulse_server(tmp_path, zendesk_secret=None) as server:
+        first = runner("setup", "zendesk", "--url", server.url)
+
+    assert first.code == 1  # the server does not have the secret yet
+    [webhook] = zendesk.webhooks.values()
+    assert webhook["name"] == "ticketpulse" and webhook["endpoint"] == f"{server.url}/webhooks/zendesk"
+    assert webhook["subscriptions"] == EVENTS and webhook["status"] == "active"
+    assert webhook["http_method"] == "POST" and webhook["request_format"] == "json"
+    secret = printed_secret(first.out)
+    assert secret == zendesk.webhook_secrets[webhook["id"]]
+    assert f"created webhook 'ticketpulse' ({webhook['id']})" in first.out
+    assert "401 (ZENDESK_WEBHOOK_SECRET is not set on the server" in first.out
+    assert "run this command again to verify" in first.out
+    assert secret not in first.err and secret not in caplog.text  # printed, never logged
+
+    monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET", secret)
+    with ticketpulse_server(tmp_path, zendesk_secret=secret) as server_with_secret:
+        zendesk.webhooks[webhook["id"]]["endpoint"] = f"{server_with_secret.url}/webhooks/zendesk"  # same host, new port
+        second = runner("setup", "zendesk", "--url", server_with_secret.url)
+
+    assert second.code == 0, second.out + second.err
+    assert len(zendesk.webhooks) == 1  # found and kept, never duplicated
+    assert f"webhook 'ticketpulse' ({webhook['id']}) is already set up" in second.out
+    assert "ZENDESK_WEBHOOK_SECRET in this environment is already this webhook's signing secret." in second.out
+    assert "ZENDESK_WEBHOOK_SECRET=" not in second.out
+    assert re.search(r"test event: Zendesk -> .*/webhooks/zendesk: 200 ignored; the signed round trip works", second.out)
+    headers, body = zendesk.test_sends[-1]
+    assert headers["X-Zendesk-Webhook-Signature"] == sign(secret, headers["X-Zendesk-Webhook-Signature-Timestamp"], body)
+
+
+def test_setup_zendesk_updates_a_webhook_found_by_name_instead_of_duplicating_it(runner, zendesk, tmp_path):
+    old = {"name": "ticketpulse", "status": "inactive", "endpoint": "https://old-host.example.com/webhooks/zendesk",
+           "http_method": "POST", "request_format": "json", "subscriptions": ["zen:event-type:ticket.comment_added"]}
+    zendesk.webhooks["01OLD"] = {**old, "id": "01OLD"}
+    zendesk.webhook_secrets["01OLD"] = "old-secret"
+    other = {**old, "id": "01OTHER", "name": "ticketpulse-staging", "endpoint": "https://staging.example.com/webhooks/zendesk"}
+    zendesk.webhooks["01OTHER"] = other
+
+    with ticketpulse_server(tmp_path, zendesk_secret="old-secret") as server:
+        result = runner("setup", "zendesk", "--url", server.url + "/")
+
+    assert result.code == 0, result.out + result.err
+    assert len(zendesk.webhooks) == 2
+    updated = zendesk.webhooks["01OLD"]
+    assert updated["endpoint"] == f"{server.url}/webhooks/zendesk" and updated["status"] == "active"
+    assert updated["subscriptions"] == EVENTS
+    assert "updated webhook 'ticketpulse' (01OLD): description, status, endpoint, subscriptions" in result.out
+    assert zendesk.webhooks["01OTHER"] == other  # someone else's webhook is left alone
+    puts = [r for r in zendesk.requests if r.method == "PUT"]
+    assert [r.path for r in puts] == ["/api/v2/webhooks/01OLD"]
+
+
+def test_setup_zendesk_trigger_creates_the_trigger_with_the_readme_body(runner, zendesk, tmp_path):
+    with ticketpulse_server(tmp_path, zendesk_secret=None) as server:
+        first = runner("setup", "zendesk", "--url", server.url, "--trigger")
+        second = runner("setup", "zendesk", "--url", server.url, "--trigger")
+
+    [webhook] = zendesk.webhooks.values()
+    assert webhook["subscriptions"] == ["conditional_ticket_events"] and webhook["name"] == "ticketpulse (trigger)"
+    [trigger] = zendesk.triggers.values()
+    assert trigger["title"] == TRIGGER_TITLE and trigger["active"] is True
+    assert trigger["actions"] == [{"field": "notification_webhook", "value": [webhook["id"], TRIGGER_BODY]}]
+    conditions = {(c["field"], c["operator"], c["value"]) for c in trigger["conditions"]["all"]}
+    assert ("comment_is_public", "is", "true") in conditions and ("role", "is", "end_user") in conditions
+    assert not any(c[0] == "current_tags" for c in conditions)  # severity must be able to rise
+    assert f"created trigger '{TRIGGER_TITLE}'" in first.out
+    assert f"trigger '{TRIGGER_TITLE}' ({trigger['id']}) is already set up" in second.out
+    assert TRIGGER_BODY in README  # what setup creates is what README tells to paste
+
+
+def test_setup_zendesk_with_an_agent_token_says_why_in_one_line(runner, zendesk, tmp_path):
+    zendesk.user["role"] = "agent"
+    result = runner("setup", "zendesk", "--url", "https://ticketpulse.example.com")
+    assert result.code == 1
+    [line] = result.err.strip().splitlines()
+    assert line == ("ticketpulse: error: setup zendesk: webhooks and triggers are managed by admins; bot@example.com "
+                    "is an agent: use an admin's API token for setup (escalations need only an agent's)")
+    assert zendesk.webhooks == {}
+
+
+def test_setup_zendesk_with_a_wrong_token_exits_1(runner, zendesk, monkeypatch):
+    monkeypatch.setenv("ZENDESK_API_TOKEN", "wrong")
+    result = runner("setup", "zendesk", "--url", "https://ticketpulse.example.com")
+    assert result.code == 1 and "-> 401: Couldn't authenticate you" in result.err
+    assert zendesk.webhooks == {}
+
+
+def test_setup_zendesk_refuses_an_endpoint_zendesk_refuses(runner, zendesk, monkeypatch):
+    result = runner("setup", "zendesk", "--url", "ftp://ticketpulse.example.com")
+    assert result.code == 2 and "is not a URL like https://ticketpulse.example.com" in result.err
+
+
+def test_setup_zendesk_without_credentials_names_them(runner):
+    result = runner("setup", "zendesk", "--url", "https://ticketpulse.example.com")
+    assert result.code == 2
+    assert "set ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN" in result.err
+
+
+def test_the_webhook_list_is_read_across_pages(zendesk):
+    from ticketpulse.integrations.zendesk import ZendeskClient
+
+    zendesk.webhooks_page_size = 2  # the server's pages are smaller than asked for: follow the cursor
+    for n in range(5):
+        zendesk.webhooks[f"01W{n}"] = {"id": f"01W{n}", "name": f"ticketpulse {n}", "endpoint": "https://x", "status": "active",
+                                       "http_method": "POST", "request_format": "json", "subscriptions": []}
+    zendesk.webhooks["01X"] = {**zendesk.webhooks["01W0"], "id": "01X", "name": "someone else's"}
+    with LiveServer(zendesk.app()) as live:
+        names = [w["name"] for w in ZendeskClient(live.url, zendesk.email, zendesk.token).list_webhooks("ticketpulse")]
+    assert names == [f"ticketpulse {n}" for n in range(5)]
+    assert [r.path for r in zendesk.requests].count("/api/v2/webhooks") == 3
+
+
+# -- Freshdesk --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def freshdesk(monkeypatch):
+    fake = FakeFreshdesk()
+    fake.groups |= {43000200000 + n for n in range(120)}  # more than one page of groups
+    with LiveServer(fake.app()) as live:
+        fake.link_base = live.url
+        monkeypatch.setenv("FRESHDESK_BASE_URL", live.url)
+        monkeypatch.setenv("FRESHDESK_API_KEY", fake.api_key)
+        yield fake
+
+
+def test_setup_freshdesk_lists_every_group_and_prints_the_rule(runner, freshdesk, tmp_path, monkeypatch):
+    config = tmp_path / "ticketpulse.toml"
+    config.write_text("[freshdesk]\nsenior_group_id = 43000777000\n")
+    monkeypatch.setenv("FRESHDESK_WEBHOOK_SECRET", "fd-whk-7Qm2vX9rLp4sT8")
+
+    result = runner("--config", str(config), "setup", "freshdesk", "--url", "https://tp.example.com")
+
+    assert result.code == 0, result.out + result.err
+    assert "API key of Ticketpulse Bot <bot@example.com>" in result.out
+    assert "     43000777000  Senior support   <- senior_group_id" in result.out
+    assert "     43000123456  Billing" in result.out
+    assert len(re.findall(r"^ +\d{11}  ", result.out, re.M)) == 122  # both pages
+    assert "Callback URL:                     https://tp.example.com/webhooks/freshdesk" in result.out
+    assert "      X-Webhook-Token: fd-whk-7Qm2vX9rLp4sT8" in result.out
+    for line in FRESHDESK_BODY.splitlines():
+        assert f"      {line}" in result.out
+    assert "FRESHDESK_WEBHOOK_SECRET=" not in result.out  # already set
+    assert FRESHDESK_BODY in README
+    assert [r.path for r in freshdesk.requests] == ["/api/v2/agents/me", "/api/v2/groups", "/api/v2/groups"]
+
+
+def test_setup_freshdesk_makes_a_secret_and_flags_a_group_that_is_not_one(runner, freshdesk, tmp_path):
+    config = tmp_path / "ticketpulse.toml"
+    config.write_text("[freshdesk]\nsenior_group_id = 12345\n")
+
+    result = runner("--config", str(config), "setup", "freshdesk", "--url", "https://tp.example.com")
+
+    assert result.code == 1
+    assert "senior_group_id = 12345 is not a group of this account" in result.out
+    [secret] = re.findall(r"^FRESHDESK_WEBHOOK_SECRET=([0-9a-f]{48})$", result.out, re.M)
+    assert f"X-Webhook-Token: {secret}" in result.out
+
+
+def test_setup_freshdesk_with_a_wrong_key_exits_1(runner, freshdesk, monkeypatch):
+    monkeypatch.setenv("FRESHDESK_API_KEY", "wrong")
+    result = runner("setup", "freshdesk", "--url", "https://tp.example.com")
+    assert result.code == 1
+    assert "setup freshdesk: GET " in result.err and "/api/v2/agents/me -> 401" in result.err

@@ -1,0 +1,140 @@
+"""`ticketpulse check-config`: refuse what `serve` would refuse, say what would run, and with
+`--online` ask each helpdesk API and the LLM whether the credentials work.
+
+Secrets are never printed: only whether they are set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ticketpulse.config import Config, Environment
+from ticketpulse.webhooks.refusals import WEBHOOK_SECRETS
+
+
+def refuse_what_serve_refuses(config: Config, env: Environment) -> None:
+    """Build what `serve` builds from the config and environment, so its ConfigErrors (same
+    code, same message) surface here. Nothing is contacted."""
+    from ticketpulse.integrations import build_helpdesks
+    from ticketpulse.sentiment.factory import build_openai_scorer
+
+    build_helpdesks(config, env)
+    if config.scoring.backend in ("openai", "cascade"):
+        build_openai_scorer(config, env, fallback=None)
+
+
+def describe(config: Config, env: Environment) -> list[str]:
+    """What would run: per helpdesk live or dry-run, its webhook secret, the scorer."""
+    lines = []
+    helpdesks = {
+        "zendesk": (env.zendesk_api_url, env.zendesk_email and env.zendesk_api_token, env.zendesk_email,
+                    "ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN"),
+        "freshdesk": (env.freshdesk_api_url, env.freshdesk_api_key, None, "FRESHDESK_DOMAIN and FRESHDESK_API_KEY"),
+    }
+    for helpdesk, (url, live, user, variables) in helpdesks.items():
+        if url and live:
+            mode = f"live at {url}" + (f" as {user}" if user else "")
+        else:
+            mode = f"dry-run (no API credentials; set {variables} to go live)"
+        group = getattr(config, helpdesk).senior_group_id
+        lines.append(f"{helpdesk}: {mode}; senior group {group or 'not set (escalations keep the group)'}")
+        variable = WEBHOOK_SECRETS[helpdesk]
+        secret = getattr(env, variable.lower())
+        lines.append(
+            f"{helpdesk} webhook: {variable} is set" if secret
+            else f"{helpdesk} webhook: {variable} is NOT set: every POST /webhooks/{helpdesk} is refused (401)"
+        )
+    scoring = config.scoring
+    if scoring.backend == "local":
+        lines.append("scoring backend: local (offline)")
+    else:
+        lines.append(f"scoring backend: {scoring.backend} (model {scoring.openai.model} at {_llm_url(env)})")
+    return lines
+
+
+@dataclass(frozen=True)
+class Answer:
+    service: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.service}: {'OK' if self.ok else 'FAILED'}: {self.detail}"
+
+
+def online(config: Config, env: Environment) -> list[Answer]:
+    """Call each configured API once with the credentials; a short timeout and no retries."""
+    from ticketpulse.integrations.freshdesk import FreshdeskClient
+    from ticketpulse.integrations.http import HttpPolicy
+    from ticketpulse.integrations.zendesk import ZendeskClient
+
+    policy = HttpPolicy(timeout=(5.0, 10.0), attempts=1)
+    answers = []
+    if env.zendesk_api_url and env.zendesk_email and env.zendesk_api_token:
+        client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, policy)
+        answers.append(_ask("zendesk", env.zendesk_api_url, lambda: _zendesk_user(client.get_current_user())))
+    if env.freshdesk_api_url and env.freshdesk_api_key:
+        client = FreshdeskClient(env.freshdesk_api_url, env.freshdesk_api_key, policy)
+        answers.append(_ask("freshdesk", env.freshdesk_api_url, lambda: _freshdesk_agent(client.get_current_agent())))
+    if config.scoring.backend != "local":
+        answers.append(_ask_llm(config, env))
+    return answers
+
+
+def _ask(service: str, url: str, call) -> Answer:
+    from ticketpulse.escalation.helpdesk import HelpdeskError
+
+    try:
+        return Answer(service, *call())
+    except HelpdeskError as exc:
+        return Answer(service, False, _first_line(exc))
+    except Exception as exc:  # noqa: BLE001 - anything the transport raises is the answer
+        return Answer(service, False, f"{url}: {type(exc).__name__}: {_first_line(exc)}")
+
+
+def _zendesk_user(user: dict) -> tuple[bool, str]:
+    role = user.get("role") or "?"
+    who = f"{user.get('name') or '?'} <{user.get('email') or '?'}>, role {role}"
+    if user.get("id") is None:
+        return False, "the API answered as an anonymous user: the credentials were not accepted"
+    if role == "end-user":
+        return False, f"authenticated as {who}: an end-user cannot update tickets; use an agent's token"
+    return True, f"authenticated as {who}"
+
+
+def _freshdesk_agent(agent: dict) -> tuple[bool, str]:
+    contact = agent.get("contact") if isinstance(agent.get("contact"), dict) else {}
+    return True, f"authenticated as {contact.get('name') or '?'} <{contact.get('email') or '?'}> (agent {agent.get('id')})"
+
+
+def _llm_url(env: Environment) -> str:
+    from ticketpulse.sentiment.llm import DEFAULT_BASE_URL
+
+    return env.openai_base_url or DEFAULT_BASE_URL
+
+
+def _ask_llm(config: Config, env: Environment) -> Answer:
+    """One chat completion of one token with the configured model: key, URL and model name."""
+    import openai
+
+    from ticketpulse.sentiment.factory import DUMMY_API_KEY
+    from ticketpulse.sentiment.llm import is_openai_host, make_client
+
+    section = config.scoring.openai
+    url = _llm_url(env)
+    client = make_client(env.openai_api_key or DUMMY_API_KEY, env.openai_base_url, section.timeout_seconds)
+    limit = "max_completion_tokens" if is_openai_host(env.openai_base_url) else "max_tokens"
+    try:
+        reply = client.chat.completions.create(
+            model=section.model, messages=[{"role": "user", "content": "Reply with OK."}], **{limit: 1}
+        )
+    except openai.APIStatusError as exc:
+        return Answer("llm", False, f"{url} answered {exc.status_code} for model {section.model}: {_first_line(exc.message)}")
+    except openai.APIError as exc:
+        return Answer("llm", False, f"{url}: {type(exc).__name__}: {_first_line(exc)}")
+    return Answer("llm", True, f"{url} answered with model {reply.model or section.model}")
+
+
+def _first_line(error: object) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0].strip()[:300] if lines else ""

@@ -118,7 +118,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     runtime = _runtime(args)
     upgrade(runtime.env.database_url)
-    app = create_app({"TICKETPULSE": runtime.config, "ENVIRONMENT": runtime.env, "ENGINE": runtime.engine})
+    app = create_app({"TICKETPULSE": runtime.config, "ENVIRONMENT": runtime.env, "ENGINE": runtime.engine,
+                      "SCORER": runtime.scorer})
     stop = threading.Event()
     threads = runtime.worker.start(stop)
     port = args.port or runtime.env.port

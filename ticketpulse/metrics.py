@@ -67,3 +67,12 @@ ESCALATIONS = Counter(
     "Escalations decided and applied, by severity and outcome.",
     ["severity", "outcome"],
 )
+
+# --- the conversation API -------------------------------------------------------------------------
+
+# outcome: escalate | respond | duplicate
+API_MESSAGES = Counter(
+    "ticketpulse_api_messages_total",
+    "Messages posted to the conversation API, by answer.",
+    ["outcome"],
+)

@@ -44,7 +44,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(freshdesk.bp)
     app.register_blueprint(health.bp)
     _register_error_handlers(app)
+    _register_api(app, test_config.get("SCORER"))
     return app
+
+
+def _register_api(app: Flask, scorer) -> None:
+    """The conversation API; its scorer is built on first use unless one is given."""
+    from ticketpulse.webhooks import api
+
+    if scorer is not None:
+        app.extensions["ticketpulse.scorer"] = scorer
+    app.register_blueprint(api.bp)
+    api.register_error_handlers(app)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -1,0 +1,414 @@
+"""The conversation API's domain: score one message now, decide, and say how to answer.
+
+An AI reply bot or a sidebar app posts each message of a conversation and gets the decision in
+the same request: hand over to a human ("escalate", with the severity, the reason and the note)
+or answer ("respond", with a tone hint for the customer's state). Conversations live in the same
+history tables as helpdesk tickets, under their own helpdesk name (`api`), so they never mix with
+helpdesk tickets; the tracker, the rules and the note are the ones the worker uses.
+
+Nothing here leaves work for the worker: a message is scored and decided in one transaction, and
+the escalation is delivered by the answer itself (stored as applied).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from ticketpulse.config import Config, Thresholds, Tone
+from ticketpulse.escalation.comments import AuthorRole, skip_reason
+from ticketpulse.escalation.notes import escalation_note
+from ticketpulse.escalation.rules import Decision, decide, severity_rank, should_escalate
+from ticketpulse.escalation.tracker import ScorePoint, Trajectory, Trend, track
+from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
+from ticketpulse.sentiment import Scorer, SentimentScore
+
+# Conversations are tickets of this "helpdesk": the (helpdesk, account, external_id) key keeps
+# them apart from Zendesk and Freshdesk tickets with the same number.
+NAMESPACE = "api"
+ACCOUNT = "default"
+SOURCE = "api"
+# The trajectory is computed from this many latest scores (plus the peak over all of them), so a
+# message's cost does not grow with the conversation's length. The rules look at no more than
+# the trend window (<= 50) and the negative streak (<= 20).
+RECENT_SCORES = 50
+# Earlier customer messages handed to the scorer as context (the pipeline's bound).
+MAX_CONTEXT_MESSAGES = 100
+
+
+class ScoringError(Exception):
+    """The scorer failed on the message; nothing was stored."""
+
+
+class UnknownConversation(LookupError):
+    """No message has been posted to this conversation (or no comment seen on this ticket)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    conversation_id: str
+    body: str  # as posted
+    text: str  # cleaned (the web layer cleans every comment once, before any database lock)
+    fingerprint: str  # of the cleaned text, as for helpdesk comments
+    author: AuthorRole  # CUSTOMER or AGENT
+    commented_at: datetime
+    message_id: str | None = None  # the caller's id: posting it again is answered, not redone
+
+
+@dataclass(frozen=True)
+class ToneHint:
+    label: str  # empathetic | professional | friendly | deescalate
+    instruction: str
+
+
+@dataclass(frozen=True)
+class LastEscalation:
+    severity: str
+    rule: str
+    status: str
+    created_at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class State:
+    """What a sidebar app or a reply bot needs to know of a conversation (or ticket) now."""
+
+    trajectory: Trajectory | None  # None before the first scored customer message
+    scored_messages: int
+    messages: int
+    escalated_severity: str | None
+    last_escalation: LastEscalation | None
+    decision: Decision | None  # what the rules say of the latest customer message
+    tone: ToneHint
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one posted message."""
+
+    message_id: str | None
+    duplicate: bool  # the message id was posted before: this is the first answer, again
+    score: SentimentScore | None  # None for an agent message
+    decision: Decision | None  # the rule that holds for the latest customer message, if any
+    escalate: bool  # this message escalated the conversation (once per severity)
+    reason: str  # why escalate, or why respond
+    note: str | None  # the handover note, when escalating
+    state: State
+
+    @property
+    def action(self) -> str:
+        return "escalate" if self.escalate else "respond"
+
+
+def tone_for(trajectory: Trajectory | None, tone: Tone) -> ToneHint:
+    """The tone for the next reply: by the latest label, stronger when things get worse."""
+    if trajectory is None:
+        return ToneHint("professional", tone.neutral)
+    current = trajectory.current
+    if trajectory.trend is Trend.DECLINING or current.frustration >= tone.deescalate_frustration:
+        return ToneHint("deescalate", tone.deescalate)
+    if current.label == "negative":
+        return ToneHint("empathetic", tone.negative)
+    if current.label == "positive":
+        return ToneHint("friendly", tone.positive)
+    return ToneHint("professional", tone.neutral)
+
+
+def respond_reason(decision: Decision | None, escalated_severity: str | None) -> str:
+    if decision is None:
+        return "no escalation rule holds for the latest customer message"
+    return (
+        f"already escalated at {escalated_severity}; {decision.rule} ({decision.severity}) holds: "
+        f"{decision.reason}"
+    )
+
+
+class Conversations:
+    def __init__(self, sessions: sessionmaker[Session], scorer: Scorer, config: Config) -> None:
+        self.sessions = sessions
+        self.scorer = scorer
+        self.config = config
+
+    # -- posting ----------------------------------------------------------------------------------
+
+    def post(self, message: Message) -> Answer:
+        """Store, score and decide one message; a message id seen before gets its first answer."""
+        text = message.text
+        skip = skip_reason(is_public=True, author_role=message.author, text=text)
+        key = f"id:{message.message_id}" if message.message_id else f"auto:{uuid.uuid4().hex}"
+        with self.sessions() as session:
+            ticket_id = _ticket_id(session, NAMESPACE, ACCOUNT, message.conversation_id)
+            if ticket_id is not None and message.message_id:
+                seen = _comment_by_key(session, ticket_id, key)
+                if seen is not None:
+                    return self._replay(session, seen)
+            context = (
+                _earlier_customer_messages(session, ticket_id, message.commented_at)
+                if skip is None and ticket_id is not None
+                else ()
+            )
+        # Scored outside any transaction: SQLite's write lock is not held while the model thinks.
+        try:
+            score = self.scorer.score(text, context) if skip is None else None
+        except Exception as exc:  # any scorer bug: the caller retries, nothing half-stored
+            raise ScoringError(f"scoring failed: {type(exc).__name__}") from exc
+        with self.sessions.begin() as session:
+            ticket = _locked_ticket(session, message.conversation_id)
+            comment = _insert_comment(session, ticket.id, key, message, text, skip)
+            if comment is None:  # the same message id, posted concurrently: answer as the first did
+                return self._replay(session, _comment_by_key(session, ticket.id, key))
+            if score is None:
+                state = self._state(session, ticket)
+                return Answer(
+                    message.message_id, False, None, None, False,
+                    f"not scored: {skip}", None, state,
+                )
+            session.add(_score_row(ticket.id, comment, text, score))
+            session.flush()
+            trajectory = _trajectory(session, ticket.id, self.config.thresholds)
+            decision = decide(trajectory, self.config.thresholds)
+            escalate = should_escalate(decision, ticket.escalated_severity)
+            note = None
+            if escalate:
+                note = escalation_note(
+                    decision, _trajectory(session, ticket.id, self.config.thresholds, full=True),
+                    to_senior_group=False,
+                )
+                session.add(
+                    Escalation(
+                        ticket_id=ticket.id,
+                        comment_id=comment.id,
+                        severity=decision.severity,
+                        rule=decision.rule,
+                        group_id=None,
+                        note=note,
+                        # Delivered by this very answer: nothing for the worker to send.
+                        status=EscalationStatus.APPLIED,
+                        finished_at=utcnow(),
+                        reason="handed over in the API answer",
+                    )
+                )
+                ticket.escalated_severity = decision.severity
+                session.flush()
+                reason = decision.reason
+            else:
+                reason = respond_reason(decision, ticket.escalated_severity)
+            state = self._state_of(session, ticket, trajectory, decision)
+            return Answer(message.message_id, False, score, decision, escalate, reason, note, state)
+
+    def _replay(self, session: Session, comment: Comment) -> Answer:
+        """The answer a message got the first time, rebuilt from what was stored then."""
+        ticket = session.get(Ticket, comment.ticket_id)
+        message_id = comment.comment_key.removeprefix("id:")
+        score_row = session.scalars(select(Score).where(Score.comment_id == comment.id)).first()
+        if score_row is None:
+            return Answer(
+                message_id, True, None, None, False, f"not scored: {comment.reason}", None, self._state(session, ticket)
+            )
+        thresholds = self.config.thresholds
+        trajectory = _trajectory(session, ticket.id, thresholds, until=score_row)
+        decision = decide(trajectory, thresholds)
+        escalation = session.scalars(select(Escalation).where(Escalation.comment_id == comment.id)).first()
+        if escalation is not None:
+            decision = Decision(escalation.severity, escalation.rule, decision.reason if decision else "")
+            reason, note = decision.reason, escalation.note
+        else:
+            before = session.scalars(
+                select(Escalation.severity).where(Escalation.ticket_id == ticket.id, Escalation.comment_id < comment.id)
+            ).all()
+            reason, note = respond_reason(decision, max(before, key=severity_rank, default=None)), None
+        state = self._state_of(session, ticket, trajectory, decision)
+        return Answer(message_id, True, _stored_score(score_row), decision, escalation is not None, reason, note, state)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def conversation(self, conversation_id: str) -> State:
+        return self.ticket(NAMESPACE, conversation_id, ACCOUNT)
+
+    def ticket(self, helpdesk: str, external_id: str, account: str | None = None) -> State:
+        """A helpdesk ticket's (or a conversation's) state; UnknownConversation if never seen.
+
+        Without `account`, the ticket of that number in the only account that has one.
+        """
+        with self.sessions() as session:
+            query = select(Ticket).where(Ticket.helpdesk == helpdesk, Ticket.external_id == external_id)
+            if account is not None:
+                query = query.where(Ticket.account == account)
+            tickets = session.scalars(query.order_by(Ticket.id).limit(2)).all()
+            if not tickets:
+                raise UnknownConversation(external_id)
+            if len(tickets) > 1:
+                raise AmbiguousTicket(external_id)
+            return self._state(session, tickets[0])
+
+    def _state(self, session: Session, ticket: Ticket) -> State:
+        trajectory = _trajectory(session, ticket.id, self.config.thresholds)
+        decision = decide(trajectory, self.config.thresholds) if trajectory else None
+        return self._state_of(session, ticket, trajectory, decision)
+
+    def _state_of(
+        self, session: Session, ticket: Ticket, trajectory: Trajectory | None, decision: Decision | None
+    ) -> State:
+        counts = session.execute(
+            select(func.count(Comment.id), func.count(Score.id))
+            .select_from(Comment)
+            .outerjoin(Score, Score.comment_id == Comment.id)
+            .where(Comment.ticket_id == ticket.id)
+        ).one()
+        last = session.scalars(
+            select(Escalation)
+            .where(Escalation.ticket_id == ticket.id, Escalation.status != EscalationStatus.SUPERSEDED)
+            .order_by(Escalation.id.desc())
+            .limit(1)
+        ).first()
+        return State(
+            trajectory=trajectory,
+            scored_messages=counts[1],
+            messages=counts[0],
+            escalated_severity=ticket.escalated_severity,
+            last_escalation=(
+                LastEscalation(last.severity, last.rule, last.status, last.created_at, last.note) if last else None
+            ),
+            decision=decision,
+            tone=tone_for(trajectory, self.config.tone),
+        )
+
+
+class AmbiguousTicket(LookupError):
+    """Tickets of that number exist in more than one helpdesk account: say which."""
+
+
+# -- rows -------------------------------------------------------------------------------------------
+
+
+def _insert(session: Session, model):
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
+def _ticket_id(session: Session, helpdesk: str, account: str, external_id: str) -> int | None:
+    return session.scalar(
+        select(Ticket.id).where(
+            Ticket.helpdesk == helpdesk, Ticket.account == account, Ticket.external_id == external_id
+        )
+    )
+
+
+def _locked_ticket(session: Session, conversation_id: str) -> Ticket:
+    """The conversation's row, created if new, locked: one decision at a time per conversation
+    (PostgreSQL: the row lock; SQLite: the write lock every transaction takes)."""
+    session.execute(
+        _insert(session, Ticket)
+        .values(helpdesk=NAMESPACE, account=ACCOUNT, external_id=conversation_id)
+        .on_conflict_do_nothing(index_elements=["helpdesk", "account", "external_id"])
+    )
+    return session.scalars(
+        select(Ticket)
+        .where(Ticket.helpdesk == NAMESPACE, Ticket.account == ACCOUNT, Ticket.external_id == conversation_id)
+        .with_for_update(key_share=True)
+    ).one()
+
+
+def _comment_by_key(session: Session, ticket_id: int, key: str) -> Comment | None:
+    return session.scalars(select(Comment).where(Comment.ticket_id == ticket_id, Comment.comment_key == key)).first()
+
+
+def _insert_comment(
+    session: Session, ticket_id: int, key: str, message: Message, text: str, skip: str | None
+) -> Comment | None:
+    """The message as a finished inbox row; None when its key is already stored."""
+    now = utcnow()
+    comment_id = session.execute(
+        _insert(session, Comment)
+        .values(
+            ticket_id=ticket_id,
+            comment_key=key,
+            fingerprint=message.fingerprint,
+            source=SOURCE,
+            author_role=str(message.author),
+            is_public=True,
+            body=message.body,
+            text=text,
+            commented_at=message.commented_at,
+            received_at=now,
+            ticket_snapshot={},
+            status=CommentStatus.SKIPPED if skip else CommentStatus.DONE,
+            reason=skip,
+            finished_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["ticket_id", "comment_key"])
+        .returning(Comment.id)
+    ).scalar_one_or_none()
+    return session.get(Comment, comment_id) if comment_id is not None else None
+
+
+def _score_row(ticket_id: int, comment: Comment, text: str, score: SentimentScore) -> Score:
+    return Score(
+        ticket_id=ticket_id,
+        comment_id=comment.id,
+        author_id=None,
+        commented_at=comment.commented_at,
+        text=text,
+        score=score.score,
+        label=score.label,
+        frustration=score.frustration,
+        urgency=score.urgency,
+        cues=list(score.cues),
+        scorer=score.scorer,
+        scorer_version=score.scorer_version,
+        fallback_reason=score.fallback_reason,
+    )
+
+
+def _stored_score(row: Score) -> SentimentScore:
+    return SentimentScore(
+        score=row.score, frustration=row.frustration, urgency=row.urgency, cues=tuple(row.cues),
+        scorer=row.scorer, scorer_version=row.scorer_version, fallback_reason=row.fallback_reason,
+    )
+
+
+def _point(row: Score) -> ScorePoint:
+    return ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues))
+
+
+def _trajectory(
+    session: Session, ticket_id: int, thresholds: Thresholds, *, until: Score | None = None, full: bool = False
+) -> Trajectory | None:
+    """The trajectory from the latest scores (up to `until`, in comment-time order); the peak
+    frustration over all of them. `full` loads every score (for the note's history count)."""
+    where = [Score.ticket_id == ticket_id]
+    if until is not None:
+        where.append(tuple_(Score.commented_at, Score.id) <= tuple_(until.commented_at, until.id))
+    query = select(Score).where(*where).order_by(Score.commented_at.desc(), Score.id.desc())
+    if not full:
+        query = query.limit(max(RECENT_SCORES, thresholds.trend_window, thresholds.consecutive_negative_messages))
+    points = [_point(row) for row in reversed(session.scalars(query).all())]
+    if not points:
+        return None
+    trajectory = track(
+        points,
+        window=thresholds.trend_window,
+        delta=thresholds.trend_delta,
+        negative_threshold=thresholds.negative_score_threshold,
+    )
+    if full:
+        return trajectory
+    peak = session.scalar(select(func.max(Score.frustration)).where(*where))
+    return replace(trajectory, peak_frustration=max(peak or 0.0, trajectory.peak_frustration))
+
+
+def _earlier_customer_messages(session: Session, ticket_id: int, before: datetime) -> tuple[str, ...]:
+    """The customer's earlier scored messages, oldest first (the scorer's context)."""
+    texts = session.scalars(
+        select(Score.text)
+        .where(Score.ticket_id == ticket_id, Score.commented_at <= before)
+        .order_by(Score.commented_at.desc(), Score.id.desc())
+        .limit(MAX_CONTEXT_MESSAGES)
+    ).all()
+    return tuple(reversed(texts))

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -81,9 +81,9 @@ class State:
 
     trajectory: Trajectory | None  # None before the first scored customer message
     scored_messages: int
-    messages: int
+    messages: int | None  # all stored messages, agents' too (GET only)
     escalated_severity: str | None
-    last_escalation: LastEscalation | None
+    last_escalation: LastEscalation | None  # (GET only)
     decision: Decision | None  # what the rules say of the latest customer message
     tone: ToneHint
 
@@ -113,7 +113,9 @@ def tone_for(trajectory: Trajectory | None, tone: Tone) -> ToneHint:
     current = trajectory.current
     if trajectory.trend is Trend.DECLINING or current.frustration >= tone.deescalate_frustration:
         return ToneHint("deescalate", tone.deescalate)
-    if current.label == "negative":
+    if current.label == "negative" or (
+        current.label == "positive" and current.frustration >= tone.friendly_max_frustration
+    ):
         return ToneHint("empathetic", tone.negative)
     if current.label == "positive":
         return ToneHint("friendly", tone.positive)
@@ -138,52 +140,57 @@ class Conversations:
     # -- posting ----------------------------------------------------------------------------------
 
     def post(self, message: Message) -> Answer:
-        """Store, score and decide one message; a message id seen before gets its first answer."""
+        """Store, score and decide one message; a message id seen before gets its first answer.
+
+        The hot path runs prebuilt Core statements (about seven per message): building statements
+        and ORM bookkeeping, not the database, were most of a message's time.
+        """
         text = message.text
         skip = skip_reason(is_public=True, author_role=message.author, text=text)
         key = f"id:{message.message_id}" if message.message_id else f"auto:{uuid.uuid4().hex}"
+        conversation = {"helpdesk": NAMESPACE, "account": ACCOUNT, "external_id": message.conversation_id}
         with self.sessions() as session:
-            ticket_id = _ticket_id(session, NAMESPACE, ACCOUNT, message.conversation_id)
-            if ticket_id is not None and message.message_id:
-                seen = _comment_by_key(session, ticket_id, key)
+            if message.message_id:
+                seen = session.execute(_SEEN, {**conversation, "key": key}).scalar()
                 if seen is not None:
-                    return self._replay(session, seen)
-            context = (
-                _earlier_customer_messages(session, ticket_id, message.commented_at)
-                if skip is None and ticket_id is not None
-                else ()
-            )
+                    return self._replay(session, session.get(Comment, seen))
+            context: tuple[str, ...] = ()
+            if skip is None:
+                texts = session.execute(_CONTEXT, {**conversation, "before": message.commented_at}).scalars()
+                context = tuple(reversed(texts.all()))
         # Scored outside any transaction: SQLite's write lock is not held while the model thinks.
         try:
             score = self.scorer.score(text, context) if skip is None else None
         except Exception as exc:  # any scorer bug: the caller retries, nothing half-stored
             raise ScoringError(f"scoring failed: {type(exc).__name__}") from exc
         with self.sessions.begin() as session:
-            ticket = _locked_ticket(session, message.conversation_id)
-            comment = _insert_comment(session, ticket.id, key, message, text, skip)
-            if comment is None:  # the same message id, posted concurrently: answer as the first did
-                return self._replay(session, _comment_by_key(session, ticket.id, key))
+            ticket_id, escalated = _locked_conversation(session, conversation)
+            comment_id = session.execute(
+                _on_conflict_do_nothing(session, Comment, ["ticket_id", "comment_key"]).returning(Comment.id),
+                _comment_values(ticket_id, key, message, skip),
+            ).scalar()
+            if comment_id is None:  # the same message id, posted concurrently: answer as the first did
+                seen = session.execute(_SEEN, {**conversation, "key": key}).scalar()
+                return self._replay(session, session.get(Comment, seen))
+            thresholds = self.config.thresholds
             if score is None:
-                state = self._state(session, ticket)
-                return Answer(
-                    message.message_id, False, None, None, False,
-                    f"not scored: {skip}", None, state,
-                )
-            session.add(_score_row(ticket.id, comment, text, score))
-            session.flush()
-            trajectory = _trajectory(session, ticket.id, self.config.thresholds)
-            decision = decide(trajectory, self.config.thresholds)
-            escalate = should_escalate(decision, ticket.escalated_severity)
+                trajectory, count = _recent_trajectory(session, ticket_id, thresholds)
+                decision = decide(trajectory, thresholds) if trajectory else None
+                state = self._brief_state(trajectory, count, escalated, decision)
+                return Answer(message.message_id, False, None, None, False, f"not scored: {skip}", None, state)
+            session.execute(_INSERT_SCORE, _score_values(ticket_id, comment_id, message, score))
+            trajectory, count = _recent_trajectory(session, ticket_id, thresholds)
+            decision = decide(trajectory, thresholds)
+            escalate = should_escalate(decision, escalated)
             note = None
             if escalate:
                 note = escalation_note(
-                    decision, _trajectory(session, ticket.id, self.config.thresholds, full=True),
-                    to_senior_group=False,
+                    decision, _trajectory(session, ticket_id, thresholds, full=True), to_senior_group=False
                 )
                 session.add(
                     Escalation(
-                        ticket_id=ticket.id,
-                        comment_id=comment.id,
+                        ticket_id=ticket_id,
+                        comment_id=comment_id,
                         severity=decision.severity,
                         rule=decision.rule,
                         group_id=None,
@@ -194,13 +201,21 @@ class Conversations:
                         reason="handed over in the API answer",
                     )
                 )
-                ticket.escalated_severity = decision.severity
-                session.flush()
+                session.execute(
+                    update(Ticket).where(Ticket.id == ticket_id).values(escalated_severity=decision.severity)
+                )
+                escalated = decision.severity
                 reason = decision.reason
             else:
-                reason = respond_reason(decision, ticket.escalated_severity)
-            state = self._state_of(session, ticket, trajectory, decision)
+                reason = respond_reason(decision, escalated)
+            state = self._brief_state(trajectory, count, escalated, decision)
             return Answer(message.message_id, False, score, decision, escalate, reason, note, state)
+
+    def _brief_state(
+        self, trajectory: Trajectory | None, scored: int, escalated: str | None, decision: Decision | None
+    ) -> State:
+        """The state a POST answer carries (no message count, no last escalation)."""
+        return State(trajectory, scored, None, escalated, None, decision, tone_for(trajectory, self.config.tone))
 
     def _replay(self, session: Session, comment: Comment) -> Answer:
         """The answer a message got the first time, rebuilt from what was stored then."""
@@ -214,17 +229,27 @@ class Conversations:
         thresholds = self.config.thresholds
         trajectory = _trajectory(session, ticket.id, thresholds, until=score_row)
         decision = decide(trajectory, thresholds)
-        escalation = session.scalars(select(Escalation).where(Escalation.comment_id == comment.id)).first()
-        if escalation is not None:
-            decision = Decision(escalation.severity, escalation.rule, decision.reason if decision else "")
-            reason, note = decision.reason, escalation.note
+        escalations = session.execute(
+            select(Escalation.comment_id, Escalation.severity, Escalation.rule, Escalation.note).where(
+                Escalation.ticket_id == ticket.id, Escalation.comment_id <= comment.id
+            )
+        ).all()
+        escalated_then = max((row.severity for row in escalations), key=severity_rank, default=None)
+        mine = next((row for row in escalations if row.comment_id == comment.id), None)
+        if mine is not None:
+            decision = Decision(mine.severity, mine.rule, decision.reason if decision else "")
+            reason, note = decision.reason, mine.note
         else:
-            before = session.scalars(
-                select(Escalation.severity).where(Escalation.ticket_id == ticket.id, Escalation.comment_id < comment.id)
-            ).all()
+            before = [row.severity for row in escalations]
             reason, note = respond_reason(decision, max(before, key=severity_rank, default=None)), None
-        state = self._state_of(session, ticket, trajectory, decision)
-        return Answer(message_id, True, _stored_score(score_row), decision, escalation is not None, reason, note, state)
+        scored_then = session.scalar(
+            select(func.count(Score.id)).where(
+                Score.ticket_id == ticket.id,
+                tuple_(Score.commented_at, Score.id) <= tuple_(score_row.commented_at, score_row.id),
+            )
+        )
+        state = self._brief_state(trajectory, scored_then, escalated_then, decision)
+        return Answer(message_id, True, _stored_score(score_row), decision, mine is not None, reason, note, state)
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -287,83 +312,114 @@ class AmbiguousTicket(LookupError):
 # -- rows -------------------------------------------------------------------------------------------
 
 
-def _insert(session: Session, model):
+def _on_conflict_do_nothing(session: Session, model, keys: list[str]):
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
+    return dialect.insert(model).on_conflict_do_nothing(index_elements=keys)
 
 
-def _ticket_id(session: Session, helpdesk: str, account: str, external_id: str) -> int | None:
-    return session.scalar(
-        select(Ticket.id).where(
-            Ticket.helpdesk == helpdesk, Ticket.account == account, Ticket.external_id == external_id
-        )
+def _of_conversation():
+    """The conversation named by the :helpdesk, :account and :external_id parameters."""
+    return (
+        Ticket.helpdesk == bindparam("helpdesk"),
+        Ticket.account == bindparam("account"),
+        Ticket.external_id == bindparam("external_id"),
     )
 
 
-def _locked_ticket(session: Session, conversation_id: str) -> Ticket:
-    """The conversation's row, created if new, locked: one decision at a time per conversation
-    (PostgreSQL: the row lock; SQLite: the write lock every transaction takes)."""
-    session.execute(
-        _insert(session, Ticket)
-        .values(helpdesk=NAMESPACE, account=ACCOUNT, external_id=conversation_id)
-        .on_conflict_do_nothing(index_elements=["helpdesk", "account", "external_id"])
-    )
-    return session.scalars(
-        select(Ticket)
-        .where(Ticket.helpdesk == NAMESPACE, Ticket.account == ACCOUNT, Ticket.external_id == conversation_id)
-        .with_for_update(key_share=True)
-    ).one()
+# Built once: the statements of every posted message.
+_SEEN = (
+    select(Comment.id)
+    .join(Ticket, Ticket.id == Comment.ticket_id)
+    .where(*_of_conversation(), Comment.comment_key == bindparam("key"))
+)
+_CONTEXT = (
+    select(Score.text)
+    .join(Ticket, Ticket.id == Score.ticket_id)
+    .where(*_of_conversation(), Score.commented_at <= bindparam("before", type_=Score.commented_at.type))
+    .order_by(Score.commented_at.desc(), Score.id.desc())
+    .limit(MAX_CONTEXT_MESSAGES)
+)
+_LOCK = select(Ticket.id, Ticket.escalated_severity).where(*_of_conversation()).with_for_update(key_share=True)
+_RECENT = (
+    select(Score.commented_at, Score.score, Score.frustration, Score.urgency, Score.label, Score.cues)
+    .where(Score.ticket_id == bindparam("ticket_id"))
+    .order_by(Score.commented_at.desc(), Score.id.desc())
+    .limit(RECENT_SCORES)
+)
+_PEAK_AND_COUNT = select(func.max(Score.frustration), func.count(Score.id)).where(
+    Score.ticket_id == bindparam("ticket_id")
+)
+_INSERT_SCORE = insert(Score)
 
 
-def _comment_by_key(session: Session, ticket_id: int, key: str) -> Comment | None:
-    return session.scalars(select(Comment).where(Comment.ticket_id == ticket_id, Comment.comment_key == key)).first()
+def _locked_conversation(session: Session, conversation: dict) -> tuple[int, str | None]:
+    """The conversation's id and escalated severity, its row created if new and locked: one
+    decision at a time per conversation (PostgreSQL: the row lock; SQLite: the write lock)."""
+    row = session.execute(_LOCK, conversation).first()
+    if row is None:
+        session.execute(_on_conflict_do_nothing(session, Ticket, ["helpdesk", "account", "external_id"]), conversation)
+        row = session.execute(_LOCK, conversation).one()
+    return row[0], row[1]
 
 
-def _insert_comment(
-    session: Session, ticket_id: int, key: str, message: Message, text: str, skip: str | None
-) -> Comment | None:
-    """The message as a finished inbox row; None when its key is already stored."""
+def _comment_values(ticket_id: int, key: str, message: Message, skip: str | None) -> dict:
+    """The message as a finished inbox row: the worker never sees it pending."""
     now = utcnow()
-    comment_id = session.execute(
-        _insert(session, Comment)
-        .values(
-            ticket_id=ticket_id,
-            comment_key=key,
-            fingerprint=message.fingerprint,
-            source=SOURCE,
-            author_role=str(message.author),
-            is_public=True,
-            body=message.body,
-            text=text,
-            commented_at=message.commented_at,
-            received_at=now,
-            ticket_snapshot={},
-            status=CommentStatus.SKIPPED if skip else CommentStatus.DONE,
-            reason=skip,
-            finished_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["ticket_id", "comment_key"])
-        .returning(Comment.id)
-    ).scalar_one_or_none()
-    return session.get(Comment, comment_id) if comment_id is not None else None
+    return {
+        "ticket_id": ticket_id,
+        "comment_key": key,
+        "fingerprint": message.fingerprint,
+        "source": SOURCE,
+        "author_role": str(message.author),
+        "is_public": True,
+        "body": message.body,
+        "text": message.text,
+        "commented_at": message.commented_at,
+        "received_at": now,
+        "ticket_snapshot": {},
+        "status": CommentStatus.SKIPPED if skip else CommentStatus.DONE,
+        "reason": skip,
+        "attempts": 0,
+        "run_after": now,
+        "finished_at": now,
+    }
 
 
-def _score_row(ticket_id: int, comment: Comment, text: str, score: SentimentScore) -> Score:
-    return Score(
-        ticket_id=ticket_id,
-        comment_id=comment.id,
-        author_id=None,
-        commented_at=comment.commented_at,
-        text=text,
-        score=score.score,
-        label=score.label,
-        frustration=score.frustration,
-        urgency=score.urgency,
-        cues=list(score.cues),
-        scorer=score.scorer,
-        scorer_version=score.scorer_version,
-        fallback_reason=score.fallback_reason,
+def _score_values(ticket_id: int, comment_id: int, message: Message, score: SentimentScore) -> dict:
+    return {
+        "ticket_id": ticket_id,
+        "comment_id": comment_id,
+        "author_id": None,
+        "commented_at": message.commented_at,
+        "text": message.text,
+        "score": score.score,
+        "label": score.label,
+        "frustration": score.frustration,
+        "urgency": score.urgency,
+        "cues": list(score.cues),
+        "scorer": score.scorer,
+        "scorer_version": score.scorer_version,
+        "fallback_reason": score.fallback_reason,
+        "created_at": utcnow(),
+    }
+
+
+def _recent_trajectory(session: Session, ticket_id: int, thresholds: Thresholds) -> tuple[Trajectory | None, int]:
+    """The trajectory from the latest RECENT_SCORES scores with the peak over all; and their count."""
+    rows = session.execute(_RECENT, {"ticket_id": ticket_id}).all()
+    if not rows:
+        return None, 0
+    points = [ScorePoint(row[0], row[1], row[2], row[3], row[4], tuple(row[5] or ())) for row in reversed(rows)]
+    trajectory = track(
+        points,
+        window=thresholds.trend_window,
+        delta=thresholds.trend_delta,
+        negative_threshold=thresholds.negative_score_threshold,
     )
+    if len(rows) < RECENT_SCORES:
+        return trajectory, len(rows)
+    peak, count = session.execute(_PEAK_AND_COUNT, {"ticket_id": ticket_id}).one()
+    return replace(trajectory, peak_frustration=max(peak, trajectory.peak_frustration)), count
 
 
 def _stored_score(row: Score) -> SentimentScore:
@@ -401,14 +457,3 @@ def _trajectory(
         return trajectory
     peak = session.scalar(select(func.max(Score.frustration)).where(*where))
     return replace(trajectory, peak_frustration=max(peak or 0.0, trajectory.peak_frustration))
-
-
-def _earlier_customer_messages(session: Session, ticket_id: int, before: datetime) -> tuple[str, ...]:
-    """The customer's earlier scored messages, oldest first (the scorer's context)."""
-    texts = session.scalars(
-        select(Score.text)
-        .where(Score.ticket_id == ticket_id, Score.commented_at <= before)
-        .order_by(Score.commented_at.desc(), Score.id.desc())
-        .limit(MAX_CONTEXT_MESSAGES)
-    ).all()
-    return tuple(reversed(texts))

@@ -33,6 +33,7 @@ SCRIPT = {
     "Again nothing works, this is a waste of my time.": (-0.55, 0.8, 0.4),
     "I am done. Cancel my account, I'm telling my bank to block you!!!": (-0.95, 0.97, 0.9),
     "It got a bit worse, honestly.": (-0.35, 0.3, 0.2),
+    "Thanks for the quick reply, but it still does not work.": (0.3, 0.5, 0.2),
 }
 
 
@@ -232,6 +233,8 @@ def test_tone_follows_the_label_and_turns_stronger_when_the_trend_declines(api):
     assert "frustration" in worse["tone"]["instruction"]
     other = say(api, "chat-9", "It got a bit worse, honestly.", 0)
     assert other["tone"] == {"label": "empathetic", "instruction": Config().tone.negative}
+    polite = say(api, "chat-9b", "Thanks for the quick reply, but it still does not work.", 0)
+    assert polite["score"]["label"] == "positive" and polite["tone"]["label"] == "empathetic"
 
 
 def test_tone_instructions_come_from_the_config_file(config, api_environment, engine, scorer):
@@ -407,3 +410,13 @@ def test_the_readme_conversation_with_the_offline_scorer(config, api_environment
     angry = say(api, "order-4411", "This is the third time I'm asking. Nobody answers and I want a refund NOW!", 2)
     assert angry["action"] == "escalate" and angry["severity"] in ("medium", "critical")
     assert angry["signals"] and angry["score"]["scorer"] == "local"
+
+
+def test_the_example_config_shows_the_tone_defaults():
+    import tomllib
+    from pathlib import Path
+
+    from ticketpulse.config import parse_config
+
+    example = Path(__file__).resolve().parents[1] / "ticketpulse.example.toml"
+    assert parse_config(tomllib.loads(example.read_text(encoding="utf-8"))).tone == Config().tone

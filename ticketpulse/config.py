@@ -163,6 +163,9 @@ class Tone(Section):
         min_length=1, max_length=2000,
     )
     deescalate_frustration: float = Field(0.7, ge=0, le=1)
+    # A positive message with at least this frustration ("thanks, but it is still broken") gets
+    # the negative instruction: friendly is for customers who are not fed up.
+    friendly_max_frustration: float = Field(0.3, ge=0, le=1)
 
 
 class Config(Section):

@@ -20,7 +20,9 @@ where a temporary database is created and dropped):
   4. with one client, each message is posted a second time (same message_id): the idempotent
      replay's latency.
 
-Printed: p50 / p95 / p99 / max in ms per kind of request, the share of conversations that were
+Printed: p50 / p95 / p99 / max in ms per kind of request, the server's CPU time per request
+(what the latency comes down to on an idle machine, with the commit's fsync) and the load average
+(other processes on the machine stretch every figure), the share of conversations that were
 escalated, and the tone labels against the annotated frustration level (dev.labels.jsonl: 0 calm
 .. 3 extreme) of each customer message.
 """
@@ -63,6 +65,16 @@ def summary(name: str, millis: list[float]) -> str:
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -100,7 +112,7 @@ def serve(database_url: str):
                 log.seek(0)
                 raise SystemExit(f"ticketpulse serve did not start: {log.read()[-2000:]}")
             time.sleep(0.2)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         try:
@@ -224,15 +236,16 @@ def long_conversation(url: str, conversations: list[list[dict]], length: int) ->
 
 def bench(name: str, database_url: str, args, conversations, levels) -> None:
     print(f"\n{name}")
-    with serve(database_url) as url:
+    with serve(database_url) as (url, pid):
         post(requests.Session(), url, "warm-up", {"text": "warming up"})
         for clients in args.clients:
             run = f"c{clients}-{uuid.uuid4().hex[:6]}"
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), cpu_seconds(pid)
             latencies, escalated, tones = replay_corpus(url, conversations, clients, run)
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, cpu_seconds(pid) - cpu
             total = sum(len(v) for v in latencies.values())
-            print(f" {clients} client(s): {total} requests in {seconds:.1f} s ({total / seconds:.0f}/s)")
+            print(f" {clients} client(s): {total} requests in {seconds:.1f} s ({total / seconds:.0f}/s); server CPU "
+                  f"{cpu / total * 1000:.1f} ms per request; {load()}")
             print(summary("POST customer message (scored)", latencies["customer"]))
             print(summary("POST agent message (stored)", latencies["agent"]))
             print(f"  conversations escalated: {len(escalated)} of {len(conversations)} "
@@ -265,7 +278,7 @@ def main() -> None:
     conversations = load_conversations(args.data)
     levels = load_levels(args.data.with_name("dev.labels.jsonl"))
     print(f"{len(conversations)} conversations, {sum(map(len, conversations))} turns from {args.data.name}; "
-          f"{os.cpu_count()} CPUs; latency measured at the client")
+          f"{os.cpu_count()} CPUs, {load()}; latency measured at the client")
     with tempfile.TemporaryDirectory() as folder:
         bench("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}", args, conversations, levels)
     if args.database_url:

@@ -149,13 +149,16 @@ class Conversations:
         skip = skip_reason(is_public=True, author_role=message.author, text=text)
         key = f"id:{message.message_id}" if message.message_id else f"auto:{uuid.uuid4().hex}"
         conversation = {"helpdesk": NAMESPACE, "account": ACCOUNT, "external_id": message.conversation_id}
-        with self.sessions() as session:
-            if message.message_id:
-                seen = session.execute(_SEEN, {**conversation, "key": key}).scalar()
-                if seen is not None:
-                    return self._replay(session, session.get(Comment, seen))
-            context: tuple[str, ...] = ()
-            if skip is None:
+        context: tuple[str, ...] = ()
+        # A scorer that reads the earlier messages (the LLM) gets them in a first, short read; one
+        # that does not (the local scorer) needs no read: one transaction per message, so that
+        # concurrent posts on SQLite queue once for its write lock, not twice.
+        if skip is None and getattr(self.scorer, "uses_context", True):
+            with self.sessions() as session:
+                if message.message_id:
+                    seen = session.execute(_SEEN, {**conversation, "key": key}).scalar()
+                    if seen is not None:
+                        return self._replay(session, session.get(Comment, seen))
                 texts = session.execute(_CONTEXT, {**conversation, "before": message.commented_at}).scalars()
                 context = tuple(reversed(texts.all()))
         # Scored outside any transaction: SQLite's write lock is not held while the model thinks.
@@ -169,7 +172,7 @@ class Conversations:
                 _on_conflict_do_nothing(session, Comment, ["ticket_id", "comment_key"]).returning(Comment.id),
                 _comment_values(ticket_id, key, message, skip),
             ).scalar()
-            if comment_id is None:  # the same message id, posted concurrently: answer as the first did
+            if comment_id is None:  # the same message id again: answer as the first time
                 seen = session.execute(_SEEN, {**conversation, "key": key}).scalar()
                 return self._replay(session, session.get(Comment, seen))
             thresholds = self.config.thresholds

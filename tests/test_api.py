@@ -420,3 +420,27 @@ def test_the_example_config_shows_the_tone_defaults():
 
     example = Path(__file__).resolve().parents[1] / "ticketpulse.example.toml"
     assert parse_config(tomllib.loads(example.read_text(encoding="utf-8"))).tone == Config().tone
+
+
+class ContextFreeScorer(ScriptedScorer):
+    """Like the local scorer: needs no earlier messages, so a message takes one transaction."""
+
+    uses_context = False
+
+
+def test_with_a_context_free_scorer_a_repeated_message_id_still_gets_the_first_answer(
+    config, api_environment, engine, sessions
+):
+    scorer = ContextFreeScorer(SCRIPT)
+    app = create_app({"TESTING": True, "TICKETPULSE": config, "ENVIRONMENT": api_environment, "ENGINE": engine,
+                      "SCORER": scorer})
+    api = app.test_client()
+    say(api, "chat-13", "The export still fails for me.", 0, message_id="a")
+    first = say(api, "chat-13", "Still broken. I have asked twice now and nobody helps.", 1, message_id="b")
+    retry = post(api, "chat-13", {"text": "Still broken. I have asked twice now and nobody helps.", "message_id": "b"})
+    assert retry.status_code == 200 and retry.json["duplicate"] is True
+    assert (retry.json["action"], retry.json["note"]) == ("escalate", first["note"])
+    assert all(context == () for _text, context in scorer.calls)
+    with sessions() as session:
+        assert session.scalar(select(func.count(Comment.id))) == 2
+        assert session.scalar(select(func.count(Escalation.id))) == 1

@@ -12,11 +12,14 @@ the escalation is delivered by the answer itself (stored as applied).
 
 from __future__ import annotations
 
+import threading
 import uuid
+import weakref
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Engine, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -154,7 +157,7 @@ class Conversations:
         # that does not (the local scorer) needs no read: one transaction per message, so that
         # concurrent posts on SQLite queue once for its write lock, not twice.
         if skip is None and getattr(self.scorer, "uses_context", True):
-            with self.sessions() as session:
+            with _one_writer(self.sessions), self.sessions() as session:
                 if message.message_id:
                     seen = session.execute(_SEEN, {**conversation, "key": key}).scalar()
                     if seen is not None:
@@ -166,7 +169,7 @@ class Conversations:
             score = self.scorer.score(text, context) if skip is None else None
         except Exception as exc:  # any scorer bug: the caller retries, nothing half-stored
             raise ScoringError(f"scoring failed: {type(exc).__name__}") from exc
-        with self.sessions.begin() as session:
+        with _one_writer(self.sessions), self.sessions.begin() as session:
             ticket_id, escalated = _locked_conversation(session, conversation)
             comment_id = session.execute(
                 _on_conflict_do_nothing(session, Comment, ["ticket_id", "comment_key"]).returning(Comment.id),
@@ -313,6 +316,28 @@ class AmbiguousTicket(LookupError):
 
 
 # -- rows -------------------------------------------------------------------------------------------
+
+_SQLITE_WRITERS: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+_SQLITE_WRITERS_LOCK = threading.Lock()
+
+
+def _one_writer(sessions: sessionmaker[Session]):
+    """SQLite: the API's transactions queue on a lock in this process.
+
+    Every SQLite transaction takes the database's one write lock (BEGIN IMMEDIATE), and a waiter
+    in SQLite's busy handler sleeps up to 100 ms between tries: with a few clients at once, the
+    slowest answers took seconds. Waiting here wakes the next one as soon as the lock is free.
+    PostgreSQL locks the conversation's row instead: nothing to queue.
+    """
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _SQLITE_WRITERS_LOCK:
+        lock = _SQLITE_WRITERS.get(engine)
+        if lock is None:
+            lock = _SQLITE_WRITERS[engine] = threading.Lock()
+    return lock
+
 
 
 def _on_conflict_do_nothing(session: Session, model, keys: list[str]):

@@ -19,7 +19,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -145,8 +145,8 @@ class Conversations:
     def post(self, message: Message) -> Answer:
         """Store, score and decide one message; a message id seen before gets its first answer.
 
-        The hot path runs prebuilt Core statements (about seven per message): building statements
-        and ORM bookkeeping, not the database, were most of a message's time.
+        The hot path runs prebuilt Core statements on the tables (about six per message): building
+        statements and the ORM's bookkeeping, not the database, were most of a message's time.
         """
         text = message.text
         skip = skip_reason(is_public=True, author_role=message.author, text=text)
@@ -158,11 +158,12 @@ class Conversations:
         # concurrent posts on SQLite queue once for its write lock, not twice.
         if skip is None and getattr(self.scorer, "uses_context", True):
             with _one_writer(self.sessions), self.sessions() as session:
+                connection = session.connection()
                 if message.message_id:
-                    seen = session.execute(_SEEN, {**conversation, "key": key}).scalar()
+                    seen = connection.execute(_SEEN, {**conversation, "key": key}).scalar()
                     if seen is not None:
                         return self._replay(session, session.get(Comment, seen))
-                texts = session.execute(_CONTEXT, {**conversation, "before": message.commented_at}).scalars()
+                texts = connection.execute(_CONTEXT, {**conversation, "before": message.commented_at}).scalars()
                 context = tuple(reversed(texts.all()))
         # Scored outside any transaction: SQLite's write lock is not held while the model thinks.
         try:
@@ -170,22 +171,22 @@ class Conversations:
         except Exception as exc:  # any scorer bug: the caller retries, nothing half-stored
             raise ScoringError(f"scoring failed: {type(exc).__name__}") from exc
         with _one_writer(self.sessions), self.sessions.begin() as session:
-            ticket_id, escalated = _locked_conversation(session, conversation)
-            comment_id = session.execute(
-                _on_conflict_do_nothing(session, Comment, ["ticket_id", "comment_key"]).returning(Comment.id),
-                _comment_values(ticket_id, key, message, skip),
+            connection = session.connection()
+            ticket_id, escalated = _locked_conversation(connection, conversation)
+            comment_id = connection.execute(
+                _inserts(connection)[1], _comment_values(ticket_id, key, message, skip)
             ).scalar()
             if comment_id is None:  # the same message id again: answer as the first time
-                seen = session.execute(_SEEN, {**conversation, "key": key}).scalar()
+                seen = connection.execute(_SEEN, {**conversation, "key": key}).scalar()
                 return self._replay(session, session.get(Comment, seen))
             thresholds = self.config.thresholds
             if score is None:
-                trajectory, count = _recent_trajectory(session, ticket_id, thresholds)
+                trajectory, count = _recent_trajectory(connection, ticket_id, thresholds)
                 decision = decide(trajectory, thresholds) if trajectory else None
                 state = self._brief_state(trajectory, count, escalated, decision)
                 return Answer(message.message_id, False, None, None, False, f"not scored: {skip}", None, state)
-            session.execute(_INSERT_SCORE, _score_values(ticket_id, comment_id, message, score))
-            trajectory, count = _recent_trajectory(session, ticket_id, thresholds)
+            connection.execute(_INSERT_SCORE, _score_values(ticket_id, comment_id, message, score))
+            trajectory, count = _recent_trajectory(connection, ticket_id, thresholds)
             decision = decide(trajectory, thresholds)
             escalate = should_escalate(decision, escalated)
             note = None
@@ -340,53 +341,72 @@ def _one_writer(sessions: sessionmaker[Session]):
 
 
 
-def _on_conflict_do_nothing(session: Session, model, keys: list[str]):
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model).on_conflict_do_nothing(index_elements=keys)
+# Built once, on the tables (Core, not the ORM): the statements of every posted message.
+_tickets, _comments, _scores = Ticket.__table__, Comment.__table__, Score.__table__
 
 
 def _of_conversation():
     """The conversation named by the :helpdesk, :account and :external_id parameters."""
     return (
-        Ticket.helpdesk == bindparam("helpdesk"),
-        Ticket.account == bindparam("account"),
-        Ticket.external_id == bindparam("external_id"),
+        _tickets.c.helpdesk == bindparam("helpdesk"),
+        _tickets.c.account == bindparam("account"),
+        _tickets.c.external_id == bindparam("external_id"),
     )
 
 
-# Built once: the statements of every posted message.
 _SEEN = (
-    select(Comment.id)
-    .join(Ticket, Ticket.id == Comment.ticket_id)
-    .where(*_of_conversation(), Comment.comment_key == bindparam("key"))
+    select(_comments.c.id)
+    .join(_tickets, _tickets.c.id == _comments.c.ticket_id)
+    .where(*_of_conversation(), _comments.c.comment_key == bindparam("key"))
 )
 _CONTEXT = (
-    select(Score.text)
-    .join(Ticket, Ticket.id == Score.ticket_id)
-    .where(*_of_conversation(), Score.commented_at <= bindparam("before", type_=Score.commented_at.type))
-    .order_by(Score.commented_at.desc(), Score.id.desc())
+    select(_scores.c.text)
+    .join(_tickets, _tickets.c.id == _scores.c.ticket_id)
+    .where(*_of_conversation(), _scores.c.commented_at <= bindparam("before", type_=_scores.c.commented_at.type))
+    .order_by(_scores.c.commented_at.desc(), _scores.c.id.desc())
     .limit(MAX_CONTEXT_MESSAGES)
 )
-_LOCK = select(Ticket.id, Ticket.escalated_severity).where(*_of_conversation()).with_for_update(key_share=True)
+_LOCK = (
+    select(_tickets.c.id, _tickets.c.escalated_severity)
+    .where(*_of_conversation())
+    .with_for_update(key_share=True)
+)
 _RECENT = (
-    select(Score.commented_at, Score.score, Score.frustration, Score.urgency, Score.label, Score.cues)
-    .where(Score.ticket_id == bindparam("ticket_id"))
-    .order_by(Score.commented_at.desc(), Score.id.desc())
+    select(
+        _scores.c.commented_at, _scores.c.score, _scores.c.frustration, _scores.c.urgency, _scores.c.label,
+        _scores.c.cues,
+    )
+    .where(_scores.c.ticket_id == bindparam("ticket_id"))
+    .order_by(_scores.c.commented_at.desc(), _scores.c.id.desc())
     .limit(RECENT_SCORES)
 )
-_PEAK_AND_COUNT = select(func.max(Score.frustration), func.count(Score.id)).where(
-    Score.ticket_id == bindparam("ticket_id")
+_PEAK_AND_COUNT = select(func.max(_scores.c.frustration), func.count(_scores.c.id)).where(
+    _scores.c.ticket_id == bindparam("ticket_id")
 )
-_INSERT_SCORE = insert(Score)
+_INSERT_SCORE = insert(_scores)
+_INSERTS = {
+    dialect.__name__.rsplit(".", 1)[-1]: (
+        dialect.insert(_tickets).on_conflict_do_nothing(index_elements=["helpdesk", "account", "external_id"]),
+        dialect.insert(_comments)
+        .on_conflict_do_nothing(index_elements=["ticket_id", "comment_key"])
+        .returning(_comments.c.id),
+    )
+    for dialect in (postgresql, sqlite)
+}
 
 
-def _locked_conversation(session: Session, conversation: dict) -> tuple[int, str | None]:
+def _inserts(connection: Connection):
+    """(insert the ticket if new, insert the comment unless its key is there) for this database."""
+    return _INSERTS["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+
+
+def _locked_conversation(connection: Connection, conversation: dict) -> tuple[int, str | None]:
     """The conversation's id and escalated severity, its row created if new and locked: one
     decision at a time per conversation (PostgreSQL: the row lock; SQLite: the write lock)."""
-    row = session.execute(_LOCK, conversation).first()
+    row = connection.execute(_LOCK, conversation).first()
     if row is None:
-        session.execute(_on_conflict_do_nothing(session, Ticket, ["helpdesk", "account", "external_id"]), conversation)
-        row = session.execute(_LOCK, conversation).one()
+        connection.execute(_inserts(connection)[0], conversation)
+        row = connection.execute(_LOCK, conversation).one()
     return row[0], row[1]
 
 
@@ -432,9 +452,11 @@ def _score_values(ticket_id: int, comment_id: int, message: Message, score: Sent
     }
 
 
-def _recent_trajectory(session: Session, ticket_id: int, thresholds: Thresholds) -> tuple[Trajectory | None, int]:
+def _recent_trajectory(
+    connection: Connection, ticket_id: int, thresholds: Thresholds
+) -> tuple[Trajectory | None, int]:
     """The trajectory from the latest RECENT_SCORES scores with the peak over all; and their count."""
-    rows = session.execute(_RECENT, {"ticket_id": ticket_id}).all()
+    rows = connection.execute(_RECENT, {"ticket_id": ticket_id}).all()
     if not rows:
         return None, 0
     points = [ScorePoint(row[0], row[1], row[2], row[3], row[4], tuple(row[5] or ())) for row in reversed(rows)]
@@ -446,7 +468,7 @@ def _recent_trajectory(session: Session, ticket_id: int, thresholds: Thresholds)
     )
     if len(rows) < RECENT_SCORES:
         return trajectory, len(rows)
-    peak, count = session.execute(_PEAK_AND_COUNT, {"ticket_id": ticket_id}).one()
+    peak, count = connection.execute(_PEAK_AND_COUNT, {"ticket_id": ticket_id}).one()
     return replace(trajectory, peak_frustration=max(peak, trajectory.peak_frustration)), count
 
 

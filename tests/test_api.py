@@ -444,3 +444,10 @@ def test_with_a_context_free_scorer_a_repeated_message_id_still_gets_the_first_a
     with sessions() as session:
         assert session.scalar(select(func.count(Comment.id))) == 2
         assert session.scalar(select(func.count(Escalation.id))) == 1
+
+
+def test_check_config_says_whether_the_api_is_on(runner, monkeypatch):
+    monkeypatch.delenv("TICKETPULSE_API_KEYS", raising=False)
+    assert "conversation API: off (set TICKETPULSE_API_KEYS)" in runner("check-config").out
+    monkeypatch.setenv("TICKETPULSE_API_KEYS", f"{KEY},{OLD_KEY}")
+    assert "conversation API: 2 key(s)" in runner("check-config").out

@@ -35,6 +35,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         mode = f"live at {url}" if url and live else "dry-run (no API credentials)"
         print(f"{helpdesk}: {mode}; senior group {getattr(config, helpdesk).senior_group_id or 'not set'}")
     print(f"scoring backend: {config.scoring.backend}")
+    keys = len(env.api_keys)
+    print(f"conversation API: {keys} key(s)" if keys else "conversation API: off (set TICKETPULSE_API_KEYS)")
     return 0
 
 

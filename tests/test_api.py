@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from ticketpulse.config import Config, ConfigError, Environment, load_environment
 from ticketpulse.escalation.conversations import NAMESPACE
 from ticketpulse.integrations.zendesk import DryRunZendesk
-from ticketpulse.models import Comment, Escalation, EscalationStatus, Score, Ticket
+from ticketpulse.models import Comment, Escalation, Score, Ticket
 from ticketpulse.runtime import build_runtime
 from ticketpulse.webhooks import create_app
 from ticketpulse.webhooks.openapi import SPEC
@@ -206,7 +206,7 @@ def test_concurrent_messages_to_one_conversation_are_decided_one_at_a_time(api, 
 
     def send(n):
         try:
-            response = api.post(f"/api/v1/conversations/chat-7/messages", json={"text": texts[n]}, headers=AUTH)
+            response = api.post("/api/v1/conversations/chat-7/messages", json={"text": texts[n]}, headers=AUTH)
             answers.append((response.status_code, response.json["action"]))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)

@@ -78,6 +78,8 @@ class LocalScorer:
     """Offline sentiment / frustration / urgency scorer. Load once, call ``score`` many times."""
 
     name = "local"
+    # Each message is scored on its own: callers need not read the earlier messages for it.
+    uses_context = False
 
     def __init__(self, model_path: str | Path | None = None, model: dict | None = None):
         if model is None:

@@ -33,6 +33,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"config OK ({source})")
     for line in describe(config, env):
         print(line)
+    keys = len(env.api_keys)
+    print(f"conversation API: {keys} key(s)" if keys else "conversation API: off (set TICKETPULSE_API_KEYS)")
     if not getattr(args, "online", False):
         return 0
     answers = online(config, env)
@@ -139,7 +141,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     upgrade(runtime.env.database_url)
     live = _live_config(args, runtime)
     app = create_app({"TICKETPULSE": runtime.config, "ENVIRONMENT": runtime.env, "ENGINE": runtime.engine,
-                      "LIVE_CONFIG": live})
+                      "LIVE_CONFIG": live, "SCORER": runtime.scorer})
     port = args.port or runtime.env.port
     # Bound before anything claims to serve; waitress stops reading a body at the limit and
     # answers 413 itself (webhooks/serving.py).

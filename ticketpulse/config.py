@@ -144,6 +144,39 @@ class Webhooks(Section):
     signature_tolerance_seconds: int = Field(300, ge=30, le=3600)
 
 
+class Tone(Section):
+    """The tone hint the API returns for the next reply, by the customer's state."""
+
+    # One instruction per sentiment label of the latest customer message.
+    negative: str = Field(
+        "Be empathetic and solution-focused: acknowledge the problem in one sentence, say what you "
+        "are doing about it, and give a concrete next step with a time. No blame, no jargon.",
+        min_length=1, max_length=2000,
+    )
+    neutral: str = Field(
+        "Be professional and clear: answer the question directly, in plain words, with the steps "
+        "or the information they need and nothing they did not ask for.",
+        min_length=1, max_length=2000,
+    )
+    positive: str = Field(
+        "Be friendly and match their energy: thank them, keep it short and warm, and confirm "
+        "anything still open.",
+        min_length=1, max_length=2000,
+    )
+    # The stronger one, when the trend is declining or frustration reaches deescalate_frustration.
+    deescalate: str = Field(
+        "The customer is losing patience. Name their frustration and take ownership; do not repeat "
+        "an earlier answer or ask for details they already gave; offer the fastest real fix, or a "
+        "named person and a time you will come back by. Short sentences, no scripted apology, no "
+        "upselling.",
+        min_length=1, max_length=2000,
+    )
+    deescalate_frustration: float = Field(0.7, ge=0, le=1)
+    # A positive message with at least this frustration ("thanks, but it is still broken") gets
+    # the negative instruction: friendly is for customers who are not fed up.
+    friendly_max_frustration: float = Field(0.3, ge=0, le=1)
+
+
 class Config(Section):
     thresholds: Thresholds = Thresholds()
     tags: Tags = Tags()
@@ -152,6 +185,7 @@ class Config(Section):
     scoring: Scoring = Scoring()
     worker: Worker = Worker()
     webhooks: Webhooks = Webhooks()
+    tone: Tone = Tone()
 
 
 class Environment(BaseSettings):
@@ -174,6 +208,8 @@ class Environment(BaseSettings):
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     port: int = Field(8000, ge=1, le=65535)
+    # The conversation API's bearer keys, comma or space separated (several, for rotation).
+    ticketpulse_api_keys: str | None = None
 
     @field_validator("zendesk_subdomain")
     @classmethod
@@ -233,6 +269,21 @@ class Environment(BaseSettings):
     @property
     def freshdesk_webhook_secrets(self) -> tuple[str, ...]:
         return split_secrets(self.freshdesk_webhook_secret)
+
+    @field_validator("ticketpulse_api_keys")
+    @classmethod
+    def _strong_api_keys(cls, value: str | None) -> str | None:
+        for key in api_keys(value):
+            if len(key) < MIN_API_KEY_LENGTH:
+                raise ValueError(
+                    f"a key is {len(key)} characters; use at least {MIN_API_KEY_LENGTH} "
+                    "(e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                )
+        return value
+
+    @property
+    def api_keys(self) -> tuple[str, ...]:
+        return api_keys(self.ticketpulse_api_keys)
 
     @property
     def zendesk_api_url(self) -> str | None:
@@ -315,6 +366,14 @@ def check_credentials(env: "Environment") -> None:
     if problems:
         message = "; ".join(problems) + " (set all of them to go live, or none for dry-run)"
         raise ConfigError(f"environment: {message}", [f"environment: {p}" for p in problems])
+
+
+MIN_API_KEY_LENGTH = 16
+
+
+def api_keys(value: str | None) -> tuple[str, ...]:
+    """TICKETPULSE_API_KEYS split on commas and whitespace."""
+    return tuple(key for key in (value or "").replace(",", " ").split() if key)
 
 
 def config_path(explicit: str | os.PathLike | None = None) -> Path | None:

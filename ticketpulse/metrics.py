@@ -95,3 +95,13 @@ def registry():
     combined = CollectorRegistry()
     multiprocess.MultiProcessCollector(combined)
     return combined
+
+
+# --- the conversation API -------------------------------------------------------------------------
+
+# outcome: escalate | respond | duplicate
+API_MESSAGES = Counter(
+    "ticketpulse_api_messages_total",
+    "Messages posted to the conversation API, by answer.",
+    ["outcome"],
+)

@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(freshdesk.bp)
     app.register_blueprint(health.bp)
     _register_error_handlers(app)
+    _register_api(app, test_config.get("SCORER"))
     if not app.testing:
         _warn_missing_secrets(env)
     if owns_config and not app.testing:
@@ -81,6 +82,16 @@ def _warn_missing_secrets(env) -> None:
 
     for warning in missing_webhook_secrets(env):
         log.warning("%s", warning)
+
+
+def _register_api(app: Flask, scorer) -> None:
+    """The conversation API; its scorer is built on first use unless one is given."""
+    from ticketpulse.webhooks import api
+
+    if scorer is not None:
+        app.extensions["ticketpulse.scorer"] = scorer
+    app.register_blueprint(api.bp)
+    api.register_error_handlers(app)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -1,0 +1,370 @@
+"""The conversation API under /api/v1: escalate-or-respond for AI reply bots and sidebar apps.
+
+POST /api/v1/conversations/<id>/messages scores the message in the request and answers with the
+decision and a tone hint; GET /api/v1/conversations/<id> and GET /api/v1/tickets/<helpdesk>/<number>
+show a trajectory. Bearer keys from TICKETPULSE_API_KEYS; refused while none is set.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import threading
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_validator
+
+from ticketpulse import metrics
+from ticketpulse.config import ConfigError
+from ticketpulse.escalation.comments import AuthorRole
+from ticketpulse.escalation.conversations import (
+    AmbiguousTicket,
+    Answer,
+    Conversations,
+    Message,
+    ScoringError,
+    State,
+    UnknownConversation,
+)
+from ticketpulse.escalation.tracker import ScorePoint, Trend
+from ticketpulse.sentiment import SentimentScore
+from ticketpulse.webhooks.events import text_fingerprint
+from ticketpulse.webhooks.openapi import SPEC
+from ticketpulse.webhooks.payload import PayloadError, clean_string
+from ticketpulse.webhooks.responses import json_error
+from ticketpulse.sentiment.clean import clean_text
+
+log = logging.getLogger("ticketpulse.api")
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# A conversation id goes into URLs and the tickets table (external_id is 64 characters).
+CONVERSATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$")
+HELPDESKS = ("zendesk", "freshdesk")
+MAX_MESSAGE_ID_LENGTH = 100  # stored as "id:<message_id>" in a 128-character key
+_scorer_lock = threading.Lock()
+
+
+class ApiError(Exception):
+    def __init__(self, message: str, status: int, **headers: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers
+
+
+class PostedMessage(BaseModel):
+    """The body of POST /conversations/<id>/messages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: StrictStr
+    author: Literal["customer", "agent"] = "customer"
+    time: datetime | None = None
+    message_id: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("empty; send the message's text")
+        return value
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _iso_utc(cls, value: Any) -> datetime | None:
+        """An ISO 8601 time as aware UTC; a time without an offset is taken as UTC."""
+        if value is None:
+            return None
+        example = "e.g. 2026-12-01T21:40:00Z"
+        if not isinstance(value, str):
+            raise ValueError(f"expected an ISO 8601 time as a string, {example}")
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 time: {value[:40]!r}; {example}") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        try:
+            return parsed.astimezone(timezone.utc)
+        except (OverflowError, ValueError):  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            raise ValueError(f"out of range: {value[:40]!r}") from None
+
+    @field_validator("message_id", mode="before")
+    @classmethod
+    def _an_id(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValueError(f"expected a string or an integer, got {type(value).__name__}")
+        value = str(value)
+        if not value or len(value) > MAX_MESSAGE_ID_LENGTH or any(ch.isspace() for ch in value):
+            raise ValueError(f"not a valid id (1 to {MAX_MESSAGE_ID_LENGTH} characters, no spaces)")
+        return value
+
+
+# -- auth ---------------------------------------------------------------------------------------
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint == "api.openapi":
+        return None
+    keys = current_app.config["ENVIRONMENT"].api_keys
+    if not keys:
+        raise ApiError("the API is disabled: set TICKETPULSE_API_KEYS to one or more keys", 403)
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            "Authorization: missing; send `Authorization: Bearer <key>`", 401, **{"WWW-Authenticate": "Bearer"}
+        )
+    if not key_matches(token.strip(), keys):
+        raise ApiError(
+            "Authorization: unknown API key", 401,
+            **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return None
+
+
+def key_matches(token: str, keys: tuple[str, ...]) -> bool:
+    """Constant-time against every key: the time taken says nothing of which key is close."""
+    given = token.encode("utf-8", "surrogatepass")
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(given, key.encode("utf-8"))
+    return matched
+
+
+# -- views --------------------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(SPEC)
+
+
+@bp.post("/conversations/<conversation_id>/messages")
+def post_message(conversation_id: str):
+    conversation_id = checked_conversation_id(conversation_id)
+    posted = read_message()
+    text = clean_text(clean_string(posted.text))
+    if not text.strip():
+        raise PayloadError("text", "empty once cleaned of markup; send the message's text")
+    message = Message(
+        conversation_id=conversation_id,
+        body=clean_string(posted.text),
+        text=text,
+        fingerprint=text_fingerprint(text),
+        author=AuthorRole(posted.author),
+        commented_at=posted.time or datetime.now(timezone.utc),
+        message_id=posted.message_id,
+    )
+    try:
+        answer = conversations().post(message)
+    except ScoringError as exc:
+        # Nothing was stored: the caller's retry (with the same message_id) is safe.
+        log.error("conversation %s: %s", conversation_id, exc)
+        raise ApiError(f"{exc}; nothing was stored, retry later", 503, **{"Retry-After": "5"}) from None
+    status = "duplicate" if answer.duplicate else answer.action
+    metrics.API_MESSAGES.labels(outcome=status).inc()
+    log.info(
+        "conversation %s: message %s %s%s", conversation_id, answer.message_id or "-", status,
+        f" ({answer.decision.severity}: {answer.reason})" if answer.escalate else "",
+    )
+    body = {"conversation_id": conversation_id, **answer_json(answer)}
+    return jsonify(body), 200 if answer.duplicate else 201
+
+
+@bp.get("/conversations/<conversation_id>")
+def get_conversation(conversation_id: str):
+    conversation_id = checked_conversation_id(conversation_id)
+    try:
+        state = conversations().conversation(conversation_id)
+    except UnknownConversation:
+        raise ApiError(f"conversation_id: no conversation {conversation_id!r}; post a message to start one", 404)
+    return jsonify({"conversation_id": conversation_id, **state_json(state)})
+
+
+@bp.get("/tickets/<helpdesk>/<number>")
+def get_ticket(helpdesk: str, number: str):
+    if helpdesk not in HELPDESKS:
+        raise ApiError(f"helpdesk: expected one of {', '.join(HELPDESKS)}, got {helpdesk!r}", 404)
+    if not (number.isascii() and number.isdigit() and len(number) <= 20):
+        raise ApiError(f"number: not a ticket number: {number!r}", 404)
+    account = request.args.get("account") or None
+    try:
+        state = conversations().ticket(helpdesk, number, account)
+    except UnknownConversation:
+        raise ApiError(f"number: no {helpdesk} ticket {number} has reached ticketpulse", 404)
+    except AmbiguousTicket:
+        raise ApiError(f"account: {helpdesk} ticket {number} exists in several accounts; add ?account=<id>", 400)
+    return jsonify({"helpdesk": helpdesk, "ticket": number, **state_json(state)})
+
+
+# -- reading the request ------------------------------------------------------------------------
+
+
+def checked_conversation_id(value: str) -> str:
+    if not CONVERSATION_ID.match(value):
+        raise ApiError(
+            "conversation_id: 1 to 64 characters of letters, digits and . _ : @ -, starting with a letter or digit",
+            400,
+        )
+    return value
+
+
+def read_message() -> PostedMessage:
+    try:
+        body = request.get_data().decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("body", "not UTF-8 text") from None
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise PayloadError("body", f"not valid JSON ({exc}); expected an object with \"text\"") from None
+    except RecursionError:
+        raise PayloadError("body", "nested too deeply") from None
+    if not isinstance(data, dict):
+        raise PayloadError("body", "expected a JSON object with \"text\"")
+    try:
+        return PostedMessage.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError("; ".join(field_problem(error) for error in exc.errors()), 400) from None
+
+
+def field_problem(error: dict) -> str:
+    """One pydantic error as `field: what is wrong`."""
+    field = ".".join(str(part) for part in error["loc"]) or "body"
+    if error["type"] == "extra_forbidden":
+        return f"{field}: unknown field (expected text, author, time, message_id)"
+    if error["type"] == "missing":
+        return f"{field}: missing"
+    return f"{field}: {error['msg'].removeprefix('Value error, ')}"
+
+
+# -- the domain, per request --------------------------------------------------------------------
+
+
+def conversations() -> Conversations:
+    return Conversations(
+        current_app.extensions["ticketpulse.sessions"], scorer(current_app), current_app.config["TICKETPULSE"]
+    )
+
+
+def scorer(app: Flask):
+    """The app's scorer: given by `ticketpulse serve` (or a test), else built once on first use."""
+    found = app.extensions.get("ticketpulse.scorer")
+    if found is not None:
+        return found
+    with _scorer_lock:
+        if app.extensions.get("ticketpulse.scorer") is None:
+            from ticketpulse.sentiment.factory import build_scorer
+
+            try:
+                app.extensions["ticketpulse.scorer"] = build_scorer(
+                    app.config["TICKETPULSE"], app.config["ENVIRONMENT"]
+                )
+            except ConfigError as exc:
+                raise ApiError(f"scoring unavailable: {exc}", 503) from None
+    return app.extensions["ticketpulse.scorer"]
+
+
+# -- answers ------------------------------------------------------------------------------------
+
+
+def score_json(score: SentimentScore | ScorePoint | None) -> dict | None:
+    if score is None:
+        return None
+    body = {
+        "score": score.score,
+        "label": score.label,
+        "frustration": score.frustration,
+        "urgency": score.urgency,
+    }
+    if isinstance(score, SentimentScore):
+        body["scorer"] = score.scorer
+        if score.fallback_reason:
+            body["fallback_reason"] = score.fallback_reason
+    return body
+
+
+def point_json(point: ScorePoint) -> dict:
+    return {
+        "time": iso(point.commented_at),
+        "score": point.score,
+        "label": point.label,
+        "frustration": point.frustration,
+        "urgency": point.urgency,
+    }
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def state_json(state: State) -> dict:
+    trajectory = state.trajectory
+    last = state.last_escalation
+    return {
+        "messages": state.messages,
+        "scored_messages": state.scored_messages,
+        "score": score_json(trajectory.current) if trajectory else None,
+        "trend": (trajectory.trend if trajectory else Trend.INSUFFICIENT_DATA).value,
+        "trend_delta": trajectory.trend_delta if trajectory else 0.0,
+        "peak_frustration": trajectory.peak_frustration if trajectory else None,
+        "consecutive_negative": trajectory.consecutive_negative if trajectory else 0,
+        "history": [point_json(point) for point in trajectory.history] if trajectory else [],
+        "escalated_severity": state.escalated_severity,
+        "last_escalation": (
+            {
+                "severity": last.severity,
+                "rule": last.rule,
+                "status": last.status,
+                "time": iso(last.created_at),
+                "note": last.note,
+            }
+            if last
+            else None
+        ),
+        "decision": (
+            {"severity": state.decision.severity, "rule": state.decision.rule, "reason": state.decision.reason}
+            if state.decision
+            else None
+        ),
+        "tone": {"label": state.tone.label, "instruction": state.tone.instruction},
+    }
+
+
+def answer_json(answer: Answer) -> dict:
+    state = state_json(answer.state)
+    decision = answer.decision
+    return {
+        "message_id": answer.message_id,
+        "duplicate": answer.duplicate,
+        "scored": answer.score is not None,
+        "action": answer.action,
+        "severity": decision.severity if answer.escalate else None,
+        "rule": decision.rule if decision else None,
+        "reason": answer.reason,
+        "note": answer.note,
+        "signals": list(answer.score.cues) if answer.score is not None else [],
+        "score": score_json(answer.score),
+        "trend": state["trend"],
+        "trend_delta": state["trend_delta"],
+        "peak_frustration": state["peak_frustration"],
+        "consecutive_negative": state["consecutive_negative"],
+        "escalated_severity": state["escalated_severity"],
+        "scored_messages": state["scored_messages"],
+        "history": state["history"],
+        "tone": state["tone"],
+    }
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError):
+        return json_error(str(exc), exc.status, **exc.headers)

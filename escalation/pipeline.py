@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ticketpulse import metrics
@@ -23,8 +24,8 @@ from ticketpulse.config import Config
 from ticketpulse.escalation.comments import skip_reason
 from ticketpulse.escalation.helpdesk import Helpdesk, HelpdeskError, PermanentError, TransientError, plan_for
 from ticketpulse.escalation.notes import escalation_note
-from ticketpulse.escalation.queue import ESCALATION, Lease, finish, hold, wake
-from ticketpulse.escalation.rules import decide, should_escalate
+from ticketpulse.escalation.queue import ESCALATION_BELL, Lease, finish, hold
+from ticketpulse.escalation.rules import Decision, decide, should_escalate
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, track
 from ticketpulse.models import ApiBudget, Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
@@ -64,6 +65,7 @@ class TicketWork:
     history: list[Score]
     done_fingerprints: list[tuple[int, str, str, datetime]]  # (id, fingerprint, source, received_at)
     more: bool  # more comments are due than one turn takes
+    escalated_severity: str | None = None  # as the turn began (only the scoring lane changes it)
     prepared: list[Prepared] = field(default_factory=list)
 
 
@@ -98,6 +100,7 @@ class Pipeline:
         comments = comments[:COMMENTS_PER_TURN]
         if not comments:
             return TicketWork([], [], [], False)
+        severity = session.scalar(select(Ticket.escalated_severity).where(Ticket.id == lease.ticket_id))
         history = list(
             session.scalars(
                 select(Score).where(Score.ticket_id == lease.ticket_id).order_by(Score.commented_at, Score.id)
@@ -114,7 +117,7 @@ class Pipeline:
                 )
             )
         ]
-        return TicketWork(comments, history, done, more)
+        return TicketWork(comments, history, done, more, severity)
 
     def score_due(self, lease: Lease, work: TicketWork) -> None:
         """Score the turn's comments in order, outside any transaction."""
@@ -143,50 +146,65 @@ class Pipeline:
             done.append((comment.id, comment.fingerprint, comment.source, comment.received_at))
 
     def record_due(self, lease: Lease, work: TicketWork) -> None:
-        """One transaction: the lease re-checked, scores and statuses written, each scored
-        comment decided on in comment-time order, the ticket handed back."""
+        """One transaction: scores and statuses written, the lease re-checked (the ticket row
+        locked only now, so a webhook for the ticket waits as little as possible), each scored
+        comment's decision recorded in comment-time order, the ticket handed back. Lost lease:
+        all of it rolls back."""
         now = utcnow()
-        with self.sessions.begin() as session:
-            ticket = self._hold(session, lease)
-            points = [_point(row) for row in work.history]
-            scores: list[dict] = []
-            updates: list[dict] = []
-            for prepared in work.prepared:
-                comment = prepared.comment
-                if prepared.error is not None:
-                    retried = self._record_failure(comment, prepared.error, retryable=True)
-                    metrics.COMMENTS.labels(outcome="retried" if retried else "failed").inc()
-                elif prepared.score is None:
-                    comment.status, comment.reason, comment.finished_at = CommentStatus.SKIPPED, prepared.skip, now
-                    metrics.COMMENTS.labels(outcome="skipped").inc()
-                    log.info("ticket %s: comment %s skipped: %s", lease.ticket_ref, comment.id, prepared.skip)
-                else:
-                    score = prepared.score
-                    comment.status, comment.finished_at = CommentStatus.DONE, now
-                    scores.append(_score_values(comment, prepared.text, score, now))
-                    points.append(ScorePoint(comment.commented_at, score.score, score.frustration, score.urgency,
-                                             score.label, tuple(score.cues)))
-                    metrics.COMMENTS.labels(outcome="scored").inc()
-                    log.info(
-                        "ticket %s: comment %s scored by %s: sentiment %+.2f frustration %.2f urgency %.2f%s",
-                        lease.ticket_ref, comment.id, score.scorer, score.score, score.frustration, score.urgency,
-                        f" (fallback: {score.fallback_reason})" if score.fallback_reason else "",
-                    )
-                updates.append({
-                    "id": comment.id, "status": comment.status, "reason": comment.reason,
-                    "attempts": comment.attempts, "run_after": comment.run_after, "finished_at": comment.finished_at,
-                })
-                if prepared.score is not None:
-                    self._decide(session, ticket, comment, points)
-            if scores:
-                session.execute(insert(Score), scores)
-            if updates:
-                session.execute(update(Comment), updates)
-            finish(session, lease, not_before=now if work.more else None)
+        points = [_point(row) for row in work.history]
+        severity = work.escalated_severity
+        scores: list[dict] = []
+        updates: list[dict] = []
+        decisions: list[tuple[Comment, Decision, Trajectory]] = []
+        for prepared in work.prepared:
+            comment = prepared.comment
+            if prepared.error is not None:
+                retried = self._record_failure(comment, prepared.error, retryable=True)
+                metrics.COMMENTS.labels(outcome="retried" if retried else "failed").inc()
+            elif prepared.score is None:
+                comment.status, comment.reason, comment.finished_at = CommentStatus.SKIPPED, prepared.skip, now
+                metrics.COMMENTS.labels(outcome="skipped").inc()
+                log.info("ticket %s: comment %s skipped: %s", lease.ticket_ref, comment.id, prepared.skip)
+            else:
+                score = prepared.score
+                comment.status, comment.finished_at = CommentStatus.DONE, now
+                scores.append(_score_values(comment, prepared.text, score, now))
+                points.append(ScorePoint(comment.commented_at, score.score, score.frustration, score.urgency,
+                                         score.label, tuple(score.cues)))
+                metrics.COMMENTS.labels(outcome="scored").inc()
+                log.info(
+                    "ticket %s: comment %s scored by %s: sentiment %+.2f frustration %.2f urgency %.2f%s",
+                    lease.ticket_ref, comment.id, score.scorer, score.score, score.frustration, score.urgency,
+                    f" (fallback: {score.fallback_reason})" if score.fallback_reason else "",
+                )
+                trajectory = self._trajectory(points)
+                decision = decide(trajectory, self.config.thresholds)
+                if should_escalate(decision, severity):
+                    decisions.append((comment, decision, trajectory))
+                    severity = decision.severity
+            updates.append({
+                "id": comment.id, "status": comment.status, "reason": comment.reason,
+                "attempts": comment.attempts, "run_after": comment.run_after, "finished_at": comment.finished_at,
+            })
+        try:
+            with self.sessions.begin() as session:
+                if scores:
+                    session.execute(insert(Score), scores)
+                if updates:
+                    session.execute(update(Comment), updates)
+                ticket = self._hold(session, lease)
+                for comment, decision, trajectory in decisions:
+                    self._queue_escalation(session, ticket, comment, decision, trajectory)
+                finish(session, lease, not_before=now if work.more else None, locked=True)
+        except IntegrityError:
+            # Another worker recorded these comments: it took the ticket over while we scored.
+            raise LeaseLost(lease.ticket_id) from None
+        if decisions:
+            ESCALATION_BELL.ring()  # this process's escalation thread applies it at once
 
     def process_ticket(self, lease: Lease) -> None:
-        """A whole scoring turn for a ticket already leased (tests, tools)."""
-        with self.sessions.begin() as session:
+        """A scoring turn for a leased ticket: read, score, record (two transactions)."""
+        with self.sessions() as session:
             work = self.read_due(session, lease)
         self.process_work(lease, work)
 
@@ -220,11 +238,9 @@ class Pipeline:
             retry_in = max(delay, retry_after or 0.0)  # never sooner than the server asked
         return work.record_failure(reason, retry_in=retry_in, max_attempts=settings.max_attempts)
 
-    def _decide(self, session: Session, ticket: Ticket, comment: Comment, points: list[ScorePoint]) -> None:
-        trajectory = self._trajectory(points)
-        decision = decide(trajectory, self.config.thresholds)
-        if not should_escalate(decision, ticket.escalated_severity):
-            return
+    def _queue_escalation(
+        self, session: Session, ticket: Ticket, comment: Comment, decision: Decision, trajectory: Trajectory
+    ) -> None:
         now = utcnow()
         # A pending lower escalation is replaced by this one: the helpdesk sees only the highest.
         # Not one being applied right now (the escalation lane's lease is live): it finishes,

@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -181,23 +181,32 @@ def next_due(session: Session, ticket_id: int, lane: Lane) -> datetime | None:
     )
 
 
-def finish(session: Session, lease: Lease, *, not_before: datetime | None = None) -> None:
+def finish(session: Session, lease: Lease, *, not_before: datetime | None = None, locked: bool = False) -> None:
     """In the caller's transaction: drop the lease and say when the ticket's lane is next due.
 
-    The ticket row is locked first: a webhook storing a comment locks it too (to set
-    `next_run_at`), so either it committed before and its comment is counted here, or it sets
-    `next_run_at` itself after us. `not_before` pushes the next run back (a parked ticket, or one
-    that had its turn and goes to the back of the line).
+    The ticket row is locked first (`locked`: the caller's hold() did): a webhook storing a
+    comment locks it too (to set `next_run_at`), so either it committed before and its comment
+    is counted here, or it sets `next_run_at` itself after us. `not_before` pushes the next run
+    back (a parked ticket, or one that had its turn and goes to the back of the line).
     """
     lane = lease.lane
-    locked = session.scalar(
-        select(Ticket.id).where(Ticket.id == lease.ticket_id, lane.owner == lease.token).with_for_update(key_share=True)
+    if not locked:
+        held = session.scalar(
+            select(Ticket.id).where(Ticket.id == lease.ticket_id, lane.owner == lease.token)
+            .with_for_update(key_share=True)
+        )
+        if held is None:
+            return  # taken over meanwhile: the new holder owns the schedule
+    work = lane.work
+    # A new statement: its snapshot is taken after the lock, so it sees every committed comment.
+    due = (
+        select(func.min(work.run_after))
+        .where(work.ticket_id == lease.ticket_id, work.status == work.PENDING)
+        .scalar_subquery()
     )
-    if locked is None:
-        return  # taken over meanwhile: the new holder owns the schedule
-    due = next_due(session, lease.ticket_id, lane)
-    if due is not None and not_before is not None and due < not_before:
-        due = not_before
+    if not_before is not None:
+        bound = literal(not_before, lane.due.type)
+        due = case((due < bound, bound), else_=due)
     session.execute(
         update(Ticket)
         .where(Ticket.id == lease.ticket_id, lane.owner == lease.token)
@@ -214,16 +223,6 @@ def release(
         not_before = utcnow() + timedelta(seconds=hold_off_seconds)
     with sessions.begin() as session:
         finish(session, lease, not_before=not_before)
-
-
-def wake(session: Session, ticket_id: int, lane: Lane, at: datetime) -> None:
-    """Make the ticket's lane due at `at` unless it is due sooner already."""
-    session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket_id)
-        .values({lane.due: case((lane.due.is_(None), at), (lane.due > at, at), else_=lane.due)})
-        .execution_options(synchronize_session=False)
-    )
 
 
 def reclaim_own(sessions: sessionmaker[Session]) -> int:
@@ -268,3 +267,58 @@ def _pid_alive(pid: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# -- waking idle workers ---------------------------------------------------------------------------
+
+NOTIFY_CHANNEL = "ticketpulse_due"
+
+
+class Doorbell:
+    """Wakes idle worker threads when work arrives, instead of fast polling.
+
+    In one process (`serve`) the webhook rings it directly; across processes on PostgreSQL the
+    webhook's statement sends NOTIFY and each worker's listener rings it. Polling stays as the
+    safety net (SQLite across processes, a missed notification) at `poll_interval_seconds`.
+    A ring is never lost between a thread's empty claim and its wait: threads wait for a ring
+    newer than the one they saw before claiming.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self.rings = 0
+
+    def ring(self) -> None:
+        with self._condition:
+            self.rings += 1
+            self._condition.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> None:
+        with self._condition:
+            if self.rings == seen:
+                self._condition.wait(timeout)
+
+
+SCORING_BELL = Doorbell()  # new comments
+ESCALATION_BELL = Doorbell()  # new escalations
+
+
+def listen_for_due_work(engine, stop: threading.Event, bell: Doorbell = SCORING_BELL) -> None:
+    """PostgreSQL: ring `bell` on every NOTIFY from a webhook in another process (a thread's
+    loop; reconnects after the database has been away)."""
+    while not stop.is_set():
+        try:
+            raw = engine.raw_connection()
+            try:
+                connection = raw.driver_connection
+                connection.autocommit = True
+                connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                bell.ring()  # anything stored while we were not listening
+                while not stop.is_set():
+                    for _ in connection.notifies(timeout=1.0):
+                        bell.ring()
+            finally:
+                raw.invalidate()  # never hand a LISTENing connection back to the pool
+        except Exception as exc:  # the database is away: try again shortly
+            log.debug("listener: %s", exc)
+            stop.wait(1.0)

@@ -13,11 +13,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from ticketpulse.escalation.pipeline import Pipeline
 from ticketpulse.escalation.queue import (
     ESCALATION,
+    ESCALATION_BELL,
     SCORING,
+    SCORING_BELL,
+    Doorbell,
     Lane,
     Lease,
     LeaseKeeper,
     claim,
+    listen_for_due_work,
     reclaim_own,
     release,
     worker_name,
@@ -50,13 +54,11 @@ class Worker:
     def run_once(self) -> bool:
         """Do one ticket's due comments; False when there were none."""
         self._release_leftovers()
-        lease_seconds = self.settings.lease_seconds
-        with self.sessions.begin() as session:
-            lease = claim(None, lease_seconds, worker_name(), session=session)
-            if lease is None:
-                return False
-            work = self.pipeline.read_due(session, lease)
-        self._work_on(lease, lambda: self.pipeline.process_work(lease, work))
+        # The claim commits at once: the ticket row is locked for one statement only.
+        lease = claim(self.sessions, self.settings.lease_seconds, worker_name())
+        if lease is None:
+            return False
+        self._work_on(lease, lambda: self.pipeline.process_ticket(lease))
         return True
 
     def run_escalations_once(self, helpdesk: str) -> bool:
@@ -133,8 +135,9 @@ class Worker:
             done += 1
         return done
 
-    def _loop(self, stop: threading.Event, step, name: str) -> None:
+    def _loop(self, stop: threading.Event, step, name: str, bell: Doorbell) -> None:
         while not stop.is_set():
+            seen = bell.rings
             try:
                 busy = step()
             except SQLAlchemyError as exc:
@@ -143,8 +146,8 @@ class Worker:
             except Exception:
                 log.exception("%s: unexpected error in the worker loop", name)
                 busy = False
-            if not busy:
-                stop.wait(self.settings.poll_interval_seconds)
+            if not busy and not stop.is_set():
+                bell.wait(seen, self.settings.poll_interval_seconds)
 
     def _repair_loop(self, stop: threading.Event) -> None:
         while not stop.wait(REPAIR_INTERVAL_SECONDS):
@@ -161,22 +164,35 @@ class Worker:
         except SQLAlchemyError as exc:
             log.error("database unavailable at start: %s", exc.__class__.__name__)
         threads = [
-            threading.Thread(target=self._loop, args=(stop, self.run_once, f"scoring-{n}"),
+            threading.Thread(target=self._loop, args=(stop, self.run_once, f"scoring-{n}", SCORING_BELL),
                              name=f"ticketpulse-worker-{n}", daemon=True)
             for n in range(self.settings.concurrency)
         ]
         threads += [
             threading.Thread(
                 target=self._loop,
-                args=(stop, lambda helpdesk=helpdesk: self.run_escalations_once(helpdesk), f"escalations-{helpdesk}"),
+                args=(stop, lambda helpdesk=helpdesk: self.run_escalations_once(helpdesk), f"escalations-{helpdesk}",
+                      ESCALATION_BELL),
                 name=f"ticketpulse-escalations-{helpdesk}", daemon=True,
             )
             for helpdesk in self.pipeline.helpdesks
         ]
         threads.append(threading.Thread(target=self._repair_loop, args=(stop,), name="ticketpulse-repair", daemon=True))
+        threads.append(threading.Thread(target=_ring_on_stop, args=(stop,), name="ticketpulse-stop", daemon=True))
+        engine = self.sessions.kw.get("bind")
+        if engine is not None and engine.dialect.name == "postgresql":
+            threads.append(threading.Thread(target=listen_for_due_work, args=(engine, stop), daemon=True,
+                                            name="ticketpulse-listen"))
         for thread in threads:
             thread.start()
         return threads
+
+
+def _ring_on_stop(stop: threading.Event) -> None:
+    """Idle threads wait on a doorbell: wake them when it is time to stop."""
+    stop.wait()
+    SCORING_BELL.ring()
+    ESCALATION_BELL.ring()
 
 
 def _repair(session, lane: Lane) -> int:

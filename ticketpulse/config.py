@@ -128,7 +128,7 @@ class Scoring(Section):
 
 class Worker(Section):
     poll_interval_seconds: float = Field(1.0, gt=0, le=60)
-    lease_seconds: float = Field(30.0, ge=5, le=3600)
+    lease_seconds: float = Field(20.0, ge=5, le=3600)
     concurrency: int = Field(1, ge=1, le=64)
     # With the backoff below, 24 attempts span about 2-4 hours: a helpdesk outage delays
     # escalations; only something broken for longer ends them as failed (`ticketpulse jobs`).

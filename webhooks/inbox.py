@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, case, select
+from sqlalchemy import Connection, bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ticketpulse.escalation.queue import NOTIFY_CHANNEL
 from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.models import Comment, Ticket, utcnow
 
@@ -73,7 +74,11 @@ def _build_statements():
         .returning(_COMMENTS.c.id)
         .cte("inserted")
     )
-    postgres_one_trip = select(select(inserted.c.id).scalar_subquery(), select(ticket.c.id).scalar_subquery())
+    # NOTIFY (sent at commit) wakes idle workers in other processes (escalation/queue.py).
+    postgres_one_trip = select(
+        select(inserted.c.id).scalar_subquery(), select(ticket.c.id).scalar_subquery(),
+        func.pg_notify(NOTIFY_CHANNEL, ""),
+    )
     sqlite_comment = (
         sqlite.insert(_COMMENTS)
         .values(ticket_id=bindparam("ticket_id"), **{n: _comment_param(n) for n in _COMMENT_COLUMNS})
@@ -117,7 +122,7 @@ def store(connection: Connection, event: CommentEvent) -> Accepted:
     stores nothing and answers the first one's id."""
     params = _params(event, utcnow())
     if connection.dialect.name == "postgresql":
-        comment_id, ticket_id = connection.execute(_POSTGRES_STORE, params).one()
+        comment_id, ticket_id, _ = connection.execute(_POSTGRES_STORE, params).one()
     else:
         ticket_id = connection.execute(_SQLITE_TICKET, params).scalar_one()
         comment_id = connection.execute(_SQLITE_COMMENT, params | {"ticket_id": ticket_id}).scalar_one_or_none()

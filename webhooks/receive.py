@@ -8,6 +8,7 @@ from typing import Any, Callable
 from flask import current_app, jsonify, request
 
 from ticketpulse.webhooks.events import CommentEvent
+from ticketpulse.escalation.queue import SCORING_BELL
 from ticketpulse.webhooks.inbox import store
 from ticketpulse import metrics
 from ticketpulse.models import ticket_ref
@@ -45,10 +46,13 @@ def receive(
     # HTML comment must not run while the session holds the database's write lock (SQLite takes
     # it at BEGIN IMMEDIATE).
     _fingerprint, key = event.fingerprint, event.comment_key
-    # One short transaction on a pooled connection, no ORM session: the hot path (webhooks/inbox.py).
-    engine = current_app.extensions["ticketpulse.sessions"].kw["bind"]
-    with engine.begin() as connection:
-        result = store(connection, event)
+    # One short transaction of Core statements (the hot path: webhooks/inbox.py).
+    sessions = current_app.extensions["ticketpulse.sessions"]
+    with sessions() as session:
+        result = store(session.connection(), event)
+        session.commit()
+    if not result.duplicate:
+        SCORING_BELL.ring()  # an idle worker thread in this process (`serve`) starts at once
     status = "duplicate" if result.duplicate else "accepted"
     metrics.WEBHOOKS.labels(helpdesk=event.helpdesk, status=status).inc()
     log.info(

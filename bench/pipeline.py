@@ -122,14 +122,22 @@ def one_round(engine, worker: Worker, round_no: int, tickets: int, per_ticket: i
     return len(stream) / elapsed
 
 
-def measure(url: str, label: str, rounds: int, tickets: int, per_ticket: int) -> list[float]:
-    engine = make_engine(url)
-    worker = Worker(Pipeline(make_session_factory(engine), LocalScorer(), {}, Config()))
-    one_round(engine, worker, 99, 50, per_ticket, seed=0)  # warm-up: imports, model load, caches
-    rates = [one_round(engine, worker, r, tickets, per_ticket, seed=r) for r in range(rounds)]
-    engine.dispose()
-    print(f"  {label:<34} " + "  ".join(f"{rate:7.0f}" for rate in rates)
-          + f"   median {statistics.median(rates):7.0f} comments/s", flush=True)
+def measure(urls: dict[str, str], rounds: int, tickets: int, per_ticket: int) -> dict[str, list[float]]:
+    """Rounds alternate between the databases, so both see the same machine load."""
+    setups = {}
+    for label, url in urls.items():
+        engine = make_engine(url)
+        worker = Worker(Pipeline(make_session_factory(engine), LocalScorer(), {}, Config()))
+        one_round(engine, worker, 99, 50, per_ticket, seed=0)  # warm-up: imports, model load, caches
+        setups[label] = (engine, worker)
+    rates: dict[str, list[float]] = {label: [] for label in urls}
+    for r in range(rounds):
+        for label, (engine, worker) in setups.items():
+            rates[label].append(one_round(engine, worker, r, tickets, per_ticket, seed=r))
+    for label, (engine, _) in setups.items():
+        engine.dispose()
+        print(f"  {label:<34} " + "  ".join(f"{rate:7.0f}" for rate in rates[label])
+              + f"   median {statistics.median(rates[label]):7.0f} comments/s", flush=True)
     return rates
 
 
@@ -173,8 +181,9 @@ def main() -> None:
         print(f"  loaded in {loaded:.0f} s", flush=True)
         print(f"{args.database}: {args.tickets * args.per_ticket} comments per round "
               f"({args.tickets} tickets x {args.per_ticket}), {args.rounds} rounds each, alternating", flush=True)
-        empty_rates = measure(empty, "empty database", args.rounds, args.tickets, args.per_ticket)
-        full_rates = measure(full, f"{args.history_tickets:,} tickets stored", args.rounds, args.tickets, args.per_ticket)
+        stored = f"{args.history_tickets:,} tickets stored"
+        rates = measure({"empty database": empty, stored: full}, args.rounds, args.tickets, args.per_ticket)
+        empty_rates, full_rates = rates["empty database"], rates[stored]
         ratio = statistics.median(full_rates) / statistics.median(empty_rates)
         print(f"{args.database}: with history / empty = {ratio:.2f}")
         if args.database == "postgresql":

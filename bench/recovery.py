@@ -34,6 +34,10 @@ sys.path.insert(0, str(ROOT))
 from tests.fakes.server import LiveServer  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk  # noqa: E402
 
+import logging  # noqa: E402
+
+logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the fake API logs every request
+
 SECRET = "YmVuY2hfc2VjcmV0X2Zvcl9yZWNvdmVyeQ=="
 FURIOUS = "I am DONE. Cancel my account, I'm reporting you to the BBB and my lawyer!!! Worst service ever."
 

@@ -77,7 +77,7 @@ def test_a_hung_helpdesk_does_not_hold_up_scoring(client, sessions, config, envi
     from ticketpulse.runtime import build_runtime
 
     fake = FakeZendesk()
-    fake.latency = 8.0  # every API call hangs 8 s
+    fake.latency = 10.0  # every API call hangs 10 s
     with LiveServer(fake.app()) as server:
         fake.url = server.url
         for t in range(6):
@@ -98,14 +98,15 @@ def test_a_hung_helpdesk_does_not_hold_up_scoring(client, sessions, config, envi
             def scored():
                 with sessions() as session:
                     return len(session.scalars(select(Score.id)).all()) == 6
-            while not scored() and time.monotonic() - started < 5:
+            while not scored() and time.monotonic() - started < 12:
                 time.sleep(0.05)
             waited = time.monotonic() - started
         finally:
             stop.set()
             for thread in threads:
                 thread.join(timeout=30)
-    assert scored() and waited < 2.0, waited
+    # Far less than one hung call (10 s); a few seconds at most on a loaded machine.
+    assert scored() and waited < 5.0, waited
 
 
 import pytest  # noqa: E402
@@ -116,3 +117,49 @@ def runtime_parts(config, environment, engine):
     from ticketpulse.runtime import build_runtime
 
     return build_runtime(config, environment, engine=engine, scorer=ScriptedScorer({}), helpdesks={})
+
+
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: nothing in the worker catches it."""
+
+
+def test_the_escalation_row_keeps_what_a_killed_try_sent_and_counts_every_try(client, sessions, config, environment, engine, monkeypatch):
+    from ticketpulse.escalation.pipeline import Pipeline  # noqa: F401
+    from ticketpulse.integrations.http import HttpPolicy
+    from ticketpulse.integrations.zendesk import ZendeskClient, ZendeskHelpdesk
+    from ticketpulse.models import Escalation
+    from ticketpulse.runtime import build_runtime
+
+    fake = FakeZendesk()
+    fake.add_ticket("300", tags=["vip"])
+    real = ZendeskClient.update_ticket
+    killed = []
+
+    def update_then_die(self, external_id, body):
+        result = real(self, external_id, body)
+        if not killed:
+            killed.append(1)
+            raise WorkerKilled()  # the PUT reached Zendesk; the worker died before recording it
+        return result
+
+    monkeypatch.setattr(ZendeskClient, "update_ticket", update_then_die)
+    with LiveServer(fake.app()) as server:
+        fake.url = server.url
+        helpdesk = ZendeskHelpdesk(ZendeskClient(fake.url, fake.email, fake.token, HttpPolicy(attempts=1)))
+        runtime = build_runtime(config, environment, engine=engine, scorer=ScriptedScorer({FURIOUS: (-0.9, 0.95, 0.9)}),
+                                helpdesks={"zendesk": helpdesk})
+        post_zendesk(client, comment_event("300", "1", FURIOUS, time="2025-03-05T10:00:00Z"))
+        try:
+            runtime.worker.drain()
+        except WorkerKilled:
+            pass
+        runtime.worker.drain()
+
+    with sessions() as session:
+        escalation = session.scalars(select(Escalation)).one()
+    assert escalation.status == "applied" and escalation.attempts == 2
+    assert escalation.request["requests"] == []  # the second try found it done
+    [earlier] = escalation.request["earlier_tries"]
+    assert earlier["method"] == "PUT" and earlier["json"]["ticket"]["tags"] == [
+        "vip", "sentiment_escalated", "sentiment_severity_critical"]
+    assert len(fake.writes()) == 1

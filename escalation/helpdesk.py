@@ -9,7 +9,7 @@ live here too, so both helpdesks follow them alike.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from ticketpulse.config import SEVERITIES, Config, Tags
 from ticketpulse.escalation.rules import severity_rank
@@ -50,6 +50,16 @@ class EscalationPlan:
     # The ticket as the webhook last described it; used when no API can be read (dry-run).
     snapshot: dict[str, Any] = field(default_factory=dict)
     ticket_ref: str = ""  # `zendesk:<account>:<number>`, for the logs
+    # Told of every write right before it is sent, so the escalation row records it even if the
+    # process dies before the helpdesk answers (the retry then finds the work done).
+    on_write: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False, repr=False)
+
+    def sending(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The write about to be sent, as `Applied.requests` keeps it; recorded first."""
+        record = request_record(method, path, body)
+        if self.on_write is not None:
+            self.on_write(record)
+        return record
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,22 @@
-"""One leased ticket's work: score its due comments in comment-time order, decide, escalate.
+"""One leased ticket's work, in two lanes.
 
-Slow calls (the scorer, the helpdesk API) run outside any transaction; every decision runs in a
-short transaction that holds the ticket's row lock and re-checks the lease.
+Scoring: the ticket's due comments are read in the claim's transaction, scored outside any
+transaction (the heartbeat keeps the lease), and recorded with every decision in one short
+transaction that re-checks the lease and hands the ticket back: two transactions per ticket,
+whatever the number of comments. Scoring never calls a helpdesk: a decision queues an escalation.
+
+Escalation: a thread per helpdesk leases tickets with due escalations and applies them, inside
+the account's API budget; a wait longer than a few seconds is a reschedule, never a sleep.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ticketpulse import metrics
@@ -18,10 +24,10 @@ from ticketpulse.config import Config
 from ticketpulse.escalation.comments import skip_reason
 from ticketpulse.escalation.helpdesk import Helpdesk, HelpdeskError, PermanentError, TransientError, plan_for
 from ticketpulse.escalation.notes import escalation_note
-from ticketpulse.escalation.queue import Lease, hold
-from ticketpulse.escalation.rules import decide, should_escalate
+from ticketpulse.escalation.queue import ESCALATION_BELL, Lease, finish, hold
+from ticketpulse.escalation.rules import Decision, decide, should_escalate
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, track
-from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
+from ticketpulse.models import ApiBudget, Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
 from ticketpulse.retry import backoff
 from ticketpulse.sentiment import Scorer, SentimentScore
@@ -32,18 +38,35 @@ log = logging.getLogger("ticketpulse.pipeline")
 # The same comment delivered by both Zendesk webhook kinds arrives within this window.
 CROSS_KIND_DUPLICATE_WINDOW = timedelta(minutes=10)
 MAX_CONTEXT_MESSAGES = 100
+# A ticket's turn: at most this many comments, then it goes to the back of the line (fairness).
+COMMENTS_PER_TURN = 50
+# API requests one escalation makes (the budget is taken before the first).
+REQUESTS_PER_ESCALATION = {"zendesk": 2, "freshdesk": 4}
 
 
 class LeaseLost(Exception):
     """Another worker took the ticket over (our lease ran out); stop working on it."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Prepared:
-    comment_id: int
+    comment: Comment
     text: str
     skip: str | None
-    context: tuple[str, ...]
+    score: SentimentScore | None = None
+    error: str | None = None  # scoring raised: retried later
+
+
+@dataclass
+class TicketWork:
+    """What one scoring turn needs, read in the claim's transaction."""
+
+    comments: list[Comment]
+    history: list[Score]
+    done_fingerprints: list[tuple[int, str, str, datetime]]  # (id, fingerprint, source, received_at)
+    more: bool  # more comments are due than one turn takes
+    escalated_severity: str | None = None  # as the turn began (only the scoring lane changes it)
+    prepared: list[Prepared] = field(default_factory=list)
 
 
 class Pipeline:
@@ -59,26 +82,138 @@ class Pipeline:
         self.helpdesks = helpdesks
         self.config = config
 
-    # -- the ticket ---------------------------------------------------------------------------
+    # -- the scoring lane -----------------------------------------------------------------------
 
-    def process_ticket(self, lease: Lease) -> None:
-        try:
-            for comment_id in self._due(lease, Comment, Comment.commented_at):
-                self.process_comment(lease, comment_id)
-            for escalation_id in self._due(lease, Escalation, Escalation.id):
-                self.apply_escalation(lease, escalation_id)
-        except LeaseLost:
-            log.warning("ticket %s: lease lost; leaving it to the worker that took it", lease.ticket_ref)
-
-    def _due(self, lease: Lease, model, order) -> list[int]:
-        with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(model.id)
-                    .where(model.ticket_id == lease.ticket_id, model.status == model.PENDING, model.run_after <= utcnow())
-                    .order_by(order, model.id)
+    def read_due(self, session: Session, lease: Lease) -> TicketWork:
+        """The ticket's due comments (comment-time order), its score history, and the comments
+        already scored that a due one may duplicate; in the claim's transaction."""
+        comments = list(
+            session.scalars(
+                select(Comment)
+                .where(Comment.ticket_id == lease.ticket_id, Comment.status == CommentStatus.PENDING,
+                       Comment.run_after <= utcnow())
+                .order_by(Comment.commented_at, Comment.id)
+                .limit(COMMENTS_PER_TURN + 1)
+            )
+        )
+        more = len(comments) > COMMENTS_PER_TURN
+        comments = comments[:COMMENTS_PER_TURN]
+        if not comments:
+            return TicketWork([], [], [], False)
+        severity = session.scalar(select(Ticket.escalated_severity).where(Ticket.id == lease.ticket_id))
+        history = list(
+            session.scalars(
+                select(Score).where(Score.ticket_id == lease.ticket_id).order_by(Score.commented_at, Score.id)
+            )
+        )
+        fingerprints = {c.fingerprint for c in comments}
+        done = [
+            tuple(row)
+            for row in session.execute(
+                select(Comment.id, Comment.fingerprint, Comment.source, Comment.received_at).where(
+                    Comment.ticket_id == lease.ticket_id,
+                    Comment.fingerprint.in_(fingerprints),
+                    Comment.status == CommentStatus.DONE,
                 )
             )
+        ]
+        return TicketWork(comments, history, done, more, severity)
+
+    def score_due(self, lease: Lease, work: TicketWork) -> None:
+        """Score the turn's comments in order, outside any transaction."""
+        texts = [(row.commented_at, row.id, row.text) for row in work.history]
+        done = list(work.done_fingerprints)
+        for comment in work.comments:
+            # Cleaned at ingest; only rows stored before that (migration 0002) are cleaned here.
+            text = comment.text if comment.text is not None else clean_text(comment.body)
+            skip = skip_reason(is_public=comment.is_public, author_role=comment.author_role, text=text)
+            if skip is None and (original := _delivered_by_other_kind(comment, done)) is not None:
+                skip = f"duplicate of comment {original} (same comment through another webhook kind)"
+            prepared = Prepared(comment, text, skip)
+            work.prepared.append(prepared)
+            if skip is not None:
+                continue
+            # The customer's earlier scored messages, oldest first; scorers pick the few they
+            # show, and can still say how many there were.
+            earlier = sorted(t for t in texts if t[0] <= comment.commented_at)[-MAX_CONTEXT_MESSAGES:]
+            try:
+                prepared.score = self.scorer.score(text, tuple(t[2] for t in earlier))
+            except Exception as exc:  # a scorer bug must not lose the comment: retry, then fail
+                log.exception("ticket %s: scoring comment %s failed", lease.ticket_ref, comment.id)
+                prepared.error = f"scoring failed: {exc!r}"
+                continue
+            texts.append((comment.commented_at, 1 << 62, text))
+            done.append((comment.id, comment.fingerprint, comment.source, comment.received_at))
+
+    def record_due(self, lease: Lease, work: TicketWork) -> None:
+        """One transaction: scores and statuses written, the lease re-checked (the ticket row
+        locked only now, so a webhook for the ticket waits as little as possible), each scored
+        comment's decision recorded in comment-time order, the ticket handed back. Lost lease:
+        all of it rolls back."""
+        now = utcnow()
+        points = [_point(row) for row in work.history]
+        severity = work.escalated_severity
+        scores: list[dict] = []
+        updates: list[dict] = []
+        decisions: list[tuple[Comment, Decision, Trajectory]] = []
+        for prepared in work.prepared:
+            comment = prepared.comment
+            if prepared.error is not None:
+                retried = self._record_failure(comment, prepared.error, retryable=True)
+                metrics.COMMENTS.labels(outcome="retried" if retried else "failed").inc()
+            elif prepared.score is None:
+                comment.status, comment.reason, comment.finished_at = CommentStatus.SKIPPED, prepared.skip, now
+                metrics.COMMENTS.labels(outcome="skipped").inc()
+                log.info("ticket %s: comment %s skipped: %s", lease.ticket_ref, comment.id, prepared.skip)
+            else:
+                score = prepared.score
+                comment.status, comment.finished_at = CommentStatus.DONE, now
+                scores.append(_score_values(comment, prepared.text, score, now))
+                points.append(ScorePoint(comment.commented_at, score.score, score.frustration, score.urgency,
+                                         score.label, tuple(score.cues)))
+                metrics.COMMENTS.labels(outcome="scored").inc()
+                log.info(
+                    "ticket %s: comment %s scored by %s: sentiment %+.2f frustration %.2f urgency %.2f%s",
+                    lease.ticket_ref, comment.id, score.scorer, score.score, score.frustration, score.urgency,
+                    f" (fallback: {score.fallback_reason})" if score.fallback_reason else "",
+                )
+                trajectory = self._trajectory(points)
+                decision = decide(trajectory, self.config.thresholds)
+                if should_escalate(decision, severity):
+                    decisions.append((comment, decision, trajectory))
+                    severity = decision.severity
+            updates.append({
+                "id": comment.id, "status": comment.status, "reason": comment.reason,
+                "attempts": comment.attempts, "run_after": comment.run_after, "finished_at": comment.finished_at,
+            })
+        try:
+            with self.sessions.begin() as session:
+                if scores:
+                    session.execute(insert(Score), scores)
+                if updates:
+                    session.execute(update(Comment), updates)
+                ticket = self._hold(session, lease)
+                for comment, decision, trajectory in decisions:
+                    self._queue_escalation(session, ticket, comment, decision, trajectory)
+                finish(session, lease, not_before=now if work.more else None, locked=True)
+        except IntegrityError:
+            # Another worker recorded these comments: it took the ticket over while we scored.
+            raise LeaseLost(lease.ticket_id) from None
+        if decisions:
+            ESCALATION_BELL.ring()  # this process's escalation thread applies it at once
+
+    def process_ticket(self, lease: Lease) -> None:
+        """A scoring turn for a leased ticket: read, score, record (two transactions)."""
+        with self.sessions() as session:
+            work = self.read_due(session, lease)
+        self.process_work(lease, work)
+
+    def process_work(self, lease: Lease, work: TicketWork) -> None:
+        try:
+            self.score_due(lease, work)
+            self.record_due(lease, work)
+        except LeaseLost:
+            log.warning("ticket %s: lease lost; leaving it to the worker that took it", lease.ticket_ref)
 
     def _hold(self, session: Session, lease: Lease) -> Ticket:
         ticket = hold(session, lease, self.config.worker.lease_seconds)
@@ -86,113 +221,64 @@ class Pipeline:
             raise LeaseLost(lease.ticket_id)
         return ticket
 
-    # -- comments -------------------------------------------------------------------------------
-
-    def process_comment(self, lease: Lease, comment_id: int) -> None:
-        prepared = self._prepare(comment_id)
-        if prepared is None:
-            return
-        score: SentimentScore | None = None
-        if prepared.skip is None:
-            try:
-                score = self.scorer.score(prepared.text, prepared.context)
-            except Exception as exc:  # a scorer bug must not lose the comment: retry, then fail
-                log.exception("ticket %s: scoring comment %s failed", lease.ticket_ref, comment_id)
-                self._retry_comment(lease, comment_id, f"scoring failed: {exc!r}")
-                return
-        with self.sessions.begin() as session:
-            ticket = self._hold(session, lease)
-            comment = session.get(Comment, comment_id)
-            if comment is None or comment.status != CommentStatus.PENDING:
-                return
-            comment.finished_at = utcnow()
-            if score is None:
-                comment.status = CommentStatus.SKIPPED
-                comment.reason = prepared.skip
-                metrics.COMMENTS.labels(outcome="skipped").inc()
-                log.info("ticket %s: comment %s skipped: %s", ticket.ref, comment_id, prepared.skip)
-                return
-            session.add(_score_row(comment, prepared.text, score))
-            comment.status = CommentStatus.DONE
-            metrics.COMMENTS.labels(outcome="scored").inc()
-            log.info(
-                "ticket %s: comment %s scored by %s: sentiment %+.2f frustration %.2f urgency %.2f%s",
-                ticket.ref, comment_id, score.scorer, score.score,
-                score.frustration, score.urgency, f" (fallback: {score.fallback_reason})" if score.fallback_reason else "",
-            )
-            session.flush()
-            self._decide(session, ticket, comment)
-
-    def _prepare(self, comment_id: int) -> Prepared | None:
-        with self.sessions() as session:
-            comment = session.get(Comment, comment_id)
-            if comment is None or comment.status != CommentStatus.PENDING:
-                return None
-            # Cleaned at ingest; only rows stored before that (migration 0002) are cleaned here.
-            text = comment.text if comment.text is not None else clean_text(comment.body)
-            skip = skip_reason(is_public=comment.is_public, author_role=comment.author_role, text=text)
-            if skip is None and (original := _delivered_by_other_kind(session, comment)) is not None:
-                skip = f"duplicate of comment {original} (same comment through another webhook kind)"
-            context = () if skip else _earlier_customer_messages(session, comment)
-            return Prepared(comment_id, text, skip, context)
-
-    def _retry_comment(self, lease: Lease, comment_id: int, reason: str) -> None:
-        with self.sessions.begin() as session:
-            self._hold(session, lease)
-            comment = session.get(Comment, comment_id)
-            if comment is None or comment.status != CommentStatus.PENDING:
-                return
-            retried = self._record_failure(comment, reason, retryable=True)
-            metrics.COMMENTS.labels(outcome="retried" if retried else "failed").inc()
-
     def _record_failure(
-        self, work: QueuedWork, reason: str, *, retryable: bool, retry_after: float | None = None
+        self, work: QueuedWork, reason: str, *, retryable: bool, retry_after: float | None = None,
+        counted: bool = False,
     ) -> bool:
-        """One failed try of a comment or an escalation; True when it will be tried again."""
+        """One failed try of a comment or an escalation; True when it will be tried again.
+
+        `counted`: the try was counted when it started (escalations count every try, also one
+        a crash cut short)."""
         settings = self.config.worker
         retry_in = None
+        if counted:
+            work.attempts -= 1  # record_failure counts it (again)
         if retryable:
             delay = backoff(work.attempts + 1, base=settings.backoff_base_seconds, cap=settings.backoff_max_seconds)
             retry_in = max(delay, retry_after or 0.0)  # never sooner than the server asked
         return work.record_failure(reason, retry_in=retry_in, max_attempts=settings.max_attempts)
 
-    def _decide(self, session: Session, ticket: Ticket, comment: Comment) -> None:
-        trajectory = self._trajectory(session, ticket)
-        decision = decide(trajectory, self.config.thresholds)
-        if not should_escalate(decision, ticket.escalated_severity):
-            return
+    def _queue_escalation(
+        self, session: Session, ticket: Ticket, comment: Comment, decision: Decision, trajectory: Trajectory
+    ) -> None:
+        now = utcnow()
         # A pending lower escalation is replaced by this one: the helpdesk sees only the highest.
-        session.execute(
-            update(Escalation)
-            .where(Escalation.ticket_id == ticket.id, Escalation.status == EscalationStatus.PENDING)
-            .values(status=EscalationStatus.SUPERSEDED, reason=f"superseded by {decision.severity}", finished_at=utcnow())
-        )
+        # Not one being applied right now (the escalation lane's lease is live): it finishes,
+        # then this one follows.
+        in_flight = ticket.escalation_owner is not None and (ticket.escalation_expires_at or now) > now
+        if not in_flight:
+            session.execute(
+                update(Escalation)
+                .where(Escalation.ticket_id == ticket.id, Escalation.status == EscalationStatus.PENDING)
+                .values(status=EscalationStatus.SUPERSEDED, reason=f"superseded by {decision.severity}", finished_at=now)
+                .execution_options(synchronize_session=False)
+            )
         group_id = getattr(self.config, ticket.helpdesk).group_for(decision.severity)
-        session.add(
-            Escalation(
+        session.execute(
+            insert(Escalation).values(
                 ticket_id=ticket.id,
                 comment_id=comment.id,
                 severity=decision.severity,
                 rule=decision.rule,
                 group_id=group_id,
                 note=escalation_note(decision, trajectory, to_senior_group=group_id is not None),
+                status=EscalationStatus.PENDING,
+                attempts=0,
+                run_after=now,
+                created_at=now,
+                dry_run=False,
             )
         )
         ticket.escalated_severity = decision.severity
+        if ticket.escalate_at is None or ticket.escalate_at > now:
+            ticket.escalate_at = now
         metrics.ESCALATIONS.labels(severity=decision.severity, outcome="decided").inc()
         log.info(
             "ticket %s: escalates to %s (%s: %s)",
             ticket.ref, decision.severity, decision.rule, decision.reason,
         )
 
-    def _trajectory(self, session: Session, ticket: Ticket) -> Trajectory:
-        rows = session.scalars(
-            select(Score).where(Score.ticket_id == ticket.id).order_by(Score.commented_at, Score.id)
-        )
-        points = [
-            ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues))
-            for row in rows
-        ]
+    def _trajectory(self, points: list[ScorePoint]) -> Trajectory:
         thresholds = self.config.thresholds
         return track(
             points,
@@ -201,14 +287,36 @@ class Pipeline:
             negative_threshold=thresholds.negative_score_threshold,
         )
 
-    # -- escalations ----------------------------------------------------------------------------
+    # -- the escalation lane --------------------------------------------------------------------
 
-    def apply_escalation(self, lease: Lease, escalation_id: int) -> None:
+    def apply_due_escalations(self, lease: Lease) -> None:
+        """Apply the leased ticket's due escalations in order; then hand the ticket back."""
+        try:
+            with self.sessions() as session:
+                due = list(
+                    session.scalars(
+                        select(Escalation.id)
+                        .where(Escalation.ticket_id == lease.ticket_id, Escalation.status == EscalationStatus.PENDING,
+                               Escalation.run_after <= utcnow())
+                        .order_by(Escalation.id)
+                    )
+                )
+            for escalation_id in due:
+                if not self.apply_escalation(lease, escalation_id):
+                    break  # rescheduled for the budget: the rest wait as well
+        except LeaseLost:
+            log.warning("ticket %s: escalation lease lost; leaving it to the worker that took it", lease.ticket_ref)
+            return
+        with self.sessions.begin() as session:
+            finish(session, lease)
+
+    def apply_escalation(self, lease: Lease, escalation_id: int) -> bool:
+        """Apply one escalation; False when the account's API budget made it wait."""
         with self.sessions.begin() as session:
             self._hold(session, lease)  # still ours, right before the helpdesk sees anything
             escalation = session.get(Escalation, escalation_id)
             if escalation is None or escalation.status != EscalationStatus.PENDING:
-                return
+                return True
             ticket = session.get(Ticket, escalation.ticket_id)
             snapshot = session.get(Comment, escalation.comment_id).ticket_snapshot
             plan = plan_for(
@@ -216,31 +324,61 @@ class Pipeline:
                 group_id=escalation.group_id, ticket_ref=ticket.ref,
             )
             helpdesk = self.helpdesks.get(ticket.helpdesk)
+            if helpdesk is not None and _spends_api_budget(helpdesk):
+                wait = take_budget(
+                    session, ticket.helpdesk, ticket.account,
+                    REQUESTS_PER_ESCALATION.get(ticket.helpdesk, 2), self._requests_per_minute(ticket.helpdesk),
+                )
+                if wait > 0:  # queued behind the budget: not an attempt, not a 429
+                    escalation.run_after = utcnow() + timedelta(seconds=wait)
+                    escalation.reason = f"waiting {wait:.1f} s for the {ticket.helpdesk} API budget"
+                    return False
+            # Every try counts, also one a crash cuts short: the row says how many were made.
+            escalation.attempts += 1
+            # Writes an earlier try announced (it may have died right after sending them) stay
+            # on the record: what the helpdesk was sent, also across a takeover.
+            earlier = _earlier_writes(escalation.request)
+            escalation.request = {"earlier_tries": earlier} if earlier else None
+        plan = replace(plan, on_write=lambda record: self._record_write(escalation_id, record))
         try:
             if helpdesk is None:
                 raise PermanentError(f"no {ticket.helpdesk} client configured")
             applied = helpdesk.apply(plan)
         except HelpdeskError as exc:
             self._escalation_failed(lease, escalation_id, exc)
-            return
+            return True
         except Exception as exc:  # an answer we did not expect: retry later, visibly, never in a hot loop
             log.exception("ticket %s: escalation %s: unexpected error", lease.ticket_ref, escalation_id)
             self._escalation_failed(lease, escalation_id, TransientError(f"unexpected {type(exc).__name__}: {exc}"))
-            return
+            return True
         with self.sessions.begin() as session:
             escalation = session.get(Escalation, escalation_id)
             if escalation.status != EscalationStatus.PENDING:
-                return
+                return True
             escalation.status = EscalationStatus.APPLIED
             escalation.finished_at = utcnow()
             escalation.dry_run = applied.dry_run
-            escalation.request = {"requests": applied.requests}
+            earlier = _earlier_writes(escalation.request, include_sending=False)
+            escalation.request = {"requests": applied.requests} | ({"earlier_tries": earlier} if earlier else {})
             escalation.reason = "the ticket already carried this severity" if applied.already else None
         metrics.ESCALATIONS.labels(severity=plan.severity, outcome="applied").inc()
         log.info(
             "ticket %s: escalation %s (%s) applied%s",
             ticket.ref, escalation_id, plan.severity, " [dry run]" if applied.dry_run else "",
         )
+        return True
+
+    def _record_write(self, escalation_id: int, record: dict) -> None:
+        """Durably note a write about to be sent (see EscalationPlan.on_write)."""
+        with self.sessions.begin() as session:
+            escalation = session.get(Escalation, escalation_id)
+            request = dict(escalation.request or {})
+            request["sending"] = [*request.get("sending", []), record]
+            escalation.request = request
+
+    def _requests_per_minute(self, helpdesk: str) -> float:
+        section = getattr(self.config, helpdesk, None)
+        return float(getattr(section, "requests_per_minute", 100) or 100)
 
     def _escalation_failed(self, lease: Lease, escalation_id: int, exc: HelpdeskError) -> None:
         with self.sessions.begin() as session:
@@ -249,7 +387,8 @@ class Pipeline:
                 return
             transient = isinstance(exc, TransientError)
             retried = self._record_failure(
-                escalation, str(exc), retryable=transient, retry_after=exc.retry_after if transient else None
+                escalation, str(exc), retryable=transient, retry_after=exc.retry_after if transient else None,
+                counted=True,
             )
             if not retried:
                 metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="failed").inc()
@@ -260,8 +399,48 @@ class Pipeline:
             log.warning("ticket %s: escalation %s will retry in %.0f s: %s", lease.ticket_ref, escalation_id, delay, exc)
 
 
-def _score_row(comment: Comment, text: str, score: SentimentScore) -> Score:
-    return Score(
+def take_budget(session: Session, helpdesk: str, account: str, cost: float, per_minute: float) -> float:
+    """Spend `cost` requests of the account's budget (a token bucket in the database, shared by
+    every worker); 0 when spent, else the seconds until the budget allows it."""
+    now = utcnow()
+    dialect = session.get_bind().dialect.name
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert_ = (postgresql if dialect == "postgresql" else sqlite).insert
+    session.execute(
+        insert_(ApiBudget).values(helpdesk=helpdesk, account=account, tokens=per_minute, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["helpdesk", "account"])
+    )
+    budget = session.scalars(
+        select(ApiBudget).where(ApiBudget.helpdesk == helpdesk, ApiBudget.account == account).with_for_update()
+    ).one()
+    elapsed = max(0.0, (now - budget.updated_at).total_seconds())
+    tokens = min(per_minute, budget.tokens + elapsed * per_minute / 60.0)
+    budget.updated_at = now
+    if tokens >= cost:
+        budget.tokens = tokens - cost
+        return 0.0
+    budget.tokens = tokens
+    return (cost - tokens) * 60.0 / per_minute
+
+
+def _earlier_writes(request: dict | None, *, include_sending: bool = True) -> list[dict]:
+    """The writes earlier tries recorded: kept ones, and (at a new try) the last try's."""
+    request = request or {}
+    return [*request.get("earlier_tries", []), *(request.get("sending", []) if include_sending else [])]
+
+
+def _spends_api_budget(helpdesk: Helpdesk) -> bool:
+    """Live adapters call an API (they hold a client); a dry-run sends nothing."""
+    return hasattr(helpdesk, "client")
+
+
+def _point(row: Score) -> ScorePoint:
+    return ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues))
+
+
+def _score_values(comment: Comment, text: str, score: SentimentScore, now: datetime) -> dict:
+    return dict(
         ticket_id=comment.ticket_id,
         comment_id=comment.id,
         author_id=comment.author_id,
@@ -275,31 +454,18 @@ def _score_row(comment: Comment, text: str, score: SentimentScore) -> Score:
         scorer=score.scorer,
         scorer_version=score.scorer_version,
         fallback_reason=score.fallback_reason,
+        created_at=now,
     )
 
 
-def _delivered_by_other_kind(session: Session, comment: Comment) -> int | None:
-    return session.scalar(
-        select(Comment.id).where(
-            Comment.ticket_id == comment.ticket_id,
-            Comment.id != comment.id,
-            Comment.fingerprint == comment.fingerprint,
-            Comment.source != comment.source,
-            Comment.status == CommentStatus.DONE,
-            Comment.received_at.between(
-                comment.received_at - CROSS_KIND_DUPLICATE_WINDOW, comment.received_at + CROSS_KIND_DUPLICATE_WINDOW
-            ),
-        ).limit(1)
-    )
-
-
-def _earlier_customer_messages(session: Session, comment: Comment) -> tuple[str, ...]:
-    """The customer's earlier scored messages, oldest first; scorers pick the few they show,
-    and can still say how many there were (the third follow-up weighs more than the first)."""
-    texts = session.scalars(
-        select(Score.text)
-        .where(Score.ticket_id == comment.ticket_id, Score.commented_at <= comment.commented_at)
-        .order_by(Score.commented_at.desc(), Score.id.desc())
-        .limit(MAX_CONTEXT_MESSAGES)
-    ).all()
-    return tuple(reversed(texts))
+def _delivered_by_other_kind(comment: Comment, done: list[tuple[int, str, str, datetime]]) -> int | None:
+    """The comment already scored that this one repeats through the other webhook kind."""
+    for other_id, fingerprint, source, received_at in done:
+        if (
+            other_id != comment.id
+            and fingerprint == comment.fingerprint
+            and source != comment.source
+            and abs(received_at - comment.received_at) <= CROSS_KIND_DUPLICATE_WINDOW
+        ):
+            return other_id
+    return None

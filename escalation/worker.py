@@ -1,72 +1,216 @@
-"""The worker: threads that lease tickets with due work and run the pipeline on them."""
+"""The worker: scoring threads that lease tickets with due comments, and one escalation thread
+per helpdesk that applies decided escalations, so that a slow or hung helpdesk delays only its
+own escalations: never scoring, never the other helpdesk."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ticketpulse.escalation.pipeline import Pipeline
-from ticketpulse.escalation.queue import LeaseKeeper, claim_ticket, release, worker_name
+from ticketpulse.escalation.queue import (
+    ESCALATION,
+    ESCALATION_BELL,
+    SCORING,
+    SCORING_BELL,
+    Doorbell,
+    Lane,
+    Lease,
+    LeaseKeeper,
+    claim,
+    listen_for_due_work,
+    reclaim_own,
+    release,
+    worker_name,
+)
+from ticketpulse.models import Ticket
 
 log = logging.getLogger("ticketpulse.worker")
 
 # A ticket whose processing raised is left alone this long (its work stays pending).
 PARK_SECONDS = 60.0
+# How often a running worker checks that no pending work has lost its place in the queue.
+REPAIR_INTERVAL_SECONDS = 60.0
 
 
 class Worker:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self.settings = pipeline.config.worker
+        # Leases we could not hand back (the database was away): handed back once it returns,
+        # so the ticket does not wait for the lease to run out.
+        self._unreleased: list[tuple[Lease, float]] = []
+        self._unreleased_lock = threading.Lock()
+
+    @property
+    def sessions(self):
+        return self.pipeline.sessions
+
+    # -- one unit of work ----------------------------------------------------------------------
 
     def run_once(self) -> bool:
-        """Do one ticket's due work; False when there was none."""
-        lease = claim_ticket(self.pipeline.sessions, self.settings.lease_seconds, worker_name())
+        """Do one ticket's due comments; False when there were none."""
+        self._release_leftovers()
+        # The claim commits at once: the ticket row is locked for one statement only.
+        lease = claim(self.sessions, self.settings.lease_seconds, worker_name())
         if lease is None:
             return False
+        self._work_on(lease, lambda: self.pipeline.process_ticket(lease))
+        return True
+
+    def run_escalations_once(self, helpdesk: str) -> bool:
+        """Apply one ticket's due escalations on `helpdesk`; False when there were none."""
+        self._release_leftovers()
+        lease = claim(self.sessions, self.settings.lease_seconds, worker_name(), lane=ESCALATION, helpdesk=helpdesk)
+        if lease is None:
+            return False
+        self._work_on(lease, lambda: self.pipeline.apply_due_escalations(lease))
+        return True
+
+    def _work_on(self, lease: Lease, job) -> None:
+        finished = False
         hold_off = 0.0
         try:
-            with LeaseKeeper(self.pipeline.sessions, lease, self.settings.lease_seconds):
-                self.pipeline.process_ticket(lease)
+            with LeaseKeeper(self.sessions, lease, self.settings.lease_seconds):
+                job()
+            finished = True  # the pipeline handed the ticket back in its last transaction
         except Exception:
             # Whatever broke, the other tickets go on: this one waits before it is tried again.
             log.exception("ticket %s: unexpected error; trying it again in %.0f s", lease.ticket_ref, PARK_SECONDS)
             hold_off = PARK_SECONDS
         finally:
-            try:
-                release(self.pipeline.sessions, lease, hold_off_seconds=hold_off)
-            except SQLAlchemyError:
-                log.warning("ticket %s: could not release the lease; it will expire", lease.ticket_ref)
-        return True
+            if not finished:
+                self._release(lease, hold_off)
+
+    def _release(self, lease: Lease, hold_off: float) -> None:
+        try:
+            release(self.sessions, lease, hold_off_seconds=hold_off)
+        except SQLAlchemyError:
+            log.warning("ticket %s: could not release the lease; trying again when the database is back",
+                        lease.ticket_ref)
+            with self._unreleased_lock:
+                self._unreleased.append((lease, hold_off))
+
+    def _release_leftovers(self) -> None:
+        if not self._unreleased:
+            return
+        with self._unreleased_lock:
+            leftovers, self._unreleased = self._unreleased, []
+        for lease, hold_off in leftovers:
+            self._release(lease, hold_off)
+
+    # -- keeping the queue whole ---------------------------------------------------------------
+
+    def repair_schedules(self) -> int:
+        """Give pending work that has no place in the queue, or a later one than its own due
+        time, its place again (work re-queued by `jobs retry`, or a row edited outside the
+        worker). Reads only pending rows; returns tickets fixed."""
+        fixed = 0
+        with self.sessions.begin() as session:
+            for lane in (SCORING, ESCALATION):
+                fixed += _repair(session, lane)
+        if fixed:
+            log.info("re-queued %d ticket(s) whose pending work had no due time", fixed)
+        return fixed
+
+    def reclaim(self) -> int:
+        """At start-up: free the leases a crashed process of this host left behind."""
+        return reclaim_own(self.sessions)
+
+    # -- loops -----------------------------------------------------------------------------------
 
     def drain(self, limit: int = 100_000) -> int:
-        """Work until nothing is due (tests, `ticketpulse worker --once`); returns tickets done."""
+        """Work until nothing is due (tests, `ticketpulse worker --once`); returns turns done."""
+        self.repair_schedules()
         done = 0
-        while done < limit and self.run_once():
+        while done < limit:
+            busy = self.run_once()
+            for helpdesk in self.pipeline.helpdesks:
+                busy = self.run_escalations_once(helpdesk) or busy
+            if not busy:
+                break
             done += 1
         return done
 
-    def _loop(self, stop: threading.Event) -> None:
+    def _loop(self, stop: threading.Event, step, name: str, bell: Doorbell) -> None:
         while not stop.is_set():
+            seen = bell.rings
             try:
-                busy = self.run_once()
+                busy = step()
             except SQLAlchemyError as exc:
-                log.error("database unavailable: %s", exc.__class__.__name__)
+                log.error("%s: database unavailable: %s", name, exc.__class__.__name__)
                 busy = False
             except Exception:
-                log.exception("unexpected error in the worker loop")
+                log.exception("%s: unexpected error in the worker loop", name)
                 busy = False
-            if not busy:
-                stop.wait(self.settings.poll_interval_seconds)
+            if not busy and not stop.is_set():
+                bell.wait(seen, self.settings.poll_interval_seconds)
+
+    def _repair_loop(self, stop: threading.Event) -> None:
+        while not stop.wait(REPAIR_INTERVAL_SECONDS):
+            try:
+                self.repair_schedules()
+            except SQLAlchemyError:
+                pass  # the database is away: next time
 
     def start(self, stop: threading.Event) -> list[threading.Thread]:
-        """Start `concurrency` threads; each finishes its current ticket once `stop` is set."""
+        """Start `concurrency` scoring threads and one escalation thread per helpdesk; each
+        finishes its current ticket once `stop` is set."""
+        try:
+            self.repair_schedules()
+        except SQLAlchemyError as exc:
+            log.error("database unavailable at start: %s", exc.__class__.__name__)
         threads = [
-            threading.Thread(target=self._loop, args=(stop,), name=f"ticketpulse-worker-{n}", daemon=True)
+            threading.Thread(target=self._loop, args=(stop, self.run_once, f"scoring-{n}", SCORING_BELL),
+                             name=f"ticketpulse-worker-{n}", daemon=True)
             for n in range(self.settings.concurrency)
         ]
+        threads += [
+            threading.Thread(
+                target=self._loop,
+                args=(stop, lambda helpdesk=helpdesk: self.run_escalations_once(helpdesk), f"escalations-{helpdesk}",
+                      ESCALATION_BELL),
+                name=f"ticketpulse-escalations-{helpdesk}", daemon=True,
+            )
+            for helpdesk in self.pipeline.helpdesks
+        ]
+        threads.append(threading.Thread(target=self._repair_loop, args=(stop,), name="ticketpulse-repair", daemon=True))
+        threads.append(threading.Thread(target=_ring_on_stop, args=(stop,), name="ticketpulse-stop", daemon=True))
+        engine = self.sessions.kw.get("bind")
+        if engine is not None and engine.dialect.name == "postgresql":
+            threads.append(threading.Thread(target=listen_for_due_work, args=(engine, stop), daemon=True,
+                                            name="ticketpulse-listen"))
         for thread in threads:
             thread.start()
         return threads
+
+
+def _ring_on_stop(stop: threading.Event) -> None:
+    """Idle threads wait on a doorbell: wake them when it is time to stop."""
+    stop.wait()
+    SCORING_BELL.ring()
+    ESCALATION_BELL.ring()
+
+
+def _repair(session, lane: Lane) -> int:
+    work = lane.work
+    pending = (
+        select(work.ticket_id, func.min(work.run_after).label("due"))
+        .where(work.status == work.PENDING)
+        .group_by(work.ticket_id)
+        .subquery()
+    )
+    orphans = session.execute(
+        select(pending.c.ticket_id, pending.c.due)
+        .join(Ticket, Ticket.id == pending.c.ticket_id)
+        .where(lane.due.is_(None) | (lane.due > pending.c.due))
+    ).all()
+    for ticket_id, due in orphans:
+        session.execute(
+            update(Ticket).where(Ticket.id == ticket_id).values({lane.due: due})
+            .execution_options(synchronize_session=False)
+        )
+    return len(orphans)

@@ -169,12 +169,14 @@ class FreshdeskHelpdesk:
             return Applied(requests=[], already=True)  # a higher severity is on it: this one is moot
         if not already:
             body = freshdesk_update(plan, ticket)
+            record = plan.sending("PUT", ticket_path(plan), body)
             self.client.update_ticket(plan.external_id, body)
-            sent.append(request_record("PUT", ticket_path(plan), body))
+            sent.append(record)
         if not note_on_ticket(self.client.list_conversations(plan.external_id), plan.note):
             note = freshdesk_note(plan)
+            record = plan.sending("POST", f"{ticket_path(plan)}/notes", note)
             self.client.add_note(plan.external_id, note)
-            sent.append(request_record("POST", f"{ticket_path(plan)}/notes", note))
+            sent.append(record)
         return Applied(requests=sent, already=already)
 
 

@@ -182,8 +182,9 @@ class ZendeskHelpdesk:
         if already_escalated(list(ticket.get("tags") or []), plan):
             return Applied(requests=[], already=True)
         body = zendesk_update(plan, ticket)
+        record = plan.sending("PUT", ticket_path(plan), body)
         self.client.update_ticket(plan.external_id, body)
-        return Applied(requests=[request_record("PUT", ticket_path(plan), body)])
+        return Applied(requests=[record])
 
 
 class DryRunZendesk:

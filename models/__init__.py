@@ -2,6 +2,7 @@
 
 from ticketpulse.models.db import make_engine, make_session_factory, utcnow
 from ticketpulse.models.tables import (
+    ApiBudget,
     Base,
     Comment,
     CommentStatus,
@@ -13,6 +14,7 @@ from ticketpulse.models.tables import (
 )
 
 __all__ = [
+    "ApiBudget",
     "Base",
     "Comment",
     "CommentStatus",

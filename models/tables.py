@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -96,6 +97,11 @@ class QueuedWork:
         return True
 
 
+def _partial(where: str) -> dict[str, Any]:
+    """A partial index's condition, on both databases."""
+    return {"postgresql_where": text(where), "sqlite_where": text(where)}
+
+
 def ticket_ref(helpdesk: str, account: str, external_id: str) -> str:
     return f"{helpdesk}:{account}:{external_id}"
 
@@ -104,7 +110,15 @@ class Ticket(Base):
     """One helpdesk ticket; Zendesk and Freshdesk tickets never share a row."""
 
     __tablename__ = "tickets"
-    __table_args__ = (UniqueConstraint("helpdesk", "account", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("helpdesk", "account", "external_id"),
+        # The queues: only tickets with work (or a lease) are in these indexes, so finding due
+        # work costs the same at any history size.
+        Index("ix_tickets_due", "next_run_at", **_partial("next_run_at IS NOT NULL")),
+        Index("ix_tickets_escalation_due", "helpdesk", "escalate_at", **_partial("escalate_at IS NOT NULL")),
+        Index("ix_tickets_leased", "lease_owner", **_partial("lease_owner IS NOT NULL")),
+        Index("ix_tickets_escalation_leased", "escalation_owner", **_partial("escalation_owner IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     helpdesk: Mapped[str] = mapped_column(String(16))
@@ -114,6 +128,13 @@ class Ticket(Base):
     # The worker deciding on this ticket, until when. Expired leases are taken over.
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None]
+    # When the ticket next has comments due (NULL: none). Set by the webhook, by the worker.
+    next_run_at: Mapped[datetime | None]
+    # The escalation lane, apart from scoring so a slow helpdesk never holds up a score: when
+    # the ticket's next escalation is due (NULL: none), and the lease of the thread applying it.
+    escalate_at: Mapped[datetime | None]
+    escalation_owner: Mapped[str | None] = mapped_column(String(64))
+    escalation_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     comments: Mapped[list["Comment"]] = relationship(back_populates="ticket")
@@ -134,6 +155,7 @@ class Comment(QueuedWork, Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "comment_key"),
         Index("ix_comments_due", "status", "run_after"),
+        Index("ix_comments_pending", "ticket_id", "run_after", **_partial("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -188,6 +210,7 @@ class Escalation(QueuedWork, Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "severity"),
         Index("ix_escalations_due", "status", "run_after"),
+        Index("ix_escalations_pending", "ticket_id", "run_after", **_partial("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -202,3 +225,14 @@ class Escalation(QueuedWork, Base):
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     # What was sent to the helpdesk, for the record and for tests.
     request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ApiBudget(Base):
+    """A helpdesk account's API budget, a token bucket shared by every worker through the database."""
+
+    __tablename__ = "api_budgets"
+
+    helpdesk: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime]

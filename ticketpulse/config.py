@@ -92,10 +92,16 @@ class HelpdeskSection(Section):
 
 class ZendeskSection(HelpdeskSection):
     priority: ZendeskPriorities = ZendeskPriorities()
+    # The account's API budget for ticketpulse, shared by all its workers through the database.
+    # Zendesk allows 100 ticket updates a minute per account (each escalation: one read, one update).
+    requests_per_minute: int = Field(100, ge=1, le=100_000)
 
 
 class FreshdeskSection(HelpdeskSection):
     priority: FreshdeskPriorities = FreshdeskPriorities()
+    # The account's API budget for ticketpulse, shared by all its workers through the database.
+    # Freshdesk counts every call of the account (apps, webhooks too): Growth allows 200 a minute.
+    requests_per_minute: int = Field(100, ge=1, le=100_000)
 
 
 class OpenAISection(Section):
@@ -128,7 +134,7 @@ class Scoring(Section):
 
 class Worker(Section):
     poll_interval_seconds: float = Field(1.0, gt=0, le=60)
-    lease_seconds: float = Field(300.0, ge=5, le=3600)
+    lease_seconds: float = Field(20.0, ge=5, le=3600)
     concurrency: int = Field(1, ge=1, le=64)
     # With the backoff below, 24 attempts span about 2-4 hours: a helpdesk outage delays
     # escalations; only something broken for longer ends them as failed (`ticketpulse jobs`).

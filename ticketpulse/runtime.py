@@ -51,7 +51,7 @@ def build_runtime(
         engine=engine,
         sessions=make_session_factory(engine),
         scorer=scorer or build_scorer(config, env),
-        helpdesks=helpdesks if helpdesks is not None else build_helpdesks(config, env),
+        helpdesks=helpdesks if helpdesks is not None else build_helpdesks(config, env, new_policy=_one_try_per_call),
     )
 
 
@@ -67,3 +67,11 @@ def follow_config(runtime: Runtime, worker: Worker, live) -> None:
         worker.settings = new.worker
 
     live.subscribe(take)
+
+
+def _one_try_per_call():
+    """The worker's HTTP policy: one try per call, never a sleep inside a lease. A failed try is
+    counted on the escalation and rescheduled with backoff (or the server's Retry-After)."""
+    from ticketpulse.integrations.http import HttpPolicy
+
+    return HttpPolicy(attempts=1)

@@ -1,15 +1,27 @@
-"""The inbox write: one durable row per comment event, duplicates recognized."""
+"""The inbox write: one durable row per comment event, duplicates recognized.
+
+The hot path of every webhook, so it is lean: Core statements (compiled once, cached by
+SQLAlchemy), on PostgreSQL one round trip (insert-or-get the ticket, mark it due, insert the
+comment: one statement), on SQLite two. The ticket row's `next_run_at` puts the ticket in the
+work queue (see escalation/queue.py); the upsert also locks the row, which is what lets the
+worker hand a ticket back without losing a comment that arrives meanwhile.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ticketpulse.escalation.queue import NOTIFY_CHANNEL
 from ticketpulse.webhooks.events import CommentEvent
-from ticketpulse.models import Comment, Ticket
+from ticketpulse.models import Comment, Ticket, utcnow
+
+_COMMENTS = Comment.__table__
+_TICKETS = Ticket.__table__
 
 
 @dataclass(frozen=True)
@@ -18,20 +30,119 @@ class Accepted:
     duplicate: bool
 
 
-def _insert(session: Session, model):
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
-
-
 def _fit(value: str | None, column) -> str | None:
     """Free text cut to its column's length (PostgreSQL enforces it, SQLite does not)."""
     return value[: column.type.length] if value else value
 
 
+def _ticket_upsert(dialect):
+    """Insert the ticket or, if it exists, make it due now (unless it is due sooner)."""
+    statement = dialect.insert(_TICKETS).values(
+        helpdesk=bindparam("t_helpdesk"), account=bindparam("t_account"), external_id=bindparam("t_external_id"),
+        created_at=bindparam("now", type_=_TICKETS.c.created_at.type),
+        next_run_at=bindparam("now", type_=_TICKETS.c.next_run_at.type),
+    )
+    due = _TICKETS.c.next_run_at
+    return statement.on_conflict_do_update(
+        index_elements=["helpdesk", "account", "external_id"],
+        set_={"next_run_at": case((due.is_(None), statement.excluded.next_run_at),
+                                  (due > statement.excluded.next_run_at, statement.excluded.next_run_at),
+                                  else_=due)},
+    ).returning(_TICKETS.c.id)
+
+
+_COMMENT_COLUMNS = [
+    "comment_key", "fingerprint", "source", "delivery_id", "author_id", "author_name", "author_role", "is_public",
+    "body", "text", "commented_at", "received_at", "ticket_snapshot", "status", "attempts", "run_after",
+]
+
+
+def _comment_param(name: str):
+    column = _COMMENTS.c[name]
+    if name in ("received_at", "run_after"):
+        return bindparam("now", type_=column.type)
+    return bindparam(f"c_{name}", type_=column.type)
+
+
+def _build_statements():
+    """Built once: each webhook only binds its values (SQLAlchemy caches the compiled SQL)."""
+    ticket = _ticket_upsert(postgresql).cte("ticket")
+    inserted = (
+        postgresql.insert(_COMMENTS)
+        .from_select(["ticket_id", *_COMMENT_COLUMNS], select(ticket.c.id, *(_comment_param(n) for n in _COMMENT_COLUMNS)))
+        .on_conflict_do_nothing(index_elements=["ticket_id", "comment_key"])
+        .returning(_COMMENTS.c.id)
+        .cte("inserted")
+    )
+    # NOTIFY (sent at commit) wakes idle workers in other processes (escalation/queue.py).
+    postgres_one_trip = select(
+        select(inserted.c.id).scalar_subquery(), select(ticket.c.id).scalar_subquery(),
+        func.pg_notify(NOTIFY_CHANNEL, ""),
+    )
+    sqlite_comment = (
+        sqlite.insert(_COMMENTS)
+        .values(ticket_id=bindparam("ticket_id"), **{n: _comment_param(n) for n in _COMMENT_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["ticket_id", "comment_key"])
+        .returning(_COMMENTS.c.id)
+    )
+    existing = select(_COMMENTS.c.id).where(
+        _COMMENTS.c.ticket_id == bindparam("ticket_id"), _COMMENTS.c.comment_key == bindparam("c_comment_key")
+    )
+    return postgres_one_trip, _ticket_upsert(sqlite), sqlite_comment, existing
+
+
+_POSTGRES_STORE, _SQLITE_TICKET, _SQLITE_COMMENT, _EXISTING = _build_statements()
+
+
+def _params(event: CommentEvent, now: datetime) -> dict:
+    return {
+        "now": now,
+        "t_helpdesk": event.helpdesk,
+        "t_account": event.account,
+        "t_external_id": event.external_id,
+        "c_comment_key": event.comment_key,
+        "c_fingerprint": event.fingerprint,
+        "c_source": event.source,
+        "c_delivery_id": _fit(event.delivery_id, Comment.delivery_id),
+        "c_author_id": event.author_id,
+        "c_author_name": _fit(event.author_name, Comment.author_name),
+        "c_author_role": str(event.author_role),
+        "c_is_public": event.is_public,
+        "c_body": event.body,
+        "c_text": event.text,
+        "c_commented_at": event.commented_at,
+        "c_ticket_snapshot": event.ticket,
+        "c_status": "pending",
+        "c_attempts": 0,
+    }
+
+
+def store(connection: Connection, event: CommentEvent) -> Accepted:
+    """Store the event in the inbox on `connection` (the caller commits). A second delivery
+    stores nothing and answers the first one's id."""
+    params = _params(event, utcnow())
+    if connection.dialect.name == "postgresql":
+        comment_id, ticket_id, _ = connection.execute(_POSTGRES_STORE, params).one()
+    else:
+        ticket_id = connection.execute(_SQLITE_TICKET, params).scalar_one()
+        comment_id = connection.execute(_SQLITE_COMMENT, params | {"ticket_id": ticket_id}).scalar_one_or_none()
+    if comment_id is not None:
+        return Accepted(comment_id=comment_id, duplicate=False)
+    existing = connection.execute(_EXISTING, {"ticket_id": ticket_id, "c_comment_key": event.comment_key}).scalar_one()
+    return Accepted(comment_id=existing, duplicate=True)
+
+
+def accept(session: Session, event: CommentEvent) -> Accepted:
+    """Store the event in the inbox within an ORM session (the caller commits)."""
+    return store(session.connection(), event)
+
+
 def ensure_ticket(session: Session, helpdesk: str, account: str, external_id: str) -> int:
+    """The ticket's id, inserting the ticket if it is new (it is not made due)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        _insert(session, Ticket)
-        .values(helpdesk=helpdesk, account=account, external_id=external_id)
+        dialect.insert(_TICKETS)
+        .values(helpdesk=helpdesk, account=account, external_id=external_id, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["helpdesk", "account", "external_id"])
     )
     return session.scalars(
@@ -39,35 +150,3 @@ def ensure_ticket(session: Session, helpdesk: str, account: str, external_id: st
             Ticket.helpdesk == helpdesk, Ticket.account == account, Ticket.external_id == external_id
         )
     ).one()
-
-
-def accept(session: Session, event: CommentEvent) -> Accepted:
-    """Store the event in the inbox (the caller commits). A second delivery is a no-op."""
-    ticket_id = ensure_ticket(session, event.helpdesk, event.account, event.external_id)
-    key = event.comment_key
-    inserted = session.execute(
-        _insert(session, Comment)
-        .values(
-            ticket_id=ticket_id,
-            comment_key=key,
-            fingerprint=event.fingerprint,
-            source=event.source,
-            delivery_id=_fit(event.delivery_id, Comment.delivery_id),
-            author_id=event.author_id,
-            author_name=_fit(event.author_name, Comment.author_name),
-            author_role=str(event.author_role),
-            is_public=event.is_public,
-            body=event.body,
-            text=event.text,
-            commented_at=event.commented_at,
-            ticket_snapshot=event.ticket,
-        )
-        .on_conflict_do_nothing(index_elements=["ticket_id", "comment_key"])
-        .returning(Comment.id)
-    ).scalar_one_or_none()
-    if inserted is not None:
-        return Accepted(comment_id=inserted, duplicate=False)
-    existing = session.scalars(
-        select(Comment.id).where(Comment.ticket_id == ticket_id, Comment.comment_key == key)
-    ).one()
-    return Accepted(comment_id=existing, duplicate=True)

@@ -9,7 +9,8 @@ from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from ticketpulse.webhooks.events import CommentEvent
-from ticketpulse.webhooks.inbox import accept
+from ticketpulse.escalation.queue import SCORING_BELL
+from ticketpulse.webhooks.inbox import store
 from ticketpulse import metrics
 from ticketpulse.models import ticket_ref
 from ticketpulse.webhooks import lenient_json
@@ -73,10 +74,13 @@ def receive(
     # HTML comment must not run while the session holds the database's write lock (SQLite takes
     # it at BEGIN IMMEDIATE).
     _fingerprint, key = event.fingerprint, event.comment_key
+    # One short transaction of Core statements (the hot path: webhooks/inbox.py).
     sessions = current_app.extensions["ticketpulse.sessions"]
     with sessions() as session:
-        result = accept(session, event)
+        result = store(session.connection(), event)
         session.commit()
+    if not result.duplicate:
+        SCORING_BELL.ring()  # an idle worker thread in this process (`serve`) starts at once
     status = "duplicate" if result.duplicate else "accepted"
     metrics.WEBHOOKS.labels(helpdesk=event.helpdesk, status=status).inc()
     log.info(

@@ -1,0 +1,206 @@
+"""Time to escalation and `serve`'s memory, on the embedded default (`ticketpulse serve`, SQLite).
+
+    .venv/bin/python bench/escalation.py
+
+- Time to escalation: signed Zendesk webhooks at a steady `--rate` (50/s) for `--seconds`, one in
+  ten a furious customer on a fresh ticket; measured from the moment the webhook is sent to the
+  moment the (fake, loopback) Zendesk API receives the escalation's PUT. p50 and p95.
+- RSS of the `serve` process: at rest (started, migrated, idle 5 s), and after 10,000 more
+  webhooks have been accepted and worked off.
+
+The Zendesk API is tests/fakes/zendesk.py on loopback (real request shapes, auth, tag
+semantics). The account budget is raised (`requests_per_minute = 100000`) so the measure is the
+pipeline's latency, not the default budget's queueing (100 requests a minute would queue a burst
+of 150 escalations by design).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.server import LiveServer  # noqa: E402
+from tests.fakes.zendesk import FakeZendesk  # noqa: E402
+
+import logging  # noqa: E402
+
+logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the fake API logs every request
+
+SECRET = "YmVuY2hfc2VjcmV0X2Zvcl9lc2NhbGF0aW9u"
+FURIOUS = "I am DONE. Cancel my account, I'm reporting you to the BBB and my lawyer!!! Worst service ever."
+CALM = ["Could you tell me when my order will ship?", "Thanks, that worked.", "Where do I change my address?"]
+
+
+def signed(ticket: int, comment: int, text: str) -> tuple[bytes, dict]:
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = json.dumps({
+        "account_id": 1, "id": f"evt-{ticket}-{comment}", "time": stamp,
+        "type": "zen:event-type:ticket.comment_added", "zendesk_event_version": "2022-11-06",
+        "subject": f"zen:ticket:{ticket}",
+        "detail": {"id": str(ticket), "requester_id": "301", "status": "OPEN", "tags": [], "updated_at": stamp},
+        "event": {"comment": {"id": str(comment), "body": text, "is_public": True,
+                              "author": {"id": "301", "is_staff": False, "name": "Dana Cole"}}},
+    }).encode()
+    signature = base64.b64encode(hmac.new(SECRET.encode(), stamp.encode() + body, hashlib.sha256).digest()).decode()
+    return body, {"Content-Type": "application/json", "X-Zendesk-Webhook-Signature-Timestamp": stamp,
+                  "X-Zendesk-Webhook-Signature": signature}
+
+
+class PutClock:
+    """WSGI middleware: when each ticket's first PUT arrived."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.first_put: dict[str, float] = {}
+
+    def __call__(self, environ, start_response):
+        if environ["REQUEST_METHOD"] == "PUT":
+            self.first_put.setdefault(environ["PATH_INFO"].rsplit("/", 1)[-1], time.time())
+        return self.app(environ, start_response)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def pending(url: str) -> int:
+    health = json.load(urllib.request.urlopen(f"{url}/healthz", timeout=10))
+    return health["pending_comments"] + health["pending_escalations"]
+
+
+def wait_drained(url: str, timeout: float) -> float:
+    started = time.monotonic()
+    while pending(url) and time.monotonic() - started < timeout:
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
+def steady(url: str, rate: float, seconds: float, first_ticket: int, sent_at: dict[str, float]) -> int:
+    """Webhooks at a steady rate from a few sender threads; furious ones record their send time."""
+    total = int(rate * seconds)
+    start = time.monotonic() + 0.5
+    senders = 8
+
+    def send(offset: int) -> None:
+        session = requests.Session()
+        for i in range(offset, total, senders):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            ticket = first_ticket + i
+            text = FURIOUS if i % 10 == 0 else CALM[i % len(CALM)]
+            body, headers = signed(ticket, 1, text)
+            if i % 10 == 0:
+                sent_at[str(ticket)] = time.time()
+            response = session.post(f"{url}/webhooks/zendesk", data=body, headers=headers, timeout=30)
+            assert response.status_code == 202, response.text
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return total
+
+
+def flood(url: str, count: int, first_ticket: int) -> None:
+    def send(offset: int) -> None:
+        session = requests.Session()
+        for i in range(offset, count, 8):
+            body, headers = signed(first_ticket + i // 3, i, f"{CALM[i % len(CALM)]} (#{i})")
+            assert session.post(f"{url}/webhooks/zendesk", data=body, headers=headers, timeout=60).status_code == 202
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--flood", type=int, default=10_000)
+    parser.add_argument("--port", type=int, default=8711)
+    parser.add_argument("--drain-timeout", type=float, default=600.0)
+    args = parser.parse_args()
+
+    fake = FakeZendesk()
+    for t in range(100_000, 100_000 + int(args.rate * args.seconds)):
+        fake.add_ticket(str(t))
+    clock = PutClock(fake.app())
+    with LiveServer(clock) as api, tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "ticketpulse.toml"
+        config.write_text("[zendesk]\nsenior_group_id = 360001234567\nrequests_per_minute = 100000\n")
+        env = os.environ | {
+            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'serve.db'}", "TICKETPULSE_CONFIG": str(config),
+            "ZENDESK_WEBHOOK_SECRET": SECRET, "ZENDESK_BASE_URL": api.url, "ZENDESK_EMAIL": fake.email,
+            "ZENDESK_API_TOKEN": fake.token, "PYTHONPATH": str(ROOT),
+        }
+        serve = subprocess.Popen([sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(args.port)],
+                                 env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=(Path(tmp) / "serve.log").open("w"))
+        url = f"http://127.0.0.1:{args.port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    pending(url)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit((Path(tmp) / "serve.log").read_text()[-2000:])
+                    time.sleep(0.2)
+            time.sleep(5)
+            at_rest = rss_mb(serve.pid)
+
+            sent_at: dict[str, float] = {}
+            total = steady(url, args.rate, args.seconds, 100_000, sent_at)
+            wait_drained(url, 120)
+            time.sleep(1)
+            latencies = sorted((clock.first_put[t] - sent) * 1000 for t, sent in sent_at.items() if t in clock.first_put)
+            missing = len(sent_at) - len(latencies)
+
+            flooded = time.monotonic()
+            flood(url, args.flood, 1_000_000)
+            accepted = time.monotonic() - flooded
+            after_accept = rss_mb(serve.pid)
+            drained = wait_drained(url, args.drain_timeout)
+            left = pending(url)
+            after = rss_mb(serve.pid)
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(timeout=60)
+
+    q = statistics.quantiles(latencies, n=100)
+    print(f"time to escalation at {args.rate:.0f} webhooks/s for {args.seconds:.0f} s ({total} webhooks, "
+          f"{len(sent_at)} escalating, {missing} without a PUT): p50 {statistics.median(latencies):.0f} ms, "
+          f"p95 {q[94]:.0f} ms, max {latencies[-1]:.0f} ms")
+    print(f"serve RSS: {at_rest:.0f} MB at rest; {after_accept:.0f} MB right after {args.flood:,} more webhooks "
+          f"(accepted in {accepted:.0f} s); {after:.0f} MB {drained:.0f} s later, {left} items still queued")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""Ingest: the real app against a bare Flask view, same gunicorn settings, side by side in one run.
+
+    .venv/bin/python bench/ingest.py                     # SQLite, and PostgreSQL if --admin-url/$TEST_DATABASE_URL
+    apt-get install -y wrk                               # the load generator (Debian's package)
+
+Both servers run `gunicorn -w 4` (sync workers); wrk drives each with `-t2 -c16 -d10s` and unique
+Zendesk `ticket.comment_added` bodies, each signed with the webhook secret (pre-signed into a
+Lua script, one body per request, cycling over far more bodies than a run sends). Rounds
+alternate app / bare so both see the same machine load; medians of the rounds are printed, and
+the ratio app / bare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SECRET = "YmVuY2hfc2VjcmV0X2Zvcl9pbmdlc3Q="
+TEXTS = ["Where is my order?", "Still no refund. This is unacceptable.", "Thanks, that worked!",
+         "The app crashes when I upload a file.", "Any update? It has been a week."]
+
+
+def bodies(n: int) -> list[tuple[bytes, str, str]]:
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = []
+    for i in range(n):
+        ticket = 100_000 + i // 4
+        payload = {
+            "account_id": 9876543, "id": f"evt-bench-{i}", "time": stamp,
+            "type": "zen:event-type:ticket.comment_added", "zendesk_event_version": "2022-11-06",
+            "subject": f"zen:ticket:{ticket}",
+            "detail": {"id": str(ticket), "requester_id": "301", "status": "OPEN", "tags": ["bench"], "updated_at": stamp},
+            "event": {"comment": {"id": str(i), "body": f"{TEXTS[i % len(TEXTS)]} (#{i})", "is_public": True,
+                                  "author": {"id": "301", "is_staff": False, "name": "Dana Cole"}}},
+        }
+        body = json.dumps(payload).encode()
+        signature = base64.b64encode(hmac.new(SECRET.encode(), stamp.encode() + body, hashlib.sha256).digest()).decode()
+        out.append((body, stamp, signature))
+    return out
+
+
+def lua_script(path: Path, signed: list[tuple[bytes, str, str]]) -> None:
+    def q(value: str) -> str:
+        return "[==[" + value + "]==]"
+
+    lines = ["local r = {}"]
+    for body, stamp, signature in signed:
+        lines.append(f"r[#r+1] = {{{q(body.decode())}, {q(stamp)}, {q(signature)}}}")
+    lines.append("""
+local i = 0
+request = function()
+  i = i % #r + 1
+  local e = r[i]
+  return wrk.format("POST", "/webhooks/zendesk", {
+    ["Content-Type"] = "application/json",
+    ["X-Zendesk-Webhook-Id"] = "01F1KRFQ6BG29CNWFR60NK5FNY",
+    ["X-Zendesk-Webhook-Invocation-Id"] = tostring(i),
+    ["X-Zendesk-Webhook-Signature-Timestamp"] = e[2],
+    ["X-Zendesk-Webhook-Signature"] = e[3],
+  }, e[1])
+end
+-- each wrk thread starts at another offset, so bodies stay unique across threads
+init = function(args) i = math.random(0, #r - 1) end
+""")
+    path.write_text("\n".join(lines))
+
+
+def start_gunicorn(target: str, port: int, env: dict, workers: int, log: Path) -> subprocess.Popen:
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    process = subprocess.Popen(
+        [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", target],
+        env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz" if "ticketpulse" in target
+                                   else f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except urllib.error.HTTPError:
+            return process  # it answers (404 on the bare app's /)
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn {target} did not start; see {log}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def run_wrk(port: int, script: Path, seconds: int, threads: int, connections: int) -> dict:
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+         f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    latency = {p: _ms(re.search(rf"\s{p}%\s+([\d.]+\w+)", out).group(1)) for p in ("50", "99")}
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rate": rate, "p50": latency["50"], "p99": latency["99"], "non2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def database(kind: str, admin_url: str | None, workdir: Path) -> str:
+    from ticketpulse.migrations import upgrade
+
+    if kind == "sqlite":
+        url = f"sqlite:///{workdir / 'ingest.db'}"
+    else:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS tp_bench_ingest WITH (FORCE)"))
+            conn.execute(text("CREATE DATABASE tp_bench_ingest"))
+        admin.dispose()
+        url = make_url(admin_url).set(database="tp_bench_ingest").render_as_string(hide_password=False)
+    upgrade(url)
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--admin-url", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--bodies", type=int, default=60_000)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk not found: apt-get install -y wrk")
+    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    if "postgresql" in kinds and not args.admin_url:
+        kinds.remove("postgresql")
+        print("PostgreSQL skipped: no --admin-url / $TEST_DATABASE_URL")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        script = workdir / "signed.lua"
+        lua_script(script, bodies(args.bodies))
+        for kind in kinds:
+            url = database(kind, args.admin_url, workdir)
+            env = os.environ | {"DATABASE_URL": url, "ZENDESK_WEBHOOK_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
+            env.pop("TICKETPULSE_CONFIG", None)
+            app = start_gunicorn("ticketpulse.webhooks:create_app()", 8701, env, args.workers, workdir / "app.log")
+            bare = start_gunicorn("bench.bare_flask:create_app()", 8702, env, args.workers, workdir / "bare.log")
+            results: dict[str, list[dict]] = {"app": [], "bare": []}
+            try:
+                for _ in range(args.rounds):
+                    results["app"].append(run_wrk(8701, script, args.seconds, 2, 16))
+                    results["bare"].append(run_wrk(8702, script, args.seconds, 2, 16))
+            finally:
+                stop(app)
+                stop(bare)
+            print(f"{kind}: gunicorn -w {args.workers}, wrk -t2 -c16 -d{args.seconds}s, {args.rounds} rounds alternating")
+            for name, label in (("app", "ticketpulse"), ("bare", "bare Flask")):
+                rows = results[name]
+                print(f"  {label:<12} req/s " + " ".join(f"{r['rate']:7.0f}" for r in rows)
+                      + f"  median {statistics.median(r['rate'] for r in rows):7.0f}"
+                      + f"  p50 {statistics.median(r['p50'] for r in rows):6.1f} ms"
+                      + f"  p99 {statistics.median(r['p99'] for r in rows):6.1f} ms"
+                      + f"  non-2xx {sum(r['non2xx'] for r in rows)}")
+            ratio = statistics.median(r["rate"] for r in results["app"]) / statistics.median(r["rate"] for r in results["bare"])
+            print(f"  ratio ticketpulse / bare Flask: {ratio:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ from ticketpulse.models.tables import (
     EscalationStatus,
     Score,
     Ticket,
+    Verdict,
     ticket_ref,
 )
 
@@ -20,6 +21,7 @@ __all__ = [
     "EscalationStatus",
     "Score",
     "Ticket",
+    "Verdict",
     "ticket_ref",
     "make_engine",
     "make_session_factory",

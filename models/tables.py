@@ -104,7 +104,10 @@ class Ticket(Base):
     """One helpdesk ticket; Zendesk and Freshdesk tickets never share a row."""
 
     __tablename__ = "tickets"
-    __table_args__ = (UniqueConstraint("helpdesk", "account", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("helpdesk", "account", "external_id"),
+        Index("ix_tickets_created", "created_at"),  # the dashboard's conversations per day
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     helpdesk: Mapped[str] = mapped_column(String(16))
@@ -134,6 +137,7 @@ class Comment(QueuedWork, Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "comment_key"),
         Index("ix_comments_due", "status", "run_after"),
+        Index("ix_comments_ticket_time", "ticket_id", "commented_at"),  # a ticket's page
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -188,6 +192,7 @@ class Escalation(QueuedWork, Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "severity"),
         Index("ix_escalations_due", "status", "run_after"),
+        Index("ix_escalations_created", "created_at"),  # the dashboard's periods
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -202,3 +207,14 @@ class Escalation(QueuedWork, Base):
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     # What was sent to the helpdesk, for the record and for tests.
     request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Agents' feedback (Verdict): a false-alarm tag on the ticket, or the dashboard's buttons.
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    verdict_source: Mapped[str | None] = mapped_column(String(16))  # "zendesk", "freshdesk", "dashboard"
+    verdict_at: Mapped[datetime | None]
+
+
+class Verdict(StrEnum):
+    """Was the escalation right? Unset until someone says."""
+
+    FALSE_ALARM = "false_alarm"
+    CONFIRMED = "confirmed"

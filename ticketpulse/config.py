@@ -47,6 +47,8 @@ class Thresholds(Section):
 class Tags(Section):
     escalated: str = Field("sentiment_escalated", pattern=r"^[\w:.-]+$")
     severity_prefix: str = Field("sentiment_severity_", pattern=r"^[\w:.-]+$")
+    # An agent who thinks an escalation was wrong adds this tag; ticketpulse records the verdict.
+    false_alarm: str = Field("sentiment_false_alarm", pattern=r"^[\w:.-]+$")
 
     def severity_tag(self, severity: str) -> str:
         return f"{self.severity_prefix}{severity}"
@@ -163,6 +165,8 @@ class Environment(BaseSettings):
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     port: int = Field(8000, ge=1, le=65535)
+    # The leads' dashboard at /dashboard is refused until this is set.
+    dashboard_password: str | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -7,7 +7,9 @@ from typing import Any, Callable
 
 from flask import current_app, jsonify, request
 
+from ticketpulse.escalation.feedback import TagChange
 from ticketpulse.webhooks.events import CommentEvent
+from ticketpulse.webhooks.feedback import receive_tags
 from ticketpulse.webhooks.inbox import accept
 from ticketpulse import metrics
 from ticketpulse.models import ticket_ref
@@ -35,10 +37,12 @@ def read_json() -> Any:
 
 def receive(
     authenticate: Callable[[bytes, Any], None],
-    parse: Callable[[Any, Any], CommentEvent | None],
+    parse: Callable[[Any, Any], CommentEvent | TagChange | None],
 ):
     authenticate(request.get_data(cache=True), request.headers)
     event = parse(read_json(), request.headers)
+    if isinstance(event, TagChange):  # feedback on an escalation, not a comment
+        return receive_tags(event)
     if event is None:
         return jsonify(status="ignored", reason="not a comment event"), 200
     # Clean the comment now (text, fingerprint and key are cached on the event): cleaning a long

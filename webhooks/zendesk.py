@@ -13,6 +13,7 @@ from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.models import utcnow
 from ticketpulse.webhooks import payload
 from ticketpulse.webhooks.payload import PayloadError
+from ticketpulse.webhooks.feedback import is_tags_change, parse_zendesk_tags
 from ticketpulse.webhooks.receive import receive
 from ticketpulse.webhooks.signing import verify_zendesk
 
@@ -37,6 +38,8 @@ def parse_zendesk(data: Any, headers) -> CommentEvent | None:
     """A comment event from either webhook kind; None for event types we don't handle."""
     if not isinstance(data, dict):
         raise PayloadError("body", "expected a JSON object")
+    if is_tags_change(data):
+        return parse_zendesk_tags(data, headers)
     if "type" in data and "event" in data:
         return parse_event(data, headers)
     return parse_trigger(data, headers)

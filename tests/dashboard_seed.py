@@ -89,7 +89,7 @@ def seed(session, spec: SeedTicket) -> Ticket:
         note = escalation_note(Decision(esc.severity, esc.rule, f"{esc.rule} fired"), trajectory, to_senior_group=True)
         session.add(Escalation(
             ticket_id=ticket.id, comment_id=comment_ids[esc.message], severity=esc.severity, rule=esc.rule,
-            note=note, created_at=at, status=esc.status, verdict=esc.verdict, verdict_source=esc.verdict_source,
+            note=note, created_at=at, status=esc.status, verdict=esc.verdict, verdict_source=(esc.verdict_source or spec.helpdesk) if esc.verdict else None,
             verdict_at=at + timedelta(hours=1) if esc.verdict else None, finished_at=at,
         ))
     session.flush()

@@ -1,0 +1,175 @@
+"""Tuning against agents' feedback: precision per rule and severity, and thresholds that would
+have avoided the false alarms while keeping the confirmed escalations.
+
+Only escalated conversations are replayed (the ones feedback is about), so the cost follows the
+number of escalations in the period, not the stored history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ticketpulse.config import Thresholds
+from ticketpulse.escalation.backtest import replay
+from ticketpulse.escalation.reports import Precision, precision_by
+from ticketpulse.escalation.tracker import ScorePoint
+from ticketpulse.models import Escalation, EscalationStatus, Score, Verdict
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass
+class Reviewed:
+    """The escalated conversations of a period, by what agents said about them."""
+
+    false_alarms: list[list[ScorePoint]]
+    confirmed: list[list[ScorePoint]]
+    unreviewed: list[list[ScorePoint]]
+
+
+def reviewed_histories(session: Session, since: datetime | None = None) -> Reviewed:
+    rows = session.execute(
+        select(Escalation.ticket_id, Escalation.verdict).where(
+            Escalation.created_at >= (since or EPOCH), Escalation.status != EscalationStatus.SUPERSEDED
+        )
+    ).all()
+    said: dict[int, set] = {}
+    for ticket_id, value in rows:
+        said.setdefault(ticket_id, set()).add(value)
+    # A false alarm on any of the ticket's escalations makes the conversation a false alarm.
+    verdict = {
+        ticket_id: Verdict.FALSE_ALARM if Verdict.FALSE_ALARM in values else (Verdict.CONFIRMED if Verdict.CONFIRMED in values else None)
+        for ticket_id, values in said.items()
+    }
+    histories: dict[int, list[ScorePoint]] = {ticket_id: [] for ticket_id in verdict}
+    ids = list(verdict)
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        for row in session.scalars(
+            select(Score).where(Score.ticket_id.in_(ids[start:start + 500])).order_by(Score.ticket_id, Score.commented_at, Score.id)
+        ):
+            histories[row.ticket_id].append(
+                ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues))
+            )
+    result = Reviewed([], [], [])
+    for ticket_id, history in histories.items():
+        if not history:
+            continue
+        {Verdict.FALSE_ALARM: result.false_alarms, Verdict.CONFIRMED: result.confirmed}.get(
+            verdict[ticket_id], result.unreviewed
+        ).append(history)
+    return result
+
+
+@dataclass(frozen=True)
+class Candidate:
+    key: str
+    value: float
+    thresholds: Thresholds
+    avoided: int  # false alarms that would not have been escalated
+    kept_confirmed: int
+    lost_unreviewed: int
+
+
+def _stricter(current: Thresholds) -> Iterator[tuple[str, float, Thresholds]]:
+    def values(start: float, step: float, stop: float) -> Iterator[float]:
+        value = start + step
+        while (step > 0 and value <= stop + 1e-9) or (step < 0 and value >= stop - 1e-9):
+            yield round(value, 2)
+            value += step
+
+    grids = {
+        "frustration_threshold": values(current.frustration_threshold, 0.05, current.critical_frustration_threshold),
+        "critical_frustration_threshold": values(current.critical_frustration_threshold, 0.02, 0.99),
+        "negative_score_threshold": values(current.negative_score_threshold, -0.05, -0.95),
+        "trend_delta": values(current.trend_delta, 0.1, 1.0),
+        "consecutive_negative_messages": (current.consecutive_negative_messages + n for n in (1, 2, 3)),
+    }
+    for key, grid in grids.items():
+        for value in grid:
+            try:
+                yield key, value, Thresholds.model_validate({**current.model_dump(), key: value})
+            except ValueError:
+                continue
+
+
+def _escalated(history: list[ScorePoint], thresholds: Thresholds) -> bool:
+    return replay([history], thresholds).escalated > 0
+
+
+def candidates(reviewed: Reviewed, current: Thresholds, limit: int = 5) -> list[Candidate]:
+    """One-threshold changes that avoid at least one false alarm and lose no confirmed escalation.
+
+    Best first: most false alarms avoided, then fewest unreviewed escalations lost, then the
+    smallest change.
+    """
+    if not reviewed.false_alarms:
+        return []
+    found = []
+    for key, value, thresholds in _stricter(current):
+        avoided = sum(not _escalated(h, thresholds) for h in reviewed.false_alarms)
+        if not avoided:
+            continue
+        kept = sum(_escalated(h, thresholds) for h in reviewed.confirmed)
+        if kept < len(reviewed.confirmed):
+            continue
+        lost = sum(not _escalated(h, thresholds) for h in reviewed.unreviewed)
+        found.append(Candidate(key, value, thresholds, avoided, kept, lost))
+    found.sort(key=lambda c: (-c.avoided, c.lost_unreviewed, abs(c.value - getattr(current, c.key))))
+    best: dict[str, Candidate] = {}
+    for candidate in found:  # the best value per threshold
+        best.setdefault(candidate.key, candidate)
+    return list(best.values())[:limit]
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def format_feedback(session: Session, since: datetime | None, current: Thresholds, period: str) -> str:
+    start = since or EPOCH
+    by_rule = sorted(precision_by(session, Escalation.rule, start), key=lambda r: -r.escalations)
+    by_severity = sorted(precision_by(session, Escalation.severity, start), key=lambda r: -r.escalations)
+    total = Precision("all")
+    for row in by_rule:
+        total.escalations += row.escalations
+        total.false_alarms += row.false_alarms
+        total.confirmed += row.confirmed
+    lines = [
+        f"feedback on recorded escalations ({period}): {total.escalations} escalations, "
+        f"{total.false_alarms} false alarms, {total.confirmed} confirmed, {total.unreviewed} without feedback",
+        f"  {'RULE / SEVERITY':<28} {'ESC':>6} {'FALSE':>6} {'CONF':>6} {'PRECISION':>10} {'REVIEWED':>9}",
+    ]
+    for row in [*by_rule, *[Precision(f"severity {r.name}", r.escalations, r.false_alarms, r.confirmed) for r in by_severity]]:
+        lines.append(
+            f"  {row.name:<28} {row.escalations:>6} {row.false_alarms:>6} {row.confirmed:>6} "
+            f"{_cell(row.precision):>10} {_cell(row.reviewed_precision):>9}"
+        )
+    lines.append("  (precision counts an escalation without feedback as right; reviewed = confirmed / with feedback)")
+    if not total.false_alarms:
+        lines.append("no false alarms recorded: nothing to tune against (tag tickets with the false-alarm tag)")
+        return "\n".join(lines)
+    reviewed = reviewed_histories(session, since)
+    found = candidates(reviewed, current)
+    if not found:
+        lines.append(
+            f"no single stricter threshold avoids a false alarm while keeping all {len(reviewed.confirmed)} confirmed "
+            "escalations"
+        )
+        return "\n".join(lines)
+    lines.append(
+        f"thresholds that would have avoided false alarms and kept all {len(reviewed.confirmed)} confirmed "
+        f"(replayed on {len(reviewed.false_alarms) + len(reviewed.confirmed) + len(reviewed.unreviewed)} escalated conversations):"
+    )
+    for candidate in found:
+        now = getattr(current, candidate.key)
+        lines.append(
+            f"  {candidate.key} = {candidate.value:g} (now {now:g}): avoids {candidate.avoided} of "
+            f"{len(reviewed.false_alarms)} false alarms; {candidate.lost_unreviewed} of {len(reviewed.unreviewed)} "
+            "escalations without feedback would not have been escalated"
+        )
+    return "\n".join(lines)

@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ticketpulse.config import SEVERITIES
 from ticketpulse.models import (
     Comment,
-    CommentStatus,
     Escalation,
     EscalationStatus,
     Score,
@@ -282,6 +281,7 @@ class EscalationRow:
     frustration: float | None
     urgency: float | None
     dry_run: bool
+    cues: list[str] | None = None
 
 
 @dataclass
@@ -330,7 +330,7 @@ def escalations(
             Escalation.id, Escalation.ticket_id, Ticket.helpdesk, Ticket.account, Ticket.external_id,
             Escalation.severity, Escalation.rule, Escalation.status, Escalation.created_at,
             Escalation.verdict, Escalation.verdict_source,
-            Score.score, Score.frustration, Score.urgency, Escalation.dry_run,
+            Score.score, Score.frustration, Score.urgency, Escalation.dry_run, Score.cues,
         )
         .join(Ticket, Ticket.id == Escalation.ticket_id)
         .outerjoin(Score, Score.comment_id == Escalation.comment_id)

@@ -216,20 +216,24 @@ def queue_states(session: Session) -> list[QueueState]:
         (Comment, Comment.received_at, "pending_comments"),
         (Escalation, Escalation.created_at, "pending_escalations"),
     ):
-        rows = session.execute(
-            select(Ticket.helpdesk, model.status, func.count(), func.min(since))
-            .join(Ticket, Ticket.id == model.ticket_id)
-            .where(model.status.in_([model.PENDING, model.FAILED]))
-            .group_by(Ticket.helpdesk, model.status)
-        ).all()
-        for helpdesk, status, count, oldest in rows:
-            state = states.setdefault(helpdesk, QueueState(helpdesk))
-            if status == model.FAILED:
-                state.failed += count
-                continue
-            setattr(state, attribute, getattr(state, attribute) + count)
-            if oldest is not None and (state.oldest_pending is None or oldest < state.oldest_pending):
-                state.oldest_pending = oldest
+        # One equality per status: the (status, run_after) index finds the few open rows among
+        # millions of finished ones (an IN list can make SQLite scan the table).
+        for status in (model.PENDING, model.FAILED):
+            rows = session.execute(
+                select(Ticket.helpdesk, func.count(), func.min(since))
+                .select_from(model)
+                .join(Ticket, Ticket.id == model.ticket_id)
+                .where(model.status == status)
+                .group_by(Ticket.helpdesk)
+            ).all()
+            for helpdesk, count, oldest in rows:
+                state = states.setdefault(helpdesk, QueueState(helpdesk))
+                if status == model.FAILED:
+                    state.failed += count
+                    continue
+                setattr(state, attribute, getattr(state, attribute) + count)
+                if oldest is not None and (state.oldest_pending is None or oldest < state.oldest_pending):
+                    state.oldest_pending = oldest
     return list(states.values())
 
 

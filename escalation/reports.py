@@ -49,8 +49,11 @@ def check_choice(name: str, value: str | None, allowed: Sequence[str]) -> str | 
 
 
 def period_start(period: str, now: datetime | None = None) -> datetime:
+    """The period's first moment, at the start of its first chart bucket (no partial first bar)."""
     check_choice("period", period, tuple(PERIODS))
-    return (now or utcnow()) - PERIODS[period][0]
+    length, unit = PERIODS[period]
+    start = ((now or utcnow()) - length).replace(minute=0, second=0, microsecond=0)
+    return start.replace(hour=0) if unit == "day" else start
 
 
 def parse_since(value: str) -> timedelta:

@@ -88,11 +88,20 @@ def by_css(driver, selector):
     return driver.find_elements(By.CSS_SELECTOR, selector)
 
 
+def click_and_wait(driver, element) -> None:
+    """Click a link or submit button and wait for the next page to replace this one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    element.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(element))
+
+
 def sign_in(driver, base: str, password: str = PASSWORD) -> None:
     driver.delete_all_cookies()
     driver.get(f"{base}/dashboard/")
     by_css(driver, "input[name=password]")[0].send_keys(password)
-    by_css(driver, "form.login button")[0].click()
+    click_and_wait(driver, by_css(driver, "form.login button")[0])
 
 
 def test_login_refuses_a_wrong_password(browser, site, screenshots):
@@ -128,7 +137,7 @@ def test_period_selector_changes_the_buckets(browser, site):
     base, _ = site
     sign_in(browser, base)
     Select(by_css(browser, "select[name=period]")[0]).select_by_value("day")
-    by_css(browser, "form.filters button")[0].click()
+    click_and_wait(browser, by_css(browser, "form.filters button")[0])
     assert "period=day" in browser.current_url
     labels = [text.text for text in by_css(browser, "svg.rate-chart text.axis-label")]
     assert any(re.fullmatch(r"\d\d-\d\d \d\d:00", label) for label in labels)  # hourly buckets
@@ -143,7 +152,7 @@ def test_escalations_filter_narrows_the_list(browser, site, screenshots):
     assert len(by_css(browser, "tr.escalation")) == 4
     browser.save_screenshot(str(screenshots / "escalations.png"))
     Select(by_css(browser, "select[name=severity]")[0]).select_by_value("low")
-    by_css(browser, "form.filters button")[0].click()
+    click_and_wait(browser, by_css(browser, "form.filters button")[0])
     rows = by_css(browser, "tr.escalation")
     assert len(rows) == 2
     assert all("low" in row.text for row in rows)
@@ -155,7 +164,7 @@ def test_ticket_page_charts_each_message_and_records_a_false_alarm(browser, site
     base, ids = site
     sign_in(browser, base)
     browser.get(f"{base}/dashboard/escalations?severity=critical")
-    by_css(browser, "tr.escalation td a")[0].click()
+    click_and_wait(browser, by_css(browser, "tr.escalation td a")[0])
     assert browser.current_url == f"{base}/dashboard/tickets/{ids['furious']}"
     chart = by_css(browser, "svg.trajectory-chart")[0]
     assert chart.size["height"] > 150
@@ -169,7 +178,7 @@ def test_ticket_page_charts_each_message_and_records_a_false_alarm(browser, site
     assert "skipped" in by_css(browser, "tr.message.skipped")[0].text
     browser.save_screenshot(str(screenshots / "ticket.png"))
 
-    by_css(browser, "button.false-alarm")[0].click()
+    click_and_wait(browser, by_css(browser, "button.false-alarm")[0])
     assert browser.current_url == f"{base}/dashboard/tickets/{ids['furious']}"
     assert [badge.text for badge in by_css(browser, ".decision .verdict")] == ["false alarm", "false alarm"]
     browser.get(f"{base}/dashboard/")

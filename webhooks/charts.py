@@ -195,7 +195,7 @@ def trajectory_chart(
         body.append(
             f'<line class="escalation-mark {escape(mark.severity)}" x1="{x(mark.at):.1f}" x2="{x(mark.at):.1f}" y1="{TOP}" y2="{TOP + _plot_height()}">'
             f"<title>escalated: {escape(mark.severity)} ({escape(mark.rule)})</title></line>"
-            f'<text class="escalation-label" {anchor} y="{TOP + 12}">{escape(mark.severity)}</text>'
+            f'<text class="escalation-label" {anchor} y="{TOP + _plot_height() - 6}">{escape(mark.severity)}</text>'
         )
     if len(points) > 1:
         body.append('<polyline class="score-line" points="' + " ".join(f"{x(p.at):.1f},{y(p.score):.1f}" for p in points) + '"/>')

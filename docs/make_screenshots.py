@@ -40,7 +40,7 @@ def main() -> int:
         url = f"sqlite:///{folder}/demo.db"
         upgrade(url)
         engine = make_engine(url)
-        bench.seed(engine, 1500, 30, random.Random(7))
+        bench.seed(engine, 2000, 40, random.Random(7))  # older than the 30-day window: no partial first day
         with make_session_factory(engine).begin() as session:
             ticket = seed(session, SeedTicket("zendesk", "48213", utcnow() - timedelta(hours=20), messages=[
                 Msg(0, -0.2, 0.35, cues=("still waiting",)),

@@ -18,8 +18,8 @@ where a temporary database is created and dropped) and each history:
      escalations, a rule and severity each), a fifth of those with a verdict; bulk inserts;
   2. the app is built as gunicorn builds it (create_app with DASHBOARD_PASSWORD) and each page is
      requested through the WSGI stack with HTTP Basic, as a browser would: overview for a day, a
-     week and 30 days; the escalations list (week; critical only; page 20 of 30 days); a
-     ticket's page. One warm-up request each, then --runs timed requests.
+     week and 30 days; the escalations list (week; critical only; page 20 of 30 days); tuning over 30 days;
+     a ticket's page. One warm-up request each, then --runs timed requests.
 
 Printed: the median milliseconds per page and history, and the ratio 100k-over-300-days to
 10k-over-30-days.
@@ -57,6 +57,7 @@ PAGES = {
     "escalations week": "/dashboard/escalations?period=week",
     "escalations critical": "/dashboard/escalations?period=30d&severity=critical",
     "escalations page 20": "/dashboard/escalations?period=30d&page=20",
+    "tuning 30d": "/dashboard/tuning?period=30d",
     "ticket": None,  # filled in with an escalated ticket's id
 }
 CHUNK = 5000

@@ -32,12 +32,15 @@ class Reviewed:
     unreviewed: list[list[ScorePoint]]
 
 
-def reviewed_histories(session: Session, since: datetime | None = None) -> Reviewed:
-    rows = session.execute(
-        select(Escalation.ticket_id, Escalation.verdict).where(
-            Escalation.created_at >= (since or EPOCH), Escalation.status != EscalationStatus.SUPERSEDED
-        )
-    ).all()
+def reviewed_histories(session: Session, since: datetime | None = None, *, unreviewed: bool = True) -> Reviewed:
+    """Score histories of the period's escalated conversations; `unreviewed=False` loads only those
+    with a verdict (bounded by agents' feedback, not by traffic: what the dashboard replays)."""
+    query = select(Escalation.ticket_id, Escalation.verdict).where(
+        Escalation.created_at >= (since or EPOCH), Escalation.status != EscalationStatus.SUPERSEDED
+    )
+    if not unreviewed:
+        query = query.where(Escalation.verdict.is_not(None))
+    rows = session.execute(query).all()
     said: dict[int, set] = {}
     for ticket_id, value in rows:
         said.setdefault(ticket_id, set()).add(value)

@@ -260,3 +260,22 @@ def test_no_customer_text_in_urls_or_logs(dashboard, sessions, caplog):
 def test_static_assets_ship_in_the_package(dashboard):
     response = dashboard.test_client().get("/dashboard/static/dashboard.css")
     assert response.status_code == 200 and b".rate-line" in response.data
+
+
+def test_tuning_page_lists_thresholds_that_avoid_the_false_alarms_and_keep_the_confirmed(dashboard, sessions):
+    now = utcnow()
+    with sessions.begin() as session:
+        seed(session, souring("zendesk", "1", now - timedelta(days=1), "false_alarm"))
+        seed(session, furious("zendesk", "2", now - timedelta(days=2), "confirmed"))
+    html = dashboard.test_client().get("/dashboard/tuning?period=week", headers=basic()).get_data(as_text=True)
+    rows = [text_of_html(row).split() for row in re.findall(r'<tr class="candidate">.*?</tr>', html)]
+    assert ["consecutive_negative_messages", "2", "3", "1", "of", "1", "1", "of", "1"] in rows
+    # Raising the critical threshold would lose nothing here, but it avoids no false alarm either: not listed.
+    assert all(row[0] != "critical_frustration_threshold" for row in rows)
+
+
+def test_tuning_page_without_feedback_says_so(dashboard, seeded, sessions):
+    with sessions.begin() as session:
+        session.execute(Escalation.__table__.update().values(verdict=None))
+    html = dashboard.test_client().get("/dashboard/tuning", headers=basic()).get_data(as_text=True)
+    assert "No false alarms recorded in this period" in html

@@ -209,6 +209,23 @@ def overview():
     )
 
 
+@bp.get("/tuning")
+def tuning():
+    """Thresholds that would have avoided the period's false alarms and kept the confirmed ones."""
+    from ticketpulse.escalation.tuning import candidates, reviewed_histories
+
+    period = request.args.get("period") or "30d"
+    since = reports.period_start(period)
+    current = current_app.config["TICKETPULSE"].thresholds
+    with _session() as session:
+        data = reports.overview(session, period)
+        reviewed = reviewed_histories(session, since, unreviewed=False)
+    return render_template(
+        "dashboard/tuning.html", data=data, period=period, periods=tuple(reports.PERIODS), current=current,
+        reviewed=reviewed, found=candidates(reviewed, current),
+    )
+
+
 @bp.get("/escalations")
 def escalations():
     args = request.args

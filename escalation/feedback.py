@@ -10,14 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Iterable
-
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ticketpulse.models import Escalation, EscalationStatus, Ticket, Verdict, utcnow
 
-HELPDESK_SOURCES = ("zendesk", "freshdesk")
 
 
 class Outcome(StrEnum):
@@ -99,6 +96,3 @@ def record_verdict(
     )
     return Outcome.RECORDED if verdict else Outcome.CLEARED
 
-
-def clean_tags(values: Iterable[object]) -> tuple[str, ...]:
-    return tuple(str(value).strip() for value in values if isinstance(value, (str, int)) and str(value).strip())

@@ -166,7 +166,10 @@ class Score(Base):
     """One scored customer message: the ticket's history is these rows by comment time."""
 
     __tablename__ = "scores"
-    __table_args__ = (Index("ix_scores_ticket_time", "ticket_id", "commented_at"),)
+    __table_args__ = (
+        Index("ix_scores_ticket_time", "ticket_id", "commented_at"),
+        Index("ix_scores_commented", "commented_at"),  # `ticketpulse tickets --since`, `backtest --days`
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))

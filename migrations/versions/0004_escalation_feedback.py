@@ -1,4 +1,4 @@
-"""escalations.verdict (agents' feedback) and the indexes the dashboard's period queries use
+"""escalations.verdict (agents' feedback) and the indexes the dashboard's and CLI's period queries use
 
 Revision ID: 0004
 Revises: 0002
@@ -26,9 +26,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_tickets_created', ['created_at'], unique=False)
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.create_index('ix_comments_ticket_time', ['ticket_id', 'commented_at'], unique=False)
+    with op.batch_alter_table('scores', schema=None) as batch_op:
+        batch_op.create_index('ix_scores_commented', ['commented_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('scores', schema=None) as batch_op:
+        batch_op.drop_index('ix_scores_commented')
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.drop_index('ix_comments_ticket_time')
     with op.batch_alter_table('tickets', schema=None) as batch_op:

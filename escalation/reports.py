@@ -189,26 +189,20 @@ def conversation_buckets(session: Session, since: datetime, now: datetime, unit:
     return [Bucket(label, *found.get(label, (0, 0))) for label in labels + extra]
 
 
-def _escalation_window(since: datetime, helpdesk: str | None, until: datetime | None = None):
-    conditions = [Escalation.created_at >= since, Escalation.status != EscalationStatus.SUPERSEDED]
-    if until is not None:
-        conditions.append(Escalation.created_at < until)
-    if helpdesk:
-        conditions.append(Escalation.ticket_id.in_(select(Ticket.id).where(Ticket.helpdesk == helpdesk)))
-    return conditions
-
-
 def precision_by(session: Session, column, since: datetime, helpdesk: str | None = None) -> list[Precision]:
-    rows = session.execute(
+    query = (
         select(
             column,
             func.count(),
             func.sum(case((Escalation.verdict == Verdict.FALSE_ALARM, 1), else_=0)),
             func.sum(case((Escalation.verdict == Verdict.CONFIRMED, 1), else_=0)),
         )
-        .where(*_escalation_window(since, helpdesk))
+        .where(Escalation.created_at >= since, Escalation.status != EscalationStatus.SUPERSEDED)
         .group_by(column)
-    ).all()
+    )
+    if helpdesk:  # a join per escalation of the period, not a scan of the helpdesk's tickets
+        query = query.join(Ticket, Ticket.id == Escalation.ticket_id).where(Ticket.helpdesk == helpdesk)
+    rows = session.execute(query).all()
     return [Precision(name, count, int(false or 0), int(confirmed or 0)) for name, count, false, confirmed in rows]
 
 

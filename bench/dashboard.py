@@ -175,14 +175,16 @@ def postgres_database(admin_url: str):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every history's size (0.1 for a quick run)")
+    parser.add_argument("--histories", nargs="+", default=["10000:30", "100000:300", "100000:30"],
+                        help="TICKETS:DAYS each (default 10000:30 100000:300 100000:30); the ratio is 2nd / 1st")
+    parser.add_argument("--no-sqlite", action="store_true", help="only the --database-url server")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--database-url", help="a PostgreSQL server to benchmark too")
     args = parser.parse_args()
-    databases = [("sqlite", sqlite_database)]
+    databases = [] if args.no_sqlite else [("sqlite", sqlite_database)]
     if args.database_url:
         databases.append(("postgresql", lambda: postgres_database(args.database_url)))
-    histories = [(int(10_000 * args.scale), 30), (int(100_000 * args.scale), 300), (int(100_000 * args.scale), 30)]
+    histories = [tuple(int(part) for part in spec.split(":")) for spec in args.histories]
     names = [f"{size:,} / {days} d" for size, days in histories]
     for label, make in databases:
         results = []

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ticketpulse.config import Thresholds
-from ticketpulse.escalation.backtest import replay
 from ticketpulse.escalation.reports import Precision, precision_by
-from ticketpulse.escalation.tracker import ScorePoint
+from ticketpulse.escalation.rules import decide
+from ticketpulse.escalation.tracker import ScorePoint, track
 from ticketpulse.models import Escalation, EscalationStatus, Score, Verdict
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -32,15 +32,27 @@ class Reviewed:
     unreviewed: list[list[ScorePoint]]
 
 
-def reviewed_histories(session: Session, since: datetime | None = None, *, unreviewed: bool = True) -> Reviewed:
-    """Score histories of the period's escalated conversations; `unreviewed=False` loads only those
-    with a verdict (bounded by agents' feedback, not by traffic: what the dashboard replays)."""
+def reviewed_histories(
+    session: Session, since: datetime | None = None, *, unreviewed: bool = True, latest: int | None = None
+) -> Reviewed:
+    """Score histories of the period's escalated conversations.
+
+    `unreviewed=False` loads only those with a verdict, and `latest=N` only the N most recently
+    judged of each verdict: what the dashboard replays, bounded whatever the traffic.
+    """
     query = select(Escalation.ticket_id, Escalation.verdict).where(
         Escalation.created_at >= (since or EPOCH), Escalation.status != EscalationStatus.SUPERSEDED
     )
     if not unreviewed:
         query = query.where(Escalation.verdict.is_not(None))
-    rows = session.execute(query).all()
+    rows = session.execute(query.order_by(Escalation.verdict_at.desc(), Escalation.id.desc())).all()
+    if latest is not None:
+        kept: dict[str | None, set[int]] = {}
+        for ticket_id, value in rows:
+            tickets = kept.setdefault(value, set())
+            if len(tickets) < latest:
+                tickets.add(ticket_id)
+        rows = [(ticket_id, value) for ticket_id, value in rows if ticket_id in kept.get(value, ())]
     said: dict[int, set] = {}
     for ticket_id, value in rows:
         said.setdefault(ticket_id, set()).add(value)
@@ -100,8 +112,29 @@ def _stricter(current: Thresholds) -> Iterator[tuple[str, float, Thresholds]]:
                 continue
 
 
-def _escalated(history: list[ScorePoint], thresholds: Thresholds) -> bool:
-    return replay([history], thresholds).escalated > 0
+class _Replayer:
+    """Would a conversation be escalated at all under these thresholds?
+
+    A conversation is escalated when any prefix of its history gets a decision. The trajectories
+    depend only on the trend window, trend delta and negative threshold, so they are computed once
+    per conversation and triple and reused for the other thresholds' candidates.
+    """
+
+    def __init__(self) -> None:
+        self._trajectories: dict[tuple, list] = {}
+
+    def escalated(self, key: int, history: list[ScorePoint], thresholds: Thresholds) -> bool:
+        cache_key = (key, thresholds.trend_window, thresholds.trend_delta, thresholds.negative_score_threshold)
+        trajectories = self._trajectories.get(cache_key)
+        if trajectories is None:
+            points = sorted(history, key=lambda point: point.commented_at)
+            trajectories = [
+                track(points[:end], window=thresholds.trend_window, delta=thresholds.trend_delta,
+                      negative_threshold=thresholds.negative_score_threshold)
+                for end in range(1, len(points) + 1)
+            ]
+            self._trajectories[cache_key] = trajectories
+        return any(decide(trajectory, thresholds) is not None for trajectory in trajectories)
 
 
 def candidates(reviewed: Reviewed, current: Thresholds, limit: int = 5) -> list[Candidate]:
@@ -112,16 +145,20 @@ def candidates(reviewed: Reviewed, current: Thresholds, limit: int = 5) -> list[
     """
     if not reviewed.false_alarms:
         return []
+    replayer = _Replayer()
+    groups = (reviewed.false_alarms, reviewed.confirmed, reviewed.unreviewed)
+    offsets = (0, len(groups[0]), len(groups[0]) + len(groups[1]))
+
+    def escalated(group: int, index: int, thresholds: Thresholds) -> bool:
+        return replayer.escalated(offsets[group] + index, groups[group][index], thresholds)
+
     found = []
     for key, value, thresholds in _stricter(current):
-        avoided = sum(not _escalated(h, thresholds) for h in reviewed.false_alarms)
-        if not avoided:
+        avoided = sum(not escalated(0, i, thresholds) for i in range(len(groups[0])))
+        if not avoided or not all(escalated(1, i, thresholds) for i in range(len(groups[1]))):
             continue
-        kept = sum(_escalated(h, thresholds) for h in reviewed.confirmed)
-        if kept < len(reviewed.confirmed):
-            continue
-        lost = sum(not _escalated(h, thresholds) for h in reviewed.unreviewed)
-        found.append(Candidate(key, value, thresholds, avoided, kept, lost))
+        lost = sum(not escalated(2, i, thresholds) for i in range(len(groups[2])))
+        found.append(Candidate(key, value, thresholds, avoided, len(groups[1]), lost))
     found.sort(key=lambda c: (-c.avoided, c.lost_unreviewed, abs(c.value - getattr(current, c.key))))
     best: dict[str, Candidate] = {}
     for candidate in found:  # the best value per threshold

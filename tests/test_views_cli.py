@@ -108,3 +108,19 @@ def test_no_threshold_is_suggested_that_loses_a_confirmed_escalation(runner, ses
         seed(session, souring("zendesk", "2", now - timedelta(hours=4), "confirmed"))
     result = runner("backtest")
     assert "no single stricter threshold avoids a false alarm while keeping all 1 confirmed" in result.out
+
+
+def test_the_dashboards_replay_takes_only_the_latest_reviewed_conversations(sessions):
+    from ticketpulse.escalation.tuning import reviewed_histories
+
+    now = utcnow()
+    with sessions.begin() as session:
+        for n in range(3):
+            seed(session, souring("zendesk", str(10 + n), now - timedelta(hours=10 - n), "false_alarm"))
+            seed(session, souring("zendesk", str(20 + n), now - timedelta(hours=10 - n), "confirmed"))
+        seed(session, souring("zendesk", "30", now - timedelta(hours=2)))
+    with sessions() as session:
+        everything = reviewed_histories(session)
+        latest = reviewed_histories(session, unreviewed=False, latest=2)
+    assert (len(everything.false_alarms), len(everything.confirmed), len(everything.unreviewed)) == (3, 3, 1)
+    assert (len(latest.false_alarms), len(latest.confirmed), len(latest.unreviewed)) == (2, 2, 0)

@@ -36,6 +36,9 @@ COOKIE = "ticketpulse_dashboard"
 SESSION_LIFETIME = timedelta(hours=12)
 VERDICT_CHOICES = {"false_alarm": Verdict.FALSE_ALARM, "confirmed": Verdict.CONFIRMED, "clear": None}
 MAX_PAGE = 1_000_000
+# The tuning page replays at most this many of the latest false alarms and confirmed escalations
+# (the page stays fast whatever the traffic; `ticketpulse backtest` replays them all).
+TUNING_LATEST = 100
 
 
 @dataclass(frozen=True)
@@ -219,10 +222,10 @@ def tuning():
     current = current_app.config["TICKETPULSE"].thresholds
     with _session() as session:
         data = reports.overview(session, period)
-        reviewed = reviewed_histories(session, since, unreviewed=False)
+        reviewed = reviewed_histories(session, since, unreviewed=False, latest=TUNING_LATEST)
     return render_template(
         "dashboard/tuning.html", data=data, period=period, periods=tuple(reports.PERIODS), current=current,
-        reviewed=reviewed, found=candidates(reviewed, current),
+        reviewed=reviewed, found=candidates(reviewed, current), latest=TUNING_LATEST,
     )
 
 

@@ -71,8 +71,11 @@ def _bucket(column, unit: str, dialect: str):
     if dialect == "postgresql":
         pattern = "YYYY-MM-DD HH24:00" if unit == "hour" else "YYYY-MM-DD"
         return func.to_char(func.timezone("UTC", column), pattern)
-    pattern = "%Y-%m-%d %H:00" if unit == "hour" else "%Y-%m-%d"
-    return func.strftime(pattern, column)
+    # SQLite stores UTC as text 'YYYY-MM-DD HH:MM:SS.ffffff': a prefix is the bucket, and cheaper
+    # per row than strftime.
+    if unit == "hour":
+        return func.substr(column, 1, 13).op("||")(":00")
+    return func.substr(column, 1, 10)
 
 
 def bucket_labels(since: datetime, now: datetime, unit: str) -> list[str]:

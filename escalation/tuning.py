@@ -64,11 +64,13 @@ def reviewed_histories(
     histories: dict[int, list[ScorePoint]] = {ticket_id: [] for ticket_id in verdict}
     ids = list(verdict)
     for start in range(0, len(ids), 500):  # bounded IN lists
-        for row in session.scalars(
-            select(Score).where(Score.ticket_id.in_(ids[start:start + 500])).order_by(Score.ticket_id, Score.commented_at, Score.id)
+        for row in session.execute(
+            select(Score.ticket_id, Score.commented_at, Score.score, Score.frustration, Score.urgency, Score.label, Score.cues)
+            .where(Score.ticket_id.in_(ids[start:start + 500]))
+            .order_by(Score.ticket_id, Score.commented_at, Score.id)
         ):
             histories[row.ticket_id].append(
-                ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues))
+                ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues or ()))
             )
     result = Reviewed([], [], [])
     for ticket_id, history in histories.items():
@@ -100,8 +102,8 @@ def _stricter(current: Thresholds) -> Iterator[tuple[str, float, Thresholds]]:
     grids = {
         "frustration_threshold": values(current.frustration_threshold, 0.05, current.critical_frustration_threshold),
         "critical_frustration_threshold": values(current.critical_frustration_threshold, 0.02, 0.99),
-        "negative_score_threshold": values(current.negative_score_threshold, -0.05, -0.95),
-        "trend_delta": values(current.trend_delta, 0.1, 1.0),
+        "negative_score_threshold": values(current.negative_score_threshold, -0.1, -0.95),
+        "trend_delta": values(current.trend_delta, 0.2, 1.0),
         "consecutive_negative_messages": (current.consecutive_negative_messages + n for n in (1, 2, 3)),
     }
     for key, grid in grids.items():

@@ -106,7 +106,8 @@ class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         UniqueConstraint("helpdesk", "account", "external_id"),
-        Index("ix_tickets_created", "created_at"),  # the dashboard's conversations per day
+        # The dashboard's conversations per day: covering, so the count never reads the table.
+        Index("ix_tickets_created", "created_at", "helpdesk", "escalated_severity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

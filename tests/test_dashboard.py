@@ -279,3 +279,13 @@ def test_tuning_page_without_feedback_says_so(dashboard, seeded, sessions):
         session.execute(Escalation.__table__.update().values(verdict=None))
     html = dashboard.test_client().get("/dashboard/tuning", headers=basic()).get_data(as_text=True)
     assert "No false alarms recorded in this period" in html
+
+
+def test_the_day_is_drawn_per_hour(dashboard, sessions):
+    two_hours_ago = utcnow() - timedelta(hours=2)
+    with sessions.begin() as session:
+        seed(session, calm("zendesk", "1", two_hours_ago))
+        seed(session, souring("zendesk", "2", two_hours_ago))
+    html = dashboard.test_client().get("/dashboard/?period=day", headers=basic()).get_data(as_text=True)
+    assert "Conversations 2" in text_of_html(html)
+    assert f"<title>{two_hours_ago:%Y-%m-%d %H}:00: 50.0% (1 of 2)</title>" in html

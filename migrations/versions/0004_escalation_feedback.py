@@ -23,7 +23,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('verdict_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_escalations_created', ['created_at'], unique=False)
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.create_index('ix_tickets_created', ['created_at'], unique=False)
+        batch_op.create_index('ix_tickets_created', ['created_at', 'helpdesk', 'escalated_severity'], unique=False)
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.create_index('ix_comments_ticket_time', ['ticket_id', 'commented_at'], unique=False)
     with op.batch_alter_table('scores', schema=None) as batch_op:

@@ -237,11 +237,14 @@ def queue_states(session: Session) -> list[QueueState]:
     return list(states.values())
 
 
-def overview(session: Session, period: str = "week", helpdesk: str | None = None, now: datetime | None = None) -> Overview:
-    check_choice("helpdesk", helpdesk, HELPDESKS)
-    now = now or utcnow()
-    since = period_start(period, now)
-    unit = PERIODS[period][1]
+@dataclass
+class PrecisionTables:
+    total: Precision
+    by_rule: list[Precision]  # most escalations first
+    by_severity: list[Precision]  # critical first, every severity
+
+
+def precision_tables(session: Session, since: datetime, helpdesk: str | None = None) -> PrecisionTables:
     by_severity = {row.name: row for row in precision_by(session, Escalation.severity, since, helpdesk)}
     by_rule = precision_by(session, Escalation.rule, since, helpdesk)
     total = Precision("all")
@@ -249,18 +252,30 @@ def overview(session: Session, period: str = "week", helpdesk: str | None = None
         total.escalations += row.escalations
         total.false_alarms += row.false_alarms
         total.confirmed += row.confirmed
-    severities = [by_severity.get(name, Precision(name)) for name in reversed(SEVERITIES)]
+    return PrecisionTables(
+        total,
+        sorted(by_rule, key=lambda r: -r.escalations),
+        [by_severity.get(name, Precision(name)) for name in reversed(SEVERITIES)],
+    )
+
+
+def overview(session: Session, period: str = "week", helpdesk: str | None = None, now: datetime | None = None) -> Overview:
+    check_choice("helpdesk", helpdesk, HELPDESKS)
+    now = now or utcnow()
+    since = period_start(period, now)
+    unit = PERIODS[period][1]
+    tables = precision_tables(session, since, helpdesk)
     return Overview(
         period=period,
         since=since,
         now=now,
         helpdesk=helpdesk,
         buckets=conversation_buckets(session, since, now, unit, helpdesk),
-        severity_mix={row.name: row.escalations for row in severities},
-        rule_mix={row.name: row.escalations for row in sorted(by_rule, key=lambda r: -r.escalations)},
-        total=total,
-        by_rule=sorted(by_rule, key=lambda r: -r.escalations),
-        by_severity=severities,
+        severity_mix={row.name: row.escalations for row in tables.by_severity},
+        rule_mix={row.name: row.escalations for row in tables.by_rule},
+        total=tables.total,
+        by_rule=tables.by_rule,
+        by_severity=tables.by_severity,
         queue=[state for state in queue_states(session) if not helpdesk or state.helpdesk == helpdesk],
     )
 

@@ -221,7 +221,7 @@ def tuning():
     since = reports.period_start(period)
     current = current_app.config["TICKETPULSE"].thresholds
     with _session() as session:
-        data = reports.overview(session, period)
+        data = reports.precision_tables(session, since)  # not the whole overview: no buckets, no queue
         reviewed = reviewed_histories(session, since, unreviewed=False, latest=TUNING_LATEST)
     return render_template(
         "dashboard/tuning.html", data=data, period=period, periods=tuple(reports.PERIODS), current=current,

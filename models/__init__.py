@@ -10,6 +10,7 @@ from ticketpulse.models.tables import (
     EscalationStatus,
     Score,
     Ticket,
+    Verdict,
     ticket_ref,
 )
 
@@ -22,6 +23,7 @@ __all__ = [
     "EscalationStatus",
     "Score",
     "Ticket",
+    "Verdict",
     "ticket_ref",
     "make_engine",
     "make_session_factory",

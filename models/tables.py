@@ -118,6 +118,8 @@ class Ticket(Base):
         Index("ix_tickets_escalation_due", "helpdesk", "escalate_at", **_partial("escalate_at IS NOT NULL")),
         Index("ix_tickets_leased", "lease_owner", **_partial("lease_owner IS NOT NULL")),
         Index("ix_tickets_escalation_leased", "escalation_owner", **_partial("escalation_owner IS NOT NULL")),
+        # The dashboard's conversations per day: covering, so the count never reads the table.
+        Index("ix_tickets_created", "created_at", "helpdesk", "escalated_severity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -156,6 +158,7 @@ class Comment(QueuedWork, Base):
         UniqueConstraint("ticket_id", "comment_key"),
         Index("ix_comments_due", "status", "run_after"),
         Index("ix_comments_pending", "ticket_id", "run_after", **_partial("status = 'pending'")),
+        Index("ix_comments_ticket_time", "ticket_id", "commented_at"),  # a ticket's page
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,7 +187,10 @@ class Score(Base):
     """One scored customer message: the ticket's history is these rows by comment time."""
 
     __tablename__ = "scores"
-    __table_args__ = (Index("ix_scores_ticket_time", "ticket_id", "commented_at"),)
+    __table_args__ = (
+        Index("ix_scores_ticket_time", "ticket_id", "commented_at"),
+        Index("ix_scores_commented", "commented_at"),  # `ticketpulse tickets --since`, `backtest --days`
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
@@ -211,6 +217,7 @@ class Escalation(QueuedWork, Base):
         UniqueConstraint("ticket_id", "severity"),
         Index("ix_escalations_due", "status", "run_after"),
         Index("ix_escalations_pending", "ticket_id", "run_after", **_partial("status = 'pending'")),
+        Index("ix_escalations_created", "created_at"),  # the dashboard's periods
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -225,6 +232,17 @@ class Escalation(QueuedWork, Base):
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     # What was sent to the helpdesk, for the record and for tests.
     request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Agents' feedback (Verdict): a false-alarm tag on the ticket, or the dashboard's buttons.
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    verdict_source: Mapped[str | None] = mapped_column(String(16))  # "zendesk", "freshdesk", "dashboard"
+    verdict_at: Mapped[datetime | None]
+
+
+class Verdict(StrEnum):
+    """Was the escalation right? Unset until someone says."""
+
+    FALSE_ALARM = "false_alarm"
+    CONFIRMED = "confirmed"
 
 
 class ApiBudget(Base):

@@ -274,6 +274,83 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         recorded = recorded_escalations(session, len(histories), since)
     period = f"last {args.days:g} days" if args.days else "all time"
     print(format_report(replay(histories, config.thresholds), recorded, period))
+    _print_feedback(env, config, since, period)
+    return 0
+
+
+def _print_feedback(env, config, since, period: str) -> None:
+    """Precision per rule and severity against agents' feedback, and thresholds that fit it."""
+    from ticketpulse.escalation.tuning import format_feedback
+    from ticketpulse.models import make_engine, make_session_factory
+
+    with make_session_factory(make_engine(env.database_url))() as session:
+        print(format_feedback(session, since, config.thresholds, period))
+
+
+def _sessions():
+    from ticketpulse.models import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(load_environment().database_url))
+
+
+def _time(value) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else "-"
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    """Recent conversations: one line per ticket with a scored customer message in the period."""
+    from ticketpulse.escalation.reports import parse_since, recent_tickets
+    from ticketpulse.models import utcnow
+
+    with _sessions()() as session:
+        rows = recent_tickets(session, utcnow() - parse_since(args.since), escalated_only=args.escalated,
+                              helpdesk=args.helpdesk, limit=args.limit)
+    if not rows:
+        print(f"no {'escalated ' if args.escalated else ''}tickets with customer messages in the last {args.since}")
+        return 0
+    print(f"{'TICKET':<22} {'MSGS':>4} {'LAST MESSAGE':<16} {'SCORE':>6} {'LOWEST':>6} {'FRUSTR':>6} "
+          f"{'ESCALATED':<9} FEEDBACK")
+    for row in rows:
+        print(
+            f"{row.ref:<22} {row.messages:>4} {_time(row.last_message_at):<16} "
+            f"{row.last_score if row.last_score is not None else 0:>+6.2f} {row.lowest_score:>+6.2f} "
+            f"{row.peak_frustration:>6.2f} {row.escalated_severity or '-':<9} {(row.verdict or '-').replace('_', ' ')}"
+        )
+    if len(rows) == args.limit:
+        print(f"(the {args.limit} most recent; --limit for more)")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """One ticket's trajectory: each message's values, skipped comments, the decisions and feedback."""
+    from ticketpulse.escalation.reports import ReportError, find_ticket, sparkline, ticket_view
+
+    with _sessions()() as session:
+        try:
+            view = ticket_view(session, find_ticket(session, args.ticket))
+        except ReportError as exc:
+            return _fail(str(exc), 2)
+        except LookupError as exc:
+            return _fail(str(exc), 1)
+    ticket = view.ticket
+    state = f"escalated {ticket.escalated_severity}" if ticket.escalated_severity else "not escalated"
+    print(f"{ticket.helpdesk}:{ticket.external_id} (account {ticket.account}) - {state}, "
+          f"feedback: {(view.verdict or 'none').replace('_', ' ')}")
+    scores = [message.score for message in view.scored]
+    if scores:
+        print(f"score trajectory: {sparkline(scores)}  ({scores[0]:+.2f} -> {scores[-1]:+.2f}; -1 bottom, +1 top)")
+    print(f"{'#':>3} {'TIME (UTC)':<16} {'AUTHOR':<9} {'SCORE':>6} {'LABEL':<9} {'FRUSTR':>6} {'URGENCY':>7}  CUES / STATUS")
+    for number, message in enumerate(view.messages, 1):
+        if message.score is None:
+            print(f"{number:>3} {_time(message.commented_at):<16} {message.author_role:<9} {'':>6} {'':<9} {'':>6} {'':>7}  "
+                  f"{message.status}: {message.reason or ''}")
+            continue
+        print(f"{number:>3} {_time(message.commented_at):<16} {message.author_role:<9} {message.score:>+6.2f} "
+              f"{message.label or '':<9} {message.frustration:>6.2f} {message.urgency:>7.2f}  {', '.join(message.cues)}")
+    for escalation in view.escalations:
+        verdict = f", feedback {escalation.verdict.replace('_', ' ')} ({escalation.verdict_source})" if escalation.verdict else ""
+        print(f"decision {_time(escalation.created_at)}: {escalation.severity} by rule {escalation.rule} - "
+              f"{escalation.status}{' (dry run)' if escalation.dry_run else ''}{verdict}")
     return 0
 
 
@@ -348,6 +425,17 @@ def _bounded_int(what: str, low: int, high: int):
 
 
 _port = _bounded_int("port", 1, 65535)
+
+
+def _since(value: str) -> str:
+    """`--since 7d`: checked here, turned into a time in the command."""
+    from ticketpulse.escalation.reports import ReportError, parse_since
+
+    try:
+        parse_since(value)
+    except ReportError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a period like 7d, 12h, 30m or 2w") from None
+    return value
 _job_id = _bounded_int("job id", 1, MAX_JOB_ID)
 
 
@@ -388,6 +476,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backtest.add_argument("--days", type=_positive_number, help="only conversations with a message in the last DAYS days")
     backtest.set_defaults(func=cmd_backtest)
+
+    tickets = commands.add_parser("tickets", help="recent conversations: score, peak frustration, escalation, feedback")
+    tickets.add_argument("--escalated", action="store_true", help="only escalated tickets")
+    tickets.add_argument("--since", type=_since, default="7d", metavar="PERIOD",
+                         help="with a customer message in this period: 30m, 12h, 7d, 2w (default 7d)")
+    tickets.add_argument("--helpdesk", choices=["zendesk", "freshdesk"], help="only this helpdesk")
+    tickets.add_argument("--limit", type=_bounded_int("limit", 1, 10_000), default=50, help="most tickets shown (default 50)")
+    tickets.set_defaults(func=cmd_tickets)
+
+    show = commands.add_parser("show", help="one ticket's trajectory, skipped comments and decisions")
+    show.add_argument("ticket", help="zendesk:<number> or freshdesk:<number> (zendesk:<account>:<number> if ambiguous)")
+    show.set_defaults(func=cmd_show)
 
     score = commands.add_parser("score", help="score TEXT, or one message per line from stdin, as JSON")
     score.add_argument("text", nargs="*", help="the message (omit to read stdin)")

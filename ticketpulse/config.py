@@ -53,6 +53,8 @@ class Thresholds(Section):
 class Tags(Section):
     escalated: str = Field("sentiment_escalated", pattern=r"^[\w:.-]+$")
     severity_prefix: str = Field("sentiment_severity_", pattern=r"^[\w:.-]+$")
+    # An agent who thinks an escalation was wrong adds this tag; ticketpulse records the verdict.
+    false_alarm: str = Field("sentiment_false_alarm", pattern=r"^[\w:.-]+$")
 
     def severity_tag(self, severity: str) -> str:
         return f"{self.severity_prefix}{severity}"
@@ -228,6 +230,9 @@ class Environment(BaseSettings):
     def _a_freshdesk_domain(cls, value: str | None) -> str | None:
         """`acme` or `acme.freshdesk.com`; a URL is taken as its host name."""
         return freshdesk_domain(value)
+
+    # The leads' dashboard at /dashboard is refused until this is set.
+    dashboard_password: str | None = None
 
     @field_validator("database_url")
     @classmethod

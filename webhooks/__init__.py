@@ -41,11 +41,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
     app.extensions["ticketpulse.sessions"] = make_session_factory(engine)
 
-    from ticketpulse.webhooks import freshdesk, health, zendesk
+    from ticketpulse.webhooks import dashboard, freshdesk, health, zendesk
 
     app.register_blueprint(zendesk.bp)
     app.register_blueprint(freshdesk.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(dashboard.bp)
     _register_error_handlers(app)
     _register_api(app, test_config.get("SCORER"))
     if not app.testing:

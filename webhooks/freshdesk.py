@@ -22,6 +22,7 @@ from ticketpulse.models import Ticket, utcnow
 from ticketpulse.sentiment.clean import squash_whitespace
 from ticketpulse.webhooks import payload
 from ticketpulse.webhooks.payload import PayloadError
+from ticketpulse.webhooks.feedback import is_tags_change, parse_freshdesk_tags
 from ticketpulse.webhooks.receive import receive
 from ticketpulse.webhooks.signing import verify_freshdesk
 
@@ -52,6 +53,8 @@ def parse_freshdesk(data: Any, *, default_domain: str | None = None) -> CommentE
     """The comment event of one automation-rule delivery (the README's JSON body)."""
     if not isinstance(data, dict):
         raise PayloadError("body", "expected a JSON object")
+    if is_tags_change(data):
+        return parse_freshdesk_tags(data, default_domain)
     external_id = payload.ticket_number(payload.identifier(data, "ticket.id", required=True), "ticket.id")
     event = event_pairs(payload.text(data, "event"))
     is_public = event.get("note_type") != "private"

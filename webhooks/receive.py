@@ -8,9 +8,11 @@ from typing import Any, Callable
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from ticketpulse.escalation.feedback import TagChange
 from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.escalation.queue import SCORING_BELL
 from ticketpulse.webhooks.inbox import store
+from ticketpulse.webhooks.feedback import receive_tags
 from ticketpulse import metrics
 from ticketpulse.models import ticket_ref
 from ticketpulse.webhooks import lenient_json
@@ -63,11 +65,13 @@ def read_json(body: bytes) -> Any:
 
 def receive(
     authenticate: Callable[[bytes, Any], None],
-    parse: Callable[[Any, Any], CommentEvent | None],
+    parse: Callable[[Any, Any], CommentEvent | TagChange | None],
 ):
     body = read_body()
     authenticate(body, request.headers)
     event = parse(read_json(body), request.headers)
+    if isinstance(event, TagChange):  # feedback on an escalation, not a comment
+        return receive_tags(event)
     if event is None:
         return jsonify(status="ignored", reason="not a comment event"), 200
     # Clean the comment now (text, fingerprint and key are cached on the event): cleaning a long

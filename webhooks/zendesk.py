@@ -13,6 +13,7 @@ from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.models import utcnow
 from ticketpulse.webhooks import payload
 from ticketpulse.webhooks.payload import PayloadError
+from ticketpulse.webhooks.feedback import is_tags_change, parse_zendesk_tags
 from ticketpulse.webhooks.receive import receive
 from ticketpulse.webhooks.signing import verify_zendesk
 
@@ -47,6 +48,8 @@ def parse_zendesk(data: Any, headers, *, account_id: str | None = None) -> Comme
     """
     if not isinstance(data, dict):
         raise PayloadError("body", "expected a JSON object")
+    if is_tags_change(data):
+        return parse_zendesk_tags(data, headers, account_id)
     if "type" in data and "event" in data:
         return parse_event(data, headers, account_id)
     return parse_trigger(data, headers, account_id)

@@ -1,0 +1,98 @@
+"""Agents' feedback on escalations: a false-alarm tag on the ticket, or the dashboard's buttons.
+
+The verdict is the ticket's: every escalation the helpdesk saw or will see (all but superseded
+ones) carries it. The latest word wins: an event older than the recorded verdict is ignored, so
+deliveries out of order or twice leave the same result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ticketpulse.models import Escalation, EscalationStatus, Ticket, Verdict, utcnow
+
+
+
+class Outcome(StrEnum):
+    RECORDED = "recorded"
+    CLEARED = "cleared"
+    UNCHANGED = "unchanged"  # the tag was not involved, the verdict was already so, or the event is older
+    NOT_ESCALATED = "not escalated"  # nothing to give feedback on (unknown ticket or no escalation)
+
+
+@dataclass(frozen=True)
+class TagChange:
+    """A ticket's tags changed in the helpdesk; `current` is None when the payload lacks them."""
+
+    helpdesk: str
+    account: str
+    external_id: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    current: tuple[str, ...] | None = None
+    changed_at: datetime | None = None
+    delivery_id: str | None = None
+
+
+def verdict_from_tags(change: TagChange, false_alarm_tag: str) -> tuple[bool, str | None]:
+    """(involved, verdict): whether the change says anything about the tag, and what."""
+    tag = false_alarm_tag.casefold()
+    added = {t.casefold() for t in change.added}
+    removed = {t.casefold() for t in change.removed}
+    if tag in added:
+        return True, Verdict.FALSE_ALARM
+    if tag in removed:
+        return True, None
+    if change.current is not None:
+        present = tag in {t.casefold() for t in change.current}
+        return (True, Verdict.FALSE_ALARM) if present else (False, None)
+    return False, None
+
+
+def record_tag_change(session: Session, change: TagChange, false_alarm_tag: str) -> Outcome:
+    involved, verdict = verdict_from_tags(change, false_alarm_tag)
+    ticket_id = session.scalar(
+        select(Ticket.id).where(
+            Ticket.helpdesk == change.helpdesk, Ticket.account == change.account, Ticket.external_id == change.external_id
+        )
+    )
+    if ticket_id is None:
+        return Outcome.NOT_ESCALATED
+    if not involved:
+        return Outcome.UNCHANGED
+    return record_verdict(session, ticket_id, verdict, source=change.helpdesk, at=change.changed_at)
+
+
+def _feedback_targets(ticket_id: int):
+    return (Escalation.ticket_id == ticket_id, Escalation.status != EscalationStatus.SUPERSEDED)
+
+
+def record_verdict(
+    session: Session, ticket_id: int, verdict: str | None, *, source: str, at: datetime | None = None
+) -> Outcome:
+    """Set (or with None clear) the verdict on the ticket's escalations."""
+    at = at or utcnow()
+    rows = session.execute(
+        select(Escalation.id, Escalation.verdict, Escalation.verdict_at).where(*_feedback_targets(ticket_id))
+        .with_for_update()
+    ).all()
+    if not rows:
+        return Outcome.NOT_ESCALATED
+    if verdict is None and all(row.verdict is None for row in rows):
+        return Outcome.UNCHANGED
+    if all(row.verdict == verdict for row in rows):
+        return Outcome.UNCHANGED
+    newest = max((row.verdict_at for row in rows if row.verdict_at is not None), default=None)
+    if newest is not None and at < newest:
+        return Outcome.UNCHANGED  # a later word is already recorded
+    session.execute(
+        update(Escalation)
+        .where(*_feedback_targets(ticket_id))
+        .values(verdict=verdict, verdict_source=source if verdict else None, verdict_at=at)
+    )
+    return Outcome.RECORDED if verdict else Outcome.CLEARED
+

@@ -1,0 +1,527 @@
+"""What ticketpulse did, for support leads: the dashboard's pages and the CLI's views share these.
+
+Every query is bounded by a period (indexed on created_at / commented_at) or by one ticket, and
+lists are paginated, so a page costs the same with a thousand or a million stored tickets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Sequence
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from ticketpulse.config import SEVERITIES
+from ticketpulse.models import (
+    Comment,
+    Escalation,
+    EscalationStatus,
+    Score,
+    Ticket,
+    Verdict,
+    utcnow,
+)
+
+HELPDESKS = ("zendesk", "freshdesk")
+RULES = ("critical_frustration", "negative_and_declining", "frustration", "repeated_negative")
+HEALTHY_RATE = (0.05, 0.15)
+# Period name -> (length, chart bucket).
+PERIODS: dict[str, tuple[timedelta, str]] = {
+    "day": (timedelta(days=1), "hour"),
+    "week": (timedelta(days=7), "day"),
+    "30d": (timedelta(days=30), "day"),
+}
+PAGE_SIZE = 50
+
+
+class ReportError(ValueError):
+    """A filter value that is not one of the allowed ones; the message names the parameter."""
+
+
+def check_choice(name: str, value: str | None, allowed: Sequence[str]) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in allowed:
+        raise ReportError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def period_start(period: str, now: datetime | None = None) -> datetime:
+    """The period's first moment, at the start of its first chart bucket (no partial first bar)."""
+    check_choice("period", period, tuple(PERIODS))
+    length, unit = PERIODS[period]
+    start = ((now or utcnow()) - length).replace(minute=0, second=0, microsecond=0)
+    return start.replace(hour=0) if unit == "day" else start
+
+
+def parse_since(value: str) -> timedelta:
+    """`7d`, `12h`, `30m` or `2w` -> a timedelta."""
+    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    text = value.strip().lower()
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit() or not 0 < int(number) <= 100_000:
+        raise ReportError(f"since: {value!r} is not a period like 7d, 12h, 30m or 2w")
+    return timedelta(**{units[unit]: int(number)})
+
+
+def _bucket(column, unit: str, dialect: str):
+    """The UTC hour or day of a timestamp column, as text ('2025-03-05' or '2025-03-05 17:00')."""
+    if dialect == "postgresql":
+        pattern = "YYYY-MM-DD HH24:00" if unit == "hour" else "YYYY-MM-DD"
+        return func.to_char(func.timezone("UTC", column), pattern)
+    # SQLite stores UTC as text 'YYYY-MM-DD HH:MM:SS.ffffff': a prefix is the bucket, and cheaper
+    # per row than strftime.
+    if unit == "hour":
+        return func.substr(column, 1, 13).op("||")(":00")
+    return func.substr(column, 1, 10)
+
+
+def bucket_labels(since: datetime, now: datetime, unit: str) -> list[str]:
+    step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
+    fmt = "%Y-%m-%d %H:00" if unit == "hour" else "%Y-%m-%d"
+    start = since.replace(minute=0, second=0, microsecond=0)
+    if unit == "day":
+        start = start.replace(hour=0)
+    labels, moment = [], start
+    while moment <= now:
+        labels.append(moment.strftime(fmt))
+        moment += step
+    return labels
+
+
+# -- overview -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Bucket:
+    label: str
+    conversations: int = 0
+    escalated: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.escalated / self.conversations if self.conversations else None
+
+
+@dataclass
+class Precision:
+    """Escalations and the feedback on them, for one rule or severity (or all)."""
+
+    name: str
+    escalations: int = 0
+    false_alarms: int = 0
+    confirmed: int = 0
+
+    @property
+    def unreviewed(self) -> int:
+        return self.escalations - self.false_alarms - self.confirmed
+
+    @property
+    def precision(self) -> float | None:
+        """Share not called a false alarm: an unflagged escalation counts as right."""
+        return (self.escalations - self.false_alarms) / self.escalations if self.escalations else None
+
+    @property
+    def reviewed_precision(self) -> float | None:
+        """Among escalations someone gave a verdict on, the share confirmed."""
+        reviewed = self.false_alarms + self.confirmed
+        return self.confirmed / reviewed if reviewed else None
+
+
+@dataclass
+class QueueState:
+    helpdesk: str
+    pending_comments: int = 0
+    pending_escalations: int = 0
+    failed: int = 0
+    oldest_pending: datetime | None = None
+
+    def age_seconds(self, now: datetime) -> float | None:
+        return (now - self.oldest_pending).total_seconds() if self.oldest_pending else None
+
+
+@dataclass
+class Overview:
+    period: str
+    since: datetime
+    now: datetime
+    helpdesk: str | None
+    buckets: list[Bucket]
+    severity_mix: dict[str, int]
+    rule_mix: dict[str, int]
+    total: Precision
+    by_rule: list[Precision]
+    by_severity: list[Precision]
+    queue: list[QueueState] = field(default_factory=list)
+
+    @property
+    def conversations(self) -> int:
+        return sum(bucket.conversations for bucket in self.buckets)
+
+    @property
+    def escalated(self) -> int:
+        return sum(bucket.escalated for bucket in self.buckets)
+
+    @property
+    def rate(self) -> float | None:
+        return self.escalated / self.conversations if self.conversations else None
+
+    @property
+    def false_alarm_rate(self) -> float | None:
+        return self.total.false_alarms / self.total.escalations if self.total.escalations else None
+
+
+def _ticket_filter(helpdesk: str | None):
+    return [Ticket.helpdesk == helpdesk] if helpdesk else []
+
+
+def conversation_buckets(session: Session, since: datetime, now: datetime, unit: str, helpdesk: str | None) -> list[Bucket]:
+    """Conversations first seen per bucket, and how many of them were escalated (the cohort's rate)."""
+    dialect = session.get_bind().dialect.name
+    bucket = _bucket(Ticket.created_at, unit, dialect).label("bucket")
+    rows = session.execute(
+        select(bucket, func.count(), func.count(Ticket.escalated_severity))
+        .where(Ticket.created_at >= since, *_ticket_filter(helpdesk))
+        .group_by(bucket)
+    ).all()
+    found = {label: (total, escalated) for label, total, escalated in rows}
+    labels = bucket_labels(since, now, unit)
+    extra = sorted(set(found) - set(labels))  # clock skew: rows stamped slightly ahead
+    return [Bucket(label, *found.get(label, (0, 0))) for label in labels + extra]
+
+
+def precision_by(session: Session, column, since: datetime, helpdesk: str | None = None) -> list[Precision]:
+    query = (
+        select(
+            column,
+            func.count(),
+            func.sum(case((Escalation.verdict == Verdict.FALSE_ALARM, 1), else_=0)),
+            func.sum(case((Escalation.verdict == Verdict.CONFIRMED, 1), else_=0)),
+        )
+        .where(Escalation.created_at >= since, Escalation.status != EscalationStatus.SUPERSEDED)
+        .group_by(column)
+    )
+    if helpdesk:  # a join per escalation of the period, not a scan of the helpdesk's tickets
+        query = query.join(Ticket, Ticket.id == Escalation.ticket_id).where(Ticket.helpdesk == helpdesk)
+    rows = session.execute(query).all()
+    return [Precision(name, count, int(false or 0), int(confirmed or 0)) for name, count, false, confirmed in rows]
+
+
+def queue_states(session: Session) -> list[QueueState]:
+    """Pending and failed work per helpdesk, with the oldest pending item (the queue's age)."""
+    states = {helpdesk: QueueState(helpdesk) for helpdesk in HELPDESKS}
+    for model, since, attribute in (
+        (Comment, Comment.received_at, "pending_comments"),
+        (Escalation, Escalation.created_at, "pending_escalations"),
+    ):
+        # One equality per status: the (status, run_after) index finds the few open rows among
+        # millions of finished ones (an IN list can make SQLite scan the table).
+        for status in (model.PENDING, model.FAILED):
+            rows = session.execute(
+                select(Ticket.helpdesk, func.count(), func.min(since))
+                .select_from(model)
+                .join(Ticket, Ticket.id == model.ticket_id)
+                .where(model.status == status)
+                .group_by(Ticket.helpdesk)
+            ).all()
+            for helpdesk, count, oldest in rows:
+                state = states.setdefault(helpdesk, QueueState(helpdesk))
+                if status == model.FAILED:
+                    state.failed += count
+                    continue
+                setattr(state, attribute, getattr(state, attribute) + count)
+                if oldest is not None and (state.oldest_pending is None or oldest < state.oldest_pending):
+                    state.oldest_pending = oldest
+    return list(states.values())
+
+
+@dataclass
+class PrecisionTables:
+    total: Precision
+    by_rule: list[Precision]  # most escalations first
+    by_severity: list[Precision]  # critical first, every severity
+
+
+def precision_tables(session: Session, since: datetime, helpdesk: str | None = None) -> PrecisionTables:
+    by_severity = {row.name: row for row in precision_by(session, Escalation.severity, since, helpdesk)}
+    by_rule = precision_by(session, Escalation.rule, since, helpdesk)
+    total = Precision("all")
+    for row in by_severity.values():
+        total.escalations += row.escalations
+        total.false_alarms += row.false_alarms
+        total.confirmed += row.confirmed
+    return PrecisionTables(
+        total,
+        sorted(by_rule, key=lambda r: -r.escalations),
+        [by_severity.get(name, Precision(name)) for name in reversed(SEVERITIES)],
+    )
+
+
+def overview(session: Session, period: str = "week", helpdesk: str | None = None, now: datetime | None = None) -> Overview:
+    check_choice("helpdesk", helpdesk, HELPDESKS)
+    now = now or utcnow()
+    since = period_start(period, now)
+    unit = PERIODS[period][1]
+    tables = precision_tables(session, since, helpdesk)
+    return Overview(
+        period=period,
+        since=since,
+        now=now,
+        helpdesk=helpdesk,
+        buckets=conversation_buckets(session, since, now, unit, helpdesk),
+        severity_mix={row.name: row.escalations for row in tables.by_severity},
+        rule_mix={row.name: row.escalations for row in tables.by_rule},
+        total=tables.total,
+        by_rule=tables.by_rule,
+        by_severity=tables.by_severity,
+        queue=[state for state in queue_states(session) if not helpdesk or state.helpdesk == helpdesk],
+    )
+
+
+# -- escalations list ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EscalationRow:
+    id: int
+    ticket_id: int
+    helpdesk: str
+    account: str
+    external_id: str
+    severity: str
+    rule: str
+    status: str
+    created_at: datetime
+    verdict: str | None
+    verdict_source: str | None
+    score: float | None
+    frustration: float | None
+    urgency: float | None
+    dry_run: bool
+    cues: list[str] | None = None
+
+
+@dataclass
+class EscalationPage:
+    rows: list[EscalationRow]
+    total: int
+    page: int
+    pages: int
+
+
+def escalations(
+    session: Session,
+    *,
+    since: datetime,
+    severity: str | None = None,
+    helpdesk: str | None = None,
+    rule: str | None = None,
+    verdict: str | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> EscalationPage:
+    check_choice("severity", severity, SEVERITIES)
+    check_choice("helpdesk", helpdesk, HELPDESKS)
+    check_choice("verdict", verdict, (Verdict.FALSE_ALARM, Verdict.CONFIRMED, "none"))
+    if rule is not None and rule != "" and rule not in RULES:
+        raise ReportError(f"rule: {rule!r} is not one of {', '.join(RULES)}")
+    conditions = [Escalation.created_at >= since, Escalation.status != EscalationStatus.SUPERSEDED]
+    if severity:
+        conditions.append(Escalation.severity == severity)
+    if rule:
+        conditions.append(Escalation.rule == rule)
+    if helpdesk:
+        conditions.append(Ticket.helpdesk == helpdesk)
+    if verdict == "none":
+        conditions.append(Escalation.verdict.is_(None))
+    elif verdict:
+        conditions.append(Escalation.verdict == verdict)
+    total = session.scalar(
+        select(func.count()).select_from(Escalation).join(Ticket, Ticket.id == Escalation.ticket_id).where(*conditions)
+    ) or 0
+    pages = max(1, -(-total // page_size))
+    if page < 1:
+        raise ReportError(f"page: {page} must be 1 or more")
+    query = (
+        select(
+            Escalation.id, Escalation.ticket_id, Ticket.helpdesk, Ticket.account, Ticket.external_id,
+            Escalation.severity, Escalation.rule, Escalation.status, Escalation.created_at,
+            Escalation.verdict, Escalation.verdict_source,
+            Score.score, Score.frustration, Score.urgency, Escalation.dry_run, Score.cues,
+        )
+        .join(Ticket, Ticket.id == Escalation.ticket_id)
+        .outerjoin(Score, Score.comment_id == Escalation.comment_id)
+        .where(*conditions)
+        .order_by(Escalation.created_at.desc(), Escalation.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    rows = [EscalationRow(*row) for row in session.execute(query)]
+    return EscalationPage(rows, total, page, pages)
+
+
+# -- one ticket -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    """One delivered comment: scored (with its values) or skipped (with the reason)."""
+
+    comment_id: int
+    commented_at: datetime
+    status: str
+    reason: str | None
+    author_role: str
+    source: str
+    score: float | None = None
+    frustration: float | None = None
+    urgency: float | None = None
+    label: str | None = None
+    cues: tuple[str, ...] = ()
+    scorer: str | None = None
+
+
+@dataclass
+class TicketView:
+    ticket: Ticket
+    messages: list[Message]
+    escalations: list[Escalation]
+
+    @property
+    def scored(self) -> list[Message]:
+        return [message for message in self.messages if message.score is not None]
+
+    @property
+    def skipped(self) -> list[Message]:
+        return [message for message in self.messages if message.score is None]
+
+    @property
+    def verdict(self) -> str | None:
+        live = [e for e in self.escalations if e.status != EscalationStatus.SUPERSEDED]
+        return live[0].verdict if live else None
+
+
+def find_ticket(session: Session, ref: str) -> Ticket:
+    """`zendesk:48213`, or `zendesk:<account>:48213` where the number is in several accounts."""
+    parts = ref.strip().split(":")
+    if len(parts) not in (2, 3) or parts[0] not in HELPDESKS or not parts[-1]:
+        raise ReportError(f"ticket: {ref!r} is not like zendesk:<number> or freshdesk:<number>")
+    query = select(Ticket).where(Ticket.helpdesk == parts[0], Ticket.external_id == parts[-1])
+    if len(parts) == 3:
+        query = query.where(Ticket.account == parts[1])
+    found = list(session.scalars(query.limit(3)))
+    if not found:
+        raise LookupError(f"ticket {ref} is not in the database")
+    if len(found) > 1:
+        accounts = ", ".join(f"{t.helpdesk}:{t.account}:{t.external_id}" for t in found)
+        raise ReportError(f"ticket: {ref} is in several accounts; give one of {accounts}")
+    return found[0]
+
+
+def ticket_view(session: Session, ticket: Ticket) -> TicketView:
+    rows = session.execute(
+        select(Comment.id, Comment.commented_at, Comment.status, Comment.reason, Comment.author_role, Comment.source, Score)
+        .outerjoin(Score, Score.comment_id == Comment.id)
+        .where(Comment.ticket_id == ticket.id)
+        .order_by(Comment.commented_at, Comment.id)
+    ).all()
+    messages = []
+    for comment_id, commented_at, status, reason, role, source, score in rows:
+        if score is None:
+            messages.append(Message(comment_id, commented_at, status, reason, role, source))
+        else:
+            messages.append(Message(
+                comment_id, score.commented_at, status, reason, role, source, score.score, score.frustration,
+                score.urgency, score.label, tuple(score.cues), score.scorer,
+            ))
+    escalation_rows = list(
+        session.scalars(select(Escalation).where(Escalation.ticket_id == ticket.id).order_by(Escalation.created_at, Escalation.id))
+    )
+    return TicketView(ticket, messages, escalation_rows)
+
+
+# -- tickets list (CLI) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    helpdesk: str
+    account: str
+    external_id: str
+    messages: int
+    last_message_at: datetime
+    last_score: float | None
+    lowest_score: float
+    peak_frustration: float
+    escalated_severity: str | None
+    verdict: str | None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.helpdesk}:{self.external_id}"
+
+
+def recent_tickets(
+    session: Session, since: datetime, *, escalated_only: bool = False, helpdesk: str | None = None, limit: int = 50
+) -> list[TicketRow]:
+    """Tickets with a scored customer message since `since`, the most recent activity first."""
+    check_choice("helpdesk", helpdesk, HELPDESKS)
+    stats = (
+        select(
+            Score.ticket_id.label("ticket_id"),
+            func.count().label("messages"),
+            func.max(Score.commented_at).label("last_at"),
+            func.min(Score.score).label("lowest"),
+            func.max(Score.frustration).label("peak"),
+        )
+        .where(Score.commented_at >= since)
+        .group_by(Score.ticket_id)
+        .subquery()
+    )
+    verdict = (
+        select(func.max(Escalation.verdict))
+        .where(Escalation.ticket_id == stats.c.ticket_id, Escalation.status != EscalationStatus.SUPERSEDED)
+        .scalar_subquery()
+    )
+    last_score = (
+        select(Score.score)
+        .where(Score.ticket_id == stats.c.ticket_id)
+        .order_by(Score.commented_at.desc(), Score.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Ticket.id, Ticket.helpdesk, Ticket.account, Ticket.external_id, stats.c.messages, stats.c.last_at,
+            last_score, stats.c.lowest, stats.c.peak, Ticket.escalated_severity, verdict,
+        )
+        .join(stats, stats.c.ticket_id == Ticket.id)
+        .order_by(stats.c.last_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    if escalated_only:
+        query = query.where(Ticket.escalated_severity.is_not(None))
+    if helpdesk:
+        query = query.where(Ticket.helpdesk == helpdesk)
+    return [TicketRow(*row) for row in session.execute(query)]
+
+
+def ticket_link(helpdesk: str, account: str, external_id: str, *, zendesk_url: str | None, freshdesk_url: str | None) -> str | None:
+    """The ticket in the helpdesk's agent interface."""
+    if helpdesk == "zendesk" and zendesk_url:
+        return f"{zendesk_url}/agent/tickets/{external_id}"
+    if helpdesk == "freshdesk":
+        base = f"https://{account}" if "." in account else freshdesk_url
+        return f"{base}/a/tickets/{external_id}" if base else None
+    return None
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float], low: float = -1.0, high: float = 1.0) -> str:
+    span = high - low
+    return "".join(SPARKS[min(len(SPARKS) - 1, max(0, int((v - low) / span * len(SPARKS))))] for v in values)

@@ -1,0 +1,307 @@
+"""/dashboard: what ticketpulse escalated, why, and whether agents agreed. Server-rendered, no JavaScript.
+
+Access: refused until DASHBOARD_PASSWORD is set; then HTTP Basic (any user name, that password)
+or the login form, which sets a signed, HTTP-only session cookie. Changing the password ends every
+session (the cookie's key derives from it). The only write is the verdict buttons, which need the
+session's CSRF token. URLs carry filters and ticket numbers only, never customer text.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.exceptions import HTTPException
+
+from ticketpulse.escalation import feedback, reports
+from ticketpulse.escalation.reports import ReportError
+from ticketpulse.models import EscalationStatus, Ticket, Verdict
+from ticketpulse.webhooks import charts
+
+log = logging.getLogger("ticketpulse.dashboard")
+
+bp = Blueprint(
+    "dashboard", __name__, url_prefix="/dashboard",
+    template_folder="templates", static_folder="static", static_url_path="/static",
+)
+
+COOKIE = "ticketpulse_dashboard"
+SESSION_LIFETIME = timedelta(hours=12)
+VERDICT_CHOICES = {"false_alarm": Verdict.FALSE_ALARM, "confirmed": Verdict.CONFIRMED, "clear": None}
+MAX_PAGE = 1_000_000
+# The tuning page replays at most this many of the latest false alarms and confirmed escalations
+# (the page stays fast whatever the traffic; `ticketpulse backtest` replays them all).
+TUNING_LATEST = 100
+
+
+@dataclass(frozen=True)
+class Viewer:
+    csrf: str
+    via: str  # "basic" or "session"
+
+
+def _password() -> str | None:
+    return current_app.config["ENVIRONMENT"].dashboard_password or None
+
+
+def _serializer(password: str) -> URLSafeTimedSerializer:
+    key = hashlib.sha256(b"ticketpulse dashboard session\0" + password.encode("utf-8")).digest()
+    return URLSafeTimedSerializer(key, salt="dashboard-session")
+
+
+def _same(given: str, password: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8", "replace"), password.encode("utf-8"))
+
+
+def _basic_password() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not credentials:
+        return None
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[2]
+
+
+def _session_viewer(password: str) -> Viewer | None:
+    cookie = request.cookies.get(COOKIE)
+    if not cookie:
+        return None
+    try:
+        data = _serializer(password).loads(cookie, max_age=int(SESSION_LIFETIME.total_seconds()))
+    except BadSignature:
+        return None
+    csrf = data.get("csrf") if isinstance(data, dict) else None
+    return Viewer(csrf, "session") if isinstance(csrf, str) else None
+
+
+def _html_error(message: str, status: int, **headers):
+    return render_template("dashboard/error.html", message=message, status=status), status, headers
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint == "dashboard.static":
+        return None
+    password = _password()
+    if not password:
+        return _html_error(
+            "The dashboard is off: set DASHBOARD_PASSWORD in the server's environment to turn it on.", 403
+        )
+    if request.endpoint in ("dashboard.login", "dashboard.logout"):
+        return None
+    given = _basic_password()
+    if given is not None:
+        if _same(given, password):
+            g.viewer = Viewer(hmac.new(password.encode(), b"basic csrf", hashlib.sha256).hexdigest(), "basic")
+            return None
+        log.warning("dashboard: wrong password (HTTP Basic) from %s", request.remote_addr)
+        return _html_error("Wrong password.", 401, **{"WWW-Authenticate": 'Basic realm="ticketpulse dashboard"'})
+    viewer = _session_viewer(password)
+    if viewer is None:
+        return redirect(url_for("dashboard.login", next=request.path))
+    g.viewer = viewer
+    return None
+
+
+@bp.errorhandler(ReportError)
+def bad_filter(exc: ReportError):
+    return _html_error(str(exc), 400)
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    return _html_error(exc.description or exc.name, exc.code or 500)
+
+
+@bp.app_template_filter("pct")
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+@bp.app_template_filter("age")
+def age(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/dashboard") and not target.startswith("//"):
+        return target
+    return url_for("dashboard.overview")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    password = _password()
+    target = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("dashboard/login.html", next=target, error=None)
+    given = request.form.get("password", "")
+    if not _same(given, password):
+        log.warning("dashboard: wrong password (login form) from %s", request.remote_addr)
+        return render_template("dashboard/login.html", next=target, error="Wrong password."), 401
+    response = redirect(target)
+    token = _serializer(password).dumps({"csrf": secrets.token_urlsafe(24)})
+    response.set_cookie(
+        COOKIE, token, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True, samesite="Lax",
+        secure=request.is_secure, path="/dashboard",
+    )
+    log.info("dashboard: signed in from %s", request.remote_addr)
+    return response
+
+
+@bp.post("/logout")
+def logout():
+    response = redirect(url_for("dashboard.login"))
+    response.delete_cookie(COOKIE, path="/dashboard")
+    return response
+
+
+def _session():
+    return current_app.extensions["ticketpulse.sessions"]()
+
+
+def _links():
+    env = current_app.config["ENVIRONMENT"]
+    return lambda helpdesk, account, external_id: reports.ticket_link(
+        helpdesk, account, external_id, zendesk_url=env.zendesk_api_url, freshdesk_url=env.freshdesk_api_url
+    )
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ReportError(f"page: {raw!r} is not a page number (1..{MAX_PAGE})")
+    return int(raw)
+
+
+@bp.get("/")
+def overview():
+    period = request.args.get("period") or "week"
+    helpdesk = request.args.get("helpdesk") or None
+    reports.check_choice("period", period, tuple(reports.PERIODS))
+    with _session() as session:
+        data = reports.overview(session, period, helpdesk)
+    return render_template(
+        "dashboard/overview.html",
+        data=data,
+        periods=tuple(reports.PERIODS),
+        helpdesks=reports.HELPDESKS,
+        rate_chart=charts.rate_chart(data.buckets),
+        volume_chart=charts.volume_chart(data.buckets),
+        severity_chart=charts.mix_chart(data.severity_mix, "severity-chart", "Escalations by severity"),
+        rule_chart=charts.mix_chart(data.rule_mix, "rule-chart", "Escalations by rule"),
+        healthy=reports.HEALTHY_RATE,
+    )
+
+
+@bp.get("/tuning")
+def tuning():
+    """Thresholds that would have avoided the period's false alarms and kept the confirmed ones."""
+    from ticketpulse.escalation.tuning import candidates, reviewed_histories
+
+    period = request.args.get("period") or "30d"
+    since = reports.period_start(period)
+    current = current_app.config["TICKETPULSE"].thresholds
+    with _session() as session:
+        data = reports.precision_tables(session, since)  # not the whole overview: no buckets, no queue
+        reviewed = reviewed_histories(session, since, unreviewed=False, latest=TUNING_LATEST)
+    return render_template(
+        "dashboard/tuning.html", data=data, period=period, periods=tuple(reports.PERIODS), current=current,
+        reviewed=reviewed, found=candidates(reviewed, current), latest=TUNING_LATEST,
+    )
+
+
+@bp.get("/escalations")
+def escalations():
+    args = request.args
+    period = args.get("period") or "week"
+    filters = {
+        "severity": args.get("severity") or None,
+        "helpdesk": args.get("helpdesk") or None,
+        "rule": args.get("rule") or None,
+        "verdict": args.get("verdict") or None,
+    }
+    with _session() as session:
+        page = reports.escalations(session, since=reports.period_start(period), page=_page_number(), **filters)
+    return render_template(
+        "dashboard/escalations.html",
+        page=page,
+        period=period,
+        filters=filters,
+        periods=tuple(reports.PERIODS),
+        helpdesks=reports.HELPDESKS,
+        severities=("critical", "high", "medium", "low"),
+        rules=reports.RULES,
+        link=_links(),
+    )
+
+
+@bp.get("/ticket")
+def find_ticket():
+    """The search box: `zendesk:48213` -> that ticket's page."""
+    ref = request.args.get("ref", "")
+    with _session() as session:
+        try:
+            ticket = reports.find_ticket(session, ref)
+        except LookupError as exc:
+            abort(404, description=str(exc))
+    return redirect(url_for("dashboard.ticket", ticket_id=ticket.id))
+
+
+@bp.get("/tickets/<int:ticket_id>")
+def ticket(ticket_id: int):
+    thresholds = current_app.config["TICKETPULSE"].thresholds
+    with _session() as session:
+        found = session.get(Ticket, ticket_id)
+        if found is None:
+            abort(404, description=f"ticket {ticket_id} is not in the database")
+        view = reports.ticket_view(session, found)
+    score_at = {message.comment_id: message.commented_at for message in view.messages}
+    chart = charts.trajectory_chart(
+        [charts.Point(m.commented_at, m.score, m.frustration, m.label or "") for m in view.scored],
+        [
+            charts.Mark(score_at.get(e.comment_id, e.created_at), e.severity, e.rule)
+            for e in view.escalations if e.status != EscalationStatus.SUPERSEDED
+        ],
+        negative=thresholds.negative_score_threshold,
+        frustration=thresholds.frustration_threshold,
+        critical=thresholds.critical_frustration_threshold,
+    )
+    return render_template(
+        "dashboard/ticket.html", view=view, chart=chart, thresholds=thresholds, link=_links(),
+        superseded=EscalationStatus.SUPERSEDED,
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/verdict")
+def record_verdict(ticket_id: int):
+    if not hmac.compare_digest(request.form.get("csrf", ""), g.viewer.csrf):
+        abort(403, description="The form is stale or not from this dashboard; reload the page and try again.")
+    choice = request.form.get("verdict", "")
+    if choice not in VERDICT_CHOICES:
+        raise ReportError(f"verdict: {choice!r} is not one of {', '.join(VERDICT_CHOICES)}")
+    sessions = current_app.extensions["ticketpulse.sessions"]
+    with sessions.begin() as session:
+        if session.get(Ticket, ticket_id) is None:
+            abort(404, description=f"ticket {ticket_id} is not in the database")
+        outcome = feedback.record_verdict(session, ticket_id, VERDICT_CHOICES[choice], source="dashboard")
+    log.info("dashboard: ticket %s verdict %s (%s)", ticket_id, choice, outcome)
+    return redirect(url_for("dashboard.ticket", ticket_id=ticket_id))

@@ -20,6 +20,9 @@ def escalation_note(decision: Decision, trajectory: Trajectory, *, to_senior_gro
     ]
     if current.cues:
         lines.append("What moved the score: " + ", ".join(f'"{cue}"' for cue in current.cues) + ".")
+    signals = conversation_signals(trajectory)
+    if signals:
+        lines.append("Signals: " + "; ".join(signals) + ".")
     lines.append(
         f"Trend: {trajectory.trend.value.replace('_', ' ')}; peak frustration "
         f"{trajectory.peak_frustration:.2f}; {len(trajectory.history)} customer message(s) scored."
@@ -34,3 +37,12 @@ def escalation_note(decision: Decision, trajectory: Trajectory, *, to_senior_gro
             f"frustration {point.frustration:.2f}  urgency {point.urgency:.2f}"
         )
     return "\n".join(lines)
+
+
+def conversation_signals(trajectory: Trajectory) -> list[str]:
+    """The signals beyond the words that held for the latest message, in words for the agent."""
+    signals = []
+    unanswered = trajectory.current.unanswered
+    if unanswered >= 2:
+        signals.append(f"the customer wrote again before any agent reply ({unanswered} customer messages unanswered)")
+    return signals

@@ -20,6 +20,7 @@ from ticketpulse.escalation.helpdesk import Helpdesk, HelpdeskError, PermanentEr
 from ticketpulse.escalation.notes import escalation_note
 from ticketpulse.escalation.queue import Lease, hold
 from ticketpulse.escalation.rules import decide, should_escalate
+from ticketpulse.escalation.signals import with_conversation_signals
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, track
 from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
@@ -193,6 +194,7 @@ class Pipeline:
             ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues))
             for row in rows
         ]
+        points = with_conversation_signals(session, ticket.id, points)
         thresholds = self.config.thresholds
         return track(
             points,

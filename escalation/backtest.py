@@ -64,7 +64,8 @@ def replay(histories: Iterable[Sequence[ScorePoint]], thresholds: Thresholds) ->
 
 def stored_histories(session: Session, since: datetime | None = None) -> list[list[ScorePoint]]:
     """Every ticket's score history (tickets with a customer message since `since`)."""
-    query = select(Score).order_by(Score.ticket_id, Score.commented_at, Score.id)
+    query = (select(Score).where(Score.unsupported_language.is_(None))  # kept out of the rules
+             .order_by(Score.ticket_id, Score.commented_at, Score.id))
     if since is not None:
         recent = select(Score.ticket_id).where(Score.commented_at >= since)
         query = query.where(Score.ticket_id.in_(recent))

@@ -17,7 +17,8 @@ and ``"lang": CODE`` (not English; kept as information, the service detects lang
 
 What a replay does for each conversation, exactly as the worker does for a ticket: every
 customer message is cleaned (``clean_text``), scored with the customer's earlier messages as
-context, added to the trajectory, and the rules decide; a ticket escalates once and again only
+context, added to the trajectory (unless the scorer cannot read its language) with the number of
+customer messages since the last agent reply, and the rules decide; a ticket escalates once and again only
 when the severity rises. Its outcome is the highest severity reached.
 """
 
@@ -81,6 +82,7 @@ class Replayed:
     severity: str | None = None
     rules: list[str] = field(default_factory=list)
     points: list[tuple[Turn, ScorePoint]] = field(default_factory=list)  # scored customer messages
+    unsupported: list[tuple[Turn, str]] = field(default_factory=list)  # not read: (turn, language)
 
     @property
     def peak(self) -> int:
@@ -189,6 +191,9 @@ def replay(conversation: Conversation, scorer, thresholds: Thresholds,
             continue
         s = scorer.score(text, tuple(context))
         context.append(text)
+        if s.unsupported_language:  # stored unscored by the service, kept out of the rules
+            result.unsupported.append((turn, s.unsupported_language))
+            continue
         points.append(ScorePoint(turn.at, s.score, s.frustration, s.urgency, s.label, tuple(s.cues)))
         points = unanswered_counts(points, agent_times)
         result.points.append((turn, points[-1]))
@@ -232,7 +237,7 @@ def spearman(x, y) -> float:
 
 
 def measures(replayed: Sequence[Replayed]) -> dict:
-    used = [r for r in replayed if r.points]
+    used = list(replayed)  # a conversation the scorer could not read counts too: its peak is known
     peaks = [r.peak for r in used]
     sev = [r.severity for r in used]
     levels = [turn.level for r in used for turn, _ in r.points]
@@ -244,6 +249,7 @@ def measures(replayed: Sequence[Replayed]) -> dict:
     return {
         "conversations": len(used),
         "messages": len(levels),
+        "unsupported": sum(len(r.unsupported) for r in used),
         "recall_extreme": _ratio(sum(1 for s in extreme if s), len(extreme)),
         "critical_precision": _ratio(sum(1 for p in critical if p == 3), len(critical)),
         "false_alarms": _ratio(sum(1 for s in calm if s), len(calm)),
@@ -269,6 +275,7 @@ def format_report(m: dict) -> str:
     lines = [
         f"conversations: {m['conversations']}   customer messages scored: {m['messages']}   "
         f"peak 3: {m['n_extreme']}   peak >= 2: {m['n_frustrated']}   peak <= 1: {m['n_calm']}",
+        f"not scored (a language the scorer cannot read, kept out of the rules): {m['unsupported']} message(s)",
         "",
         f"| {'measure':<62} | value | target  | status  |",
         f"|{'-' * 64}|-------|---------|---------|",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from ticketpulse.escalation.comments import NOTE_MARKER
 from ticketpulse.escalation.rules import Decision
 from ticketpulse.escalation.tracker import Trajectory
@@ -9,7 +11,9 @@ from ticketpulse.escalation.tracker import Trajectory
 HISTORY_LINES = 10
 
 
-def escalation_note(decision: Decision, trajectory: Trajectory, *, to_senior_group: bool = True) -> str:
+def escalation_note(
+    decision: Decision, trajectory: Trajectory, *, to_senior_group: bool = True, unscored_languages: Sequence[str] = ()
+) -> str:
     current = trajectory.current
     where = " to the senior group" if to_senior_group else ""
     lines = [
@@ -27,6 +31,11 @@ def escalation_note(decision: Decision, trajectory: Trajectory, *, to_senior_gro
         f"Trend: {trajectory.trend.value.replace('_', ' ')}; peak frustration "
         f"{trajectory.peak_frustration:.2f}; {len(trajectory.history)} customer message(s) scored."
     )
+    if unscored_languages:
+        lines.append(
+            f"Not scored: {len(unscored_languages)} customer message(s) in a language the scorer cannot read "
+            f"({', '.join(sorted(set(unscored_languages)))}); read them yourself."
+        )
     lines.append("Score history (oldest first, by comment time):")
     shown = trajectory.history[-HISTORY_LINES:]
     if len(trajectory.history) > len(shown):

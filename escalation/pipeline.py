@@ -20,7 +20,7 @@ from ticketpulse.escalation.helpdesk import Helpdesk, HelpdeskError, PermanentEr
 from ticketpulse.escalation.notes import escalation_note
 from ticketpulse.escalation.queue import Lease, hold
 from ticketpulse.escalation.rules import decide, should_escalate
-from ticketpulse.escalation.signals import with_conversation_signals
+from ticketpulse.escalation.signals import log_unsupported_language, unsupported_languages, with_conversation_signals
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, track
 from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
@@ -116,6 +116,9 @@ class Pipeline:
             session.add(_score_row(comment, prepared.text, score))
             comment.status = CommentStatus.DONE
             metrics.COMMENTS.labels(outcome="scored").inc()
+            if score.unsupported_language:
+                log_unsupported_language(ticket.ref, comment_id, score)
+                return
             log.info(
                 "ticket %s: comment %s scored by %s: sentiment %+.2f frustration %.2f urgency %.2f%s",
                 ticket.ref, comment_id, score.scorer, score.score,
@@ -176,7 +179,8 @@ class Pipeline:
                 severity=decision.severity,
                 rule=decision.rule,
                 group_id=group_id,
-                note=escalation_note(decision, trajectory, to_senior_group=group_id is not None),
+                note=escalation_note(decision, trajectory, to_senior_group=group_id is not None,
+                                     unscored_languages=unsupported_languages(session, ticket.id)),
             )
         )
         ticket.escalated_severity = decision.severity
@@ -188,7 +192,8 @@ class Pipeline:
 
     def _trajectory(self, session: Session, ticket: Ticket) -> Trajectory:
         rows = session.scalars(
-            select(Score).where(Score.ticket_id == ticket.id).order_by(Score.commented_at, Score.id)
+            select(Score).where(Score.ticket_id == ticket.id, Score.unsupported_language.is_(None))
+            .order_by(Score.commented_at, Score.id)
         )
         points = [
             ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues))
@@ -277,6 +282,7 @@ def _score_row(comment: Comment, text: str, score: SentimentScore) -> Score:
         scorer=score.scorer,
         scorer_version=score.scorer_version,
         fallback_reason=score.fallback_reason,
+        unsupported_language=score.unsupported_language,
     )
 
 

@@ -1,14 +1,18 @@
-"""Conversation signals beyond the words: what the customer's messages say by when they came.
+"""Conversation signals beyond the words, and the messages the rules must not see.
 
 unanswered: how many customer messages in a row, up to and including this one, came after the
 last public agent reply (1 = an ordinary message; 2 = the customer wrote again before any agent
 answered). Measured on the support dev split, a message written again before any reply is much
 more likely frustrated than one answering an agent; a follow-up after a reply is mostly a calm
 detail, so the count starts again at every agent reply.
+
+unsupported language: a message the scorer could not read is stored as scored (with its
+language) but kept out of the trajectory; the note and the log say so.
 """
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left
 from dataclasses import replace
 from datetime import datetime
@@ -19,7 +23,10 @@ from sqlalchemy.orm import Session
 
 from ticketpulse.escalation.comments import AuthorRole
 from ticketpulse.escalation.tracker import ScorePoint
-from ticketpulse.models import Comment
+from ticketpulse.models import Comment, Score
+from ticketpulse.sentiment import SentimentScore
+
+log = logging.getLogger("ticketpulse.pipeline")
 
 
 def unanswered_counts(points: Sequence[ScorePoint], agent_reply_times: Sequence[datetime]) -> list[ScorePoint]:
@@ -53,3 +60,19 @@ def with_conversation_signals(session: Session, ticket_id: int, points: Sequence
         return list(points)
     until = max(point.commented_at for point in points)
     return unanswered_counts(points, agent_reply_times(session, ticket_id, until))
+
+
+def unsupported_languages(session: Session, ticket_id: int) -> list[str]:
+    """The languages of the ticket's customer messages stored unscored (kept out of the rules)."""
+    return list(session.scalars(
+        select(Score.unsupported_language).where(Score.ticket_id == ticket_id, Score.unsupported_language.is_not(None))
+    ))
+
+
+def log_unsupported_language(ticket_ref: str, comment_id: int, score: SentimentScore) -> None:
+    log.info(
+        "ticket %s: comment %s is in %s, a language the %s scorer cannot read: stored as "
+        "unsupported language, kept out of the rules%s",
+        ticket_ref, comment_id, score.unsupported_language, score.scorer,
+        f" (the LLM failed: {score.fallback_reason})" if score.fallback_reason else "",
+    )

@@ -52,6 +52,7 @@ from typing import Sequence
 
 from ticketpulse.sentiment.features import CHAR_NGRAMS, analyse
 from ticketpulse.sentiment.base import SentimentScore, label_for
+from ticketpulse.sentiment.language import detect_language
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "local_model.json.gz"
 
@@ -277,6 +278,10 @@ class LocalScorer:
         return score, frustration, urgency, cues
 
     def score(self, text: str, context: Sequence[str] = ()) -> SentimentScore:
+        language = detect_language(text)  # cheap unless the text looks non-English
+        if language is not None:
+            return SentimentScore(score=0.0, frustration=0.0, urgency=0.0, scorer=self.name,
+                                  scorer_version=self.version, unsupported_language=language)
         score, frustration, urgency, cues = self.raw(text)
         return SentimentScore(
             score=score,

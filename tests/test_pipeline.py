@@ -38,7 +38,7 @@ def fake_zendesk():
 
 @pytest.fixture
 def scorer():
-    return ScriptedScorer(CONVERSATION)
+    return ScriptedScorer(dict(CONVERSATION))  # a copy: tests add their own answers
 
 
 def live_helpdesk(fake, token=None, **policy):

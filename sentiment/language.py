@@ -17,12 +17,18 @@ MIN_WORDS = 3  # shorter messages ("hola", "PS4 pls") are too short to tell
 MIN_CONFIDENCE = 0.9  # py3langid's normalised probability for the language it names
 MIN_SCRIPT_CONFIDENCE = 0.5  # the same for text mostly in a non-Latin script
 
-# Frequent English words: a real English message of MIN_WORDS+ words nearly always has one.
-_ENGLISH = frozenset("""a about after again all also am an and any are as at be been but by can
-cant could did do does dont for from get got had has have he hello help her hey hi his how i if
-im in is it its ive just me my no not now of on one or our out please so still that the their them
-there they this thanks thank to too up us very was we were what when where which who why will with
-would yes yet you your""".split())
+# Frequent English words: a real English message of MIN_WORDS+ words nearly always has several.
+_ENGLISH = frozenset("""a about after again all also always am an and any anyone are as ask asked at
+away back bad be because been before being best better but buy by call can cant check could day days
+did didnt do does doesnt done dont down each even ever every few fix for from get gets getting give go
+going good got great had has have having he hello help her here hey hi him his how i if im in into is
+isnt it its ive just keep know last like long look love made make many me minutes more most much my
+need never new next no not nothing now of off ok okay old on once one only or order other our out
+over paid please problem really received right said same say says see sent service should since so
+some someone still such sure take than thank thanks that the their them then there these they thing
+think this those through time to today too took tried try trying two up us use used very want was
+wasnt way we week well were what when where which while who why will with without wont work working
+would wrong year yes yet you your""".split())
 _NOISE = re.compile(r"@\w+|#\w+|https?://\S+|www\.\S+")
 _WORD = re.compile(r"[^\W\d_]+")
 _identifier = None
@@ -31,8 +37,12 @@ _lock = threading.Lock()
 
 def _suspicion(text: str) -> str | None:
     """"script" (mostly non-ASCII letters), "words" (almost no English function words), or None."""
-    cleaned = _NOISE.sub(" ", text).lower()
-    words = _WORD.findall(cleaned)
+    lowered = text.lower()
+    if lowered.isascii():  # the common case, in C: plain ASCII with English words in it
+        tokens = lowered.split()
+        if len(tokens) < MIN_WORDS or len(_ENGLISH.intersection(tokens)) * 5 >= len(tokens):
+            return None
+    words = _WORD.findall(_NOISE.sub(" ", lowered))
     letters = sum(len(word) for word in words)
     if letters >= 6 and sum(1 for ch in "".join(words) if not ch.isascii()) * 2 >= letters:
         return "script"  # Cyrillic, CJK, Arabic, ...: no English model reads it
@@ -69,3 +79,8 @@ def detect_language(text: str) -> str | None:
     if language in SUPPORTED or confidence < needed:
         return None
     return language
+
+
+def preload() -> None:
+    """Load the detector's model now (about a second of CPU) instead of at the first suspect message."""
+    _detector()

@@ -54,6 +54,22 @@ def agent_reply_times(session: Session, ticket_id: int, until: datetime) -> list
     ))
 
 
+def agent_reply_times_by_ticket(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[datetime]]:
+    """Public agent comment times of many tickets at once (for the backtest's replay)."""
+    found: dict[int, list[datetime]] = {}
+    for start in range(0, len(ticket_ids), 500):
+        rows = session.execute(
+            select(Comment.ticket_id, Comment.commented_at).where(
+                Comment.ticket_id.in_(ticket_ids[start:start + 500]),
+                Comment.author_role == AuthorRole.AGENT,
+                Comment.is_public.is_(True),
+            )
+        )
+        for ticket_id, at in rows:
+            found.setdefault(ticket_id, []).append(at)
+    return found
+
+
 def with_conversation_signals(session: Session, ticket_id: int, points: Sequence[ScorePoint]) -> list[ScorePoint]:
     """The worker's points with the signals that need the rest of the conversation."""
     if not points:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ticketpulse.escalation.rules import decide, should_escalate
+from ticketpulse.escalation.signals import agent_reply_times_by_ticket, unanswered_counts
 from ticketpulse.escalation.tracker import ScorePoint, track
 from ticketpulse.models import Escalation, EscalationStatus, Score
 from ticketpulse.config import SEVERITIES, Thresholds
@@ -64,7 +65,8 @@ def replay(histories: Iterable[Sequence[ScorePoint]], thresholds: Thresholds) ->
 
 def stored_histories(session: Session, since: datetime | None = None) -> list[list[ScorePoint]]:
     """Every ticket's score history (tickets with a customer message since `since`)."""
-    query = select(Score).order_by(Score.ticket_id, Score.commented_at, Score.id)
+    query = (select(Score).where(Score.unsupported_language.is_(None))  # kept out of the rules
+             .order_by(Score.ticket_id, Score.commented_at, Score.id))
     if since is not None:
         recent = select(Score.ticket_id).where(Score.commented_at >= since)
         query = query.where(Score.ticket_id.in_(recent))
@@ -73,7 +75,8 @@ def stored_histories(session: Session, since: datetime | None = None) -> list[li
         histories.setdefault(row.ticket_id, []).append(
             ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues))
         )
-    return list(histories.values())
+    replies = agent_reply_times_by_ticket(session, list(histories))
+    return [unanswered_counts(points, replies.get(ticket_id, ())) for ticket_id, points in histories.items()]
 
 
 def recorded_escalations(session: Session, ticket_count: int, since: datetime | None = None) -> Replay:

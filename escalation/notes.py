@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from ticketpulse.escalation.comments import NOTE_MARKER
 from ticketpulse.escalation.rules import Decision
 from ticketpulse.escalation.tracker import Trajectory
@@ -9,7 +11,9 @@ from ticketpulse.escalation.tracker import Trajectory
 HISTORY_LINES = 10
 
 
-def escalation_note(decision: Decision, trajectory: Trajectory, *, to_senior_group: bool = True) -> str:
+def escalation_note(
+    decision: Decision, trajectory: Trajectory, *, to_senior_group: bool = True, unscored_languages: Sequence[str] = ()
+) -> str:
     current = trajectory.current
     where = " to the senior group" if to_senior_group else ""
     lines = [
@@ -20,10 +24,18 @@ def escalation_note(decision: Decision, trajectory: Trajectory, *, to_senior_gro
     ]
     if current.cues:
         lines.append("What moved the score: " + ", ".join(f'"{cue}"' for cue in current.cues) + ".")
+    signals = conversation_signals(trajectory)
+    if signals:
+        lines.append("Signals: " + "; ".join(signals) + ".")
     lines.append(
         f"Trend: {trajectory.trend.value.replace('_', ' ')}; peak frustration "
         f"{trajectory.peak_frustration:.2f}; {len(trajectory.history)} customer message(s) scored."
     )
+    if unscored_languages:
+        lines.append(
+            f"Not scored: {len(unscored_languages)} customer message(s) in a language the scorer cannot read "
+            f"({', '.join(sorted(set(unscored_languages)))}); read them yourself."
+        )
     lines.append("Score history (oldest first, by comment time):")
     shown = trajectory.history[-HISTORY_LINES:]
     if len(trajectory.history) > len(shown):
@@ -34,3 +46,12 @@ def escalation_note(decision: Decision, trajectory: Trajectory, *, to_senior_gro
             f"frustration {point.frustration:.2f}  urgency {point.urgency:.2f}"
         )
     return "\n".join(lines)
+
+
+def conversation_signals(trajectory: Trajectory) -> list[str]:
+    """The signals beyond the words that held for the latest message, in words for the agent."""
+    signals = []
+    unanswered = trajectory.current.unanswered
+    if unanswered >= 2:
+        signals.append(f"the customer wrote again before any agent reply ({unanswered} customer messages unanswered)")
+    return signals

@@ -26,6 +26,12 @@ from ticketpulse.escalation.helpdesk import Helpdesk, HelpdeskError, PermanentEr
 from ticketpulse.escalation.notes import escalation_note
 from ticketpulse.escalation.queue import ESCALATION_BELL, Lease, finish, hold
 from ticketpulse.escalation.rules import Decision, decide, should_escalate
+from ticketpulse.escalation.signals import (
+    agent_reply_times,
+    log_unsupported_language,
+    unanswered_counts,
+    unsupported_languages,
+)
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, track
 from ticketpulse.models import ApiBudget, Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
@@ -67,6 +73,7 @@ class TicketWork:
     more: bool  # more comments are due than one turn takes
     escalated_severity: str | None = None  # as the turn began (only the scoring lane changes it)
     prepared: list[Prepared] = field(default_factory=list)
+    agent_replies: list[datetime] = field(default_factory=list)  # public agent comments' times
 
 
 class Pipeline:
@@ -103,7 +110,10 @@ class Pipeline:
         severity = session.scalar(select(Ticket.escalated_severity).where(Ticket.id == lease.ticket_id))
         history = list(
             session.scalars(
-                select(Score).where(Score.ticket_id == lease.ticket_id).order_by(Score.commented_at, Score.id)
+                # A message in a language the scorer cannot read is kept out of the rules.
+                select(Score)
+                .where(Score.ticket_id == lease.ticket_id, Score.unsupported_language.is_(None))
+                .order_by(Score.commented_at, Score.id)
             )
         )
         fingerprints = {c.fingerprint for c in comments}
@@ -117,7 +127,8 @@ class Pipeline:
                 )
             )
         ]
-        return TicketWork(comments, history, done, more, severity)
+        replies = agent_reply_times(session, lease.ticket_id, until=comments[-1].commented_at)
+        return TicketWork(comments, history, done, more, severity, agent_replies=replies)
 
     def score_due(self, lease: Lease, work: TicketWork) -> None:
         """Score the turn's comments in order, outside any transaction."""
@@ -169,19 +180,22 @@ class Pipeline:
                 score = prepared.score
                 comment.status, comment.finished_at = CommentStatus.DONE, now
                 scores.append(_score_values(comment, prepared.text, score, now))
-                points.append(ScorePoint(comment.commented_at, score.score, score.frustration, score.urgency,
-                                         score.label, tuple(score.cues)))
                 metrics.COMMENTS.labels(outcome="scored").inc()
-                log.info(
-                    "ticket %s: comment %s scored by %s: sentiment %+.2f frustration %.2f urgency %.2f%s",
-                    lease.ticket_ref, comment.id, score.scorer, score.score, score.frustration, score.urgency,
-                    f" (fallback: {score.fallback_reason})" if score.fallback_reason else "",
-                )
-                trajectory = self._trajectory(points)
-                decision = decide(trajectory, self.config.thresholds)
-                if should_escalate(decision, severity):
-                    decisions.append((comment, decision, trajectory))
-                    severity = decision.severity
+                if score.unsupported_language:  # stored, but kept out of the rules
+                    log_unsupported_language(lease.ticket_ref, comment.id, score)
+                else:
+                    points.append(ScorePoint(comment.commented_at, score.score, score.frustration, score.urgency,
+                                             score.label, tuple(score.cues)))
+                    log.info(
+                        "ticket %s: comment %s scored by %s: sentiment %+.2f frustration %.2f urgency %.2f%s",
+                        lease.ticket_ref, comment.id, score.scorer, score.score, score.frustration, score.urgency,
+                        f" (fallback: {score.fallback_reason})" if score.fallback_reason else "",
+                    )
+                    trajectory = self._trajectory(points, work.agent_replies)
+                    decision = decide(trajectory, self.config.thresholds)
+                    if should_escalate(decision, severity):
+                        decisions.append((comment, decision, trajectory))
+                        severity = decision.severity
             updates.append({
                 "id": comment.id, "status": comment.status, "reason": comment.reason,
                 "attempts": comment.attempts, "run_after": comment.run_after, "finished_at": comment.finished_at,
@@ -261,7 +275,8 @@ class Pipeline:
                 severity=decision.severity,
                 rule=decision.rule,
                 group_id=group_id,
-                note=escalation_note(decision, trajectory, to_senior_group=group_id is not None),
+                note=escalation_note(decision, trajectory, to_senior_group=group_id is not None,
+                                     unscored_languages=unsupported_languages(session, ticket.id)),
                 status=EscalationStatus.PENDING,
                 attempts=0,
                 run_after=now,
@@ -278,7 +293,8 @@ class Pipeline:
             ticket.ref, decision.severity, decision.rule, decision.reason,
         )
 
-    def _trajectory(self, points: list[ScorePoint]) -> Trajectory:
+    def _trajectory(self, points: list[ScorePoint], agent_replies: list[datetime]) -> Trajectory:
+        points = unanswered_counts(points, agent_replies)
         thresholds = self.config.thresholds
         return track(
             points,
@@ -455,6 +471,7 @@ def _score_values(comment: Comment, text: str, score: SentimentScore, now: datet
         scorer_version=score.scorer_version,
         fallback_reason=score.fallback_reason,
         created_at=now,
+        unsupported_language=score.unsupported_language,
     )
 
 

@@ -41,6 +41,9 @@ def decide(trajectory: Trajectory, thresholds: Thresholds) -> Decision | None:
             "frustration",
             f"frustration {current.frustration:.2f} >= {thresholds.frustration_threshold:.2f}",
         )
+    unanswered = unanswered_frustration(trajectory, thresholds)
+    if unanswered is not None:
+        return unanswered
     # One negative message may be sarcasm; a run of them is not.
     if trajectory.consecutive_negative >= thresholds.consecutive_negative_messages:
         return Decision(
@@ -48,6 +51,20 @@ def decide(trajectory: Trajectory, thresholds: Thresholds) -> Decision | None:
             "repeated_negative",
             f"{trajectory.consecutive_negative} consecutive messages with score < "
             f"{thresholds.negative_score_threshold:+.2f}",
+        )
+    return None
+
+
+def unanswered_frustration(trajectory: Trajectory, thresholds: Thresholds) -> Decision | None:
+    """Medium: the customer wrote again before any agent reply, and is getting frustrated."""
+    current = trajectory.current
+    if (current.unanswered >= thresholds.unanswered_messages
+            and current.frustration >= thresholds.unanswered_frustration_threshold):
+        return Decision(
+            "medium",
+            "unanswered_frustration",
+            f"frustration {current.frustration:.2f} >= {thresholds.unanswered_frustration_threshold:.2f} "
+            f"and {current.unanswered} customer messages in a row without an agent reply",
         )
     return None
 

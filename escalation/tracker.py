@@ -23,6 +23,8 @@ class ScorePoint:
     urgency: float
     label: str = ""
     cues: tuple[str, ...] = ()
+    # customer messages in a row up to this one with no agent reply in between (escalation.signals)
+    unanswered: int = 1
 
 
 @dataclass(frozen=True)

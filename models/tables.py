@@ -206,6 +206,8 @@ class Score(Base):
     scorer: Mapped[str] = mapped_column(String(32))
     scorer_version: Mapped[str] = mapped_column(String(64))
     fallback_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when the message is in a language the scorer cannot read: stored, kept out of the rules.
+    unsupported_language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -44,6 +44,9 @@ class SentimentScore:
     scorer: str = ""
     scorer_version: str = ""
     fallback_reason: str | None = None
+    # The language code when the scorer could not read the message (the numbers are then 0, and
+    # the message stays out of the escalation rules).
+    unsupported_language: str | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -60,6 +63,8 @@ class SentimentScore:
             del data["extra"]
         if data["fallback_reason"] is None:
             del data["fallback_reason"]
+        if data["unsupported_language"] is None:
+            del data["unsupported_language"]
         return data
 
 

@@ -47,6 +47,8 @@ class CascadeScorer:
 
     def route(self, local: SentimentScore) -> str | None:
         """Why `local` needs the LLM (a short phrase), or None when it can be kept."""
+        if local.unsupported_language:
+            return f"language {local.unsupported_language}: the local scorer reads English only"
         thresholds = self.thresholds
         distances = [
             (abs(local.frustration - thresholds.frustration_threshold), "frustration near frustration_threshold"),

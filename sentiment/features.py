@@ -135,8 +135,9 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         words = [t for t in raw if t[0].isalpha()]
         mixed_case = 0 < len(letters_upper) < len(words)
         caps_run = _caps_run(raw)
+        caps_many = caps_run and len({t for t in letters_upper if t not in R.CAPS_EXEMPT}) >= R.CAPS_MANY_WORDS
     else:
-        mixed_case = caps_run = False
+        mixed_case = caps_run = caps_many = False
 
     # --- lexicon pass (VADER-style) -------------------------------------------------------
     vals: list[float] = []
@@ -211,8 +212,13 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
             if cue:
                 val_cues[k] = (cue, -0.5 * v)
     if caps_run:
-        frus_cues.append(("CAPITALS", R.CAPS_FRUSTRATION))
+        frus_cues.append(("CAPITALS", R.CAPS_FRUSTRATION + (R.CAPS_MANY_FRUSTRATION if caps_many else 0.0)))
         urg_cues.append(("CAPITALS", R.CAPS_URGENCY))
+    if has_question and ("??" in norm or "?!" in norm or "!?" in norm):
+        frus_cues.append(("??", R.QUESTION_RUN_FRUSTRATION))
+    prof = R.PROFANITY.search(low_text)
+    if prof is not None:
+        frus_cues.append((prof.group(0), R.PROFANITY_FRUSTRATION))
     if n_excl >= 2:
         w = min(n_excl, 5) * R.EXCLAIM_FRUSTRATION
         frus_cues.append(("!" * min(n_excl, 3), w))

@@ -12,7 +12,7 @@ punctuation removed and every number written as ``<num>`` ("3 weeks" -> "<num> w
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 NEGATORS = frozenset(
     """not no never cannot cant dont doesnt didnt isnt wasnt arent werent wont wouldnt shouldnt
@@ -72,33 +72,60 @@ EMOJI_VALENCE = {
 EMOJI_FRUSTRATION = {
     "\U0001F621": 2.0, "\U0001F92C": 2.4, "\U0001F620": 1.8, "\U0001F624": 1.4,
     "\U0001F612": 0.9, "\U0001F644": 1.2, "\U0001F629": 0.8, "\U0001F62B": 0.8,
-    "\U0001F926": 1.0, "\U0001F44E": 0.8,
+    "\U0001F926": 1.0, "\U0001F44E": 0.8, "\U0001F643": 0.9, "\U0001F974": 0.6,  # 🙃🥴
+    "\U0001F937": 0.4,  # 🤷
 }
 SARCASM_EMOJI = ("\U0001F644", "\U0001F612")  # 🙄 😒
 
 # Words that on their own raise frustration (log-odds), unless negated.
 DOMAIN_FRUSTRATION = {
-    "still": 0.7, "again": 0.6, "unacceptable": 1.5, "ridiculous": 1.3, "ridiculously": 0.8,
+    "still": 0.4, "again": 0.6, "unacceptable": 1.5, "ridiculous": 1.3, "ridiculously": 0.8,
     "absurd": 1.0, "pathetic": 1.4, "worst": 1.2, "terrible": 0.8, "horrible": 0.8,
     "awful": 0.7, "useless": 1.2, "incompetent": 1.5, "incompetence": 1.5, "rude": 1.1,
     "frustrated": 1.6, "frustrating": 1.5, "frustration": 1.2, "annoyed": 1.5,
     "annoying": 1.1, "angry": 1.5, "furious": 2.0, "livid": 2.0, "disgusted": 1.4,
     "disgraceful": 1.5, "disgrace": 1.4, "shameful": 1.2, "appalling": 1.4, "appalled": 1.4,
-    "outrageous": 1.5, "delayed": 0.8, "cancelled": 0.7, "canceled": 0.7, "stranded": 1.1,
-    "lost": 0.5, "missing": 0.5, "broken": 0.7, "damaged": 0.7, "defective": 0.8,
-    "overcharged": 1.1, "refund": 0.6, "unresolved": 1.0, "unanswered": 1.0, "ignored": 1.1,
+    "outrageous": 1.5, "delayed": 0.5, "cancelled": 0.4, "canceled": 0.4, "stranded": 1.1,
+    "lost": 0.2, "missing": 0.2, "broken": 0.3, "damaged": 0.4, "defective": 0.5,
+    "overcharged": 1.1, "refund": 0.2, "unresolved": 1.0, "unanswered": 1.0, "ignored": 1.1,
     "ignoring": 1.0, "scam": 1.3, "fraud": 0.8, "ripoff": 1.3, "nobody": 0.5, "never": 0.4,
-    "waiting": 0.6, "waited": 0.7, "hours": 0.4, "weeks": 0.5, "days": 0.3, "months": 0.5,
+    "waiting": 0.3, "waited": 0.4, "hours": 0.2, "weeks": 0.3, "days": 0.1, "months": 0.3,
     "excuse": 0.6, "excuses": 0.8, "seriously": 0.6, "wtf": 1.4, "smh": 1.0, "ugh": 1.0,
     "argh": 1.2, "complaint": 0.9, "complain": 0.7, "escalate": 0.9, "supervisor": 0.6,
     "compensation": 0.6, "unprofessional": 1.4, "nightmare": 1.0, "shambles": 1.2,
     "hassle": 0.7, "unresponsive": 1.0, "unreachable": 0.8, "refused": 0.7, "refuses": 0.8,
     "sucks": 1.0, "fml": 1.0, "worthless": 1.2, "misleading": 0.9, "joke": 0.5,
-    "disappointed": 0.8, "disappointing": 0.8, "unhelpful": 1.2, "stuck": 0.5,
+    "disappointed": 0.5, "disappointing": 0.6, "unhelpful": 1.2, "stuck": 0.2,
     "bs": 1.2, "bullshit": 1.4, "crap": 0.9, "damn": 0.6, "hell": 0.5, "stupid": 0.9,
     "why": 0.3, "yet": 0.2, "anymore": 0.4, "sick": 0.3, "tired": 0.3,
 }
+# Rubric level 3 (and strong level 2): insults and accusations aimed at the company, profanity
+# variants the lexicon misses, acute distress. Single tokens, so they are cheap and negation-aware.
+DOMAIN_FRUSTRATION.update({
+    "morons": 1.8, "moron": 1.6, "idiots": 1.8, "idiot": 1.5, "clowns": 1.4, "liars": 1.8,
+    "liar": 1.5, "lying": 1.0, "thieves": 1.8, "thief": 1.5, "crooks": 1.8, "crook": 1.5,
+    "scum": 2.2, "scummy": 1.8, "scammers": 1.6, "scamming": 1.6, "scammed": 1.4,
+    "greedy": 1.4, "greed": 1.2, "gouging": 1.2, "gouge": 1.2, "profiteering": 1.3,
+    "exploiting": 1.0, "exploitation": 0.9, "illegal": 0.8, "shame": 1.0, "shameless": 1.4,
+    "disgusting": 1.4, "ludicrous": 1.2, "dumb": 0.7, "lazy": 1.0, "garbage": 1.0, "trash": 0.8,
+    "tf": 1.2, "ffs": 1.6, "stfu": 2.0, "gd": 1.0, "omfg": 1.4,
+    "boycott": 2.0, "desperate": 2.0, "desperately": 1.6, "panicking": 1.6,
+    "panic": 0.8, "devastated": 2.0, "heartbroken": 2.0, "begging": 1.6, "cancer": 1.6,
+    "deceased": 1.8, "funeral": 1.2, "chemo": 1.6, "homeless": 1.6, "evicted": 1.6,
+})
 DOMAIN_FRUSTRATION.update(EMOJI_FRUSTRATION)
+# Strong profanity in any spelling (one search over the lowercased phrase text): rubric level 3
+# "heavy profanity"; mild profanity (damn, crap, hell) stays in DOMAIN_FRUSTRATION.
+PROFANITY = re.compile(
+    r"(?<![a-z])(?:\w*f+u+c*k+\w*|f[\W_]?c?k+(?:ing|ed|in)?|fk\w*|\w*shit\w*|bullsh\w*"
+    r"|ass|asshole\w*|a hole|arse\w*|bastard\w*|bitch\w*|piss\w*|dick\w*|cunt\w*|wanker\w*"
+    r"|goddamn\w*|clusterf\w*)(?![a-z])")
+PROFANITY_FRUSTRATION = 2.0  # once per message
+# Shouting: several all-capital words (not acronyms) are the rubric's "shouting".
+CAPS_MANY_WORDS = 3  # at least this many distinct capitalised words ...
+CAPS_MANY_FRUSTRATION = 1.4  # ... add this on top of CAPS_FRUSTRATION
+# "??", "?!": rhetorical or repeated question marks (rubric level 2), once per message
+QUESTION_RUN_FRUSTRATION = 1.8  # hand-set 0.9, fitted family scale 2.0
 
 # Shouting and exclamation marks.
 CAPS_EXEMPT = frozenset("""OK ASAP BBB FAA USA UK EU US TV PC IT ID PIN CEO FYI AM PM DM PM
@@ -127,47 +154,66 @@ _SVC = r"(?:account|subscription|membership|order|service|contract|plan|card|pol
 _CONTACT = r"(?:response|reply|replies|answer|answers|update|updates|word|help|resolution|refund|call ?back|callback|follow ?up|email|e-mail|feedback|contact|communication|explanation|info|information|one|support|compensation|apology|acknowledg\w*)"
 _PERF = r"(?:heard|received|got|gotten|been contacted|responded|replied|called|arrived|showed up|shown up|come|came|been refunded|refunded|gotten back|got back|been resolved|resolved|fixed|delivered|shipped)"
 
-PHRASE_RULES: tuple[Rule, ...] = (
-    # --- repetition ---
+# Scale of each rule family's frustration weights (not their valence), fitted on the support
+# conversations' dev split (ordinal logistic on the customer-message levels, ridge toward 1.0,
+# 5-fold cross-validated by conversation): threats and rubric level-3 phrases and waiting / no
+# response count for more on support text than their hand-set weights, calm requests for less.
+FAMILY_FRUSTRATION_SCALE = {"waiting": 1.5, "threats": 1.9, "calm": 0.7}
+
+
+def _family(name: str, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    k = FAMILY_FRUSTRATION_SCALE.get(name, 1.0)
+    return tuple(replace(r, frus=round(r.frus * k, 4)) for r in rules) if k != 1.0 else rules
+
+
+# --- repetition ---
+_REPETITION: tuple[Rule, ...] = (
     Rule(r"how many (?:more )?times", val=-1.6, frus=1.8),
-    Rule(_ORD + r" times?", val=-1.0, frus=1.5),
+    Rule(r"(?:second|third|fourth|fifth|sixth|<num>|umpteenth|nth|another) time", val=-1.0, frus=1.5),
+    Rule(_ORD + r" times", val=-0.8, frus=0.5),
     Rule(r"twice", frus=0.7, val=-0.4),
     Rule(r"(?:again and again|over and over|time and (?:time )?again|yet again|once again|again\b.{0,40}\bagain)", val=-1.2, frus=1.3),
-    Rule(r"keeps? (?:on )?(?:getting|asking|telling|calling|saying|having|happening|crashing|failing|dropping|disconnecting|breaking|charging|sending)", val=-1.2, frus=1.1),
-    Rule(r"(?:already|i've|i have|i had|we've|we have) (?:already )?(?:asked|called|emailed|contacted|explained|sent|told|reported|submitted|tried|written|messaged|chatted|spoken|spoke)", val=-0.6, frus=0.8),
-    Rule(r"still (?:no|not|nothing|haven't|hasn't|havent|hasnt|have not|has not|waiting|don't|doesn't|dont|doesnt|can't|cant|cannot|isn't|isnt|broken|unresolved|missing|charging|being charged|getting|having|the same|on hold|stuck|delayed|didn't|won't|wont)", val=-1.4, frus=1.2, cue="still"),
+    Rule(r"keeps? (?:on )?(?:getting|asking|telling|calling|saying|having|happening|crashing|failing|dropping|disconnecting|breaking|charging|sending)", val=-1.2, frus=0.4),
+    Rule(r"(?:already|i've|i have|i had|we've|we have) (?:already )?(?:asked|called|emailed|contacted|explained|sent|told|reported|submitted|written|messaged|chatted|spoken|spoke)", val=-0.6, frus=0.8),
+    Rule(r"still (?:no|not|nothing|haven't|hasn't|havent|hasnt|have not|has not|waiting|don't|doesn't|dont|doesnt|can't|cant|cannot|isn't|isnt|broken|unresolved|missing|charging|being charged|getting|having|the same|on hold|stuck|delayed|didn't|won't|wont)", val=-1.4, frus=0.9, cue="still"),
     Rule(r"as i (?:said|mentioned|stated|explained|told you)|like i said", val=-0.8, frus=1.0),
     Rule(r"for the (?:last|final|hundredth|100th|<num>) time", val=-1.0, frus=1.3),
     Rule(r"repeatedly|every single time|each time i|every time i", val=-0.6, frus=0.8),
     Rule(r"(?:following|follow) up (?:again|on my|on our)|chasing (?:this|you|up)", val=-0.6, frus=0.8),
-    # --- waiting / no response ---
-    Rule(r"(?:for|after|over|almost|nearly|than|waiting|waited|been|wait) (?:over |almost |nearly |more than |about |like |literally )?" + _DUR, val=-1.2, frus=1.1, cue="waiting"),
-    Rule(_DUR + r" (?:now|later|ago|and (?:still|counting|nothing|no))", val=-1.0, frus=0.9),
+)
+# --- waiting / no response ---
+_WAITING: tuple[Rule, ...] = (
+    Rule(r"(?:for|after|over|almost|nearly|than|waiting|waited|been|wait) (?:over |almost |nearly |more than |about |like |literally )?" + _DUR, val=-1.2, frus=0.7, cue="waiting"),
+    Rule(_DUR + r" (?:now|later|and (?:still|counting|nothing|no))", val=-1.0, frus=0.9),
+    Rule(_DUR + r" ago", val=-0.6, frus=0.2),
     Rule(r"for (?:hours|days|weeks|months|ages|ever)|forever|an eternity|ages", val=-1.0, frus=1.0),
     Rule(r"on hold|hold times?|hold music|holding for", val=-1.3, frus=1.1, cue="on hold"),
     Rule(r"(?:been |kept |keep )?(?:waiting|waited|wait|on hold|holding) (?:for )?(?:over |almost |nearly |more than |about |like |literally |a good |another )?(?:<num>|twenty|thirty|forty|fifty|sixty|ninety) (?:minutes|mins)", val=-1.3, frus=1.2, cue="waiting"),
     Rule(r"(?:no|zero|not a single|not one|not any|not a|without any|without a) " + _CONTACT, val=-1.3, frus=1.2),
     Rule(r"(?:nobody|no one|noone|no body) (?:has |have |is |will |seems to |ever )?(?:responded|replied|answered|answering|called|helped|helping|got back|gets back|cares|care|knows|listens|responds|replies|picks up|picked up|returned)", val=-1.5, frus=1.4),
-    Rule(r"(?:haven't|have not|hasn't|has not|havent|hasnt|didn't|did not|didnt|never|still not|yet to) (?:yet )?(?:been )?" + _PERF, val=-1.2, frus=1.0),
-    Rule(r"(?:can't|cannot|cant|unable to|couldn't|could not|can not) (?:get|reach|contact|talk to|speak to|speak with|get through|get hold|get a hold|get ahold|find anyone)(?: (?:through|anyone|someone|a human|a person|a real person|an agent|a rep|hold|in touch))?", val=-1.3, frus=1.2),
+    Rule(r"(?:haven't|have not|hasn't|has not|havent|hasnt|didn't|did not|didnt|never|still not|yet to) (?:yet )?(?:been )?" + _PERF, val=-1.2, frus=0.6),
+    Rule(r"(?:can't|cannot|cant|unable to|couldn't|could not|can not) (?:reach|contact|talk to|speak to|speak with|get through|get hold|get a hold|get ahold|find anyone|get (?:through|anyone|someone|a human|a person|a real person|an agent|a rep|hold|in touch))", val=-1.3, frus=1.2),
+    Rule(r"(?:can't|cannot|cant|unable to|couldn't|could not|can not) get", val=-0.8, frus=0.2),
     Rule(r"hung up|disconnected|(?:chat|call|line) (?:keeps|kept) (?:dropping|disconnecting)", val=-1.2, frus=0.9),
     Rule(r"(?:been|kept|keep) waiting|still waiting|waiting (?:for|on) (?:a |my |an |the |your )?(?:response|reply|answer|refund|update|call|callback|email|someone|anyone)", val=-1.2, frus=1.0, cue="still waiting"),
     Rule(r"(?:where|when) is my|where's my|wheres my", val=-0.8, frus=0.8),
-    # --- threats to leave / complain publicly ---
+)
+# --- threats to leave / complain publicly ---
+_THREATS: tuple[Rule, ...] = (
     Rule(r"(?:cancel|cancelling|canceling|close|closing|terminate|terminating|end|ending) (?:my|our|the|this) " + _SVC, val=-0.8, frus=1.3, cue="cancel my account"),
     Rule(r"(?:switch|switching|switched|moving|move|moved|go|going|went|change|changing) (?:over )?(?:to|back to) (?:a |another |different |your )?(?:competitor|provider|company|carrier|airline|bank|service|verizon|at&t|att|t-mobile|tmobile|sprint|comcast|delta|united|american|southwest|jetblue|virgin|amazon|netflix|hulu|spotify|apple|samsung|google|android|iphone)", val=-0.8, frus=1.3, cue="switching to"),
     Rule(r"(?:switching|switch) (?:providers|carriers|airlines|banks|companies)", val=-0.8, frus=1.3, cue="switching"),
-    Rule(r"(?:take|taking|took) (?:my|our) (?:business|money|custom) (?:elsewhere|somewhere else)", val=-1.2, frus=1.8, cue="taking my business elsewhere"),
-    Rule(r"(?:never|won't|wont|will not|not going to|never going to|not gonna) (?:ever )?(?:again )?(?:fly|use|buy|order|shop|book|recommend|be using|be flying|be buying|be ordering|come back|return|purchase|deal|do business|choose|travel)", val=-1.8, frus=1.5),
-    Rule(r"(?:last time i|never again)", val=-1.4, frus=1.3),
-    Rule(r"bbb|better business bureau|ombudsman|trading standards|ftc|attorney general|consumer protection|consumer affairs|cfpb|chargeback|charge back|dispute (?:the|this) (?:charge|transaction)|report (?:you|this) to", val=-0.8, frus=1.5, urg=0.6),
-    Rule(r"lawyers?|attorneys?|legal action|legal team|solicitor|sue|suing|lawsuit|small claims|take (?:you|this) to court", val=-0.8, frus=1.5, urg=1.2),
+    Rule(r"(?:take|taking|took) (?:my|our) (?:business|money|custom) (?:elsewhere|somewhere else)", val=-1.2, frus=2.4, cue="taking my business elsewhere"),
+    Rule(r"(?:never|won't|wont|will not|not going to|never going to|not gonna) (?:ever )?(?:again )?(?:fly|use|buy|order|shop|book|recommend|be using|be flying|be buying|be ordering|come back|return|purchase|deal|do business|choose|travel)", val=-1.8, frus=2.2),
+    Rule(r"(?:last time i|never again)", val=-1.4, frus=2.0),
+    Rule(r"bbb|better business bureau|ombudsman|trading standards|ftc|attorney general|consumer protection|consumer affairs|cfpb|chargeback|charge back|dispute (?:the|this) (?:charge|transaction)|report (?:you|this|them|it) to|attorney ?general|legal claim|class action|file a (?:complaint|claim|report)", val=-0.8, frus=2.4, urg=0.6),
+    Rule(r"lawyers?|attorneys?|legal action|legal team|solicitor|sue|suing|lawsuit|small claims|take (?:you|this) to court", val=-0.8, frus=2.4, urg=1.2),
     Rule(r"(?:leave|leaving|write|writing|post|posting|give|giving|left) (?:a |an |my )?(?:bad |negative |terrible |<num> star |one star |1 star |honest |scathing )?reviews?|(?:one|<num>) star", val=-1.0, frus=1.1, cue="review"),
-    Rule(r"(?:tell|telling|warn|warning) (?:everyone|all my friends|everybody|people|others|my friends|the world)", val=-1.0, frus=1.2),
+    Rule(r"(?:tell|telling|warn|warning) (?:everyone|all my friends|everybody|people|others|my friends|the world)|(?:get|spread|put) the word out|(?:get|got) rid of (?:you|these|them|this)", val=-1.0, frus=2.0),
     Rule(r"(?:going|go) public|social media|(?:contact|contacting|call|calling) the (?:press|media|news)", val=-0.4, frus=0.8),
     Rule(r"(?:want|demand|need|expect|give me|i'd like) (?:a |my |our |the |an )?(?:full )?(?:refund|money back|compensation)", val=-0.8, frus=1.0, urg=0.3, cue="refund"),
-    Rule(r"(?:want|demand|need|let me) (?:to )?(?:speak|talk) (?:to|with) (?:a |your |the |someone )?(?:manager|supervisor|someone in charge|someone competent|a human|a real person|higher up)", val=-0.8, frus=1.4, cue="speak to a manager"),
-    Rule(r"(?:i'm|i am|im|we're|we are) (?:so |completely |absolutely |totally )?(?:done|finished|through) with", val=-1.4, frus=1.5),
+    Rule(r"(?:want|demand|need|let me) (?:to )?(?:speak|talk) (?:to|with) (?:a |your |the |someone )?(?:manager|supervisor|someone in charge|someone competent|a human|a real person|higher up)|(?:get|give) me (?:a |your |the )?(?:manager|supervisor)|(?:who|whom) can i (?:speak|talk) to", val=-0.8, frus=2.4, cue="speak to a manager"),
+    Rule(r"(?:i'm|i am|im|we're|we are) (?:so |completely |absolutely |totally )?(?:done|finished|through) with|(?:bout|about|so|pretty much) done with|im so done|i'm so done|(?:never|not) (?:\w+ )?(?:want to )?(?:continue|stay|remain) (?:being )?(?:a )?customer", val=-1.4, frus=2.2),
     Rule(r"fed up|had enough|had it with|sick (?:and tired )?of|tired of|fed up with|over it", val=-1.8, frus=1.6),
     Rule(r"(?:last|final) (?:chance|straw|warning)", val=-1.2, frus=1.4),
     Rule(r"what a joke|(?:this is|you are|you're) a joke|joke of a", val=-1.8, frus=1.3),
@@ -177,23 +223,40 @@ PHRASE_RULES: tuple[Rule, ...] = (
     Rule(r"no excuse|poor (?:service|customer service|communication|experience)|bad (?:service|customer service|experience)|(?:terrible|horrible|awful|worst|appalling|shocking|lousy) (?:customer )?(?:service|support|experience|airline|company)", val=-1.4, frus=0.9),
     Rule(r"customer (?:service|support|care) (?:is|was|are|has been|have been|sucks|is a joke)", val=-0.6, frus=0.6, cue="customer service"),
     Rule(r"(?:nothing|no one|nobody) (?:has been |was |is )?(?:done|fixed|resolved)", val=-1.2, frus=1.1),
-    # --- problems (support domain) ---
-    Rule(r"(?:doesn't|does not|doesnt|didn't|did not|didnt|isn't|is not|isnt|not|won't|wont|will not|stopped|never) (?:even )?(?:working|work|works|load|loading|open|opening|turn on|charge|charging|connect|connecting|arrive|arrived|show up|showed up|showing up|respond|responding|function|functioning|print|sync|syncing|start|starting)", val=-1.5, frus=0.8, urg=0.4, cue="not working"),
+    Rule(r"(?:you|you people|you guys|y'all|yall|your company|your staff|your support) (?:are|r|is) (?:so |such |just |absolutely |completely |totally |a bunch of )?(?:useless|incompetent|pathetic|a joke|clowns|idiots|morons|thieves|crooks|liars|scammers|frauds|a disgrace|a scam|garbage|trash|hopeless|clueless)|i (?:really )?(?:hate|despise|loathe) (?:you|your|this company|this app|this service)", val=-1.4, frus=1.4, cue="insult"),
+    Rule(r"(?:so|very|really|extremely|absolutely|beyond|fucking|incredibly) (?:angry|furious|livid|pissed|mad|outraged|enraged)", val=-1.2, frus=1.2, cue="intense anger"),
+    Rule(r"worst (?:\w+ ){0,3}(?:ever|i've ever|i have ever|in history|on the planet|imaginable|possible)|(?:the|you are the|you're the|are you the) worst|never had such|shame on (?:you|your)|how dare", val=-2.0, frus=2.2, cue="worst ever"),
+    Rule(r"(?:all|whole|entire) (?:of )?(?:my|our) (?:\w+ )?(?:photos|pictures|albums|data|files|work|savings|money|memories|business)|(?:lost|losing|gone|deleted) (?:all )?(?:my|our) (?:photos|pictures|data|files|work|savings|money|memories)|(?:my|our) money is gone|everything is gone|lost everything|life savings|livelihood|passed away|laid off|can't afford|cannot afford|no longer afford", val=-1.4, frus=1.6, urg=0.6, cue="loss"),
+    Rule(r"(?:what|why) the (?:hell|heck|fuck|f)|what is wrong with (?:you|your)|what's wrong with (?:you|your)|what are you (?:doing|playing at)|is this a joke|are you serious", val=-1.2, frus=1.2),
+)
+# --- complaints: rubric level 2 (rhetorical questions, blame, "not fair") ---
+_COMPLAINTS: tuple[Rule, ...] = (
+    Rule(r"what'?s the point|what is the point|how is (?:this|that|it) (?:legal|ok|okay|fair|acceptable|possible|allowed)|is this (?:correct|normal|legal|right)|do i (?:really )?have to|(?:am i|are we|how am i|how are we) supposed to|why would (?:you|i|anyone)|why should i", val=-1.0, frus=1.2, cue="rhetorical question"),
+    Rule(r"(?:ain't|isn't|is not|not) (?:right|fair|ok|okay|acceptable)|unfair|makes no sense|doesn't make (?:any )?sense|does not make (?:any )?sense|(?:can't|cannot|can not) believe|expect(?:ed)? (?:more|better)|do better|get (?:it|your act) together|should be ashamed|should be illegal|getting (?:really |very |so )?(?:old|tiresome)", val=-1.2, frus=1.3, cue="not fair"),
+    Rule(r"(?:no one|nobody|noone) (?:seems to |can |could |is able to |wants to )(?:help|fix|answer|explain|tell)", val=-1.2, frus=1.2),
+)
+# --- problems (support domain) ---
+_PROBLEMS: tuple[Rule, ...] = (
+    Rule(r"(?:doesn't|does not|doesnt|didn't|did not|didnt|isn't|is not|isnt|not|won't|wont|will not|stopped|never) (?:even )?(?:working|work|works|load|loading|open|opening|turn on|charge|charging|connect|connecting|arrive|arrived|show up|showed up|showing up|respond|responding|function|functioning|print|sync|syncing|start|starting)", val=-1.5, frus=0.2, urg=0.4, cue="not working"),
     Rule(r"(?:charged|billed|debited|taken) (?:me )?(?:twice|double|two times|<num> times|again|multiple times)|double (?:charged|billed|charge)|overcharged|overcharging|unauthori[sz]ed (?:charge|transaction|payment)s?", val=-1.8, frus=1.2, urg=0.8),
-    Rule(r"(?:lost|lose|losing|misplaced|missing|damaged|broke|broken|destroyed) (?:my|our|the|his|her) (?:bag|bags|luggage|suitcase|baggage|package|parcel|order|items?|stuff)", val=-1.6, frus=0.9, urg=0.4),
+    Rule(r"(?:lost|lose|losing|misplaced|missing|damaged|broke|broken|destroyed) (?:my|our|the|his|her) (?:bag|bags|luggage|suitcase|baggage|package|parcel|order|items?|stuff)", val=-1.6, frus=0.5, urg=0.4),
     Rule(r"(?:missed|miss|missing) (?:my|our|the|a) (?:connection|connecting|flight|meeting|appointment|deadline|wedding|funeral|interview|event)", val=-1.8, frus=0.8, urg=0.8),
-    Rule(r"(?:flight|train|bus|order|delivery|package|shipment|plane) (?:was |is |has been |got |been )?(?:delayed|cancelled|canceled|late|lost|missing)|late flight|cancelled flight|canceled flight", val=-1.4, frus=0.8),
+    Rule(r"(?:flight|train|bus|order|delivery|package|shipment|plane) (?:was |is |has been |got |been )?(?:delayed|cancelled|canceled|late|lost|missing)|late flight|cancelled flight|canceled flight", val=-1.4, frus=0.4),
     Rule(r"(?:rude|unhelpful|incompetent|useless|clueless|dismissive|condescending|arrogant|nasty|disrespectful) (?:staff|agent|agents|rep|reps|representative|employee|employees|people|attendant|attendants|manager|crew|person|lady|guy|woman|man|customer service|support)", val=-1.4, frus=1.2),
     Rule(r"(?:stuck|stranded|trapped|sitting|sat) (?:on|at|in) (?:the |a |this )?(?:tarmac|plane|airport|runway|gate|hold|phone|line)", val=-1.6, frus=1.0, urg=0.6),
     Rule(r"(?:took|taken|take|stole|stolen|keep|kept|keeping) (?:my|our) money|(?:where|what happened to) (?:is )?my money", val=-1.8, frus=1.2, urg=0.6),
-    # --- sarcasm ---
+)
+# --- sarcasm ---
+_SARCASM: tuple[Rule, ...] = (
     Rule(r"just what i (?:needed|wanted)|exactly what i (?:needed|wanted)|yeah right|thanks for nothing|thanks a lot for nothing|said no one ever|said nobody ever", val=-1.6, frus=1.0, sarcasm=True, cue="sarcasm"),
     Rule(r"(?:(?<=^ )|(?<=^ oh )|(?<=^ wow )|(?<=^ well )|(?<=^ oh so ))(?:great|wonderful|fantastic|perfect|brilliant|awesome|lovely|nice|cool|terrific|super) (?:another|more|again|yet another|now i)|(?:gotta|got to|have to|you have to) love (?:it when|how|when|being)|love (?:it|how) when|way to go|thanks a bunch|nice going|good job (?:guys|losing|cancelling|canceling|delaying)|real (?:nice|classy|professional)|so much for|what (?:great|wonderful|excellent) (?:customer )?service", val=-1.0, frus=0.6, sarcasm=True, cue="sarcasm"),
     Rule(r"(?:love|loving|great|awesome|nice|wonderful|fantastic|thanks|thank you|lovely|amazing|appreciate) .{0,40}(?:delayed|delay|cancelled|canceled|outage|lost|broken|on hold|no response|waiting|stuck|stranded|charged twice|late again|again)", val=-0.6, frus=0.4, sarcasm=True, cue="sarcasm"),
-    # --- urgency: time pressure and impact ---
+)
+# --- urgency: time pressure and impact ---
+_URGENCY: tuple[Rule, ...] = (
     Rule(r"urgent|urgently|asap|a s a p|emergency|immediately|right now|right away|critical|time sensitive|time-sensitive", frus=0.2, urg=1.2),
     Rule(r"outage|outages|is down|are down|went down|goes down|down again|down for|site down|server down|system down|service down|not loading|offline|blackout|no service|no signal|no internet|no power|no wifi|no water|no heat|no dial tone", val=-1.0, frus=0.3, urg=1.1),
-    Rule(r"(?:can't|cannot|cant|unable to|couldn't|could not|can not|not able to) (?:work|access|log in|login|log on|sign in|use|pay|get paid|process|ship|deliver|operate|open|run|connect|make calls|call|travel|board|check in|get home|get to work|get my money|withdraw|transfer)", val=-1.0, frus=0.4, urg=1.0),
+    Rule(r"(?:can't|cannot|cant|unable to|couldn't|could not|can not|not able to) (?:work|access|log in|login|log on|sign in|use|pay|get paid|process|ship|deliver|operate|open|run|connect|make calls|call|travel|board|check in|get home|get to work|get my money|withdraw|transfer)", val=-1.0, frus=0.1, urg=1.0),
     Rule(r"production|prod is|live site|all (?:our|my|of our|of my) (?:customers|users|clients|staff|employees)|customers (?:are|can't|cannot|cant)|our business|my business|losing (?:money|customers|business|sales|revenue|clients)|lost (?:money|sales|revenue|business|income|wages)|revenue", val=-0.4, urg=1.0),
     Rule(r"deadline|by (?:today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|end of (?:day|the day|business)|eod|noon|morning)|due (?:today|tomorrow)|in (?:an|one|two|<num>|a few|few) (?:hours?|minutes?|mins?)|(?:leaves|departs|boarding|flight is|flight's) (?:in|at|tomorrow|tonight|today)", urg=0.8),
     Rule(r"today|tonight|tomorrow|this morning|this afternoon|this evening|this week", urg=0.3),
@@ -204,11 +267,26 @@ PHRASE_RULES: tuple[Rule, ...] = (
     Rule(r"(?:lost|lose|losing|deleted|wiped|gone|missing) (?:all )?(?:my|our) (?:data|files|work|photos|documents|emails|money|savings|funds|paycheck|salary)|data loss|lost data", val=-1.6, frus=0.6, urg=1.0),
     Rule(r"(?:money|funds|payment|paycheck|salary|deposit|refund|transfer)s? (?:is |are |was |has been |have been |been )?(?:lost|missing|gone|stuck|held|frozen|on hold|pending for|not received)", val=-1.2, frus=0.6, urg=0.8),
     Rule(r"overdrawn|overdraft|bounced|late fee|late fees|rent|bills|can't afford|cannot afford|eviction", val=-0.8, urg=0.7),
-    # --- negated complaints read as mild praise ---
+)
+# --- negated complaints read as mild praise ---
+_NEGATED: tuple[Rule, ...] = (
     Rule(r"not (?:too |so |that |half |at all )?(?:bad|terrible|awful|horrible|shabby)|no (?:complaints|problem|problems|issues|worries)|can't complain|cannot complain|couldn't be happier", val=1.8, frus=-0.8, cue=""),
-    # --- calm requests (lower frustration) ---
+)
+# --- calm requests (lower frustration) ---
+_CALM: tuple[Rule, ...] = (
     Rule(r"(?<=^ )(?:hi |hello |hey |good morning |good afternoon )?(?:how do i|how can i|how would i|how to|can i|could i|can you|could you|would you|is it possible|is there|do you|does|what is|what's|where can i|where do i|when will|when does|when is|which|i'd like to|i would like to|i was wondering|just wondering|quick question|question)", frus=-0.7, cue=""),
     Rule(r"please|kindly|thanks in advance|thank you in advance|appreciate (?:it|your help|any help)", frus=-0.3, cue=""),
+)
+PHRASE_RULES: tuple[Rule, ...] = (
+    _family("repetition", _REPETITION) +
+    _family("waiting", _WAITING) +
+    _family("threats", _THREATS) +
+    _family("complaints", _COMPLAINTS) +
+    _family("problems", _PROBLEMS) +
+    _family("sarcasm", _SARCASM) +
+    _family("urgency", _URGENCY) +
+    _family("negated", _NEGATED) +
+    _family("calm", _CALM)
 )
 
 

@@ -69,7 +69,8 @@ def test_backtest_command_reports_the_rate_for_the_config_file(runner, sessions,
     _store(sessions, [CALM, ANNOYED, FURIOUS, SOURING])
     monkeypatch.setenv("DATABASE_URL", database_url)
     strict = tmp_path / "strict.toml"
-    strict.write_text("[thresholds]\nfrustration_threshold = 0.85\nconsecutive_negative_messages = 3\n")
+    strict.write_text("[thresholds]\nfrustration_threshold = 0.85\nconsecutive_negative_messages = 3\n"
+                      "unanswered_frustration_threshold = 0.95\n")
 
     default = runner("backtest")
     tuned = runner("--config", str(strict), "backtest")

@@ -285,6 +285,7 @@ def _ref_analyse(text: str, lexicon: dict[str, float]) -> Analysis:
     words = [t for t in raw if t[0].isalpha()]
     mixed_case = 0 < len(letters_upper) < len(words)
     caps_run = _caps_run(raw)
+    caps_many = caps_run and len({t for t in letters_upper if t not in R.CAPS_EXEMPT}) >= R.CAPS_MANY_WORDS
 
     # --- lexicon pass (VADER-style) -------------------------------------------------------
     vals: list[float] = []
@@ -359,8 +360,13 @@ def _ref_analyse(text: str, lexicon: dict[str, float]) -> Analysis:
             if cue:
                 val_cues[k] = (cue, -0.5 * v)
     if caps_run:
-        frus_cues.append(("CAPITALS", R.CAPS_FRUSTRATION))
+        frus_cues.append(("CAPITALS", R.CAPS_FRUSTRATION + (R.CAPS_MANY_FRUSTRATION if caps_many else 0.0)))
         urg_cues.append(("CAPITALS", R.CAPS_URGENCY))
+    if has_question and ("??" in norm or "?!" in norm or "!?" in norm):
+        frus_cues.append(("??", R.QUESTION_RUN_FRUSTRATION))
+    prof = R.PROFANITY.search(low_text)
+    if prof is not None:
+        frus_cues.append((prof.group(0), R.PROFANITY_FRUSTRATION))
     if n_excl >= 2:
         w = min(n_excl, 5) * R.EXCLAIM_FRUSTRATION
         frus_cues.append(("!" * min(n_excl, 3), w))
@@ -482,9 +488,11 @@ class _ReferenceScorer:
         s = self.s
         a, zn, zp, zf, contrib = self._linear(text or "")
         score = s.score_of(s.negativity(a, zn, zp))
-        z_frus = (zf + s._frus_rules * sum(w for _, w in a.frus_cues) + s._frus_neg * zn
-                  + s._frus_offset)
-        frustration = _sigmoid(z_frus)
+        best: dict[str, float] = {}  # each cue text once, at its largest weight
+        for cue, w in a.frus_cues:
+            best[cue] = max(best.get(cue, w), w)
+        z_frus = (zf + s._frus_rules * sum(best.values()) + s._frus_neg * zn + s._frus_offset)
+        frustration = _sigmoid(LocalScorer.calibrate(z_frus))
         urgency = 1.0 - math.exp(-sum(w for _, w in a.urg_cues)) if a.urg_cues else 0.0
         cues = self._cues(a, contrib, score, frustration, urgency)
         return score, frustration, urgency, cues

@@ -38,7 +38,7 @@ def fake_zendesk():
 
 @pytest.fixture
 def scorer():
-    return ScriptedScorer(CONVERSATION)
+    return ScriptedScorer(dict(CONVERSATION))  # a copy: tests add their own answers
 
 
 def live_helpdesk(fake, token=None, **policy):
@@ -324,3 +324,25 @@ def test_the_escalation_keeps_the_group_its_note_names(client, sessions, config,
 
     [write] = fake_zendesk.writes()
     assert write.json["ticket"]["group_id"] == 360001234567
+
+
+def test_writing_again_before_any_agent_reply_escalates_medium_and_the_note_names_the_signal(client, sessions, runtime, scorer, fake_zendesk):
+    scorer.answers.update({"My invoice is wrong.": (-0.3, 0.4, 0.2), "Hello?? Anyone there??": (-0.4, 0.7, 0.3)})
+    say(client, "My invoice is wrong.", 0)
+    say(client, "Hello?? Anyone there??", 1)
+    runtime.worker.drain()
+
+    (escalation,) = rows(sessions, Escalation)
+    assert (escalation.severity, escalation.rule) == ("medium", "unanswered_frustration")
+    assert "Signals: the customer wrote again before any agent reply (2 customer messages unanswered)." in escalation.note
+
+
+def test_the_same_follow_up_after_an_agent_reply_does_not_escalate(client, sessions, runtime, scorer):
+    scorer.answers.update({"My invoice is wrong.": (-0.3, 0.4, 0.2), "Hello?? Anyone there??": (-0.4, 0.7, 0.3)})
+    say(client, "My invoice is wrong.", 0)
+    say(client, "Which invoice number?", 1, staff=True)
+    say(client, "Hello?? Anyone there??", 2)
+    runtime.worker.drain()
+
+    assert rows(sessions, Escalation) == []
+    assert [c.author_role for c in rows(sessions, Comment)] == ["customer", "agent", "customer"]

@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import traceback
+from pathlib import Path
 from typing import Sequence
 
 from ticketpulse.sentiment import evaluate
@@ -76,6 +77,10 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.conversations is not None:
+        from ticketpulse.escalation import conversation_eval
+
+        return conversation_eval.run(args)
     return evaluate.run(args)
 
 
@@ -495,6 +500,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     eval_parser = commands.add_parser("eval", help="measure the scorer on a labelled CSV/TSV file")
     evaluate.add_arguments(eval_parser)
+    eval_parser.add_argument("--conversations", type=Path, metavar="FILE",
+                             help="replay labelled conversations (JSON) through scorer, tracker and rules; see README")
+    eval_parser.add_argument("--labels", type=Path, metavar="FILE",
+                             help="with --conversations: JSON lines, one per customer message with its level 0-3")
     eval_parser.set_defaults(func=cmd_eval)
 
     setup = commands.add_parser("setup", help="connect a helpdesk through its API (webhook, secret, groups)")

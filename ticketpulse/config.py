@@ -40,6 +40,11 @@ class Thresholds(Section):
     trend_window: int = Field(3, ge=2, le=50)
     trend_delta: float = Field(0.3, gt=0, le=2)
     consecutive_negative_messages: int = Field(2, ge=1, le=20)
+    # Medium severity also when the customer has written this many messages in a row with no
+    # agent reply and the latest reaches `unanswered_frustration_threshold` (fitted on the
+    # support dev split, cross-validated; see README "How well it decides").
+    unanswered_messages: int = Field(2, ge=2, le=50)
+    unanswered_frustration_threshold: float = Field(0.65, ge=0, le=1)
 
     @model_validator(mode="after")
     def _critical_above_frustration(self) -> "Thresholds":

@@ -1,0 +1,94 @@
+"""Conversation signals beyond the words, and the messages the rules must not see.
+
+unanswered: how many customer messages in a row, up to and including this one, came after the
+last public agent reply (1 = an ordinary message; 2 = the customer wrote again before any agent
+answered). Measured on the support dev split, a message written again before any reply is much
+more likely frustrated than one answering an agent; a follow-up after a reply is mostly a calm
+detail, so the count starts again at every agent reply.
+
+unsupported language: a message the scorer could not read is stored as scored (with its
+language) but kept out of the trajectory; the note and the log say so.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_left
+from dataclasses import replace
+from datetime import datetime
+from typing import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ticketpulse.escalation.comments import AuthorRole
+from ticketpulse.escalation.tracker import ScorePoint
+from ticketpulse.models import Comment, Score
+from ticketpulse.sentiment import SentimentScore
+
+log = logging.getLogger("ticketpulse.pipeline")
+
+
+def unanswered_counts(points: Sequence[ScorePoint], agent_reply_times: Sequence[datetime]) -> list[ScorePoint]:
+    """The points (by comment time) with ``unanswered`` set from the agent replies' times."""
+    replies = sorted(agent_reply_times)
+    out: list[ScorePoint] = []
+    run, last_reply = 0, -1
+    for point in sorted(points, key=lambda p: p.commented_at):
+        reply = bisect_left(replies, point.commented_at) - 1  # the last reply before this message
+        run = run + 1 if reply == last_reply else 1
+        last_reply = reply
+        out.append(point if point.unanswered == run else replace(point, unanswered=run))
+    return out
+
+
+def agent_reply_times(session: Session, ticket_id: int, until: datetime) -> list[datetime]:
+    """Public agent comments on the ticket up to ``until`` (they are stored, never scored)."""
+    return list(session.scalars(
+        select(Comment.commented_at).where(
+            Comment.ticket_id == ticket_id,
+            Comment.author_role == AuthorRole.AGENT,
+            Comment.is_public.is_(True),
+            Comment.commented_at <= until,
+        )
+    ))
+
+
+def agent_reply_times_by_ticket(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[datetime]]:
+    """Public agent comment times of many tickets at once (for the backtest's replay)."""
+    found: dict[int, list[datetime]] = {}
+    for start in range(0, len(ticket_ids), 500):
+        rows = session.execute(
+            select(Comment.ticket_id, Comment.commented_at).where(
+                Comment.ticket_id.in_(ticket_ids[start:start + 500]),
+                Comment.author_role == AuthorRole.AGENT,
+                Comment.is_public.is_(True),
+            )
+        )
+        for ticket_id, at in rows:
+            found.setdefault(ticket_id, []).append(at)
+    return found
+
+
+def with_conversation_signals(session: Session, ticket_id: int, points: Sequence[ScorePoint]) -> list[ScorePoint]:
+    """The worker's points with the signals that need the rest of the conversation."""
+    if not points:
+        return list(points)
+    until = max(point.commented_at for point in points)
+    return unanswered_counts(points, agent_reply_times(session, ticket_id, until))
+
+
+def unsupported_languages(session: Session, ticket_id: int) -> list[str]:
+    """The languages of the ticket's customer messages stored unscored (kept out of the rules)."""
+    return list(session.scalars(
+        select(Score.unsupported_language).where(Score.ticket_id == ticket_id, Score.unsupported_language.is_not(None))
+    ))
+
+
+def log_unsupported_language(ticket_ref: str, comment_id: int, score: SentimentScore) -> None:
+    log.info(
+        "ticket %s: comment %s is in %s, a language the %s scorer cannot read: stored as "
+        "unsupported language, kept out of the rules%s",
+        ticket_ref, comment_id, score.unsupported_language, score.scorer,
+        f" (the LLM failed: {score.fallback_reason})" if score.fallback_reason else "",
+    )

@@ -1,0 +1,108 @@
+"""Non-English messages: detected offline, scored by the LLM when one is configured, otherwise
+stored as "unsupported language" and kept out of the rules."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from ticketpulse.models import Escalation, Score
+from ticketpulse.sentiment.base import SentimentScore
+from ticketpulse.sentiment.language import detect_language, looks_non_english
+from ticketpulse.sentiment.local import default_scorer
+from tests.test_cascade import TableLocal, cascade, llm  # noqa: F401  (llm: fixture)
+from tests.test_pipeline import fake_zendesk, rows, runtime, say, scorer  # noqa: F401  (fixtures)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Ich warte seit drei Wochen auf eine Antwort! Das ist eine Frechheit.", "de"),
+        ("Mi pedido no ha llegado, estoy harto de esperar", "es"),
+        ("Bonjour, mon compte est bloqué depuis hier et personne ne répond", "fr"),
+        ("Заказ не пришёл уже неделю", "ru"),
+        ("注文した商品がまだ届きません", "ja"),
+    ],
+)
+def test_non_english_messages_are_detected(text, language):
+    assert detect_language(text) == language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "WORST SERVICE EVER!!! I WANT MY MONEY BACK",
+        "How do I reset my password?",
+        "@AdobeCare Mac OS Mojave version 10.14.5. Graphics: AMD Radeon R9 M295X 4GB",
+        "PS4",
+        "hola",  # too short to tell: stays English
+        "Café au lait is my favourite, thanks!",
+    ],
+)
+def test_english_and_too_short_messages_stay_english(text):
+    assert detect_language(text) is None
+
+
+def test_ordinary_english_never_reaches_the_detector():
+    assert not looks_non_english("My order has not arrived yet and nobody answers my emails.")
+
+
+def test_the_local_scorer_stores_a_german_message_as_unsupported_not_as_calm():
+    result = default_scorer().score("Ich warte seit drei Wochen auf eine Antwort! Das ist eine Frechheit.")
+
+    assert result.unsupported_language == "de"
+    assert (result.frustration, result.cues) == (0.0, ())
+    assert result.to_dict()["unsupported_language"] == "de"
+    assert "unsupported_language" not in default_scorer().score("Thanks, that worked!").to_dict()
+
+
+def test_the_cascade_sends_a_message_the_local_scorer_cannot_read_to_the_llm(fake_openai, llm):
+    fake_openai.script(fake_openai.answer({"sarcasm": False, "cues": ["Frechheit"], "score": -0.8,
+                                           "frustration": 0.85, "urgency": 0.3, "label": "negative"}))
+    local = TableLocal()
+    local.score = lambda text, context=(): SentimentScore(0, 0, 0, scorer="stub-local", unsupported_language="de")
+
+    result = cascade(local, llm).score("Das ist eine Frechheit, seit drei Wochen keine Antwort!")
+
+    assert len(fake_openai.requests) == 1
+    assert (result.scorer, result.frustration, result.unsupported_language) == ("openai", 0.85, None)
+    assert result.extra["cascade"] == "language de: the local scorer reads English only"
+
+
+def test_when_the_llm_fails_the_message_stays_unsupported(fake_openai, llm):
+    fake_openai.script(fake_openai.error(500), fake_openai.error(500))
+    local = TableLocal()
+    local.score = lambda text, context=(): SentimentScore(0, 0, 0, scorer="stub-local", unsupported_language="de")
+
+    result = cascade(local, llm).score("Das ist eine Frechheit!")
+
+    assert result.unsupported_language == "de" and result.fallback_reason
+
+
+def test_an_unsupported_message_is_stored_kept_out_of_the_rules_and_named_in_the_note(client, sessions, runtime, scorer, caplog):  # noqa: F811
+    german = "Das ist eine Frechheit, seit drei Wochen keine Antwort!"
+    real_score = scorer.score
+
+    def score(text, context=()):
+        if text == german:
+            return SentimentScore(0, 0, 0, scorer="local", scorer_version="1", unsupported_language="de")
+        return real_score(text, context)
+
+    scorer.score = score
+    scorer.answers["This is the worst service ever, I'm calling my lawyer!"] = (-0.95, 0.96, 0.9)
+    caplog.set_level(logging.INFO, logger="ticketpulse.pipeline")
+
+    say(client, german, 0)
+    runtime.worker.drain()
+    assert rows(sessions, Escalation) == []
+    (stored,) = rows(sessions, Score)
+    assert (stored.unsupported_language, stored.frustration) == ("de", 0.0)
+    assert "is in de, a language the local scorer cannot read: stored as unsupported language, kept out of the rules" in caplog.text
+
+    say(client, "This is the worst service ever, I'm calling my lawyer!", 1)
+    runtime.worker.drain()
+    (escalation,) = rows(sessions, Escalation)
+    assert escalation.severity == "critical"
+    assert "Not scored: 1 customer message(s) in a language the scorer cannot read (de)" in escalation.note
+    assert "1 customer message(s) scored" in escalation.note  # the German one is not in the history

@@ -236,7 +236,7 @@ def test_no_log_line_of_a_full_run_holds_the_customers_words(server):
                f"Absolutely unacceptable, I'm cancelling and telling everyone about {CANARY}.")
     event = as_body(comment_event("7001", "1", message, time="2025-03-05T10:00:00Z"))
     trigger = as_body({"ticket_id": "7002", "comment": message, "updater_role": "End-user"})
-    freshdesk = as_body(reply("7003", message))
+    freshdesk = as_body(reply("7003", message, tags="vip, billing"))  # tags are not the customer's words
     broken = f'{{"ticket_id":"7004","comment":"{message}"'.encode()
     oversized = event + b" " * LIMIT
 

@@ -441,6 +441,8 @@ def _since(value: str) -> str:
     except ReportError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a period like 7d, 12h, 30m or 2w") from None
     return value
+
+
 _job_id = _bounded_int("job id", 1, MAX_JOB_ID)
 
 
@@ -538,6 +540,8 @@ EXAMPLES = {
     "jobs": "ticketpulse jobs",
     "jobs retry": "ticketpulse jobs retry --kind escalation 12 13",
     "backtest": "ticketpulse backtest --config candidate.toml --days 30",
+    "tickets": "ticketpulse tickets --escalated --since 7d",
+    "show": "ticketpulse show zendesk:48213",
     "score": "ticketpulse score \"third time asking, still no refund for order 4411\"",
     "setup": "ticketpulse setup zendesk --url https://ticketpulse.example.com",
     "setup zendesk": "ticketpulse setup zendesk --url https://ticketpulse.example.com --trigger",

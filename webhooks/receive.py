@@ -6,6 +6,7 @@ import logging
 from typing import Any, Callable
 
 from flask import current_app, jsonify, request
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from ticketpulse.escalation.feedback import TagChange
@@ -63,6 +64,25 @@ def read_json(body: bytes) -> Any:
         raise PayloadError("body", "nested too deeply") from None
 
 
+# PostgreSQL aborts one of two concurrent deliveries to the same ticket now and then (deadlock
+# 40P01 between the ticket upsert and the comment's unique index): the transaction did nothing, and
+# PostgreSQL's advice is to run it again.
+_RETRY_STORE = Retrying(
+    retry=retry_if_exception(lambda exc: getattr(getattr(exc, "orig", None), "sqlstate", None) in ("40P01", "40001")),
+    stop=stop_after_attempt(3),
+    reraise=True,
+)
+
+
+def _store_once(sessions, event: CommentEvent):
+    """Store the event in one transaction; a deadlocked attempt is rolled back and tried again."""
+    for attempt in _RETRY_STORE.copy():
+        with attempt, sessions() as session:
+            result = store(session.connection(), event)
+            session.commit()
+    return result
+
+
 def receive(
     authenticate: Callable[[bytes, Any], None],
     parse: Callable[[Any, Any], CommentEvent | TagChange | None],
@@ -79,10 +99,7 @@ def receive(
     # it at BEGIN IMMEDIATE).
     _fingerprint, key = event.fingerprint, event.comment_key
     # One short transaction of Core statements (the hot path: webhooks/inbox.py).
-    sessions = current_app.extensions["ticketpulse.sessions"]
-    with sessions() as session:
-        result = store(session.connection(), event)
-        session.commit()
+    result = _store_once(current_app.extensions["ticketpulse.sessions"], event)
     if not result.duplicate:
         SCORING_BELL.ring()  # an idle worker thread in this process (`serve`) starts at once
     status = "duplicate" if result.duplicate else "accepted"

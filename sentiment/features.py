@@ -136,8 +136,10 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         mixed_case = 0 < len(letters_upper) < len(words)
         caps_run = _caps_run(raw)
         caps_many = caps_run and len({t for t in letters_upper if t not in R.CAPS_EXEMPT}) >= R.CAPS_MANY_WORDS
+        shouted_demand = R.SHOUTED_DEMAND.search(norm)
     else:
         mixed_case = caps_run = caps_many = False
+        shouted_demand = None
 
     # --- lexicon pass (VADER-style) -------------------------------------------------------
     vals: list[float] = []
@@ -214,6 +216,12 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
     if caps_run:
         frus_cues.append(("CAPITALS", R.CAPS_FRUSTRATION + (R.CAPS_MANY_FRUSTRATION if caps_many else 0.0)))
         urg_cues.append(("CAPITALS", R.CAPS_URGENCY))
+    if shouted_demand is not None:
+        frus_cues.append((shouted_demand.group(0), R.SHOUTED_DEMAND_FRUSTRATION))
+    if "@" in text:
+        regulator = R.REGULATOR_MENTION.search(text)
+        if regulator is not None:
+            frus_cues.append((regulator.group(0), R.REGULATOR_FRUSTRATION))
     if has_question and ("??" in norm or "?!" in norm or "!?" in norm):
         frus_cues.append(("??", R.QUESTION_RUN_FRUSTRATION))
     prof = R.PROFANITY.search(low_text)

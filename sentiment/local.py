@@ -63,9 +63,9 @@ _WORD_CACHE_SIZE = 100_000
 _ZERO = (0.0, 0.0, 0.0)
 
 # Calibration of frustration on support conversations (see ``calibrate``): fitted on the support
-# dev split (ordinal logistic regression of the rubric level on the raw logit, cross-validated by
-# conversation, 5 folds x 4 seeds).
-CAL_T2 = 0.913  # raw logit z where level >= 2 becomes as likely as not -> frustration 0.75
+# dev split by bench/cv_calibration.py (cross-validated by conversation, 5 folds x 4 seeds).
+CAL_T2 = 1.091  # raw logit z -> frustration 0.75: where level >= 2 becomes as likely as not,
+#                 raised until at most 2.5 % of calm/mild conversations reach it
 CAL_T3 = 6.47  # raw logit above which critical precision stays >= 0.75 -> frustration 0.9
 CAL_LOW_SLOPE = 1.0  # below CAL_T2 the raw logit keeps its own scale, shifted (calm stays calm)
 _LOGIT_75 = math.log(3.0)
@@ -256,8 +256,9 @@ class LocalScorer:
         """The calibrated frustration logit from the model + rules logit: a monotone,
         piecewise-linear map in logit space fitted on support conversations (so the ranking,
         and every AUC, is unchanged). An ordinal logistic regression of the customer-message
-        level (0-3 by RUBRIC.md) on the raw logit gives the cut-point CAL_T2 where level >= 2
-        becomes as likely as not; CAL_T2 maps to 0.75 (the default frustration threshold) and
+        level (0-3 by RUBRIC.md) on the raw logit gives the cut-point where level >= 2
+        becomes as likely as not; CAL_T2 is that cut, raised until at most 2.5 % of the calm or
+        mild conversations reach it (a calm problem report is not escalated), and maps to 0.75 (the default frustration threshold) and
         below it the raw logit keeps its scale, only shifted (a plain question lands near
         0.1-0.3, a calm problem report or a polite "still waiting" near 0.4-0.6). Above CAL_T2
         the line rises to 0.9 (the critical threshold) at CAL_T3, the lowest raw logit above

@@ -126,6 +126,16 @@ CAPS_MANY_WORDS = 3  # at least this many distinct capitalised words ...
 CAPS_MANY_FRUSTRATION = 1.4  # ... add this on top of CAPS_FRUSTRATION
 # "??", "?!": rhetorical or repeated question marks (rubric level 2), once per message
 QUESTION_RUN_FRUSTRATION = 1.8  # hand-set 0.9, fitted family scale 2.0
+# Rubric level 3 "shouting" aimed at the company: a demand in capitals ("FIX THIS", "PLZ FIX IT",
+# "STOP CRASHING"). (A message merely in capitals is not enough: on Reddit it is mostly excitement.)
+SHOUTED_DEMAND = re.compile(r"(?<![\w'])(?:FIX|STOP|REFUND|ANSWER|RESPOND|CANCEL)(?![\w'])")
+SHOUTED_DEMAND_FRUSTRATION = 2.4
+# Rubric level 3 "threats to report": the customer tags a regulator or law enforcement
+# (@bbb_us, @FTC, @CFPB, @FBIDallas, @DOJPH, @MassAGO, @USAttyNealyCox), read before mentions are
+# dropped. Weighted like the phrase "report you to the BBB".
+REGULATOR_MENTION = re.compile(
+    r"(?<![\w@])@(?:(?:BBB|bbb|FTC|ftc|CFPB|cfpb|FCC|fcc|FBI|fbi|DOJ|doj)(?![a-z0-9])"
+    r"|\w*(?:AttorneyGeneral|attorneygeneral|USAtty|[a-z]AGO(?![A-Za-z0-9])))")
 
 # Shouting and exclamation marks.
 CAPS_EXEMPT = frozenset("""OK ASAP BBB FAA USA UK EU US TV PC IT ID PIN CEO FYI AM PM DM PM
@@ -159,6 +169,9 @@ _PERF = r"(?:heard|received|got|gotten|been contacted|responded|replied|called|a
 # 5-fold cross-validated by conversation): threats and rubric level-3 phrases and waiting / no
 # response count for more on support text than their hand-set weights, calm requests for less.
 FAMILY_FRUSTRATION_SCALE = {"waiting": 1.5, "threats": 1.9, "calm": 0.7}
+
+
+REGULATOR_FRUSTRATION = 2.4 * FAMILY_FRUSTRATION_SCALE["threats"]
 
 
 def _family(name: str, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
@@ -204,6 +217,7 @@ _THREATS: tuple[Rule, ...] = (
     Rule(r"(?:switch|switching|switched|moving|move|moved|go|going|went|change|changing) (?:over )?(?:to|back to) (?:a |another |different |your )?(?:competitor|provider|company|carrier|airline|bank|service|verizon|at&t|att|t-mobile|tmobile|sprint|comcast|delta|united|american|southwest|jetblue|virgin|amazon|netflix|hulu|spotify|apple|samsung|google|android|iphone)", val=-0.8, frus=1.3, cue="switching to"),
     Rule(r"(?:switching|switch) (?:providers|carriers|airlines|banks|companies)", val=-0.8, frus=1.3, cue="switching"),
     Rule(r"(?:take|taking|took) (?:my|our) (?:business|money|custom) (?:elsewhere|somewhere else)", val=-1.2, frus=2.4, cue="taking my business elsewhere"),
+    Rule(r"(?:will|would|gonna|going to|about to) (?:get|have|earn|win) (?:my|our) (?:business|biz|custom|loyalty)|(?:you|you've|you have|you'll|you will|you're|you are) (?:just )?(?:lost|losing|lose|going to lose|gonna lose) (?:my|our) (?:business|biz|custom|loyalty)", val=-1.0, frus=2.2, cue="taking my business elsewhere"),
     Rule(r"(?:never|won't|wont|will not|not going to|never going to|not gonna) (?:ever )?(?:again )?(?:fly|use|buy|order|shop|book|recommend|be using|be flying|be buying|be ordering|come back|return|purchase|deal|do business|choose|travel)", val=-1.8, frus=2.2),
     Rule(r"(?:last time i|never again)", val=-1.4, frus=2.0),
     Rule(r"bbb|better business bureau|ombudsman|trading standards|ftc|attorney general|consumer protection|consumer affairs|cfpb|chargeback|charge back|dispute (?:the|this) (?:charge|transaction)|report (?:you|this|them|it) to|attorney ?general|legal claim|class action|file a (?:complaint|claim|report)", val=-0.8, frus=2.4, urg=0.6),

@@ -362,6 +362,12 @@ def _ref_analyse(text: str, lexicon: dict[str, float]) -> Analysis:
     if caps_run:
         frus_cues.append(("CAPITALS", R.CAPS_FRUSTRATION + (R.CAPS_MANY_FRUSTRATION if caps_many else 0.0)))
         urg_cues.append(("CAPITALS", R.CAPS_URGENCY))
+    shouted_demand = R.SHOUTED_DEMAND.search(norm)
+    if shouted_demand is not None:
+        frus_cues.append((shouted_demand.group(0), R.SHOUTED_DEMAND_FRUSTRATION))
+    regulator = R.REGULATOR_MENTION.search(text)
+    if regulator is not None:
+        frus_cues.append((regulator.group(0), R.REGULATOR_FRUSTRATION))
     if has_question and ("??" in norm or "?!" in norm or "!?" in norm):
         frus_cues.append(("??", R.QUESTION_RUN_FRUSTRATION))
     prof = R.PROFANITY.search(low_text)

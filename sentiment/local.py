@@ -19,14 +19,15 @@ frustration (0..1)
     "no response", "on hold", "nobody got back"), shouting (runs of capitals, "!!"), and threats
     to leave or complain publicly ("cancel my account", "switching to", "BBB", "lawyer",
     "review", "never flying with you again"), and the rubric's extreme cues (profanity,
-    insults, several shouted words, "worst ... ever", demands for a manager, acute distress
+    insults, several shouted words, a demand shouted in capitals ("FIX THIS"), tagging a
+    regulator (@bbb_us), "worst ... ever", demands for a manager, acute distress
     about lost money, photos or health); each cue text counts once. Polite plain questions
     lower it; describing a problem ("not working", "can't log in", "keeps crashing") barely
     raises it. The logit is then calibrated on real support conversations (``calibrate``):
     0.75 is where a message becomes more likely frustrated (rubric level >= 2) than not, 0.9
     where extreme (level 3) messages make most of what reaches it. "Third time asking. This
     is unacceptable." is above 0.75, "WORST SERVICE EVER ... reporting you to the BBB" above
-    0.9, "How do I reset my password?" and a polite "still waiting" far below 0.75. About 13 %
+    0.9, "How do I reset my password?" and a polite "still waiting" far below 0.75. About 12 %
     of GoEmotions test comments reach 0.75 and under 1 % reach 0.9.
 
 urgency (0..1)

@@ -134,8 +134,8 @@ SHOUTED_DEMAND_FRUSTRATION = 2.4
 # (@bbb_us, @FTC, @CFPB, @FBIDallas, @DOJPH, @MassAGO, @USAttyNealyCox), read before mentions are
 # dropped. Weighted like the phrase "report you to the BBB".
 REGULATOR_MENTION = re.compile(
-    r"(?<![\w@])@(?:(?:BBB|bbb|FTC|ftc|CFPB|cfpb|FCC|fcc|FBI|fbi|DOJ|doj)(?![a-z0-9])"
-    r"|\w*(?:AttorneyGeneral|attorneygeneral|USAtty|[a-z]AGO(?![A-Za-z0-9])))")
+    r"(?<![\w@])@(?:(?:BBB|bbb|FTC|ftc|CFPB|cfpb|FCC|fcc|FBI|fbi|DOJ|doj)(?![a-z0-9])\w*"
+    r"|\w*(?:AttorneyGeneral|attorneygeneral|USAtty|[a-z]AGO(?![A-Za-z0-9]))\w*)")
 
 # Shouting and exclamation marks.
 CAPS_EXEMPT = frozenset("""OK ASAP BBB FAA USA UK EU US TV PC IT ID PIN CEO FYI AM PM DM PM

@@ -149,6 +149,31 @@ def test_threats_to_leave_raise_frustration(scorer):
     assert any(c in threat.cues for c in ("bbb", "switching to"))
 
 
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("@Google PLZ FIX IT", "FIX"),
+        ("HEY STOP CRASHING WHEN I TRY TO ADD TEXT", "STOP"),
+        ("@bbb_us @Dropbox please see my four emails this week, I still cannot reset my password", "@bbb_us"),
+        ("Hey @ebay is a $30 can of Lysol reasonable? @MassAGO would probably be interested.", "@MassAGO"),
+        ("The first of you banks to offer a glimmer of help will get our business when this is over",
+         "taking my business elsewhere"),
+    ],
+)
+def test_the_rubrics_extreme_cues_plain_capitals_and_words_miss_reach_escalation(scorer, text, cue):
+    # rubric level 3: a demand shouted at the company, a threat to report (tagging a regulator),
+    # a threat to take the business elsewhere
+    result = scorer.score(text)
+    assert result.frustration >= 0.75
+    assert cue in result.cues
+
+
+@pytest.mark.parametrize("text", ["Please fix it when you can, thanks", "@dojocat can you stop the emails?",
+                                  "@bbbqueen where do I change my address?"])
+def test_a_calm_demand_and_lookalike_handles_are_not_escalated(scorer, text):
+    assert scorer.score(text).frustration < 0.75
+
+
 def test_empty_and_odd_input(scorer):
     for text in ("", "   ", "????", "http://example.com", "@united"):
         result = scorer.score(text)
@@ -519,6 +544,7 @@ def _fixed_messages() -> list[str]:
         "I've been on hold for 2 hours and nobody has got back to me. Taking my business elsewhere.",
         "Our site is down and customers can't check out, we are losing money. Fix ASAP!",
         "URGENT: I was charged twice and my rent is due tomorrow", "hahahaha :) :-( <3 ;D",
+        "@Spotify FIX THIS BRUH", "@bbb_us @FTC see my emails", "you just lost my business",
     ]
     spec = importlib.util.spec_from_file_location("bench_local_scorer", root / "bench" / "bench_local_scorer.py")
     bench = importlib.util.module_from_spec(spec)

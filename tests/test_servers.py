@@ -112,8 +112,8 @@ def send_raw(server: Server, path: str, headers: dict, body_parts: list[bytes], 
         try:
             for part in body_parts:
                 connection.sendall(part)
-        except BrokenPipeError:  # answered (413) and closed before the sender was done: read the answer
-            pass
+        except (BrokenPipeError, ConnectionResetError):  # answered (413) and closed before the sender
+            pass  # was done (a reset when our unsent bytes met the closed socket): read the answer
         answer = b""
         while not _complete(answer):
             data = connection.recv(65536)

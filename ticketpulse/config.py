@@ -44,7 +44,7 @@ class Thresholds(Section):
     # agent reply and the latest reaches `unanswered_frustration_threshold` (fitted on the
     # support dev split, cross-validated; see README "How well it decides").
     unanswered_messages: int = Field(2, ge=2, le=50)
-    unanswered_frustration_threshold: float = Field(0.5, ge=0, le=1)
+    unanswered_frustration_threshold: float = Field(0.6, ge=0, le=1)
 
     @model_validator(mode="after")
     def _critical_above_frustration(self) -> "Thresholds":

@@ -27,6 +27,7 @@ from ticketpulse.config import Config, Thresholds, Tone
 from ticketpulse.escalation.comments import AuthorRole, skip_reason
 from ticketpulse.escalation.notes import escalation_note
 from ticketpulse.escalation.rules import Decision, decide, severity_rank, should_escalate
+from ticketpulse.escalation.signals import log_unsupported_language
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, Trend, track
 from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
 from ticketpulse.sentiment import Scorer, SentimentScore
@@ -125,6 +126,11 @@ def tone_for(trajectory: Trajectory | None, tone: Tone) -> ToneHint:
     return ToneHint("professional", tone.neutral)
 
 
+def unread_reason(score: SentimentScore) -> str:
+    return (f"not read: the message is in {score.unsupported_language}, a language the {score.scorer} scorer "
+            "cannot read; stored, and kept out of the rules")
+
+
 def respond_reason(decision: Decision | None, escalated_severity: str | None) -> str:
     if decision is None:
         return "no escalation rule holds for the latest customer message"
@@ -187,6 +193,10 @@ class Conversations:
                 return Answer(message.message_id, False, None, None, False, f"not scored: {skip}", None, state)
             connection.execute(_INSERT_SCORE, _score_values(ticket_id, comment_id, message, score))
             trajectory, count = _recent_trajectory(connection, ticket_id, thresholds)
+            if score.unsupported_language:  # stored, but kept out of the rules
+                log_unsupported_language(f"{NAMESPACE}:{message.conversation_id}", comment_id, score)
+                state = self._brief_state(trajectory, count, escalated, None)
+                return Answer(message.message_id, False, score, None, False, unread_reason(score), None, state)
             decision = decide(trajectory, thresholds)
             escalate = should_escalate(decision, escalated)
             note = None
@@ -235,7 +245,7 @@ class Conversations:
             )
         thresholds = self.config.thresholds
         trajectory = _trajectory(session, ticket.id, thresholds, until=score_row)
-        decision = decide(trajectory, thresholds)
+        decision = decide(trajectory, thresholds) if trajectory and not score_row.unsupported_language else None
         escalations = session.execute(
             select(Escalation.comment_id, Escalation.severity, Escalation.rule, Escalation.note).where(
                 Escalation.ticket_id == ticket.id, Escalation.comment_id <= comment.id
@@ -251,12 +261,15 @@ class Conversations:
             reason, note = respond_reason(decision, max(before, key=severity_rank, default=None)), None
         scored_then = session.scalar(
             select(func.count(Score.id)).where(
-                Score.ticket_id == ticket.id,
+                Score.ticket_id == ticket.id, Score.unsupported_language.is_(None),
                 tuple_(Score.commented_at, Score.id) <= tuple_(score_row.commented_at, score_row.id),
             )
         )
         state = self._brief_state(trajectory, scored_then, escalated_then, decision)
-        return Answer(message_id, True, _stored_score(score_row), decision, mine is not None, reason, note, state)
+        score = _stored_score(score_row)
+        if score.unsupported_language:
+            reason = unread_reason(score)
+        return Answer(message_id, True, score, decision, mine is not None, reason, note, state)
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -376,12 +389,12 @@ _RECENT = (
         _scores.c.commented_at, _scores.c.score, _scores.c.frustration, _scores.c.urgency, _scores.c.label,
         _scores.c.cues,
     )
-    .where(_scores.c.ticket_id == bindparam("ticket_id"))
+    .where(_scores.c.ticket_id == bindparam("ticket_id"), _scores.c.unsupported_language.is_(None))
     .order_by(_scores.c.commented_at.desc(), _scores.c.id.desc())
     .limit(RECENT_SCORES)
 )
 _PEAK_AND_COUNT = select(func.max(_scores.c.frustration), func.count(_scores.c.id)).where(
-    _scores.c.ticket_id == bindparam("ticket_id")
+    _scores.c.ticket_id == bindparam("ticket_id"), _scores.c.unsupported_language.is_(None)
 )
 _INSERT_SCORE = insert(_scores)
 _INSERTS = {
@@ -448,6 +461,7 @@ def _score_values(ticket_id: int, comment_id: int, message: Message, score: Sent
         "scorer": score.scorer,
         "scorer_version": score.scorer_version,
         "fallback_reason": score.fallback_reason,
+        "unsupported_language": score.unsupported_language,
         "created_at": utcnow(),
     }
 
@@ -476,6 +490,7 @@ def _stored_score(row: Score) -> SentimentScore:
     return SentimentScore(
         score=row.score, frustration=row.frustration, urgency=row.urgency, cues=tuple(row.cues),
         scorer=row.scorer, scorer_version=row.scorer_version, fallback_reason=row.fallback_reason,
+        unsupported_language=row.unsupported_language,
     )
 
 
@@ -488,7 +503,7 @@ def _trajectory(
 ) -> Trajectory | None:
     """The trajectory from the latest scores (up to `until`, in comment-time order); the peak
     frustration over all of them. `full` loads every score (for the note's history count)."""
-    where = [Score.ticket_id == ticket_id]
+    where = [Score.ticket_id == ticket_id, Score.unsupported_language.is_(None)]  # what the rules read
     if until is not None:
         where.append(tuple_(Score.commented_at, Score.id) <= tuple_(until.commented_at, until.id))
     query = select(Score).where(*where).order_by(Score.commented_at.desc(), Score.id.desc())

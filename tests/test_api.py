@@ -412,6 +412,32 @@ def test_the_readme_conversation_with_the_offline_scorer(config, api_environment
     assert angry["signals"] and angry["score"]["scorer"] == "local"
 
 
+def test_a_message_the_offline_scorer_cannot_read_is_stored_and_kept_out_of_the_rules(
+    config, api_environment, engine, local_scorer, sessions
+):
+    app = create_app({"TESTING": True, "TICKETPULSE": config, "ENVIRONMENT": api_environment, "ENGINE": engine,
+                      "SCORER": local_scorer})
+    api = app.test_client()
+    german = "Das ist eine Frechheit, ich warte seit drei Wochen auf mein Geld und niemand antwortet mir!"
+    first = say(api, "order-77", german, 0)
+    again = say(api, "order-77", german, 1, message_id="m-2")
+    repeated = post(api, "order-77", {"text": german, "time": "2026-12-01T10:01:00Z", "message_id": "m-2"})
+    assert repeated.status_code == 200 and repeated.json["duplicate"]  # the first answer again
+    repeated = repeated.json
+
+    for answer in (first, again, repeated):
+        assert answer["action"] == "respond"
+        assert answer["score"]["unsupported_language"] == "de"
+        assert answer["reason"].startswith("not read: the message is in de")
+    # nothing the rules read: no trajectory built from the placeholders
+    state = get(api, "/api/v1/conversations/order-77").json
+    assert state["escalated_severity"] is None
+    with sessions() as session:
+        assert session.scalars(select(Score.unsupported_language)).all() == ["de", "de"]
+    english = say(api, "order-77", "Hello? Is anyone there?", 2)
+    assert english["action"] == "respond" and "unsupported_language" not in english["score"]
+
+
 def test_the_example_config_shows_the_tone_defaults():
     import tomllib
     from pathlib import Path

@@ -289,6 +289,8 @@ def score_json(score: SentimentScore | ScorePoint | None) -> dict | None:
         body["scorer"] = score.scorer
         if score.fallback_reason:
             body["fallback_reason"] = score.fallback_reason
+        if score.unsupported_language:  # not read by the scorer: kept out of the rules
+            body["unsupported_language"] = score.unsupported_language
     return body
 
 

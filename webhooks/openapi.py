@@ -151,6 +151,11 @@ SPEC: dict = {
                     "urgency": NUMBER_0_1,
                     "scorer": {"type": "string"},
                     "fallback_reason": {"type": "string"},
+                    "unsupported_language": {
+                        "type": "string",
+                        "description": "the message's language, which the scorer cannot read: the "
+                                       "numbers are placeholders and the message is kept out of the rules",
+                    },
                 },
             },
             "Point": {

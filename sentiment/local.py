@@ -44,8 +44,10 @@ cues
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import math
+import re
 from bisect import bisect_right
 from functools import lru_cache
 from pathlib import Path
@@ -97,6 +99,29 @@ def _evidence(cues) -> float:
     return sum(best.values())
 
 
+@lru_cache(maxsize=1)
+def rules_digest() -> str:
+    """Six hex digits over everything besides the model file that moves a score: the phrase
+    rules, word lists, rule weights and the calibration constants."""
+    from ticketpulse.sentiment import rules
+
+    def canonical(value) -> str:  # stable across processes (no set or hash order)
+        if isinstance(value, (set, frozenset)):
+            return repr(sorted(value))
+        if isinstance(value, dict):
+            return repr(sorted(value.items()))
+        if isinstance(value, re.Pattern):
+            return repr((value.pattern, value.flags))
+        return repr(value)
+
+    derived = {"PHRASES", "DISPATCH"}  # built from PHRASE_RULES
+    parts = [f"{name}={canonical(value)}" for name, value in sorted(vars(rules).items())
+             if name.isupper() and name not in derived
+             and isinstance(value, (tuple, dict, frozenset, float, int, str, re.Pattern))]
+    parts.append(repr((CAL_T2, CAL_T3, CAL_LOW_SLOPE)))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:6]
+
+
 def _sigmoid(z: float) -> float:
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -118,7 +143,9 @@ class LocalScorer:
                 model = json.load(fh)
         if model.get("format") != 4:
             raise ValueError(f"local model format {model.get('format')!r}; this code reads format 4")
-        self.version: str = str(model.get("version", "dev"))
+        # The model file's version plus a digest of the rules and the calibration, so stored scores
+        # say which scoring made them when only the rules change.
+        self.version: str = f"{model.get('version', 'dev')}.{rules_digest()}"
         self._lexicon: dict[str, float] = model["lexicon"]
         self._vocab: dict[str, tuple[float, float, float]] = {k: tuple(v) for k, v in model["vocab"].items()}
         self._dense = tuple(zip(model["dense"]["neg"], model["dense"]["pos"], model["dense"]["frus"]))

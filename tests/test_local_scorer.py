@@ -25,6 +25,20 @@ def test_returns_sentiment_score_with_identity(scorer):
     assert -1 <= result.score <= 1 and 0 <= result.frustration <= 1 and 0 <= result.urgency <= 1
 
 
+def test_the_version_names_the_model_file_and_changes_with_the_rules(monkeypatch):
+    from ticketpulse.sentiment import local, rules
+
+    scorer = LocalScorer()
+    model_version, digest = scorer.version.split(".")
+    assert len(model_version) == 12 and len(digest) == 6
+    local.rules_digest.cache_clear()
+    monkeypatch.setattr(rules, "SHOUTED_DEMAND_FRUSTRATION", rules.SHOUTED_DEMAND_FRUSTRATION + 0.1)
+    try:
+        assert LocalScorer().version == f"{model_version}.{local.rules_digest()}" != scorer.version
+    finally:
+        local.rules_digest.cache_clear()
+
+
 def test_default_scorer_is_cached():
     assert default_scorer() is default_scorer()
 

@@ -30,7 +30,7 @@ def test_same_seed_same_bytes(tmp_path):
     model = json.loads(gzip.decompress(a.read_bytes()))
     assert model["fit_on"] == "train+dev"  # the final refit, after the choices made on dev
     scorer = LocalScorer(a)
-    assert scorer.version == model["version"]
+    assert scorer.version.startswith(model["version"] + ".")  # the model file, then the rules
     assert scorer.score("Third time asking. This is unacceptable.").frustration > 0.5
 
 

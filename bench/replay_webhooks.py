@@ -22,6 +22,7 @@ import hmac
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -139,10 +140,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("conversations", type=Path)
     parser.add_argument("labels", type=Path)
-    parser.add_argument("--port", type=int, default=8712)
+    parser.add_argument("--port", type=int, default=0, help="serve's port (default: a free one)")
     parser.add_argument("--drain-timeout", type=float, default=600.0)
     args = parser.parse_args()
     conversations = read_conversations(args.conversations, args.labels)
+    if not args.port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = probe.getsockname()[1]
 
     fake = FakeZendesk()
     for conversation in conversations:

@@ -48,6 +48,7 @@ class Analysis:
     compound: float
     sarcasm: bool
     rule_val: float = 0.0  # valence of the support-domain phrase rules alone
+    problem_report: bool = False  # describes a problem or failure (rubric level 1)
     # (cue text, weight) lists; weights are in each target's own units
     val_cues: list[tuple[str, float]] = field(default_factory=list)
     frus_cues: list[tuple[str, float]] = field(default_factory=list)
@@ -247,8 +248,8 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         1.0 if caps_run else 0.0,
         math.log1p(len(tokens)) / 4.0,
     ]
-    return Analysis(tokens, dense, compound, sarcasm, rule_val, val_cues, frus_cues,
-                    urg_cues)
+    return Analysis(tokens, dense, compound, sarcasm, rule_val, R.PROBLEM_REPORT.search(low_text) is not None,
+                    val_cues, frus_cues, urg_cues)
 
 
 def _caps_run(raw: list[str]) -> bool:

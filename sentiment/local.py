@@ -23,7 +23,9 @@ frustration (0..1)
     regulator (@bbb_us), "worst ... ever", demands for a manager, acute distress
     about lost money, photos or health); each cue text counts once. Polite plain questions
     lower it; describing a problem ("not working", "can't log in", "keeps crashing") barely
-    raises it. The logit is then calibrated on real support conversations (``calibrate``):
+    raises it (a calm report is lifted just above a plain question, up to a ceiling far below
+    any threshold: rubric level 1 above level 0). The logit is then calibrated on real
+    support conversations (``calibrate``):
     0.75 is where a message becomes more likely frustrated (rubric level >= 2) than not, 0.9
     where extreme (level 3) messages make most of what reaches it. "Third time asking. This
     is unacceptable." is above 0.75, "WORST SERVICE EVER ... reporting you to the BBB" above
@@ -54,6 +56,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ticketpulse.sentiment.features import CHAR_NGRAMS, analyse
+from ticketpulse.sentiment.rules import PROBLEM_REPORT_CEILING, PROBLEM_REPORT_LIFT
 from ticketpulse.sentiment.base import SentimentScore, label_for
 from ticketpulse.sentiment.language import detect_language
 
@@ -275,9 +278,17 @@ class LocalScorer:
     def frustration_inputs(self, text: str) -> tuple[float, float]:
         """(raw frustration logit, negativity logit) before calibration (for fitting)."""
         analysis, neg_logit, pos_logit, frus_logit, _ = self._linear(text or "")
+        return self._frustration_logit(analysis, neg_logit, frus_logit), self.negativity(analysis, neg_logit, pos_logit)
+
+    def _frustration_logit(self, analysis, neg_logit: float, frus_logit: float) -> float:
+        """The raw (uncalibrated) frustration logit: the model's head, the rules' evidence, a
+        share of the negativity; a calm problem report lifted above a plain question, up to a
+        ceiling well below any threshold."""
         frus_total = (frus_logit + self._frus_rules * _evidence(analysis.frus_cues)
                       + self._frus_neg * neg_logit + self._frus_offset)
-        return frus_total, self.negativity(analysis, neg_logit, pos_logit)
+        if analysis.problem_report and frus_total < PROBLEM_REPORT_CEILING:
+            frus_total = min(frus_total + PROBLEM_REPORT_LIFT, PROBLEM_REPORT_CEILING)
+        return frus_total
 
     @staticmethod
     def calibrate(frus_total: float) -> float:
@@ -299,10 +310,7 @@ class LocalScorer:
         """(score, frustration, urgency, cues) before SentimentScore rounds them."""
         analysis, neg_logit, pos_logit, frus_logit, contributions = self._linear(text or "")
         score = self.score_of(self.negativity(analysis, neg_logit, pos_logit))
-        frus_cues = analysis.frus_cues
-        frus_total = (frus_logit + self._frus_rules * _evidence(frus_cues) + self._frus_neg * neg_logit
-                      + self._frus_offset)
-        frustration = _sigmoid(self.calibrate(frus_total))
+        frustration = _sigmoid(self.calibrate(self._frustration_logit(analysis, neg_logit, frus_logit)))
         urg_cues = analysis.urg_cues
         urgency = 1.0 - math.exp(-sum([w for _, w in urg_cues])) if urg_cues else 0.0
         cues = self._cues(analysis, contributions, score, frustration, urgency)

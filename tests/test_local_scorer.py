@@ -25,6 +25,19 @@ def test_returns_sentiment_score_with_identity(scorer):
     assert -1 <= result.score <= 1 and 0 <= result.frustration <= 1 and 0 <= result.urgency <= 1
 
 
+def test_a_calm_problem_report_ranks_above_a_plain_question_and_stays_far_below_escalation(scorer):
+    question = scorer.score("Hi, how do I change the email address on my account?")
+    thanks = scorer.score("Thanks for the quick reply!")
+    # polite requests that describe a problem (rubric level 1) would score below the question
+    for text in ("Can you please help me? My video has been blocked worldwide.",
+                 "Hello, could you help me? I redeemed the code but the game is missing from my library."):
+        report = scorer.score(text)
+        assert thanks.frustration < question.frustration < report.frustration < 0.3
+    # the lift only reorders calm messages: an angry report is where its words put it
+    angry = "This is the third time the app crashed and nobody answers. Unacceptable!"
+    assert scorer.score(angry).frustration >= 0.75
+
+
 def test_the_version_names_the_model_file_and_changes_with_the_rules(monkeypatch):
     from ticketpulse.sentiment import local, rules
 
@@ -432,8 +445,8 @@ def _ref_analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         1.0 if caps_run else 0.0,
         math.log1p(len(tokens)) / 4.0,
     ]
-    return Analysis(tokens, dense, compound, sarcasm, rule_val, val_cues, frus_cues,
-                    urg_cues)
+    return Analysis(tokens, dense, compound, sarcasm, rule_val, R.PROBLEM_REPORT.search(low_text) is not None,
+                    val_cues, frus_cues, urg_cues)
 
 
 
@@ -537,6 +550,8 @@ class _ReferenceScorer:
         for cue, w in a.frus_cues:
             best[cue] = max(best.get(cue, w), w)
         z_frus = (zf + s._frus_rules * sum(best.values()) + s._frus_neg * zn + s._frus_offset)
+        if a.problem_report and z_frus < R.PROBLEM_REPORT_CEILING:
+            z_frus = min(z_frus + R.PROBLEM_REPORT_LIFT, R.PROBLEM_REPORT_CEILING)
         frustration = _sigmoid(LocalScorer.calibrate(z_frus))
         urgency = 1.0 - math.exp(-sum(w for _, w in a.urg_cues)) if a.urg_cues else 0.0
         cues = self._cues(a, contrib, score, frustration, urgency)

@@ -137,7 +137,7 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         mixed_case = 0 < len(letters_upper) < len(words)
         caps_run = _caps_run(raw)
         caps_many = caps_run and len({t for t in letters_upper if t not in R.CAPS_EXEMPT}) >= R.CAPS_MANY_WORDS
-        shouted_demand = R.SHOUTED_DEMAND.search(norm)
+        shouted_demand = R.SHOUTED_DEMAND.search(norm) if caps_run else None  # "please FIX it" is emphasis
     else:
         mixed_case = caps_run = caps_many = False
         shouted_demand = None

@@ -49,7 +49,7 @@ import gzip
 import hashlib
 import json
 import math
-import re
+import sys
 from bisect import bisect_right
 from functools import lru_cache
 from pathlib import Path
@@ -104,25 +104,15 @@ def _evidence(cues) -> float:
 
 @lru_cache(maxsize=1)
 def rules_digest() -> str:
-    """Six hex digits over everything besides the model file that moves a score: the phrase
-    rules, word lists, rule weights and the calibration constants."""
-    from ticketpulse.sentiment import rules
+    """Six hex digits over the scoring code besides the model file (the rules, the text
+    analysis, this module with its calibration constants): a stored score names the code that
+    made it, also when only a rule changed."""
+    from ticketpulse.sentiment import features, rules
 
-    def canonical(value) -> str:  # stable across processes (no set or hash order)
-        if isinstance(value, (set, frozenset)):
-            return repr(sorted(value))
-        if isinstance(value, dict):
-            return repr(sorted(value.items()))
-        if isinstance(value, re.Pattern):
-            return repr((value.pattern, value.flags))
-        return repr(value)
-
-    derived = {"PHRASES", "DISPATCH"}  # built from PHRASE_RULES
-    parts = [f"{name}={canonical(value)}" for name, value in sorted(vars(rules).items())
-             if name.isupper() and name not in derived
-             and isinstance(value, (tuple, dict, frozenset, float, int, str, re.Pattern))]
-    parts.append(repr((CAL_T2, CAL_T3, CAL_LOW_SLOPE)))
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:6]
+    digest = hashlib.sha256()
+    for module in (rules, features, sys.modules[__name__]):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:6]
 
 
 def _sigmoid(z: float) -> float:

@@ -38,14 +38,17 @@ def test_a_calm_problem_report_ranks_above_a_plain_question_and_stays_far_below_
     assert scorer.score(angry).frustration >= 0.75
 
 
-def test_the_version_names_the_model_file_and_changes_with_the_rules(monkeypatch):
+def test_the_version_names_the_model_file_and_changes_with_the_rules(monkeypatch, tmp_path):
     from ticketpulse.sentiment import local, rules
 
     scorer = LocalScorer()
     model_version, digest = scorer.version.split(".")
     assert len(model_version) == 12 and len(digest) == 6
+    edited = tmp_path / "rules.py"  # the same rules with one weight changed
+    edited.write_text(Path(rules.__file__).read_text().replace("SHOUTED_DEMAND_FRUSTRATION = 2.4",
+                                                               "SHOUTED_DEMAND_FRUSTRATION = 2.5"))
     local.rules_digest.cache_clear()
-    monkeypatch.setattr(rules, "SHOUTED_DEMAND_FRUSTRATION", rules.SHOUTED_DEMAND_FRUSTRATION + 0.1)
+    monkeypatch.setattr(rules, "__file__", str(edited))
     try:
         assert LocalScorer().version == f"{model_version}.{local.rules_digest()}" != scorer.version
     finally:
@@ -195,7 +198,8 @@ def test_the_rubrics_extreme_cues_plain_capitals_and_words_miss_reach_escalation
     assert cue in result.cues
 
 
-@pytest.mark.parametrize("text", ["Please fix it when you can, thanks", "@dojocat can you stop the emails?",
+@pytest.mark.parametrize("text", ["Please fix it when you can, thanks", "Could you please FIX the typo on my invoice?",
+                                  "@dojocat can you stop the emails?",
                                   "@bbbqueen where do I change my address?"])
 def test_a_calm_demand_and_lookalike_handles_are_not_escalated(scorer, text):
     assert scorer.score(text).frustration < 0.75
@@ -414,7 +418,7 @@ def _ref_analyse(text: str, lexicon: dict[str, float]) -> Analysis:
     if caps_run:
         frus_cues.append(("CAPITALS", R.CAPS_FRUSTRATION + (R.CAPS_MANY_FRUSTRATION if caps_many else 0.0)))
         urg_cues.append(("CAPITALS", R.CAPS_URGENCY))
-    shouted_demand = R.SHOUTED_DEMAND.search(norm)
+    shouted_demand = R.SHOUTED_DEMAND.search(norm) if caps_run else None
     if shouted_demand is not None:
         frus_cues.append((shouted_demand.group(0), R.SHOUTED_DEMAND_FRUSTRATION))
     regulator = R.REGULATOR_MENTION.search(text)

@@ -11,7 +11,6 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from ticketpulse.escalation.feedback import TagChange
 from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.escalation.queue import SCORING_BELL
-from ticketpulse.webhooks.inbox import store
 from ticketpulse.webhooks.feedback import receive_tags
 from ticketpulse import metrics
 from ticketpulse.models import ticket_ref
@@ -63,19 +62,6 @@ def read_json(body: bytes) -> Any:
         raise PayloadError("body", "nested too deeply") from None
 
 
-def _store_once(sessions, event: CommentEvent):
-    """Store the event in one short transaction.
-
-    No retry loop: the webhook locks the ticket row, then inserts the comment, and every other
-    writer of comments (the worker) locks the ticket row first too, so the store cannot deadlock
-    (tests/test_ingest_locking.py). Any other database error is a 503 the helpdesk redelivers.
-    """
-    with sessions() as session:
-        result = store(session.connection(), event)
-        session.commit()
-    return result
-
-
 def receive(
     authenticate: Callable[[bytes, Any], None],
     parse: Callable[[Any, Any], CommentEvent | TagChange | None],
@@ -91,8 +77,11 @@ def receive(
     # HTML comment must not run while the session holds the database's write lock (SQLite takes
     # it at BEGIN IMMEDIATE).
     _fingerprint, key = event.fingerprint, event.comment_key
-    # One short transaction of Core statements (the hot path: webhooks/inbox.py).
-    result = _store_once(current_app.extensions["ticketpulse.sessions"], event)
+    # One short transaction of Core statements (the hot path: webhooks/inbox.py). No retry loop:
+    # the store locks the ticket row, then inserts the comment, and every other writer of
+    # comments (the worker) locks the ticket row first too, so it cannot deadlock
+    # (tests/test_ingest_locking.py); any other database error is a 503 the helpdesk redelivers.
+    result = current_app.extensions["ticketpulse.inbox"].store(event)
     if not result.duplicate:
         SCORING_BELL.ring()  # an idle worker thread in this process (`serve`) starts at once
     status = "duplicate" if result.duplicate else "accepted"

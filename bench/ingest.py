@@ -8,11 +8,17 @@ Zendesk `ticket.comment_added` bodies, each signed with the webhook secret (pre-
 Lua script, one body per request, cycling over far more bodies than a run sends). Rounds
 alternate app / bare so both see the same machine load; medians of the rounds are printed, and
 the ratio app / bare.
+
+Then the fixed-rate mode (`--rate 200`, Debian's wrk has no wrk2 `-R`): an open-loop generator in
+this process (asyncio, keep-alive connections) sends request i at start + i / rate and measures
+each latency from that scheduled time, so a stall is counted for every request it holds up
+(no coordinated omission); p50 / p99 of the app and of the bare view, rounds alternating.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -27,6 +33,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -38,10 +45,11 @@ TEXTS = ["Where is my order?", "Still no refund. This is unacceptable.", "Thanks
          "The app crashes when I upload a file.", "Any update? It has been a week."]
 
 
-def bodies(n: int) -> list[tuple[bytes, str, str]]:
+def bodies(n: int, first: int = 0) -> list[tuple[bytes, str, str]]:
+    """`n` unique signed bodies, numbered from `first` (signed now: the app refuses stale ones)."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = []
-    for i in range(n):
+    for i in range(first, first + n):
         ticket = 100_000 + i // 4
         payload = {
             "account_id": 9876543, "id": f"evt-bench-{i}", "time": stamp,
@@ -83,10 +91,13 @@ init = function(args) i = math.random(0, #r - 1) end
     path.write_text("\n".join(lines))
 
 
-def start_gunicorn(target: str, port: int, env: dict, workers: int, log: Path) -> subprocess.Popen:
+def start_gunicorn(target: str, port: int, env: dict, workers: int, log: Path, threads: int = 1) -> subprocess.Popen:
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    # threads > 1: the gthread worker (keep-alive, a request waiting on the database's commit
+    # does not hold a whole process); the same settings for both servers.
+    threading = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
     process = subprocess.Popen(
-        [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", target],
+        [gunicorn, "-w", str(workers), *threading, "-b", f"127.0.0.1:{port}", "--log-level", "warning", target],
         env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + 30
@@ -118,6 +129,81 @@ def run_wrk(port: int, script: Path, seconds: int, threads: int, connections: in
     return {"rate": rate, "p50": latency["50"], "p99": latency["99"], "non2xx": int(non2xx.group(1)) if non2xx else 0}
 
 
+def _request(body: bytes, stamp: str, signature: str, n: int) -> bytes:
+    head = (
+        "POST /webhooks/zendesk HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "X-Zendesk-Webhook-Id: 01F1KRFQ6BG29CNWFR60NK5FNY\r\n"
+        f"X-Zendesk-Webhook-Invocation-Id: {n}\r\nX-Zendesk-Webhook-Signature-Timestamp: {stamp}\r\n"
+        f"X-Zendesk-Webhook-Signature: {signature}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+async def _response(reader) -> tuple[int, bool]:
+    """(status, the server closes the connection) of one HTTP/1.1 response, body read."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+    await reader.readexactly(int(headers.get("content-length", "0")))
+    return status, headers.get("connection", "").lower() == "close" or lines[0].startswith("HTTP/1.0")
+
+
+async def _open_loop(port: int, requests: list[bytes], rate: float, connections: int) -> dict:
+    """Send request i at start + i / rate, whatever the answers before it; latency is counted from
+    that scheduled time (no coordinated omission: a slow answer delays the ones behind it, and
+    their wait is counted). Up to `connections` requests in flight, each on a keep-alive
+    connection that is opened again when the server closes it (gunicorn's sync workers do)."""
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.2
+    next_slot = iter(range(len(requests)))
+    latencies: list[float] = []
+    failures = Counter()
+
+    async def connection() -> None:
+        reader = writer = None
+        for i in next_slot:
+            scheduled = start + i / rate
+            delay = scheduled - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(requests[i])
+                status, close = await _response(reader)
+            except (OSError, asyncio.IncompleteReadError) as exc:
+                failures[type(exc).__name__] += 1
+                writer, close = None, False
+                continue
+            latencies.append((loop.time() - scheduled) * 1000)
+            if not 200 <= status < 300:
+                failures[f"http_{status}"] += 1
+            if close:
+                writer.close()
+                writer = None
+        if writer is not None:
+            writer.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(connection() for _ in range(connections)))
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "sent_rate": len(requests) / elapsed, "p50": _quantile(latencies, 0.50), "p99": _quantile(latencies, 0.99),
+        "max": latencies[-1] if latencies else float("nan"), "failures": dict(failures),
+    }
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def run_fixed_rate(port: int, signed: list[tuple[bytes, str, str]], rate: float, connections: int) -> dict:
+    requests = [_request(body, stamp, signature, n) for n, (body, stamp, signature) in enumerate(signed)]
+    return asyncio.run(_open_loop(port, requests, rate, connections))
+
+
 def _ms(value: str) -> float:
     number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
@@ -142,6 +228,36 @@ def database(kind: str, admin_url: str | None, workdir: Path) -> str:
     return url
 
 
+def _print_wrk(kind: str, args, results: dict[str, list[dict]]) -> None:
+    threads = f" --threads {args.threads}" if args.threads > 1 else " (sync)"
+    print(f"{kind}: gunicorn -w {args.workers}{threads}, wrk -t2 -c16 -d{args.seconds}s, {args.rounds} rounds alternating")
+    for name, label in (("app", "ticketpulse"), ("bare", "bare Flask")):
+        rows = results[name]
+        print(f"  {label:<12} req/s " + " ".join(f"{r['rate']:7.0f}" for r in rows)
+              + f"  median {statistics.median(r['rate'] for r in rows):7.0f}"
+              + f"  p50 {statistics.median(r['p50'] for r in rows):6.1f} ms"
+              + f"  p99 {statistics.median(r['p99'] for r in rows):6.1f} ms"
+              + f"  non-2xx {sum(r['non2xx'] for r in rows)}")
+    ratio = statistics.median(r["rate"] for r in results["app"]) / statistics.median(r["rate"] for r in results["bare"])
+    print(f"  ratio ticketpulse / bare Flask: {ratio:.2f}", flush=True)
+
+
+def _print_fixed(kind: str, args, results: dict[str, list[dict]]) -> None:
+    print(f"{kind}: fixed rate {args.rate:g} req/s for {args.rate_seconds} s, {args.rounds} rounds alternating "
+          f"(open loop, latency from the scheduled send time)")
+    for name, label in (("app", "ticketpulse"), ("bare", "bare Flask")):
+        rows = results[name]
+        failures = Counter()
+        for r in rows:
+            failures.update(r["failures"])
+        print(f"  {label:<12} p50 " + " ".join(f"{r['p50']:6.1f}" for r in rows)
+              + f"  p99 " + " ".join(f"{r['p99']:6.1f}" for r in rows)
+              + f"  (median p50 {statistics.median(r['p50'] for r in rows):.1f} ms,"
+              + f" p99 {statistics.median(r['p99'] for r in rows):.1f} ms, max {max(r['max'] for r in rows):.1f} ms)"
+              + f"  sent {statistics.median(r['sent_rate'] for r in rows):.0f}/s  failures {dict(failures) or 0}",
+              flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
@@ -149,42 +265,52 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn --threads (gthread worker) when > 1")
     parser.add_argument("--bodies", type=int, default=60_000)
+    parser.add_argument("--rate", type=float, default=200.0, help="fixed-rate mode: requests per second (0: skip)")
+    parser.add_argument("--rate-seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32, help="fixed-rate mode: most requests in flight")
+    parser.add_argument("--skip-wrk", action="store_true", help="only the fixed-rate mode")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
+    if not args.skip_wrk and not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install -y wrk")
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     if "postgresql" in kinds and not args.admin_url:
         kinds.remove("postgresql")
         print("PostgreSQL skipped: no --admin-url / $TEST_DATABASE_URL")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         script = workdir / "signed.lua"
-        lua_script(script, bodies(args.bodies))
         for kind in kinds:
             url = database(kind, args.admin_url, workdir)
             env = os.environ | {"DATABASE_URL": url, "ZENDESK_WEBHOOK_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
             env.pop("TICKETPULSE_CONFIG", None)
-            app = start_gunicorn("ticketpulse.webhooks:create_app()", 8701, env, args.workers, workdir / "app.log")
-            bare = start_gunicorn("bench.bare_flask:create_app()", 8702, env, args.workers, workdir / "bare.log")
-            results: dict[str, list[dict]] = {"app": [], "bare": []}
+            app = start_gunicorn("ticketpulse.webhooks:create_app()", 8701, env, args.workers, workdir / "app.log", args.threads)
+            bare = start_gunicorn("bench.bare_flask:create_app()", 8702, env, args.workers, workdir / "bare.log", args.threads)
+            wrk_results: dict[str, list[dict]] = {"app": [], "bare": []}
+            fixed_results: dict[str, list[dict]] = {"app": [], "bare": []}
             try:
-                for _ in range(args.rounds):
-                    results["app"].append(run_wrk(8701, script, args.seconds, 2, 16))
-                    results["bare"].append(run_wrk(8702, script, args.seconds, 2, 16))
+                if not args.skip_wrk:
+                    lua_script(script, bodies(args.bodies))  # signed now: fresh for this database's rounds
+                    for _ in range(args.rounds):
+                        wrk_results["app"].append(run_wrk(8701, script, args.seconds, 2, 16))
+                        wrk_results["bare"].append(run_wrk(8702, script, args.seconds, 2, 16))
+                if args.rate:
+                    count = int(args.rate * args.rate_seconds)
+                    for n in range(args.rounds):
+                        # Bodies never sent before (new comments: the app stores each one).
+                        signed = bodies(count, first=10_000_000 + n * count)
+                        fixed_results["app"].append(run_fixed_rate(8701, signed, args.rate, args.connections))
+                        fixed_results["bare"].append(run_fixed_rate(8702, signed, args.rate, args.connections))
             finally:
                 stop(app)
                 stop(bare)
-            print(f"{kind}: gunicorn -w {args.workers}, wrk -t2 -c16 -d{args.seconds}s, {args.rounds} rounds alternating")
-            for name, label in (("app", "ticketpulse"), ("bare", "bare Flask")):
-                rows = results[name]
-                print(f"  {label:<12} req/s " + " ".join(f"{r['rate']:7.0f}" for r in rows)
-                      + f"  median {statistics.median(r['rate'] for r in rows):7.0f}"
-                      + f"  p50 {statistics.median(r['p50'] for r in rows):6.1f} ms"
-                      + f"  p99 {statistics.median(r['p99'] for r in rows):6.1f} ms"
-                      + f"  non-2xx {sum(r['non2xx'] for r in rows)}")
-            ratio = statistics.median(r["rate"] for r in results["app"]) / statistics.median(r["rate"] for r in results["bare"])
-            print(f"  ratio ticketpulse / bare Flask: {ratio:.2f}", flush=True)
+            if not args.skip_wrk:
+                _print_wrk(kind, args, wrk_results)
+            if args.rate:
+                _print_fixed(kind, args, fixed_results)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,14 @@
-"""Recovery after kill -9, with the default lease (20 s):
+"""Recovery after kill -9, with the default lease (20 s), and after a database outage:
 
     .venv/bin/python bench/recovery.py                         # SQLite: kill -9 `serve`, start it again
     .venv/bin/python bench/recovery.py --admin-url URL         # PostgreSQL too: kill -9 one of two workers
+    .venv/bin/python bench/recovery.py --admin-url URL --outage 20   # PostgreSQL: the database away 20 s
+
+The outage: two `ticketpulse worker` processes reach PostgreSQL through a TCP proxy on loopback
+(to the server's Unix socket); for `--outage` seconds the proxy drops every connection and
+refuses new ones, as a restarting or unreachable server does (the real server is shared, so it
+is not stopped). Webhooks keep arriving meanwhile (the web app reaches the database directly).
+Measured: seconds from the database's return until every queued comment and escalation is done.
 
 A slow (fake, loopback) Zendesk keeps escalations in flight; the process is killed while it
 holds a lease. Measured: seconds from the kill until every queued comment and escalation is done,
@@ -157,13 +164,149 @@ def run(kind: str, url: str, tmp: Path, tickets: int) -> None:
     engine.dispose()
 
 
+class OutageProxy:
+    """TCP on loopback -> PostgreSQL's Unix socket; `down()` drops and refuses connections."""
+
+    def __init__(self, socket_path: str) -> None:
+        import asyncio
+        import socket
+        import threading
+
+        self.socket_path = socket_path
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.loop = asyncio.new_event_loop()
+        self.server = None
+        self.pipes: set = set()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+    def _call(self, coroutine):
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
+    def up(self) -> None:
+        import asyncio
+
+        async def start():
+            self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True)
+        self._call(start())
+
+    def down(self) -> None:
+        async def stop():
+            self.server.close()
+            for writer in list(self.pipes):
+                writer.transport.abort()
+            self.pipes.clear()
+        self._call(stop())
+
+    async def _serve(self, reader, writer) -> None:
+        import asyncio
+
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_unix_connection(self.socket_path)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.pipes |= {writer, upstream_writer}
+
+        async def pump(source, sink) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (OSError, ConnectionError):
+                pass
+            finally:
+                sink.transport.abort()
+
+        await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
+
+
+def run_outage(url: str, tmp: Path, tickets: int, outage: float) -> None:
+    """Workers lose the database for `outage` seconds; how soon after its return is the work done?"""
+    from sqlalchemy.engine import make_url
+
+    from ticketpulse.config import Config, Environment
+    from ticketpulse.migrations import upgrade
+    from ticketpulse.webhooks import create_app
+
+    upgrade(url)
+    engine = create_engine(url)
+    parsed = make_url(url)
+    socket_dir = parsed.query.get("host", "/var/run/postgresql")
+    proxy = OutageProxy(f"{socket_dir}/.s.PGSQL.{parsed.port or 5432}")
+    proxy.up()
+    via_proxy = parsed.set(host="127.0.0.1", port=proxy.port, query={}).render_as_string(hide_password=False)
+    fake = FakeZendesk()
+    fake.latency = 0.05
+    for t in range(3 * tickets):
+        fake.add_ticket(str(1000 + t))
+    with LiveServer(fake.app()) as api:
+        config = tmp / "outage.toml"
+        config.write_text("[zendesk]\nrequests_per_minute = 100000\n")
+        env = os.environ | {"DATABASE_URL": via_proxy, "TICKETPULSE_CONFIG": str(config),
+                            "ZENDESK_WEBHOOK_SECRET": SECRET, "ZENDESK_BASE_URL": api.url,
+                            "ZENDESK_EMAIL": fake.email, "ZENDESK_API_TOKEN": fake.token}
+        log = (tmp / "outage.log").open("w")
+        workers = [subprocess.Popen([sys.executable, "-m", "ticketpulse.cli", "worker"], env=env, stdout=log,
+                                    stderr=log) for _ in range(2)]
+        web = LiveServer(create_app({"TICKETPULSE": Config(), "ENVIRONMENT": Environment(
+            database_url=url, zendesk_webhook_secret=SECRET)}))
+        with web:
+            def post(first: int) -> None:
+                for t in range(first, first + tickets):
+                    body, headers = signed(1000 + t, FURIOUS)
+                    assert requests.post(f"{web.url}/webhooks/zendesk", data=body, headers=headers,
+                                         timeout=30).status_code == 202
+
+            post(0)
+            deadline = time.monotonic() + 120
+            while backlog(engine) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            before = len(fake.writes())
+            post(tickets)  # in flight when the database goes away
+            time.sleep(0.3)
+            proxy.down()
+            post(2 * tickets)  # arrive during the outage
+            time.sleep(outage)
+            proxy.up()
+            back = time.monotonic()
+            while backlog(engine) and time.monotonic() - back < 300:
+                time.sleep(0.1)
+            done = time.monotonic() - back
+            for process in workers:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=60)
+    print(f"postgresql: database away {outage:g} s (2 workers, {2 * tickets} furious comments arriving just "
+          f"before and during it): whole backlog done {done:.1f} s after the database came back "
+          f"({len(fake.writes()) - before} escalation writes); tickets updated twice: {doubled(fake)}", flush=True)
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--admin-url", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--tickets", type=int, default=10)
+    parser.add_argument("--outage", type=float, default=0, help="seconds of database outage (PostgreSQL); 0: kill -9")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        if args.outage:
+            if not args.admin_url:
+                raise SystemExit("--outage needs --admin-url / $TEST_DATABASE_URL (PostgreSQL)")
+            from sqlalchemy.engine import make_url
+
+            admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text("DROP DATABASE IF EXISTS tp_bench_outage WITH (FORCE)"))
+                conn.execute(text("CREATE DATABASE tp_bench_outage"))
+            run_outage(make_url(args.admin_url).set(database="tp_bench_outage").render_as_string(hide_password=False),
+                       tmp, args.tickets, args.outage)
+            with admin.connect() as conn:
+                conn.execute(text("DROP DATABASE IF EXISTS tp_bench_outage WITH (FORCE)"))
+            return
         run("sqlite", f"sqlite:///{tmp / 'recovery.db'}", tmp, args.tickets)
         if args.admin_url:
             from sqlalchemy.engine import make_url

@@ -157,10 +157,14 @@ class Pipeline:
             done.append((comment.id, comment.fingerprint, comment.source, comment.received_at))
 
     def record_due(self, lease: Lease, work: TicketWork) -> None:
-        """One transaction: scores and statuses written, the lease re-checked (the ticket row
-        locked only now, so a webhook for the ticket waits as little as possible), each scored
-        comment's decision recorded in comment-time order, the ticket handed back. Lost lease:
-        all of it rolls back."""
+        """One transaction: the lease re-checked (the ticket row locked first), scores and
+        statuses written, each scored comment's decision recorded in comment-time order, the
+        ticket handed back. Lost lease: all of it rolls back.
+
+        The ticket row is locked before any comment row is written: a webhook locks the ticket
+        row (its upsert) before it inserts the comment, and a redelivered comment's insert waits
+        on the unique index for whoever is updating that comment. Ticket first, everywhere, so
+        the two never wait on each other (PostgreSQL deadlock 40P01 otherwise)."""
         now = utcnow()
         points = [_point(row) for row in work.history]
         severity = work.escalated_severity
@@ -202,11 +206,11 @@ class Pipeline:
             })
         try:
             with self.sessions.begin() as session:
+                ticket = self._hold(session, lease)
                 if scores:
                     session.execute(insert(Score), scores)
                 if updates:
                     session.execute(update(Comment), updates)
-                ticket = self._hold(session, lease)
                 for comment, decision, trajectory in decisions:
                     self._queue_escalation(session, ticket, comment, decision, trajectory)
                 finish(session, lease, not_before=now if work.more else None, locked=True)

@@ -8,7 +8,7 @@ import logging
 import threading
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ticketpulse.escalation.pipeline import Pipeline
 from ticketpulse.escalation.queue import (
@@ -77,6 +77,11 @@ class Worker:
             with LeaseKeeper(self.sessions, lease, self.settings.lease_seconds):
                 job()
             finished = True  # the pipeline handed the ticket back in its last transaction
+        except OperationalError as exc:
+            # The database went away mid-turn: nothing is wrong with the ticket, so it is not
+            # parked; it is handed back (now, or as soon as the database answers again).
+            log.warning("ticket %s: database unavailable (%s); handing it back", lease.ticket_ref,
+                        type(exc).__name__)
         except Exception:
             # Whatever broke, the other tickets go on: this one waits before it is tried again.
             log.exception("ticket %s: unexpected error; trying it again in %.0f s", lease.ticket_ref, PARK_SECONDS)

@@ -5,17 +5,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config as AlembicConfig
 
 from ticketpulse.config import normalize_url
 
 HERE = Path(__file__).resolve().parent
+_REVISION = re.compile(r"^(down_)?revision\b[^=]*=\s*['\"]?([\w]+)?['\"]?", re.MULTILINE)
 
 
-def alembic_config(database_url: str) -> AlembicConfig:
+def alembic_config(database_url: str):
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(HERE))
     config.set_main_option("sqlalchemy.url", normalize_url(database_url).replace("%", "%%"))
@@ -23,4 +24,46 @@ def alembic_config(database_url: str) -> AlembicConfig:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    """Migrate the database to `revision`. At head already (every start of `serve` but the
+    first), one query answers it and Alembic is never imported: a restart after a crash is
+    quicker, and `serve` does not keep Alembic's modules in memory."""
+    if revision == "head" and at_head(database_url):
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(database_url), revision)
+
+
+def head_revisions() -> set[str]:
+    """The revisions no other migration builds on, read from the migration files' headers."""
+    revisions, parents = set(), set()
+    for path in (HERE / "versions").glob("*.py"):
+        found = dict((bool(down), value) for down, value in _REVISION.findall(path.read_text(encoding="utf-8")))
+        if found.get(False):
+            revisions.add(found[False])
+            if found.get(True) and found[True] != "None":
+                parents.add(found[True])
+    return revisions - parents
+
+
+def at_head(database_url: str) -> bool:
+    """Is the database at the head revision? (False when unsure: Alembic then decides.)"""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    heads = head_revisions()
+    engine = create_engine(normalize_url(database_url), poolclass=_null_pool())
+    try:
+        with engine.connect() as connection:
+            current = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    except SQLAlchemyError:  # no alembic_version table yet: a new database
+        return False
+    finally:
+        engine.dispose()
+    return bool(heads) and current == heads
+
+
+def _null_pool():
+    from sqlalchemy.pool import NullPool
+
+    return NullPool

@@ -21,7 +21,9 @@ import io
 import sys
 from pathlib import Path
 
-import numpy as np
+from ticketpulse.sentiment._lazy import lazy_module
+
+np = lazy_module("numpy")  # imported on first use: `ticketpulse serve` (which imports this module for the CLI) never needs it
 
 from ticketpulse.config import ConfigError, Thresholds, load_config
 from ticketpulse.sentiment.base import NEGATIVE_BELOW, POSITIVE_ABOVE

@@ -45,9 +45,12 @@ cues
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import gzip
 import hashlib
 import json
+from array import array
 import math
 import sys
 from bisect import bisect_right
@@ -122,6 +125,62 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
+class Weights:
+    """The model's (neg, pos, frus) weight per feature, held compactly: a dict from feature to row
+    and one array of doubles (a dict of 87,000 tuples of three floats took about three times the
+    memory). `get` answers the same tuple of the same floats the JSON held.
+    """
+
+    __slots__ = ("_rows", "_values")
+
+    def __init__(self, weights: dict[str, Sequence[float]] | None = None, *, rows=None, values=None) -> None:
+        if weights is not None:
+            # Fresh copies of the keys: the parsed JSON's own strings sit among its freed lists and
+            # floats, and would keep that memory from going back to the OS.
+            rows = {_fresh(feature): row for row, feature in enumerate(weights)}
+            values = array("d")
+            for triple in weights.values():
+                values.extend(triple)
+        self._rows: dict[str, int] = rows
+        self._values: array = values
+
+    def get(self, feature: str, default=None):
+        row = self._rows.get(feature)
+        if row is None:
+            return default
+        values, at = self._values, 3 * row
+        return (values[at], values[at + 1], values[at + 2])
+
+    def prefixed(self, prefix: str) -> "Weights":
+        """The features that start with `prefix`, keyed without it (sharing this one's array)."""
+        cut = len(prefix)
+        rows = {feature[cut:]: row for feature, row in self._rows.items() if feature.startswith(prefix)}
+        return Weights(rows=rows, values=self._values)
+
+    def __contains__(self, feature: str) -> bool:
+        return feature in self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def items(self):
+        return ((feature, self.get(feature)) for feature in self._rows)
+
+
+def _fresh(text: str) -> str:
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+
+
+def release_freed_memory() -> None:
+    """Hand the memory freed after loading the model (the parsed JSON) back to the OS: glibc keeps
+    freed heap pages otherwise, and the process's RSS stays at the load's peak."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 class LocalScorer:
     """Offline sentiment / frustration / urgency scorer. Load once, call ``score`` many times."""
 
@@ -130,7 +189,8 @@ class LocalScorer:
     uses_context = False
 
     def __init__(self, model_path: str | Path | None = None, model: dict | None = None):
-        if model is None:
+        loaded = model is None
+        if loaded:
             path = Path(model_path) if model_path else MODEL_PATH
             with gzip.open(path, "rt", encoding="utf-8") as fh:
                 model = json.load(fh)
@@ -140,7 +200,7 @@ class LocalScorer:
         # say which scoring made them when only the rules change.
         self.version: str = f"{model.get('version', 'dev')}.{rules_digest()}"
         self._lexicon: dict[str, float] = model["lexicon"]
-        self._vocab: dict[str, tuple[float, float, float]] = {k: tuple(v) for k, v in model["vocab"].items()}
+        self._vocab = Weights(model["vocab"])
         self._dense = tuple(zip(model["dense"]["neg"], model["dense"]["pos"], model["dense"]["frus"]))
         self._bias = (model["bias"]["neg"], model["bias"]["pos"], model["bias"]["frus"])
         score_map = model["score_map"]
@@ -159,8 +219,11 @@ class LocalScorer:
         self._frus_rules: float = frustration_map["rules"]
         self._frus_offset: float = frustration_map["offset"]
         # character n-grams ("#ing ") keyed without their "#", so a word's n-grams are plain slices
-        self._chars = {k[1:]: v for k, v in self._vocab.items() if k[0] == "#"}
+        self._chars = self._vocab.prefixed("#")
         self._cache: dict[str, tuple[float, float, float]] = {}
+        if loaded:
+            del model
+            release_freed_memory()
 
     # --- pieces (also used by training) ----------------------------------------------------
     def _word(self, tok: str) -> tuple[float, float, float]:

@@ -407,12 +407,13 @@ def test_a_long_html_comment_is_accepted_quickly(client, sessions):
 
 
 def test_comment_is_cleaned_once_and_before_the_database_session(app, client, sessions, monkeypatch):
-    """SQLite takes its write lock when the session begins: cleaning must be done by then."""
+    """SQLite takes its write lock when the store begins: cleaning must be done by then."""
     import ticketpulse.webhooks.events
 
     calls = []
-    real_sessions = app.extensions["ticketpulse.sessions"]
-    monkeypatch.setitem(app.extensions, "ticketpulse.sessions", lambda: calls.append("session") or real_sessions())
+    inbox = app.extensions["ticketpulse.inbox"]
+    real_store = inbox.store
+    monkeypatch.setattr(inbox, "store", lambda event: calls.append("session") or real_store(event))
     monkeypatch.setattr(ticketpulse.webhooks.events, "clean_text", lambda value: calls.append("clean") or clean_text(value))
 
     assert post_freshdesk(client, reply("4521", "<p>Still broken</p>")).status_code == 202

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from ticketpulse.models import make_engine, make_session_factory
 from ticketpulse.config import load_config, load_environment
 from ticketpulse.logs import configure_logging
+from ticketpulse.webhooks.inbox import Inbox
 from ticketpulse.webhooks.responses import database_unavailable, json_error
 from ticketpulse.webhooks.payload import PayloadError
 from ticketpulse.webhooks.refusals import authentication_reason, record_refusal, webhook_helpdesk
@@ -40,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         configure_logging()
     engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
     app.extensions["ticketpulse.sessions"] = make_session_factory(engine)
+    app.extensions["ticketpulse.inbox"] = Inbox(engine)
 
     from ticketpulse.webhooks import dashboard, freshdesk, health, zendesk
 

@@ -2,23 +2,29 @@
 
 The hot path of every webhook, so it is lean: Core statements (compiled once, cached by
 SQLAlchemy), on PostgreSQL one round trip (insert-or-get the ticket, mark it due, insert the
-comment: one statement), on SQLite two. The ticket row's `next_run_at` puts the ticket in the
+comment: one statement, in autocommit), on SQLite two. The ticket row's `next_run_at` puts the ticket in the
 work queue (see escalation/queue.py); the upsert also locks the row, which is what lets the
 worker hand a ticket back without losing a comment that arrives meanwhile.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, case, func, select
+from sqlalchemy import Connection, Engine, bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ticketpulse.escalation.queue import NOTIFY_CHANNEL
 from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.models import Comment, Ticket, utcnow
+
+log = logging.getLogger("ticketpulse.webhooks")
 
 _COMMENTS = Comment.__table__
 _TICKETS = Ticket.__table__
@@ -74,11 +80,10 @@ def _build_statements():
         .returning(_COMMENTS.c.id)
         .cte("inserted")
     )
-    # NOTIFY (sent at commit) wakes idle workers in other processes (escalation/queue.py).
-    postgres_one_trip = select(
-        select(inserted.c.id).scalar_subquery(), select(ticket.c.id).scalar_subquery(),
-        func.pg_notify(NOTIFY_CHANNEL, ""),
-    )
+    # No NOTIFY in here: PostgreSQL serialises every committing transaction that notifies (a
+    # database-wide lock held through the commit's WAL flush), which capped ingest at one fsync
+    # per webhook across all processes. The Inbox's notifier sends it after the commit instead.
+    postgres_one_trip = select(select(inserted.c.id).scalar_subquery(), select(ticket.c.id).scalar_subquery())
     sqlite_comment = (
         sqlite.insert(_COMMENTS)
         .values(ticket_id=bindparam("ticket_id"), **{n: _comment_param(n) for n in _COMMENT_COLUMNS})
@@ -118,11 +123,12 @@ def _params(event: CommentEvent, now: datetime) -> dict:
 
 
 def store(connection: Connection, event: CommentEvent) -> Accepted:
-    """Store the event in the inbox on `connection` (the caller commits). A second delivery
-    stores nothing and answers the first one's id."""
+    """Store the event in the inbox on `connection` (the caller commits, unless it is in
+    autocommit on PostgreSQL: the store is then one statement, atomic by itself). A second
+    delivery stores nothing and answers the first one's id."""
     params = _params(event, utcnow())
     if connection.dialect.name == "postgresql":
-        comment_id, ticket_id, _ = connection.execute(_POSTGRES_STORE, params).one()
+        comment_id, ticket_id = connection.execute(_POSTGRES_STORE, params).one()
     else:
         ticket_id = connection.execute(_SQLITE_TICKET, params).scalar_one()
         comment_id = connection.execute(_SQLITE_COMMENT, params | {"ticket_id": ticket_id}).scalar_one_or_none()
@@ -130,6 +136,75 @@ def store(connection: Connection, event: CommentEvent) -> Accepted:
         return Accepted(comment_id=comment_id, duplicate=False)
     existing = connection.execute(_EXISTING, {"ticket_id": ticket_id, "c_comment_key": event.comment_key}).scalar_one()
     return Accepted(comment_id=existing, duplicate=True)
+
+
+class Inbox:
+    """Where the webhooks store events: one short transaction per event, on its own connection
+    (no ORM session: its bookkeeping cost more than the statements).
+
+    PostgreSQL: the store is one statement, so it runs as its own transaction (autocommit): one
+    round trip, where BEGIN / statement / COMMIT took three. SQLite: BEGIN IMMEDIATE (the write
+    lock, models/db.py), two statements, COMMIT.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._one_statement = engine.dialect.name == "postgresql"
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT") if self._one_statement else None
+        self.notifier = Notifier(self._autocommit) if self._one_statement else None
+
+    def store(self, event: CommentEvent) -> Accepted:
+        if not self._one_statement:
+            with self.engine.begin() as connection:
+                return store(connection, event)
+        with self._autocommit.connect() as connection:
+            accepted = store(connection, event)
+        if not accepted.duplicate:
+            self.notifier.ring()
+        return accepted
+
+
+class Notifier:
+    """PostgreSQL: NOTIFY the workers of other processes that comments are due, after the
+    webhooks' commits, from one thread per process, at most once per COALESCE_SECONDS.
+
+    A burst of webhooks costs a few notifications instead of one each (each is a transaction
+    that takes PostgreSQL's database-wide notify lock); an idle worker still wakes within
+    milliseconds of the first. A notification is only a hint: workers also poll, so one lost
+    while the database is away delays work by a poll interval at most.
+    """
+
+    COALESCE_SECONDS = 0.02
+
+    def __init__(self, autocommit_engine) -> None:
+        self.engine = autocommit_engine
+        self._wanted = threading.Event()
+        self._pid: int | None = None
+        self._start_lock = threading.Lock()
+
+    def ring(self) -> None:
+        if self._pid != os.getpid():  # first ring in this process (gunicorn forks after create_app)
+            with self._start_lock:
+                if self._pid != os.getpid():
+                    self._wanted = threading.Event()
+                    threading.Thread(target=self._run, args=(self._wanted,), name="ticketpulse-notify",
+                                     daemon=True).start()
+                    self._pid = os.getpid()
+        self._wanted.set()
+
+    def _run(self, wanted: threading.Event) -> None:
+        while True:
+            wanted.wait()
+            wanted.clear()
+            try:
+                with self.engine.connect() as connection:
+                    connection.execute(_NOTIFY)
+            except Exception as exc:  # the database is away: the workers' polling covers it
+                log.debug("could not notify the workers: %s", exc)
+            time.sleep(self.COALESCE_SECONDS)
+
+
+_NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, ""))
 
 
 def accept(session: Session, event: CommentEvent) -> Accepted:

@@ -1,0 +1,65 @@
+"""What `serve` does at start-up, kept cheap: the migration check at head, the model's loading."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+
+from ticketpulse.migrations import alembic_config, at_head, head_revisions, upgrade
+
+
+def test_the_migration_files_heads_are_alembics_heads():
+    from alembic.script import ScriptDirectory
+
+    assert head_revisions() == set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def test_a_database_at_head_is_recognised_and_an_older_one_is_migrated(database_url):
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    assert at_head(database_url)  # the fixture migrated it
+    command.downgrade(alembic_config(database_url), "-1")
+    assert not at_head(database_url)
+    upgrade(database_url)
+    assert at_head(database_url)
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        assert {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))} == head_revisions()
+    engine.dispose()
+
+
+def test_a_new_database_is_not_at_head(tmp_path):
+    assert not at_head(f"sqlite:///{tmp_path / 'new.db'}")
+
+
+def test_serve_imports_neither_alembic_nor_numpy_nor_openai_when_the_database_is_at_head(database_url):
+    code = (
+        "import sys\n"
+        "from ticketpulse import cli\n"
+        "from ticketpulse.migrations import upgrade\n"
+        f"upgrade({database_url!r})\n"
+        "from ticketpulse.runtime import build_runtime\n"
+        "from ticketpulse.webhooks import create_app\n"
+        "from ticketpulse.sentiment.local import default_scorer\n"
+        "default_scorer()\n"
+        "print(sorted(m for m in ('alembic', 'numpy', 'openai') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_compact_model_holds_the_same_weights_as_the_model_file():
+    from ticketpulse.sentiment.local import MODEL_PATH, LocalScorer
+
+    with gzip.open(MODEL_PATH, "rt", encoding="utf-8") as fh:
+        vocab = json.load(fh)["vocab"]
+    scorer = LocalScorer()
+    assert len(scorer._vocab) == len(vocab)
+    for feature, weights in vocab.items():
+        assert scorer._vocab.get(feature) == tuple(weights)
+        if feature.startswith("#"):
+            assert scorer._chars.get(feature[1:]) == tuple(weights)
+    assert scorer._vocab.get("no such feature") is None

@@ -196,8 +196,8 @@ class LocalScorer:
                 model = json.load(fh)
         if model.get("format") != 4:
             raise ValueError(f"local model format {model.get('format')!r}; this code reads format 4")
-        # The model file's version plus a digest of the rules and the calibration, so stored scores
-        # say which scoring made them when only the rules change.
+        # The model file's version plus a digest of the scoring code (``rules_digest``), so stored
+        # scores say which scoring made them also when only a rule changed.
         self.version: str = f"{model.get('version', 'dev')}.{rules_digest()}"
         self._lexicon: dict[str, float] = model["lexicon"]
         self._vocab = Weights(model["vocab"])

@@ -281,13 +281,11 @@ class Pipeline:
                     session.execute(_INSERT_SCORE, scores)
                 if updates:
                     session.execute(_UPDATE_COMMENT, updates)
-                for work, (_, _, decisions) in planned:
-                    ticket = held.get(work.lease.ticket_id)
-                    if ticket is None or not decisions:
-                        continue
-                    for comment, decision, trajectory in decisions:
-                        self._queue_escalation(session, work, ticket, comment, decision, trajectory, now)
-                    decided = True
+                decided = self._queue_escalations(
+                    session, [(work, held[work.lease.ticket_id], decisions)
+                              for work, (_, _, decisions) in planned if decisions and work.lease.ticket_id in held],
+                    now,
+                )
                 finish_many(session, [work.lease for work in kept],
                             {work.lease.ticket_id: now for work in kept if work.more})
         except IntegrityError:
@@ -387,41 +385,55 @@ class Pipeline:
             retry_in = max(delay, retry_after or 0.0)  # never sooner than the server asked
         return work.record_failure(reason, retry_in=retry_in, max_attempts=settings.max_attempts)
 
-    def _queue_escalation(
-        self, session: Session, work: TicketWork, ticket, comment: DueComment, decision: Decision,
-        trajectory: Trajectory, now: datetime,
-    ) -> None:
-        lease = work.lease
-        # A pending lower escalation is replaced by this one: the helpdesk sees only the highest.
-        # Not one being applied right now (the escalation lane's lease is live): it finishes,
-        # then this one follows.
-        in_flight = ticket.escalation_owner is not None and (ticket.escalation_expires_at or now) > now
-        if not in_flight:
-            session.execute(_SUPERSEDE, {"b_ticket_id": lease.ticket_id, "b_now": now,
-                                         "b_reason": f"superseded by {decision.severity}"})
-        group_id = getattr(self.config, lease.helpdesk).group_for(decision.severity)
-        session.execute(_INSERT_ESCALATION, {
-            "ticket_id": lease.ticket_id,
-            "comment_id": comment.id,
-            "severity": decision.severity,
-            "rule": decision.rule,
-            "group_id": group_id,
-            "note": escalation_note(decision, trajectory, to_senior_group=group_id is not None,
-                                    unscored_languages=work.unsupported_languages + [
-                                        p.score.unsupported_language for p in work.prepared
-                                        if p.score is not None and p.score.unsupported_language]),
-            "status": EscalationStatus.PENDING,
-            "attempts": 0,
-            "run_after": now,
-            "created_at": now,
-            "dry_run": False,
-        })
-        session.execute(_MARK_ESCALATED, {"b_id": lease.ticket_id, "b_severity": decision.severity, "b_now": now})
-        metrics.ESCALATIONS.labels(severity=decision.severity, outcome="decided").inc()
-        log.info(
-            "ticket %s: escalates to %s (%s: %s)",
-            lease.ticket_ref, decision.severity, decision.rule, decision.reason,
-        )
+    def _queue_escalations(self, session: Session, decided: list, now: datetime) -> bool:
+        """Queue the batch's escalations: three executemany's whatever the number of tickets.
+
+        A pending lower escalation is replaced by a new one: the helpdesk sees only the highest
+        (an earlier decision of the same turn is stored as replaced at once). Not one being
+        applied right now (the escalation lane's lease is live): it finishes, then this follows.
+        """
+        superseded: list[dict] = []
+        rows: list[dict] = []
+        marks: list[dict] = []
+        for work, ticket, decisions in decided:
+            lease = work.lease
+            in_flight = ticket.escalation_owner is not None and (ticket.escalation_expires_at or now) > now
+            if not in_flight:
+                superseded.append({"b_ticket_id": lease.ticket_id, "b_now": now,
+                                   "b_reason": f"superseded by {decisions[0][1].severity}"})
+            languages = work.unsupported_languages + [
+                p.score.unsupported_language for p in work.prepared if p.score is not None and p.score.unsupported_language
+            ]
+            for n, (comment, decision, trajectory) in enumerate(decisions):
+                group_id = getattr(self.config, lease.helpdesk).group_for(decision.severity)
+                replaced_by = decisions[n + 1][1].severity if n + 1 < len(decisions) and not in_flight else None
+                rows.append({
+                    "ticket_id": lease.ticket_id,
+                    "comment_id": comment.id,
+                    "severity": decision.severity,
+                    "rule": decision.rule,
+                    "group_id": group_id,
+                    "note": escalation_note(decision, trajectory, to_senior_group=group_id is not None,
+                                            unscored_languages=languages),
+                    "status": EscalationStatus.SUPERSEDED if replaced_by else EscalationStatus.PENDING,
+                    "reason": f"superseded by {replaced_by}" if replaced_by else None,
+                    "finished_at": now if replaced_by else None,
+                    "attempts": 0,
+                    "run_after": now,
+                    "created_at": now,
+                    "dry_run": False,
+                })
+                metrics.ESCALATIONS.labels(severity=decision.severity, outcome="decided").inc()
+                log.info("ticket %s: escalates to %s (%s: %s)",
+                         lease.ticket_ref, decision.severity, decision.rule, decision.reason)
+            marks.append({"b_id": lease.ticket_id, "b_severity": decisions[-1][1].severity, "b_now": now})
+        if superseded:
+            session.execute(_SUPERSEDE, superseded)
+        if rows:
+            session.execute(_INSERT_ESCALATION, rows)
+        if marks:
+            session.execute(_MARK_ESCALATED, marks)
+        return bool(rows)
 
     def _trajectory(self, points: list[ScorePoint], agent_replies: list[datetime]) -> Trajectory:
         points = unanswered_counts(points, agent_replies)

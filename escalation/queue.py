@@ -442,8 +442,9 @@ def listen_for_due_work(engine, stop: threading.Event, bell: Doorbell = SCORING_
                 connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
                 bell.ring()  # anything stored while we were not listening
                 while not stop.is_set():
-                    for _ in connection.notifies(timeout=1.0):
-                        bell.ring()
+                    for notice in connection.notifies(timeout=1.0):
+                        # An escalation re-queued by `jobs retry` says so; webhooks send no payload.
+                        (ESCALATION_BELL if notice.payload == ESCALATION.name else bell).ring()
             finally:
                 raw.invalidate()  # never hand a LISTENing connection back to the pool
         except Exception as exc:  # the database is away: try again shortly

@@ -447,34 +447,46 @@ class Pipeline:
 
     # -- the escalation lane --------------------------------------------------------------------
 
-    def apply_due_escalations(self, lease: Lease) -> None:
-        """Apply the leased ticket's due escalations in order; then hand the ticket back."""
+    def due_escalations(self, session: Session, lease: Lease) -> list[int]:
+        """The leased ticket's due escalations, in order (in the claim's transaction)."""
+        return list(session.scalars(
+            select(Escalation.id)
+            .where(Escalation.ticket_id == lease.ticket_id, Escalation.status == EscalationStatus.PENDING,
+                   Escalation.run_after <= utcnow())
+            .order_by(Escalation.id)
+        ))
+
+    def apply_due_escalations(self, lease: Lease, due: list[int] | None = None) -> None:
+        """Apply the leased ticket's due escalations in order; then hand the ticket back (in the
+        last one's closing transaction)."""
+        finished = False
         try:
-            with self.sessions() as session:
-                due = list(
-                    session.scalars(
-                        select(Escalation.id)
-                        .where(Escalation.ticket_id == lease.ticket_id, Escalation.status == EscalationStatus.PENDING,
-                               Escalation.run_after <= utcnow())
-                        .order_by(Escalation.id)
-                    )
-                )
-            for escalation_id in due:
-                if not self.apply_escalation(lease, escalation_id):
+            if due is None:
+                with self.sessions() as session:
+                    due = self.due_escalations(session, lease)
+            for n, escalation_id in enumerate(due):
+                go_on, finished = self._apply(lease, escalation_id, hand_back=n == len(due) - 1)
+                if not go_on:
                     break  # rescheduled for the budget: the rest wait as well
         except LeaseLost:
             log.warning("ticket %s: escalation lease lost; leaving it to the worker that took it", lease.ticket_ref)
             return
-        with self.sessions.begin() as session:
-            finish(session, lease)
+        if not finished:
+            with self.sessions.begin() as session:
+                finish(session, lease)
 
     def apply_escalation(self, lease: Lease, escalation_id: int) -> bool:
         """Apply one escalation; False when the account's API budget made it wait."""
+        return self._apply(lease, escalation_id)[0]
+
+    def _apply(self, lease: Lease, escalation_id: int, *, hand_back: bool = False) -> tuple[bool, bool]:
+        """apply_escalation; with `hand_back`, the lease is given back in the transaction that
+        records the outcome. Returns (go on with the next, handed back)."""
         with self.sessions.begin() as session:
             self._hold(session, lease)  # still ours, right before the helpdesk sees anything
             escalation = session.get(Escalation, escalation_id)
             if escalation is None or escalation.status != EscalationStatus.PENDING:
-                return True
+                return True, False
             ticket = session.get(Ticket, escalation.ticket_id)
             snapshot = session.get(Comment, escalation.comment_id).ticket_snapshot
             plan = plan_for(
@@ -490,7 +502,7 @@ class Pipeline:
                 if wait > 0:  # queued behind the budget: not an attempt, not a 429
                     escalation.run_after = utcnow() + timedelta(seconds=wait)
                     escalation.reason = f"waiting {wait:.1f} s for the {ticket.helpdesk} API budget"
-                    return False
+                    return False, False
             # Every try counts, also one a crash cuts short: the row says how many were made.
             escalation.attempts += 1
             # Writes an earlier try announced (it may have died right after sending them) stay
@@ -503,28 +515,30 @@ class Pipeline:
                 raise PermanentError(f"no {ticket.helpdesk} client configured")
             applied = helpdesk.apply(plan)
         except HelpdeskError as exc:
-            self._escalation_failed(lease, escalation_id, exc)
-            return True
+            self._escalation_failed(lease, escalation_id, exc, hand_back=hand_back)
+            return True, hand_back
         except Exception as exc:  # an answer we did not expect: retry later, visibly, never in a hot loop
             log.exception("ticket %s: escalation %s: unexpected error", lease.ticket_ref, escalation_id)
-            self._escalation_failed(lease, escalation_id, TransientError(f"unexpected {type(exc).__name__}: {exc}"))
-            return True
+            self._escalation_failed(lease, escalation_id, TransientError(f"unexpected {type(exc).__name__}: {exc}"),
+                                    hand_back=hand_back)
+            return True, hand_back
         with self.sessions.begin() as session:
             escalation = session.get(Escalation, escalation_id)
-            if escalation.status != EscalationStatus.PENDING:
-                return True
-            escalation.status = EscalationStatus.APPLIED
-            escalation.finished_at = utcnow()
-            escalation.dry_run = applied.dry_run
-            earlier = _earlier_writes(escalation.request, include_sending=False)
-            escalation.request = {"requests": applied.requests} | ({"earlier_tries": earlier} if earlier else {})
-            escalation.reason = "the ticket already carried this severity" if applied.already else None
+            if escalation.status == EscalationStatus.PENDING:
+                escalation.status = EscalationStatus.APPLIED
+                escalation.finished_at = utcnow()
+                escalation.dry_run = applied.dry_run
+                earlier = _earlier_writes(escalation.request, include_sending=False)
+                escalation.request = {"requests": applied.requests} | ({"earlier_tries": earlier} if earlier else {})
+                escalation.reason = "the ticket already carried this severity" if applied.already else None
+            if hand_back:
+                finish(session, lease)  # after the status (flushed first): the row is no longer due
         metrics.ESCALATIONS.labels(severity=plan.severity, outcome="applied").inc()
         log.info(
             "ticket %s: escalation %s (%s) applied%s",
             ticket.ref, escalation_id, plan.severity, " [dry run]" if applied.dry_run else "",
         )
-        return True
+        return True, hand_back
 
     def _record_write(self, escalation_id: int, record: dict) -> None:
         """Durably note a write about to be sent (see EscalationPlan.on_write)."""
@@ -538,23 +552,28 @@ class Pipeline:
         section = getattr(self.config, helpdesk, None)
         return float(getattr(section, "requests_per_minute", 100) or 100)
 
-    def _escalation_failed(self, lease: Lease, escalation_id: int, exc: HelpdeskError) -> None:
+    def _escalation_failed(self, lease: Lease, escalation_id: int, exc: HelpdeskError, *,
+                           hand_back: bool = False) -> None:
         with self.sessions.begin() as session:
             escalation = session.get(Escalation, escalation_id)
-            if escalation.status != EscalationStatus.PENDING:
-                return
-            transient = isinstance(exc, TransientError)
-            retried = self._record_failure(
-                escalation, str(exc), retryable=transient, retry_after=exc.retry_after if transient else None,
-                counted=True,
-            )
-            if not retried:
-                metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="failed").inc()
-                log.error("ticket %s: escalation %s failed for good: %s", lease.ticket_ref, escalation_id, exc)
-                return
-            metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="retried").inc()
-            delay = (escalation.run_after - utcnow()).total_seconds()
-            log.warning("ticket %s: escalation %s will retry in %.0f s: %s", lease.ticket_ref, escalation_id, delay, exc)
+            if escalation.status == EscalationStatus.PENDING:
+                self._count_failure(lease, escalation, exc)
+            if hand_back:
+                finish(session, lease)  # after the new due time (flushed first)
+
+    def _count_failure(self, lease: Lease, escalation: Escalation, exc: HelpdeskError) -> None:
+        transient = isinstance(exc, TransientError)
+        retried = self._record_failure(
+            escalation, str(exc), retryable=transient, retry_after=exc.retry_after if transient else None,
+            counted=True,
+        )
+        if not retried:
+            metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="failed").inc()
+            log.error("ticket %s: escalation %s failed for good: %s", lease.ticket_ref, escalation.id, exc)
+            return
+        metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="retried").inc()
+        delay = (escalation.run_after - utcnow()).total_seconds()
+        log.warning("ticket %s: escalation %s will retry in %.0f s: %s", lease.ticket_ref, escalation.id, delay, exc)
 
 
 def take_budget(session: Session, helpdesk: str, account: str, cost: float, per_minute: float) -> float:

@@ -102,10 +102,13 @@ class Worker:
     def run_escalations_once(self, helpdesk: str) -> bool:
         """Apply one ticket's due escalations on `helpdesk`; False when there were none."""
         self._release_leftovers()
-        lease = claim(self.sessions, self.settings.lease_seconds, worker_name(), lane=ESCALATION, helpdesk=helpdesk)
+        with self.sessions.begin() as session:  # the claim and the read: one transaction
+            lease = claim(None, self.settings.lease_seconds, worker_name(), lane=ESCALATION, helpdesk=helpdesk,
+                          session=session)
+            due = self.pipeline.due_escalations(session, lease) if lease is not None else []
         if lease is None:
             return False
-        self._work_on([lease], lambda leases: self.pipeline.apply_due_escalations(leases[0]))
+        self._work_on([lease], lambda leases: self.pipeline.apply_due_escalations(leases[0], due))
         return True
 
     def _work_on(self, leases: list[Lease], job) -> None:

@@ -1,9 +1,11 @@
-"""One leased ticket's work, in two lanes.
+"""Leased tickets' work, in two lanes.
 
-Scoring: the ticket's due comments are read in the claim's transaction, scored outside any
-transaction (the heartbeat keeps the lease), and recorded with every decision in one short
-transaction that re-checks the lease and hands the ticket back: two transactions per ticket,
-whatever the number of comments. Scoring never calls a helpdesk: a decision queues an escalation.
+Scoring, a turn of up to 32 tickets claimed together: their due comments, score history and
+agent replies are read in one transaction (four statements for all of them), scored outside any
+transaction (the worker's heartbeat keeps the leases), and recorded with every decision in one
+short transaction that locks the rows still ours, leaves out any ticket taken over meanwhile and
+hands the rest back: three transactions per turn, whatever the number of tickets and comments.
+Scoring never calls a helpdesk: a decision queues an escalation.
 
 Escalation: a thread per helpdesk leases tickets with due escalations and applies them, inside
 the account's API budget; a wait longer than a few seconds is a reschedule, never a sleep.

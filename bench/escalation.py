@@ -139,6 +139,31 @@ def flood(url: str, count: int, first_ticket: int) -> None:
         thread.join()
 
 
+def pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def stage_times(db: Path, sent_at: dict[str, float], first_put: dict[str, float]) -> dict[str, list[float]]:
+    """Where the time goes, per escalating ticket, from the rows `serve` stored (ms)."""
+    import sqlite3
+
+    def epoch(text: str) -> float:
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+
+    stages: dict[str, list[float]] = {"webhook sent -> stored": [], "stored -> score recorded": [],
+                                      "score recorded -> PUT at the API": []}
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT t.external_id, c.received_at, s.created_at FROM tickets t JOIN comments c ON c.ticket_id = t.id "
+            "JOIN scores s ON s.comment_id = c.id").fetchall()
+    for ticket, received, scored in rows:
+        if ticket in sent_at and ticket in first_put:
+            stages["webhook sent -> stored"].append((epoch(received) - sent_at[ticket]) * 1000)
+            stages["stored -> score recorded"].append((epoch(scored) - epoch(received)) * 1000)
+            stages["score recorded -> PUT at the API"].append((first_put[ticket] - epoch(scored)) * 1000)
+    return stages
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=50.0)
@@ -182,6 +207,7 @@ def main() -> None:
             time.sleep(1)
             latencies = sorted((clock.first_put[t] - sent) * 1000 for t, sent in sent_at.items() if t in clock.first_put)
             missing = len(sent_at) - len(latencies)
+            stages = stage_times(Path(tmp) / "serve.db", sent_at, clock.first_put)
 
             flooded = time.monotonic()
             flood(url, args.flood, 1_000_000)
@@ -198,6 +224,9 @@ def main() -> None:
     print(f"time to escalation at {args.rate:.0f} webhooks/s for {args.seconds:.0f} s ({total} webhooks, "
           f"{len(sent_at)} escalating, {missing} without a PUT): p50 {statistics.median(latencies):.0f} ms, "
           f"p95 {q[94]:.0f} ms, max {latencies[-1]:.0f} ms")
+    for name, values in stages.items():
+        if values:
+            print(f"  {name:<38} p50 {statistics.median(values):6.0f} ms   p95 {pct(values, 95):6.0f} ms")
     print(f"serve RSS: {at_rest:.0f} MB at rest; {after_accept:.0f} MB right after {args.flood:,} more webhooks "
           f"(accepted in {accepted:.0f} s); {after:.0f} MB {drained:.0f} s later, {left} items still queued")
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ticketpulse.escalation.queue import ESCALATION, NOTIFY_CHANNEL, SCORING
 from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
 
@@ -65,16 +66,31 @@ def list_jobs(session: Session, statuses: tuple[str, ...] = (QueuedWork.PENDING,
 
 
 def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None = None) -> int:
-    """Queue failed work again, now; returns how many jobs were re-queued."""
+    """Queue failed work again, now: each retried job's ticket is made due in its lane at once
+    (not left for the worker's periodic repair), and on PostgreSQL running workers are woken
+    (NOTIFY). Returns how many jobs were re-queued."""
     count = 0
-    for name, model in (("comment", Comment), ("escalation", Escalation)):
+    now = utcnow()
+    for name, model, lane in (("comment", Comment, SCORING), ("escalation", Escalation, ESCALATION)):
         if kind and kind != name:
             continue
         stmt = update(model).where(model.status == model.FAILED)
         if ids:
             stmt = stmt.where(model.id.in_(ids))
-        result = session.execute(
-            stmt.values(status=model.PENDING, attempts=0, run_after=utcnow(), finished_at=None)
-        )
-        count += result.rowcount
+        tickets = session.execute(
+            stmt.values(status=model.PENDING, attempts=0, run_after=now, finished_at=None)
+            .returning(model.ticket_id)
+            .execution_options(synchronize_session=False)
+        ).scalars().all()
+        count += len(tickets)
+        if tickets:
+            session.execute(
+                update(Ticket)
+                .where(Ticket.id.in_(sorted(set(tickets))), lane.due.is_(None) | (lane.due > now))
+                .values({lane.due: now})
+                .execution_options(synchronize_session=False)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                # Sent at commit; the payload tells the listener which lane has work.
+                session.execute(select(func.pg_notify(NOTIFY_CHANNEL, lane.name)))
     return count

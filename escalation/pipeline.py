@@ -1,9 +1,11 @@
-"""One leased ticket's work, in two lanes.
+"""Leased tickets' work, in two lanes.
 
-Scoring: the ticket's due comments are read in the claim's transaction, scored outside any
-transaction (the heartbeat keeps the lease), and recorded with every decision in one short
-transaction that re-checks the lease and hands the ticket back: two transactions per ticket,
-whatever the number of comments. Scoring never calls a helpdesk: a decision queues an escalation.
+Scoring, a turn of up to 32 tickets claimed together: their due comments, score history and
+agent replies are read in one transaction (four statements for all of them), scored outside any
+transaction (the worker's heartbeat keeps the leases), and recorded with every decision in one
+short transaction that locks the rows still ours, leaves out any ticket taken over meanwhile and
+hands the rest back: three transactions per turn, whatever the number of tickets and comments.
+Scoring never calls a helpdesk: a decision queues an escalation.
 
 Escalation: a thread per helpdesk leases tickets with due escalations and applies them, inside
 the account's API budget; a wait longer than a few seconds is a reschedule, never a sleep.
@@ -12,26 +14,22 @@ the account's API budget; a wait longer than a few seconds is a reschedule, neve
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from typing import ClassVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ticketpulse import metrics
 from ticketpulse.config import Config
-from ticketpulse.escalation.comments import skip_reason
+from ticketpulse.escalation.comments import AuthorRole, skip_reason
 from ticketpulse.escalation.helpdesk import Helpdesk, HelpdeskError, PermanentError, TransientError, plan_for
 from ticketpulse.escalation.notes import escalation_note
-from ticketpulse.escalation.queue import ESCALATION_BELL, Lease, finish, hold
+from ticketpulse.escalation.queue import ESCALATION_BELL, Lease, finish, finish_many, hold, hold_many
 from ticketpulse.escalation.rules import Decision, decide, should_escalate
-from ticketpulse.escalation.signals import (
-    agent_reply_times,
-    log_unsupported_language,
-    unanswered_counts,
-    unsupported_languages,
-)
+from ticketpulse.escalation.signals import log_unsupported_language, unanswered_counts
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, track
 from ticketpulse.models import ApiBudget, Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
@@ -55,8 +53,106 @@ class LeaseLost(Exception):
 
 
 @dataclass
+class DueComment:
+    """A pending comment as a scoring turn reads it (plain columns: no ORM object in the hot path)."""
+
+    FAILED: ClassVar[str] = CommentStatus.FAILED
+
+    id: int
+    ticket_id: int
+    fingerprint: str
+    source: str
+    author_id: str | None
+    author_role: str
+    is_public: bool
+    body: str
+    text: str | None
+    commented_at: datetime
+    received_at: datetime
+    status: str
+    reason: str | None
+    attempts: int
+    run_after: datetime
+    finished_at: datetime | None
+
+    record_failure = QueuedWork.record_failure  # the one rule for a failed try
+
+
+_COMMENTS = Comment.__table__
+_SCORES = Score.__table__
+_ESCALATIONS = Escalation.__table__
+_TICKETS = Ticket.__table__
+_DUE_COLUMNS = [_COMMENTS.c[f.name] for f in fields(DueComment)]
+_HISTORY_COLUMNS = [_SCORES.c[name] for name in (
+    "ticket_id", "id", "commented_at", "text", "score", "frustration", "urgency", "label", "cues",
+    "unsupported_language")]
+
+
+def _due_comments_statement():
+    """The due comments of many tickets, at most one turn's (+1, to tell there is more) each,
+    in comment-time order."""
+    turn = func.row_number().over(partition_by=_COMMENTS.c.ticket_id,
+                                  order_by=(_COMMENTS.c.commented_at, _COMMENTS.c.id)).label("turn")
+    due = (
+        select(*_DUE_COLUMNS, turn)
+        .where(_COMMENTS.c.ticket_id.in_(bindparam("ids", expanding=True)),
+               _COMMENTS.c.status == CommentStatus.PENDING,
+               _COMMENTS.c.run_after <= bindparam("now", type_=_COMMENTS.c.run_after.type))
+        .subquery()
+    )
+    return (
+        select(*(due.c[column.name] for column in _DUE_COLUMNS))
+        .where(due.c.turn <= COMMENTS_PER_TURN + 1)
+        .order_by(due.c.ticket_id, due.c.commented_at, due.c.id)
+    )
+
+
+# Built once: each turn only binds its values (SQLAlchemy caches the compiled SQL).
+_DUE_COMMENTS = _due_comments_statement()
+_HISTORY = (
+    select(*_HISTORY_COLUMNS)
+    .where(_SCORES.c.ticket_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_SCORES.c.ticket_id, _SCORES.c.commented_at, _SCORES.c.id)
+)
+_DONE_DUPLICATES = select(
+    _COMMENTS.c.ticket_id, _COMMENTS.c.id, _COMMENTS.c.fingerprint, _COMMENTS.c.source, _COMMENTS.c.received_at,
+).where(
+    _COMMENTS.c.ticket_id.in_(bindparam("ids", expanding=True)),
+    _COMMENTS.c.fingerprint.in_(bindparam("fingerprints", expanding=True)),
+    _COMMENTS.c.status == CommentStatus.DONE,
+)
+_AGENT_REPLIES = select(_COMMENTS.c.ticket_id, _COMMENTS.c.commented_at).where(
+    _COMMENTS.c.ticket_id.in_(bindparam("ids", expanding=True)),
+    _COMMENTS.c.author_role == AuthorRole.AGENT,
+    _COMMENTS.c.is_public.is_(True),
+)
+_UPDATE_COMMENT = (
+    update(_COMMENTS)
+    .where(_COMMENTS.c.id == bindparam("b_id"))
+    .values({name: bindparam(f"b_{name}", type_=_COMMENTS.c[name].type)
+             for name in ("status", "reason", "attempts", "run_after", "finished_at")})
+)
+_INSERT_SCORE = insert(_SCORES)
+_SUPERSEDE = (
+    update(_ESCALATIONS)
+    .where(_ESCALATIONS.c.ticket_id == bindparam("b_ticket_id"), _ESCALATIONS.c.status == EscalationStatus.PENDING)
+    .values(status=EscalationStatus.SUPERSEDED, reason=bindparam("b_reason"),
+            finished_at=bindparam("b_now", type_=_ESCALATIONS.c.finished_at.type))
+)
+_INSERT_ESCALATION = insert(_ESCALATIONS)
+_MARK_ESCALATED = (
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("b_id"))
+    .values(escalated_severity=bindparam("b_severity"),
+            escalate_at=case((_TICKETS.c.escalate_at.is_(None) | (_TICKETS.c.escalate_at > bindparam("b_now")),
+                              bindparam("b_now", type_=_TICKETS.c.escalate_at.type)),
+                             else_=_TICKETS.c.escalate_at))
+)
+
+
+@dataclass
 class Prepared:
-    comment: Comment
+    comment: DueComment
     text: str
     skip: str | None
     score: SentimentScore | None = None
@@ -65,15 +161,17 @@ class Prepared:
 
 @dataclass
 class TicketWork:
-    """What one scoring turn needs, read in the claim's transaction."""
+    """What one ticket's scoring turn needs, read in one transaction with the other tickets'."""
 
-    comments: list[Comment]
-    history: list[Score]
+    comments: list[DueComment]
+    history: list  # score rows (columns of _HISTORY) the rules see, by comment time
     done_fingerprints: list[tuple[int, str, str, datetime]]  # (id, fingerprint, source, received_at)
     more: bool  # more comments are due than one turn takes
     escalated_severity: str | None = None  # as the turn began (only the scoring lane changes it)
     prepared: list[Prepared] = field(default_factory=list)
     agent_replies: list[datetime] = field(default_factory=list)  # public agent comments' times
+    unsupported_languages: list[str] = field(default_factory=list)  # stored unscored, for the note
+    lease: Lease | None = None
 
 
 class Pipeline:
@@ -92,43 +190,38 @@ class Pipeline:
     # -- the scoring lane -----------------------------------------------------------------------
 
     def read_due(self, session: Session, lease: Lease) -> TicketWork:
-        """The ticket's due comments (comment-time order), its score history, and the comments
-        already scored that a due one may duplicate; in the claim's transaction."""
-        comments = list(
-            session.scalars(
-                select(Comment)
-                .where(Comment.ticket_id == lease.ticket_id, Comment.status == CommentStatus.PENDING,
-                       Comment.run_after <= utcnow())
-                .order_by(Comment.commented_at, Comment.id)
-                .limit(COMMENTS_PER_TURN + 1)
-            )
-        )
-        more = len(comments) > COMMENTS_PER_TURN
-        comments = comments[:COMMENTS_PER_TURN]
-        if not comments:
-            return TicketWork([], [], [], False)
-        severity = session.scalar(select(Ticket.escalated_severity).where(Ticket.id == lease.ticket_id))
-        history = list(
-            session.scalars(
-                # A message in a language the scorer cannot read is kept out of the rules.
-                select(Score)
-                .where(Score.ticket_id == lease.ticket_id, Score.unsupported_language.is_(None))
-                .order_by(Score.commented_at, Score.id)
-            )
-        )
-        fingerprints = {c.fingerprint for c in comments}
-        done = [
-            tuple(row)
-            for row in session.execute(
-                select(Comment.id, Comment.fingerprint, Comment.source, Comment.received_at).where(
-                    Comment.ticket_id == lease.ticket_id,
-                    Comment.fingerprint.in_(fingerprints),
-                    Comment.status == CommentStatus.DONE,
-                )
-            )
-        ]
-        replies = agent_reply_times(session, lease.ticket_id, until=comments[-1].commented_at)
-        return TicketWork(comments, history, done, more, severity, agent_replies=replies)
+        """One ticket's turn (see read_due_many)."""
+        return self.read_due_many(session, [lease])[0]
+
+    def read_due_many(self, session: Session, leases: list[Lease]) -> list[TicketWork]:
+        """For each leased ticket: its due comments (comment-time order, one turn's worth), its
+        score history, the comments already scored that a due one may duplicate, and the agent
+        replies; four statements for all the tickets together."""
+        ids = [lease.ticket_id for lease in leases]
+        due: dict[int, list[DueComment]] = {ticket_id: [] for ticket_id in ids}
+        for row in session.execute(_DUE_COMMENTS, {"ids": ids, "now": utcnow()}):
+            due[row.ticket_id].append(DueComment(*row))
+        works = {}
+        for lease in leases:
+            comments = due[lease.ticket_id]
+            works[lease.ticket_id] = TicketWork(comments[:COMMENTS_PER_TURN], [], [], len(comments) > COMMENTS_PER_TURN,
+                                                lease.escalated_severity, lease=lease)
+        busy = [ticket_id for ticket_id in ids if works[ticket_id].comments]
+        if busy:
+            for row in session.execute(_HISTORY, {"ids": busy}):
+                work = works[row.ticket_id]
+                if row.unsupported_language is None:
+                    work.history.append(row)
+                else:  # a message in a language the scorer cannot read is kept out of the rules
+                    work.unsupported_languages.append(row.unsupported_language)
+            fingerprints = sorted({c.fingerprint for ticket_id in busy for c in works[ticket_id].comments})
+            for row in session.execute(_DONE_DUPLICATES, {"ids": busy, "fingerprints": fingerprints}):
+                works[row.ticket_id].done_fingerprints.append(tuple(row)[1:])
+            for ticket_id, at in session.execute(_AGENT_REPLIES, {"ids": busy}):
+                work = works[ticket_id]
+                if at <= work.comments[-1].commented_at:
+                    work.agent_replies.append(at)
+        return [works[ticket_id] for ticket_id in ids]
 
     def score_due(self, lease: Lease, work: TicketWork) -> None:
         """Score the turn's comments in order, outside any transaction."""
@@ -157,81 +250,124 @@ class Pipeline:
             done.append((comment.id, comment.fingerprint, comment.source, comment.received_at))
 
     def record_due(self, lease: Lease, work: TicketWork) -> None:
-        """One transaction: the lease re-checked (the ticket row locked first), scores and
-        statuses written, each scored comment's decision recorded in comment-time order, the
-        ticket handed back. Lost lease: all of it rolls back.
+        """One ticket's record_many."""
+        if work.lease is None:
+            work.lease = lease
+        self.record_many([work])
 
-        The ticket row is locked before any comment row is written: a webhook locks the ticket
+    def record_many(self, works: list[TicketWork], planned: list | None = None) -> None:
+        """One transaction for the whole batch: the leased ticket rows locked and the leases
+        re-checked first (a ticket another worker took over is left alone: none of its writes
+        happen), then every score and status written, each scored comment's decision recorded
+        in comment-time order, and the tickets handed back. Statements are executemany's, so
+        their number does not grow with the tickets in the batch.
+
+        The ticket rows are locked before any comment row is written: a webhook locks the ticket
         row (its upsert) before it inserts the comment, and a redelivered comment's insert waits
-        on the unique index for whoever is updating that comment. Ticket first, everywhere, so
-        the two never wait on each other (PostgreSQL deadlock 40P01 otherwise)."""
+        on the unique index for whoever is updating that comment. Ticket first, everywhere (and
+        tickets in id order), so the two never wait on each other (PostgreSQL deadlock 40P01)."""
         now = utcnow()
+        if planned is None:  # decided once: a retry of the write must not count a failure twice
+            planned = [(work, self._decide(work, now)) for work in works]
+        decided = False
+        try:
+            with self.sessions.begin() as session:
+                held = hold_many(session, [work.lease for work in works])
+                scores: list[dict] = []
+                updates: list[dict] = []
+                kept = []
+                for work, (ticket_scores, ticket_updates, decisions) in planned:
+                    if work.lease.ticket_id not in held:
+                        log.warning("ticket %s: lease lost; leaving it to the worker that took it",
+                                    work.lease.ticket_ref)
+                        continue
+                    kept.append(work)
+                    scores += ticket_scores
+                    updates += ticket_updates
+                if scores:
+                    session.execute(_INSERT_SCORE, scores)
+                if updates:
+                    session.execute(_UPDATE_COMMENT, updates)
+                decided = self._queue_escalations(
+                    session, [(work, held[work.lease.ticket_id], decisions)
+                              for work, (_, _, decisions) in planned if decisions and work.lease.ticket_id in held],
+                    now,
+                )
+                finish_many(session, [work.lease for work in kept],
+                            {work.lease.ticket_id: now for work in kept if work.more})
+        except IntegrityError:
+            if len(works) > 1:  # find the one ticket another worker recorded; the rest go on
+                for one in planned:
+                    self._record_alone(one)
+                return
+            # Another worker recorded these comments: it took the ticket over while we scored.
+            raise LeaseLost(works[0].lease.ticket_id) from None
+        for work, (ticket_scores, ticket_updates, _) in planned:
+            if work.lease.ticket_id in held:
+                _count_and_log(work)
+        if decided:
+            ESCALATION_BELL.ring()  # this process's escalation thread applies it at once
+
+    def _record_alone(self, planned) -> None:
+        work = planned[0]
+        try:
+            self.record_many([work], [planned])
+        except LeaseLost:
+            log.warning("ticket %s: lease lost; leaving it to the worker that took it", work.lease.ticket_ref)
+
+    def _decide(self, work: TicketWork, now: datetime):
+        """The turn's rows to write and its decisions, in comment-time order (no database)."""
         points = [_point(row) for row in work.history]
         severity = work.escalated_severity
         scores: list[dict] = []
         updates: list[dict] = []
-        decisions: list[tuple[Comment, Decision, Trajectory]] = []
+        decisions: list[tuple[DueComment, Decision, Trajectory]] = []
         for prepared in work.prepared:
             comment = prepared.comment
             if prepared.error is not None:
-                retried = self._record_failure(comment, prepared.error, retryable=True)
-                metrics.COMMENTS.labels(outcome="retried" if retried else "failed").inc()
+                self._record_failure(comment, prepared.error, retryable=True)
             elif prepared.score is None:
                 comment.status, comment.reason, comment.finished_at = CommentStatus.SKIPPED, prepared.skip, now
-                metrics.COMMENTS.labels(outcome="skipped").inc()
-                log.info("ticket %s: comment %s skipped: %s", lease.ticket_ref, comment.id, prepared.skip)
             else:
                 score = prepared.score
                 comment.status, comment.finished_at = CommentStatus.DONE, now
                 scores.append(_score_values(comment, prepared.text, score, now))
-                metrics.COMMENTS.labels(outcome="scored").inc()
-                if score.unsupported_language:  # stored, but kept out of the rules
-                    log_unsupported_language(lease.ticket_ref, comment.id, score)
-                else:
+                if not score.unsupported_language:  # stored, but kept out of the rules
                     points.append(ScorePoint(comment.commented_at, score.score, score.frustration, score.urgency,
                                              score.label, tuple(score.cues)))
-                    log.info(
-                        "ticket %s: comment %s scored by %s: sentiment %+.2f frustration %.2f urgency %.2f%s",
-                        lease.ticket_ref, comment.id, score.scorer, score.score, score.frustration, score.urgency,
-                        f" (fallback: {score.fallback_reason})" if score.fallback_reason else "",
-                    )
                     trajectory = self._trajectory(points, work.agent_replies)
                     decision = decide(trajectory, self.config.thresholds)
                     if should_escalate(decision, severity):
                         decisions.append((comment, decision, trajectory))
                         severity = decision.severity
             updates.append({
-                "id": comment.id, "status": comment.status, "reason": comment.reason,
-                "attempts": comment.attempts, "run_after": comment.run_after, "finished_at": comment.finished_at,
+                "b_id": comment.id, "b_status": comment.status, "b_reason": comment.reason,
+                "b_attempts": comment.attempts, "b_run_after": comment.run_after, "b_finished_at": comment.finished_at,
             })
-        try:
-            with self.sessions.begin() as session:
-                ticket = self._hold(session, lease)
-                if scores:
-                    session.execute(insert(Score), scores)
-                if updates:
-                    session.execute(update(Comment), updates)
-                for comment, decision, trajectory in decisions:
-                    self._queue_escalation(session, ticket, comment, decision, trajectory)
-                finish(session, lease, not_before=now if work.more else None, locked=True)
-        except IntegrityError:
-            # Another worker recorded these comments: it took the ticket over while we scored.
-            raise LeaseLost(lease.ticket_id) from None
-        if decisions:
-            ESCALATION_BELL.ring()  # this process's escalation thread applies it at once
+        return scores, updates, decisions
 
     def process_ticket(self, lease: Lease) -> None:
-        """A scoring turn for a leased ticket: read, score, record (two transactions)."""
+        """A scoring turn for one leased ticket."""
+        self.process_tickets([lease])
+
+    def process_tickets(self, leases: list[Lease]) -> None:
+        """A scoring turn for leased tickets: read them all (one transaction), score them, and
+        record them all (one transaction)."""
         with self.sessions() as session:
-            work = self.read_due(session, lease)
-        self.process_work(lease, work)
+            works = self.read_due_many(session, leases)
+        self.process_works(works)
 
     def process_work(self, lease: Lease, work: TicketWork) -> None:
+        work.lease = work.lease or lease
+        self.process_works([work])
+
+    def process_works(self, works: list[TicketWork]) -> None:
+        for work in works:
+            self.score_due(work.lease, work)
         try:
-            self.score_due(lease, work)
-            self.record_due(lease, work)
+            self.record_many(works)
         except LeaseLost:
-            log.warning("ticket %s: lease lost; leaving it to the worker that took it", lease.ticket_ref)
+            log.warning("ticket %s: lease lost; leaving it to the worker that took it", works[0].lease.ticket_ref)
 
     def _hold(self, session: Session, lease: Lease) -> Ticket:
         ticket = hold(session, lease, self.config.worker.lease_seconds)
@@ -256,46 +392,55 @@ class Pipeline:
             retry_in = max(delay, retry_after or 0.0)  # never sooner than the server asked
         return work.record_failure(reason, retry_in=retry_in, max_attempts=settings.max_attempts)
 
-    def _queue_escalation(
-        self, session: Session, ticket: Ticket, comment: Comment, decision: Decision, trajectory: Trajectory
-    ) -> None:
-        now = utcnow()
-        # A pending lower escalation is replaced by this one: the helpdesk sees only the highest.
-        # Not one being applied right now (the escalation lane's lease is live): it finishes,
-        # then this one follows.
-        in_flight = ticket.escalation_owner is not None and (ticket.escalation_expires_at or now) > now
-        if not in_flight:
-            session.execute(
-                update(Escalation)
-                .where(Escalation.ticket_id == ticket.id, Escalation.status == EscalationStatus.PENDING)
-                .values(status=EscalationStatus.SUPERSEDED, reason=f"superseded by {decision.severity}", finished_at=now)
-                .execution_options(synchronize_session=False)
-            )
-        group_id = getattr(self.config, ticket.helpdesk).group_for(decision.severity)
-        session.execute(
-            insert(Escalation).values(
-                ticket_id=ticket.id,
-                comment_id=comment.id,
-                severity=decision.severity,
-                rule=decision.rule,
-                group_id=group_id,
-                note=escalation_note(decision, trajectory, to_senior_group=group_id is not None,
-                                     unscored_languages=unsupported_languages(session, ticket.id)),
-                status=EscalationStatus.PENDING,
-                attempts=0,
-                run_after=now,
-                created_at=now,
-                dry_run=False,
-            )
-        )
-        ticket.escalated_severity = decision.severity
-        if ticket.escalate_at is None or ticket.escalate_at > now:
-            ticket.escalate_at = now
-        metrics.ESCALATIONS.labels(severity=decision.severity, outcome="decided").inc()
-        log.info(
-            "ticket %s: escalates to %s (%s: %s)",
-            ticket.ref, decision.severity, decision.rule, decision.reason,
-        )
+    def _queue_escalations(self, session: Session, decided: list, now: datetime) -> bool:
+        """Queue the batch's escalations: three executemany's whatever the number of tickets.
+
+        A pending lower escalation is replaced by a new one: the helpdesk sees only the highest
+        (an earlier decision of the same turn is stored as replaced at once). Not one being
+        applied right now (the escalation lane's lease is live): it finishes, then this follows.
+        """
+        superseded: list[dict] = []
+        rows: list[dict] = []
+        marks: list[dict] = []
+        for work, ticket, decisions in decided:
+            lease = work.lease
+            in_flight = ticket.escalation_owner is not None and (ticket.escalation_expires_at or now) > now
+            if not in_flight:
+                superseded.append({"b_ticket_id": lease.ticket_id, "b_now": now,
+                                   "b_reason": f"superseded by {decisions[0][1].severity}"})
+            languages = work.unsupported_languages + [
+                p.score.unsupported_language for p in work.prepared if p.score is not None and p.score.unsupported_language
+            ]
+            for n, (comment, decision, trajectory) in enumerate(decisions):
+                group_id = getattr(self.config, lease.helpdesk).group_for(decision.severity)
+                replaced_by = decisions[n + 1][1].severity if n + 1 < len(decisions) and not in_flight else None
+                rows.append({
+                    "ticket_id": lease.ticket_id,
+                    "comment_id": comment.id,
+                    "severity": decision.severity,
+                    "rule": decision.rule,
+                    "group_id": group_id,
+                    "note": escalation_note(decision, trajectory, to_senior_group=group_id is not None,
+                                            unscored_languages=languages),
+                    "status": EscalationStatus.SUPERSEDED if replaced_by else EscalationStatus.PENDING,
+                    "reason": f"superseded by {replaced_by}" if replaced_by else None,
+                    "finished_at": now if replaced_by else None,
+                    "attempts": 0,
+                    "run_after": now,
+                    "created_at": now,
+                    "dry_run": False,
+                })
+                metrics.ESCALATIONS.labels(severity=decision.severity, outcome="decided").inc()
+                log.info("ticket %s: escalates to %s (%s: %s)",
+                         lease.ticket_ref, decision.severity, decision.rule, decision.reason)
+            marks.append({"b_id": lease.ticket_id, "b_severity": decisions[-1][1].severity, "b_now": now})
+        if superseded:
+            session.execute(_SUPERSEDE, superseded)
+        if rows:
+            session.execute(_INSERT_ESCALATION, rows)
+        if marks:
+            session.execute(_MARK_ESCALATED, marks)
+        return bool(rows)
 
     def _trajectory(self, points: list[ScorePoint], agent_replies: list[datetime]) -> Trajectory:
         points = unanswered_counts(points, agent_replies)
@@ -309,34 +454,46 @@ class Pipeline:
 
     # -- the escalation lane --------------------------------------------------------------------
 
-    def apply_due_escalations(self, lease: Lease) -> None:
-        """Apply the leased ticket's due escalations in order; then hand the ticket back."""
+    def due_escalations(self, session: Session, lease: Lease) -> list[int]:
+        """The leased ticket's due escalations, in order (in the claim's transaction)."""
+        return list(session.scalars(
+            select(Escalation.id)
+            .where(Escalation.ticket_id == lease.ticket_id, Escalation.status == EscalationStatus.PENDING,
+                   Escalation.run_after <= utcnow())
+            .order_by(Escalation.id)
+        ))
+
+    def apply_due_escalations(self, lease: Lease, due: list[int] | None = None) -> None:
+        """Apply the leased ticket's due escalations in order; then hand the ticket back (in the
+        last one's closing transaction)."""
+        finished = False
         try:
-            with self.sessions() as session:
-                due = list(
-                    session.scalars(
-                        select(Escalation.id)
-                        .where(Escalation.ticket_id == lease.ticket_id, Escalation.status == EscalationStatus.PENDING,
-                               Escalation.run_after <= utcnow())
-                        .order_by(Escalation.id)
-                    )
-                )
-            for escalation_id in due:
-                if not self.apply_escalation(lease, escalation_id):
+            if due is None:
+                with self.sessions() as session:
+                    due = self.due_escalations(session, lease)
+            for n, escalation_id in enumerate(due):
+                go_on, finished = self._apply(lease, escalation_id, hand_back=n == len(due) - 1)
+                if not go_on:
                     break  # rescheduled for the budget: the rest wait as well
         except LeaseLost:
             log.warning("ticket %s: escalation lease lost; leaving it to the worker that took it", lease.ticket_ref)
             return
-        with self.sessions.begin() as session:
-            finish(session, lease)
+        if not finished:
+            with self.sessions.begin() as session:
+                finish(session, lease)
 
     def apply_escalation(self, lease: Lease, escalation_id: int) -> bool:
         """Apply one escalation; False when the account's API budget made it wait."""
+        return self._apply(lease, escalation_id)[0]
+
+    def _apply(self, lease: Lease, escalation_id: int, *, hand_back: bool = False) -> tuple[bool, bool]:
+        """apply_escalation; with `hand_back`, the lease is given back in the transaction that
+        records the outcome. Returns (go on with the next, handed back)."""
         with self.sessions.begin() as session:
             self._hold(session, lease)  # still ours, right before the helpdesk sees anything
             escalation = session.get(Escalation, escalation_id)
             if escalation is None or escalation.status != EscalationStatus.PENDING:
-                return True
+                return True, False
             ticket = session.get(Ticket, escalation.ticket_id)
             snapshot = session.get(Comment, escalation.comment_id).ticket_snapshot
             plan = plan_for(
@@ -352,7 +509,7 @@ class Pipeline:
                 if wait > 0:  # queued behind the budget: not an attempt, not a 429
                     escalation.run_after = utcnow() + timedelta(seconds=wait)
                     escalation.reason = f"waiting {wait:.1f} s for the {ticket.helpdesk} API budget"
-                    return False
+                    return False, False
             # Every try counts, also one a crash cuts short: the row says how many were made.
             escalation.attempts += 1
             # Writes an earlier try announced (it may have died right after sending them) stay
@@ -365,28 +522,30 @@ class Pipeline:
                 raise PermanentError(f"no {ticket.helpdesk} client configured")
             applied = helpdesk.apply(plan)
         except HelpdeskError as exc:
-            self._escalation_failed(lease, escalation_id, exc)
-            return True
+            self._escalation_failed(lease, escalation_id, exc, hand_back=hand_back)
+            return True, hand_back
         except Exception as exc:  # an answer we did not expect: retry later, visibly, never in a hot loop
             log.exception("ticket %s: escalation %s: unexpected error", lease.ticket_ref, escalation_id)
-            self._escalation_failed(lease, escalation_id, TransientError(f"unexpected {type(exc).__name__}: {exc}"))
-            return True
+            self._escalation_failed(lease, escalation_id, TransientError(f"unexpected {type(exc).__name__}: {exc}"),
+                                    hand_back=hand_back)
+            return True, hand_back
         with self.sessions.begin() as session:
             escalation = session.get(Escalation, escalation_id)
-            if escalation.status != EscalationStatus.PENDING:
-                return True
-            escalation.status = EscalationStatus.APPLIED
-            escalation.finished_at = utcnow()
-            escalation.dry_run = applied.dry_run
-            earlier = _earlier_writes(escalation.request, include_sending=False)
-            escalation.request = {"requests": applied.requests} | ({"earlier_tries": earlier} if earlier else {})
-            escalation.reason = "the ticket already carried this severity" if applied.already else None
+            if escalation.status == EscalationStatus.PENDING:
+                escalation.status = EscalationStatus.APPLIED
+                escalation.finished_at = utcnow()
+                escalation.dry_run = applied.dry_run
+                earlier = _earlier_writes(escalation.request, include_sending=False)
+                escalation.request = {"requests": applied.requests} | ({"earlier_tries": earlier} if earlier else {})
+                escalation.reason = "the ticket already carried this severity" if applied.already else None
+            if hand_back:
+                finish(session, lease)  # after the status (flushed first): the row is no longer due
         metrics.ESCALATIONS.labels(severity=plan.severity, outcome="applied").inc()
         log.info(
             "ticket %s: escalation %s (%s) applied%s",
             ticket.ref, escalation_id, plan.severity, " [dry run]" if applied.dry_run else "",
         )
-        return True
+        return True, hand_back
 
     def _record_write(self, escalation_id: int, record: dict) -> None:
         """Durably note a write about to be sent (see EscalationPlan.on_write)."""
@@ -400,23 +559,28 @@ class Pipeline:
         section = getattr(self.config, helpdesk, None)
         return float(getattr(section, "requests_per_minute", 100) or 100)
 
-    def _escalation_failed(self, lease: Lease, escalation_id: int, exc: HelpdeskError) -> None:
+    def _escalation_failed(self, lease: Lease, escalation_id: int, exc: HelpdeskError, *,
+                           hand_back: bool = False) -> None:
         with self.sessions.begin() as session:
             escalation = session.get(Escalation, escalation_id)
-            if escalation.status != EscalationStatus.PENDING:
-                return
-            transient = isinstance(exc, TransientError)
-            retried = self._record_failure(
-                escalation, str(exc), retryable=transient, retry_after=exc.retry_after if transient else None,
-                counted=True,
-            )
-            if not retried:
-                metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="failed").inc()
-                log.error("ticket %s: escalation %s failed for good: %s", lease.ticket_ref, escalation_id, exc)
-                return
-            metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="retried").inc()
-            delay = (escalation.run_after - utcnow()).total_seconds()
-            log.warning("ticket %s: escalation %s will retry in %.0f s: %s", lease.ticket_ref, escalation_id, delay, exc)
+            if escalation.status == EscalationStatus.PENDING:
+                self._count_failure(lease, escalation, exc)
+            if hand_back:
+                finish(session, lease)  # after the new due time (flushed first)
+
+    def _count_failure(self, lease: Lease, escalation: Escalation, exc: HelpdeskError) -> None:
+        transient = isinstance(exc, TransientError)
+        retried = self._record_failure(
+            escalation, str(exc), retryable=transient, retry_after=exc.retry_after if transient else None,
+            counted=True,
+        )
+        if not retried:
+            metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="failed").inc()
+            log.error("ticket %s: escalation %s failed for good: %s", lease.ticket_ref, escalation.id, exc)
+            return
+        metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="retried").inc()
+        delay = (escalation.run_after - utcnow()).total_seconds()
+        log.warning("ticket %s: escalation %s will retry in %.0f s: %s", lease.ticket_ref, escalation.id, delay, exc)
 
 
 def take_budget(session: Session, helpdesk: str, account: str, cost: float, per_minute: float) -> float:
@@ -459,7 +623,7 @@ def _point(row: Score) -> ScorePoint:
     return ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues))
 
 
-def _score_values(comment: Comment, text: str, score: SentimentScore, now: datetime) -> dict:
+def _score_values(comment: DueComment, text: str, score: SentimentScore, now: datetime) -> dict:
     return dict(
         ticket_id=comment.ticket_id,
         comment_id=comment.id,
@@ -479,7 +643,29 @@ def _score_values(comment: Comment, text: str, score: SentimentScore, now: datet
     )
 
 
-def _delivered_by_other_kind(comment: Comment, done: list[tuple[int, str, str, datetime]]) -> int | None:
+def _count_and_log(work: TicketWork) -> None:
+    """Metrics and log lines for a recorded turn (after its commit: a rolled-back turn counts nothing)."""
+    ref = work.lease.ticket_ref
+    for prepared in work.prepared:
+        comment, score = prepared.comment, prepared.score
+        if prepared.error is not None:
+            metrics.COMMENTS.labels(outcome="retried" if comment.status != CommentStatus.FAILED else "failed").inc()
+        elif score is None:
+            metrics.COMMENTS.labels(outcome="skipped").inc()
+            log.info("ticket %s: comment %s skipped: %s", ref, comment.id, prepared.skip)
+        else:
+            metrics.COMMENTS.labels(outcome="scored").inc()
+            if score.unsupported_language:
+                log_unsupported_language(ref, comment.id, score)
+            elif log.isEnabledFor(logging.INFO):
+                log.info(
+                    "ticket %s: comment %s scored by %s: sentiment %+.2f frustration %.2f urgency %.2f%s",
+                    ref, comment.id, score.scorer, score.score, score.frustration, score.urgency,
+                    f" (fallback: {score.fallback_reason})" if score.fallback_reason else "",
+                )
+
+
+def _delivered_by_other_kind(comment: DueComment, done: list[tuple[int, str, str, datetime]]) -> int | None:
     """The comment already scored that this one repeats through the other webhook kind."""
     for other_id, fingerprint, source, received_at in done:
         if (

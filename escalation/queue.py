@@ -20,15 +20,18 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import bindparam, case, func, literal, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ticketpulse.models import Comment, Escalation, Ticket, utcnow
+from ticketpulse.models.tables import QueuedWork
 
 log = logging.getLogger("ticketpulse.queue")
 
@@ -44,6 +47,7 @@ class Lane:
 
 SCORING = Lane("scoring", Ticket.next_run_at, Ticket.lease_owner, Ticket.lease_expires_at, Comment)
 ESCALATION = Lane("escalation", Ticket.escalate_at, Ticket.escalation_owner, Ticket.escalation_expires_at, Escalation)
+LANES = {lane.name: lane for lane in (SCORING, ESCALATION)}
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class Lease:
     helpdesk: str = ""
     account: str = ""
     external_id: str = ""
+    escalated_severity: str | None = None  # as the lease began (only the scoring lane changes it)
 
 
 def worker_name() -> str:
@@ -72,8 +77,26 @@ def claim(
 ) -> Lease | None:
     """Lease the earliest-due ticket of `lane` that nobody holds; None when nothing is due.
 
-    One statement: UPDATE ... WHERE id = (the first due row, locked, skipping locked ones).
-    With `session`, runs inside the caller's transaction (the worker reads the work in it too).
+    With `session`, runs inside the caller's transaction.
+    """
+    leases = claim_many(sessions, lease_seconds, owner, 1, lane=lane, helpdesk=helpdesk, session=session)
+    return leases[0] if leases else None
+
+
+def claim_many(
+    sessions: sessionmaker[Session] | None,
+    lease_seconds: float,
+    owner: str | None,
+    limit: int,
+    *,
+    lane: Lane = SCORING,
+    helpdesk: str | None = None,
+    session: Session | None = None,
+) -> list[Lease]:
+    """Lease up to `limit` of the earliest-due tickets of `lane` that nobody holds, in due order.
+
+    One statement: UPDATE ... WHERE id IN (the first due rows, locked, skipping locked ones)
+    RETURNING. The tickets share one lease token, so one heartbeat statement renews them all.
     """
     now = utcnow()
     token = f"{(owner or worker_name())[:40]}:{uuid.uuid4().hex[:16]}"
@@ -81,27 +104,28 @@ def claim(
         select(Ticket.id)
         .where(lane.due <= now, (lane.expires.is_(None)) | (lane.expires < now))
         .order_by(lane.due)
-        .limit(1)
+        .limit(limit)
         .with_for_update(skip_locked=True, key_share=True)
     )
     if helpdesk is not None:
         due = due.where(Ticket.helpdesk == helpdesk)
     statement = (
         update(Ticket)
-        .where(Ticket.id == due.scalar_subquery())
+        .where(Ticket.id.in_(due.scalar_subquery()))
         .values({lane.owner: token, lane.expires: now + timedelta(seconds=lease_seconds)})
-        .returning(Ticket.id, Ticket.helpdesk, Ticket.account, Ticket.external_id)
+        .returning(Ticket.id, Ticket.helpdesk, Ticket.account, Ticket.external_id, Ticket.escalated_severity,
+                   lane.due)
         .execution_options(synchronize_session=False)
     )
 
-    def run(s: Session) -> Lease | None:
-        row = s.execute(statement).first()
-        if row is None:
-            return None
-        return Lease(
-            ticket_id=row.id, token=token, ticket_ref=f"{row.helpdesk}:{row.account}:{row.external_id}",
-            lane=lane, helpdesk=row.helpdesk, account=row.account, external_id=row.external_id,
-        )
+    def run(s: Session) -> list[Lease]:
+        rows = sorted(s.execute(statement).all(), key=lambda row: (row[-1], row.id))
+        return [
+            Lease(ticket_id=row.id, token=token, ticket_ref=f"{row.helpdesk}:{row.account}:{row.external_id}",
+                  lane=lane, helpdesk=row.helpdesk, account=row.account, external_id=row.external_id,
+                  escalated_severity=row.escalated_severity)
+            for row in rows
+        ]
 
     if session is not None:
         return run(session)
@@ -142,33 +166,80 @@ def renew(sessions: sessionmaker[Session], lease: Lease, lease_seconds: float) -
         return result.rowcount == 1
 
 
-class LeaseKeeper:
-    """Renews a lease from a background thread while its worker is busy with the ticket.
+def renew_all(sessions: sessionmaker[Session], tokens: dict[str, set[str]], lease_seconds: float) -> int:
+    """Extend every live lease held under `tokens`, one statement per lane; returns rows renewed.
+    A lease that ran out is not renewed: the ticket may already be another worker's."""
+    now = utcnow()
+    renewed = 0
+    with sessions.begin() as session:
+        for name, held in tokens.items():
+            lane = LANES[name]
+            if held:
+                renewed += session.execute(
+                    update(Ticket)
+                    .where(lane.owner.in_(sorted(held)), lane.expires > now)
+                    .values({lane.expires: now + timedelta(seconds=lease_seconds)})
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+    return renewed
+
+
+class Heartbeat:
+    """One thread per worker renews every lease the worker holds while it is busy with them.
 
     A slow model or helpdesk call can outlast the short lease; the heartbeat keeps it ours for
     as long as this process is alive. A worker that dies stops renewing, and the lease runs out.
+    One statement per beat renews all the worker's leases (a claimed batch shares a token), and
+    no thread is started per lease; the thread ends after a beat with nothing held.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], lease: Lease, lease_seconds: float) -> None:
+    def __init__(self, sessions: sessionmaker[Session], lease_seconds) -> None:
         self.sessions = sessions
-        self.lease = lease
-        self.lease_seconds = lease_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{lease.ticket_id}", daemon=True)
+        self._lease_seconds = lease_seconds  # a callable: the config may be reloaded
+        self._held: dict[tuple[str, str], int] = {}  # (lane name, token): leases kept
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> "LeaseKeeper":
-        self._thread.start()
-        return self
+    @contextmanager
+    def keep(self, leases: list[Lease]):
+        keys = {(lease.lane.name, lease.token) for lease in leases}
+        with self._lock:
+            for key in keys:
+                self._held[key] = self._held.get(key, 0) + 1
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="ticketpulse-heartbeat", daemon=True)
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                for key in keys:
+                    self._held[key] -= 1
+                    if not self._held[key]:
+                        del self._held[key]
 
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+    def _tokens(self) -> dict[str, set[str]]:
+        with self._lock:
+            tokens: dict[str, set[str]] = {}
+            for lane, token in self._held:
+                tokens.setdefault(lane, set()).add(token)
+            return tokens
 
     def _run(self) -> None:
-        while not self._stop.wait(self.lease_seconds / 3):
+        idle_beats = 0
+        while True:
+            time.sleep(self._lease_seconds() / 3)
+            tokens = self._tokens()
+            if not tokens:
+                idle_beats += 1
+                with self._lock:
+                    if idle_beats >= 2 and not self._held:
+                        self._thread = None
+                        return  # nothing held for a while: started again by the next keep()
+                continue
+            idle_beats = 0
             try:
-                if not renew(self.sessions, self.lease, self.lease_seconds):
-                    return  # lost: the pipeline's next hold() notices and stops
+                renew_all(self.sessions, tokens, self._lease_seconds())
             except SQLAlchemyError:
                 continue  # the database is away; try again on the next beat
 
@@ -212,6 +283,62 @@ def finish(session: Session, lease: Lease, *, not_before: datetime | None = None
         .where(Ticket.id == lease.ticket_id, lane.owner == lease.token)
         .values({lane.owner: None, lane.expires: None, lane.due: due})
         .execution_options(synchronize_session=False)
+    )
+
+
+def hold_many(session: Session, leases: list[Lease]) -> dict[int, object]:
+    """In the caller's transaction: lock the rows of the leased tickets that are still ours
+    (in id order, so two transactions never deadlock on them) and return them by id; a ticket
+    missing from the answer was taken over (its lease ran out) and must not be written."""
+    if not leases:
+        return {}
+    lane = leases[0].lane
+    now = utcnow()
+    tickets = Ticket.__table__
+    owner, expires = tickets.c[lane.owner.key], tickets.c[lane.expires.key]
+    held = [lease for lease in leases if lease.lane is lane]
+    rows = session.execute(
+        select(tickets.c.id, tickets.c.escalation_owner, tickets.c.escalation_expires_at, tickets.c.escalate_at)
+        .where(tickets.c.id.in_([lease.ticket_id for lease in held]),
+               owner.in_(sorted({lease.token for lease in held})), expires > now)
+        .order_by(tickets.c.id)
+        .with_for_update(key_share=True)
+    ).all()
+    return {row.id: row for row in rows}
+
+
+def _finish_many_statement(lane: Lane):
+    tickets = Ticket.__table__
+    work = lane.work.__table__
+    ticket_id = bindparam("b_id")
+    due = (
+        select(func.min(work.c.run_after))
+        .where(work.c.ticket_id == ticket_id, work.c.status == QueuedWork.PENDING)
+        .scalar_subquery()
+    )
+    bound = bindparam("b_not_before", type_=tickets.c[lane.due.key].type)
+    owner = tickets.c[lane.owner.key]
+    return (
+        update(tickets)
+        .where(tickets.c.id == ticket_id, owner == bindparam("b_token"))
+        .values({owner: None, tickets.c[lane.expires.key]: None,
+                 tickets.c[lane.due.key]: case((due < bound, bound), else_=due)})
+    )
+
+
+_FINISH_MANY = {lane.name: _finish_many_statement(lane) for lane in (SCORING, ESCALATION)}
+
+
+def finish_many(session: Session, leases: list[Lease], not_before: dict[int, datetime | None]) -> None:
+    """finish() for many leases of one lane whose rows the caller locked (hold_many), in one
+    executemany: each ticket handed back and given its next due time (`not_before[id]`: not
+    before then)."""
+    if not leases:
+        return
+    session.execute(
+        _FINISH_MANY[leases[0].lane.name],
+        [{"b_id": lease.ticket_id, "b_token": lease.token, "b_not_before": not_before.get(lease.ticket_id)}
+         for lease in leases],
     )
 
 
@@ -315,8 +442,9 @@ def listen_for_due_work(engine, stop: threading.Event, bell: Doorbell = SCORING_
                 connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
                 bell.ring()  # anything stored while we were not listening
                 while not stop.is_set():
-                    for _ in connection.notifies(timeout=1.0):
-                        bell.ring()
+                    for notice in connection.notifies(timeout=1.0):
+                        # An escalation re-queued by `jobs retry` says so; webhooks send no payload.
+                        (ESCALATION_BELL if notice.payload == ESCALATION.name else bell).ring()
             finally:
                 raw.invalidate()  # never hand a LISTENing connection back to the pool
         except Exception as exc:  # the database is away: try again shortly

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from ticketpulse.escalation.pipeline import Pipeline
+from ticketpulse.escalation.pipeline import LeaseLost, Pipeline
 from ticketpulse.escalation.queue import (
     ESCALATION,
     ESCALATION_BELL,
@@ -19,8 +20,9 @@ from ticketpulse.escalation.queue import (
     Doorbell,
     Lane,
     Lease,
-    LeaseKeeper,
+    Heartbeat,
     claim,
+    claim_many,
     listen_for_due_work,
     reclaim_own,
     release,
@@ -36,6 +38,27 @@ PARK_SECONDS = 60.0
 REPAIR_INTERVAL_SECONDS = 60.0
 
 
+class TurnSize:
+    """How many tickets one scoring turn claims: as many as the scorer gets through in about
+    TURN_SECONDS (the local scorer: a full batch, amortising the claim, read and record
+    transactions over many tickets; an LLM: one ticket, so that slow calls spread over the
+    worker threads and processes instead of queueing behind each other in one batch)."""
+
+    TURN_SECONDS = 0.2
+    MOST = 32
+
+    def __init__(self) -> None:
+        self.size = 1
+        self._per_ticket: float | None = None  # smoothed scoring seconds per ticket
+
+    def measured(self, tickets: int, seconds: float) -> None:
+        if not tickets:
+            return
+        cost = seconds / tickets
+        self._per_ticket = cost if self._per_ticket is None else 0.7 * self._per_ticket + 0.3 * cost
+        self.size = max(1, min(self.MOST, int(self.TURN_SECONDS / max(self._per_ticket, 1e-6))))
+
+
 class Worker:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
@@ -44,6 +67,8 @@ class Worker:
         # so the ticket does not wait for the lease to run out.
         self._unreleased: list[tuple[Lease, float]] = []
         self._unreleased_lock = threading.Lock()
+        self.heartbeat = Heartbeat(pipeline.sessions, lambda: self.settings.lease_seconds)
+        self.turn = TurnSize()
 
     @property
     def sessions(self):
@@ -52,43 +77,70 @@ class Worker:
     # -- one unit of work ----------------------------------------------------------------------
 
     def run_once(self) -> bool:
-        """Do one ticket's due comments; False when there were none."""
+        """Do a turn: the due comments of up to `turn.size` tickets; False when none were due."""
         self._release_leftovers()
-        # The claim commits at once: the ticket row is locked for one statement only.
-        lease = claim(self.sessions, self.settings.lease_seconds, worker_name())
-        if lease is None:
+        # The claim commits at once: the ticket rows are locked for one statement only.
+        leases = claim_many(self.sessions, self.settings.lease_seconds, worker_name(), self.turn.size)
+        if not leases:
             return False
-        self._work_on(lease, lambda: self.pipeline.process_ticket(lease))
+        self._work_on(leases, self._score_turn)
         return True
+
+    def _score_turn(self, leases: list[Lease]) -> None:
+        pipeline = self.pipeline
+        with self.sessions() as session:
+            works = pipeline.read_due_many(session, leases)
+        started = time.perf_counter()
+        for work in works:
+            pipeline.score_due(work.lease, work)
+        self.turn.measured(len(works), time.perf_counter() - started)
+        try:
+            pipeline.record_many(works)
+        except LeaseLost:
+            log.warning("ticket %s: lease lost; leaving it to the worker that took it", leases[0].ticket_ref)
 
     def run_escalations_once(self, helpdesk: str) -> bool:
         """Apply one ticket's due escalations on `helpdesk`; False when there were none."""
         self._release_leftovers()
-        lease = claim(self.sessions, self.settings.lease_seconds, worker_name(), lane=ESCALATION, helpdesk=helpdesk)
+        with self.sessions.begin() as session:  # the claim and the read: one transaction
+            lease = claim(None, self.settings.lease_seconds, worker_name(), lane=ESCALATION, helpdesk=helpdesk,
+                          session=session)
+            due = self.pipeline.due_escalations(session, lease) if lease is not None else []
         if lease is None:
             return False
-        self._work_on(lease, lambda: self.pipeline.apply_due_escalations(lease))
+        self._work_on([lease], lambda leases: self.pipeline.apply_due_escalations(leases[0], due))
         return True
 
-    def _work_on(self, lease: Lease, job) -> None:
-        finished = False
-        hold_off = 0.0
+    def _work_on(self, leases: list[Lease], job) -> None:
+        with self.heartbeat.keep(leases):
+            try:
+                if self._try(leases, job, alone=len(leases) == 1):
+                    return
+                for lease in leases:  # one of them broke the turn: each alone, so only that one waits
+                    self._try([lease], job, alone=True)
+            except BaseException:  # the thread is being torn down: hand back what it holds
+                for lease in leases:
+                    self._release(lease, 0.0)
+                raise
+
+    def _try(self, leases: list[Lease], job, *, alone: bool) -> bool:
         try:
-            with LeaseKeeper(self.sessions, lease, self.settings.lease_seconds):
-                job()
-            finished = True  # the pipeline handed the ticket back in its last transaction
-        except OperationalError as exc:
-            # The database went away mid-turn: nothing is wrong with the ticket, so it is not
-            # parked; it is handed back (now, or as soon as the database answers again).
-            log.warning("ticket %s: database unavailable (%s); handing it back", lease.ticket_ref,
-                        type(exc).__name__)
-        except Exception:
-            # Whatever broke, the other tickets go on: this one waits before it is tried again.
-            log.exception("ticket %s: unexpected error; trying it again in %.0f s", lease.ticket_ref, PARK_SECONDS)
-            hold_off = PARK_SECONDS
-        finally:
-            if not finished:
-                self._release(lease, hold_off)
+            job(leases)
+            return True  # the pipeline handed the tickets back in its last transaction
+        except Exception as exc:
+            if not alone:
+                log.warning("a turn of %d tickets failed (%s); trying them one by one", len(leases),
+                            exc.__class__.__name__)
+                return False
+            if _database_away(exc):  # not the ticket's fault: again as soon as the database is back
+                log.error("ticket %s: database unavailable: %s", leases[0].ticket_ref, exc.__class__.__name__)
+                hold_off = 0.0
+            else:  # whatever broke, the other tickets go on: this one waits before it is tried again
+                log.exception("ticket %s: unexpected error; trying it again in %.0f s", leases[0].ticket_ref,
+                              PARK_SECONDS)
+                hold_off = PARK_SECONDS
+            self._release(leases[0], hold_off)
+            return False
 
     def _release(self, lease: Lease, hold_off: float) -> None:
         try:
@@ -219,3 +271,8 @@ def _repair(session, lane: Lane) -> int:
             .execution_options(synchronize_session=False)
         )
     return len(orphans)
+
+
+def _database_away(exc: BaseException) -> bool:
+    """The connection failed (the database is down or restarting), as opposed to a bad statement."""
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)

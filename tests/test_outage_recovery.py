@@ -25,7 +25,7 @@ def _lease(client, sessions, config):
 
 
 def _raise(exc):
-    def job():
+    def job(_leases):
         raise exc
     return job
 
@@ -34,7 +34,7 @@ def test_a_turn_cut_by_a_database_outage_is_handed_back_due_at_once(client, sess
     worker = _worker(config, environment, engine)
     lease = _lease(client, sessions, config)
 
-    worker._work_on(lease, _raise(OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))))
+    worker._work_on([lease], _raise(OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))))
 
     with sessions() as session:
         ticket = session.scalars(select(Ticket)).one()
@@ -47,7 +47,7 @@ def test_a_turn_that_raised_a_bug_is_still_parked(client, sessions, config, envi
     worker = _worker(config, environment, engine)
     lease = _lease(client, sessions, config)
 
-    worker._work_on(lease, _raise(ValueError("a bug")))
+    worker._work_on([lease], _raise(ValueError("a bug")))
 
     with sessions() as session:
         ticket = session.scalars(select(Ticket)).one()

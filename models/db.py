@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 
 from sqlalchemy import Engine, create_engine, event
@@ -46,9 +47,35 @@ def _use_immediate_transactions(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    # SQLite has one write lock, and a connection waiting for it in SQLite's busy handler sleeps
+    # up to 100 ms between tries: under concurrent writers (webhook threads, the worker's lanes)
+    # transactions paid those sleeps. This process's transactions queue on a lock of their own
+    # instead, so the next one starts the moment the last one ends (other processes still meet
+    # in SQLite's busy handler).
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Bounded: should a thread ever hold two transactions, the second waits in SQLite's busy
+        # handler as before instead of here forever.
+        if writer.acquire(timeout=30):
+            connection.info["ticketpulse_writer"] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _end(connection)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(connection) -> None:
+        if connection.info.pop("ticketpulse_writer", False):
+            writer.release()
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection, record) -> None:  # a connection dropped mid-transaction
+        if record.info.pop("ticketpulse_writer", False):
+            writer.release()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -144,6 +144,16 @@ class Weights:
         self._rows: dict[str, int] = rows
         self._values: array = values
 
+    @property
+    def row_of(self):
+        """feature -> its row (or None): the dict's own lookup, for the scorer's hot loop."""
+        return self._rows.get
+
+    @property
+    def values(self) -> array:
+        """(neg, pos, frus) of row r at 3r, 3r + 1, 3r + 2."""
+        return self._values
+
     def get(self, feature: str, default=None):
         row = self._rows.get(feature)
         if row is None:
@@ -232,22 +242,28 @@ class LocalScorer:
         w = self._cache.get(tok)
         if w is not None:
             return w
-        vocab = self._vocab
-        found = []
-        v = vocab.get(tok)
-        if v is not None:
-            found.append(v)
+        row_of = self._vocab.row_of
+        found = []  # rows of the word's features, in the order they are summed
+        row = row_of(tok)
+        if row is not None:
+            found.append(row)
         if len(tok) > 6:
-            v = vocab.get("~" + tok[:5])
-            if v is not None:
-                found.append(v)
+            row = row_of("~" + tok[:5])
+            if row is not None:
+                found.append(row)
         # character n-grams of the padded word, looked up in their own table (keys without "#")
         padded = " " + tok + " "
         n = len(padded)
         cuts = _CUTS.get(n) or _cuts(n)
-        found += filter(None, map(self._chars.get, map(padded.__getitem__, cuts)))
+        found += [row for row in map(self._chars.row_of, map(padded.__getitem__, cuts)) if row is not None]
         if found:
-            neg_logit, pos_logit, frus_logit = map(sum, zip(*found))
+            values = self._vocab.values
+            neg_logit = pos_logit = frus_logit = 0.0
+            for row in found:
+                at = 3 * row
+                neg_logit += values[at]
+                pos_logit += values[at + 1]
+                frus_logit += values[at + 2]
             w = (neg_logit, pos_logit, frus_logit) if (neg_logit or pos_logit or frus_logit) else _ZERO
         else:
             w = _ZERO

@@ -405,7 +405,8 @@ class Doorbell:
     """Wakes idle worker threads when work arrives, instead of fast polling.
 
     In one process (`serve`) the webhook rings it directly; across processes on PostgreSQL the
-    webhook's statement sends NOTIFY and each worker's listener rings it. Polling stays as the
+    web process's notifier sends NOTIFY after the webhooks' commits and each worker's listener
+    rings it. Polling stays as the
     safety net (SQLite across processes, a missed notification) at `poll_interval_seconds`.
     A ring is never lost between a thread's empty claim and its wait: threads wait for a ring
     newer than the one they saw before claiming.

@@ -189,6 +189,7 @@ _PERF = r"(?:heard|received|got|gotten|been contacted|responded|replied|called|a
 FAMILY_FRUSTRATION_SCALE = {"waiting": 1.5, "threats": 1.9, "calm": 0.7}
 
 
+# Tagging a regulator (REGULATOR_MENTION above) weighs what the threats family's "BBB" rule does.
 REGULATOR_FRUSTRATION = 2.4 * FAMILY_FRUSTRATION_SCALE["threats"]
 
 

@@ -54,11 +54,12 @@ def backlog_empty(sessions) -> bool:
     return pending_comments == 0 and pending_escalations == 0
 
 
-def write_config(tmp_path: Path, **worker) -> Path:
+def write_config(tmp_path: Path, requests_per_minute: int = 100, **worker) -> Path:
     settings = {"poll_interval_seconds": 0.05, "lease_seconds": 5, "backoff_base_seconds": 0.2,
                 "backoff_max_seconds": 1.0, "concurrency": 2} | worker
     path = tmp_path / "ticketpulse.toml"
-    path.write_text("[zendesk]\nsenior_group_id = 360001234567\n[worker]\n"
+    path.write_text(f"[zendesk]\nsenior_group_id = 360001234567\nrequests_per_minute = {requests_per_minute}\n"
+                    f"[freshdesk]\nrequests_per_minute = {requests_per_minute}\n[worker]\n"
                     + "".join(f"{key} = {value}\n" for key, value in settings.items()))
     return path
 
@@ -169,7 +170,9 @@ def test_four_worker_processes_score_every_comment_once_and_escalate_each_step_o
     stream = deliveries(tickets=200, per_ticket=8, duplicate_share=0.2)
     assert len(stream) == 2000
 
-    workers = start_workers(4, postgres_url, fake_zendesk, write_config(tmp_path))
+    # The account budget raised: this test is about each step happening once, and the default
+    # 100 requests a minute would only make it wait minutes (the budget has its own tests).
+    workers = start_workers(4, postgres_url, fake_zendesk, write_config(tmp_path, requests_per_minute=100_000))
     try:
         answers = Counter(post_zendesk(client, event).status_code for event in stream)
         assert wait_until(lambda: backlog_empty(sessions), timeout=240)

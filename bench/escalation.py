@@ -17,52 +17,25 @@ of 150 escalations by design).
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import hmac
-import json
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from serve_harness import CALM, FURIOUS, pending, serving, signed  # noqa: E402
 from tests.fakes.server import LiveServer  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk  # noqa: E402
 
 import logging  # noqa: E402
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the fake API logs every request
-
-SECRET = "YmVuY2hfc2VjcmV0X2Zvcl9lc2NhbGF0aW9u"
-FURIOUS = "I am DONE. Cancel my account, I'm reporting you to the BBB and my lawyer!!! Worst service ever."
-CALM = ["Could you tell me when my order will ship?", "Thanks, that worked.", "Where do I change my address?"]
-
-
-def signed(ticket: int, comment: int, text: str) -> tuple[bytes, dict]:
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = json.dumps({
-        "account_id": 1, "id": f"evt-{ticket}-{comment}", "time": stamp,
-        "type": "zen:event-type:ticket.comment_added", "zendesk_event_version": "2022-11-06",
-        "subject": f"zen:ticket:{ticket}",
-        "detail": {"id": str(ticket), "requester_id": "301", "status": "OPEN", "tags": [], "updated_at": stamp},
-        "event": {"comment": {"id": str(comment), "body": text, "is_public": True,
-                              "author": {"id": "301", "is_staff": False, "name": "Dana Cole"}}},
-    }).encode()
-    signature = base64.b64encode(hmac.new(SECRET.encode(), stamp.encode() + body, hashlib.sha256).digest()).decode()
-    return body, {"Content-Type": "application/json", "X-Zendesk-Webhook-Signature-Timestamp": stamp,
-                  "X-Zendesk-Webhook-Signature": signature}
 
 
 class PutClock:
@@ -83,11 +56,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
-
-
-def pending(url: str) -> int:
-    health = json.load(urllib.request.urlopen(f"{url}/healthz", timeout=10))
-    return health["pending_comments"] + health["pending_escalations"]
 
 
 def wait_drained(url: str, timeout: float) -> float:
@@ -169,7 +137,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--flood", type=int, default=10_000)
-    parser.add_argument("--port", type=int, default=8711)
+    parser.add_argument("--port", type=int, default=0, help="serve's port (default: a free one)")
     parser.add_argument("--drain-timeout", type=float, default=600.0)
     args = parser.parse_args()
 
@@ -177,48 +145,26 @@ def main() -> None:
     for t in range(100_000, 100_000 + int(args.rate * args.seconds)):
         fake.add_ticket(str(t))
     clock = PutClock(fake.app())
-    with LiveServer(clock) as api, tempfile.TemporaryDirectory() as tmp:
-        config = Path(tmp) / "ticketpulse.toml"
-        config.write_text("[zendesk]\nsenior_group_id = 360001234567\nrequests_per_minute = 100000\n")
-        env = os.environ | {
-            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'serve.db'}", "TICKETPULSE_CONFIG": str(config),
-            "ZENDESK_WEBHOOK_SECRET": SECRET, "ZENDESK_BASE_URL": api.url, "ZENDESK_EMAIL": fake.email,
-            "ZENDESK_API_TOKEN": fake.token, "PYTHONPATH": str(ROOT),
-        }
-        serve = subprocess.Popen([sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(args.port)],
-                                 env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=(Path(tmp) / "serve.log").open("w"))
-        url = f"http://127.0.0.1:{args.port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    pending(url)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit((Path(tmp) / "serve.log").read_text()[-2000:])
-                    time.sleep(0.2)
-            time.sleep(5)
-            at_rest = rss_mb(serve.pid)
+    with LiveServer(clock) as api, tempfile.TemporaryDirectory() as tmp, \
+            serving(Path(tmp), api.url, fake, args.port) as (serve, url):
+        time.sleep(5)
+        at_rest = rss_mb(serve.pid)
 
-            sent_at: dict[str, float] = {}
-            total = steady(url, args.rate, args.seconds, 100_000, sent_at)
-            wait_drained(url, 120)
-            time.sleep(1)
-            latencies = sorted((clock.first_put[t] - sent) * 1000 for t, sent in sent_at.items() if t in clock.first_put)
-            missing = len(sent_at) - len(latencies)
-            stages = stage_times(Path(tmp) / "serve.db", sent_at, clock.first_put)
+        sent_at: dict[str, float] = {}
+        total = steady(url, args.rate, args.seconds, 100_000, sent_at)
+        wait_drained(url, 120)
+        time.sleep(1)
+        latencies = sorted((clock.first_put[t] - sent) * 1000 for t, sent in sent_at.items() if t in clock.first_put)
+        missing = len(sent_at) - len(latencies)
+        stages = stage_times(Path(tmp) / "serve.db", sent_at, clock.first_put)
 
-            flooded = time.monotonic()
-            flood(url, args.flood, 1_000_000)
-            accepted = time.monotonic() - flooded
-            after_accept = rss_mb(serve.pid)
-            drained = wait_drained(url, args.drain_timeout)
-            left = pending(url)
-            after = rss_mb(serve.pid)
-        finally:
-            serve.send_signal(signal.SIGTERM)
-            serve.wait(timeout=60)
+        flooded = time.monotonic()
+        flood(url, args.flood, 1_000_000)
+        accepted = time.monotonic() - flooded
+        after_accept = rss_mb(serve.pid)
+        drained = wait_drained(url, args.drain_timeout)
+        left = pending(url)
+        after = rss_mb(serve.pid)
 
     q = statistics.quantiles(latencies, n=100)
     print(f"time to escalation at {args.rate:.0f} webhooks/s for {args.seconds:.0f} s ({total} webhooks, "

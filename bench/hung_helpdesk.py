@@ -14,12 +14,8 @@ commit (`scores.created_at`). Prints p50 / p95 for both phases and the ratio hun
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import os
-import signal
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,21 +25,15 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from serve_harness import CALM, FURIOUS, serving, signed  # noqa: E402
 from tests.fakes.server import LiveServer  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk  # noqa: E402
 
 import logging  # noqa: E402
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-_spec = importlib.util.spec_from_file_location("bench_escalation", ROOT / "bench" / "escalation.py")
-bench_escalation = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench_escalation)
-SECRET, FURIOUS, CALM, signed = (bench_escalation.SECRET, bench_escalation.FURIOUS, bench_escalation.CALM,
-                                 bench_escalation.signed)
 
 HANG_SECONDS = 3600.0  # every API call: longer than any client timeout
 
@@ -58,28 +48,6 @@ class Calls:
     def __call__(self, environ, start_response):
         self.count += 1
         return self.app(environ, start_response)
-
-
-def start_serve(tmp: Path, api_url: str, fake: FakeZendesk, port: int) -> subprocess.Popen:
-    config = tmp / "ticketpulse.toml"
-    config.write_text("[zendesk]\nsenior_group_id = 360001234567\nrequests_per_minute = 100000\n")
-    env = os.environ | {
-        "DATABASE_URL": f"sqlite:///{tmp / 'serve.db'}", "TICKETPULSE_CONFIG": str(config),
-        "ZENDESK_WEBHOOK_SECRET": SECRET, "ZENDESK_BASE_URL": api_url, "ZENDESK_EMAIL": fake.email,
-        "ZENDESK_API_TOKEN": fake.token, "PYTHONPATH": str(ROOT),
-    }
-    serve = subprocess.Popen([sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(port)],
-                             env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=(tmp / "serve.log").open("w"))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            bench_escalation.pending(url)
-            return serve
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit((tmp / "serve.log").read_text()[-2000:])
-            time.sleep(0.2)
 
 
 def send_steady(url: str, rate: float, seconds: float, first_ticket: int) -> dict[str, float]:
@@ -121,34 +89,26 @@ def phase(name: str, hang: bool, args) -> list[float]:
     for t in range(1, args.furious + 1):
         fake.add_ticket(str(t))
     calls = Calls(fake.app())
-    with LiveServer(calls) as api, tempfile.TemporaryDirectory() as tmp_name:
+    with LiveServer(calls) as api, tempfile.TemporaryDirectory() as tmp_name, \
+            serving(Path(tmp_name), api.url, fake, args.port) as (_serve, url):
         tmp = Path(tmp_name)
-        serve = start_serve(tmp, api.url, fake, args.port)
-        url = f"http://127.0.0.1:{args.port}"
-        try:
-            if hang:
-                fake.latency = HANG_SECONDS
-            session = requests.Session()
-            for t in range(1, args.furious + 1):  # their escalations now wait on the helpdesk
-                body, headers = signed(t, 1, FURIOUS)
-                assert session.post(f"{url}/webhooks/zendesk", data=body, headers=headers, timeout=30).status_code == 202
-            time.sleep(1.0)
-            sent_at = send_steady(url, args.rate, args.seconds, 1_000_000)
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                done = scored_at(tmp / "serve.db")
-                if all(ticket in done for ticket in sent_at):
-                    break
-                time.sleep(0.5)
-            latencies = sorted((done[t] - sent) * 1000 for t, sent in sent_at.items() if t in done)
-            missing = len(sent_at) - len(latencies)
-            furious_scored = sum(1 for t in range(1, args.furious + 1) if str(t) in done)
-        finally:
-            serve.send_signal(signal.SIGTERM)
-            try:
-                serve.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                serve.kill()
+        if hang:
+            fake.latency = HANG_SECONDS
+        session = requests.Session()
+        for t in range(1, args.furious + 1):  # their escalations now wait on the helpdesk
+            body, headers = signed(t, 1, FURIOUS)
+            assert session.post(f"{url}/webhooks/zendesk", data=body, headers=headers, timeout=30).status_code == 202
+        time.sleep(1.0)
+        sent_at = send_steady(url, args.rate, args.seconds, 1_000_000)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = scored_at(tmp / "serve.db")
+            if all(ticket in done for ticket in sent_at):
+                break
+            time.sleep(0.5)
+        latencies = sorted((done[t] - sent) * 1000 for t, sent in sent_at.items() if t in done)
+        missing = len(sent_at) - len(latencies)
+        furious_scored = sum(1 for t in range(1, args.furious + 1) if str(t) in done)
     p95 = statistics.quantiles(latencies, n=100)[94]
     print(f"  {name:<9} {len(sent_at)} other tickets: p50 {statistics.median(latencies):6.0f} ms   p95 {p95:6.0f} ms   "
           f"max {latencies[-1]:6.0f} ms   not scored {missing}; {furious_scored}/{args.furious} furious scored, "
@@ -161,7 +121,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="other tickets' webhooks per second")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--furious", type=int, default=20, help="escalating tickets sent first")
-    parser.add_argument("--port", type=int, default=8712)
+    parser.add_argument("--port", type=int, default=0, help="serve's port (default: a free one)")
     args = parser.parse_args()
     print(f"webhook in -> score stored for other tickets, {args.rate:.0f} webhooks/s for {args.seconds:.0f} s, "
           f"after {args.furious} escalating tickets (serve, SQLite)", flush=True)

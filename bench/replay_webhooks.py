@@ -16,28 +16,18 @@ every customer comment), and prints the same table, matrix and message measures 
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import hmac
-import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
-from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
 from sqlalchemy import create_engine, select
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from serve_harness import pending, serving, signed  # noqa: E402
 from tests.fakes.server import LiveServer  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk  # noqa: E402
 from ticketpulse.config import SEVERITIES, Tags  # noqa: E402
@@ -51,35 +41,11 @@ import logging  # noqa: E402
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the fake API logs every request
 
-SECRET = "cmVwbGF5X3NlY3JldF9mb3JfY29udmVyc2F0aW9ucw=="
 FIRST_TICKET = 50_000
-CUSTOMER_ID, AGENT_ID = "301", "9001"
-
-
-def signed(ticket: int, comment: str, text: str, at: datetime, staff: bool) -> tuple[bytes, dict]:
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # the signature's: fresh
-    body = json.dumps({
-        "account_id": 1, "id": f"evt-{comment}", "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "type": "zen:event-type:ticket.comment_added", "zendesk_event_version": "2022-11-06",
-        "subject": f"zen:ticket:{ticket}",
-        "detail": {"id": str(ticket), "requester_id": CUSTOMER_ID, "status": "OPEN", "tags": [],
-                   "updated_at": stamp},
-        "event": {"comment": {"id": comment, "body": text, "is_public": True,
-                              "author": {"id": AGENT_ID if staff else CUSTOMER_ID, "is_staff": staff,
-                                         "name": "Support Agent" if staff else "Customer"}}},
-    }).encode()
-    signature = base64.b64encode(hmac.new(SECRET.encode(), stamp.encode() + body, hashlib.sha256).digest()).decode()
-    return body, {"Content-Type": "application/json", "X-Zendesk-Webhook-Signature-Timestamp": stamp,
-                  "X-Zendesk-Webhook-Signature": signature}
 
 
 def comment_id(ticket: int, turn: int) -> str:
     return str(ticket * 1000 + turn)
-
-
-def pending(url: str) -> int:
-    health = json.load(urllib.request.urlopen(f"{url}/healthz", timeout=10))
-    return health["pending_comments"] + health["pending_escalations"]
 
 
 def send_all(url: str, conversations, senders: int = 4) -> int:
@@ -95,7 +61,8 @@ def send_all(url: str, conversations, senders: int = 4) -> int:
             for turn in sorted(conversation.turns, key=lambda t: (t.at, t.index)):
                 if turn.role not in (CUSTOMER, AGENT):
                     continue
-                body, headers = signed(ticket, comment_id(ticket, turn.index), turn.text, turn.at, turn.role == AGENT)
+                body, headers = signed(ticket, comment_id(ticket, turn.index), turn.text, at=turn.at,
+                                       staff=turn.role == AGENT)
                 response = session.post(f"{url}/webhooks/zendesk", data=body, headers=headers, timeout=60)
                 if response.status_code != 202:
                     errors.append(f"webhook for conversation {conversation.index} turn {turn.index}: "
@@ -144,48 +111,18 @@ def main() -> None:
     parser.add_argument("--drain-timeout", type=float, default=600.0)
     args = parser.parse_args()
     conversations = read_conversations(args.conversations, args.labels)
-    if not args.port:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            args.port = probe.getsockname()[1]
-
     fake = FakeZendesk()
     for conversation in conversations:
         fake.add_ticket(str(FIRST_TICKET + conversation.index))
     with LiveServer(fake.app()) as api, tempfile.TemporaryDirectory() as tmp:
-        # Default config, except where the fake API is and an account budget that does not make
-        # the replay wait (the default 100 requests a minute would queue, not change, decisions).
-        config = Path(tmp) / "ticketpulse.toml"
-        config.write_text("[zendesk]\nsenior_group_id = 360001234567\nrequests_per_minute = 100000\n")
-        database_url = f"sqlite:///{Path(tmp) / 'serve.db'}"
-        env = os.environ | {
-            "DATABASE_URL": database_url, "TICKETPULSE_CONFIG": str(config),
-            "ZENDESK_WEBHOOK_SECRET": SECRET, "ZENDESK_BASE_URL": api.url, "ZENDESK_EMAIL": fake.email,
-            "ZENDESK_API_TOKEN": fake.token, "PYTHONPATH": str(ROOT),
-        }
-        log_path = Path(tmp) / "serve.log"
-        serve = subprocess.Popen([sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(args.port)],
-                                 env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=log_path.open("w"))
-        url = f"http://127.0.0.1:{args.port}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    pending(url)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or serve.poll() is not None:
-                        raise SystemExit(log_path.read_text()[-2000:])
-                    time.sleep(0.2)
+        with serving(Path(tmp), api.url, fake, args.port) as (_serve, url):
             started = time.monotonic()
             sent = send_all(url, conversations)
             while pending(url) and time.monotonic() - started < args.drain_timeout:
                 time.sleep(0.5)
             left = pending(url)
             elapsed = time.monotonic() - started
-        finally:
-            serve.send_signal(signal.SIGTERM)
-            serve.wait(timeout=60)
+        database_url = f"sqlite:///{Path(tmp) / 'serve.db'}"
         scores = stored_scores(database_url)
 
     tags = Tags()

@@ -49,7 +49,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from ticketpulse.escalation.comments import AuthorRole  # noqa: E402
 from ticketpulse.webhooks.events import CommentEvent  # noqa: E402
 from ticketpulse.integrations.zendesk import DryRunZendesk  # noqa: E402
-from ticketpulse.webhooks.inbox import accept  # noqa: E402
+from ticketpulse.webhooks.inbox import Inbox  # noqa: E402
 from ticketpulse.migrations import upgrade  # noqa: E402
 from ticketpulse.models import Comment, Score  # noqa: E402
 from ticketpulse.sentiment.base import SentimentScore  # noqa: E402
@@ -171,9 +171,9 @@ def run_once(databases, fake: FakeOpenAI, model_url: str, args, concurrency: int
         scorer = build_scorer(config, env, local=CountedFallback())
         runtime = build_runtime(config, env, scorer=scorer, helpdesks={"zendesk": DryRunZendesk(None)})
         try:
-            with runtime.sessions.begin() as session:
-                for event in events(args.messages, args.tickets):
-                    accept(session, event)
+            inbox = Inbox(runtime.sessions.kw["bind"])
+            for event in events(args.messages, args.tickets):
+                inbox.store(event)
 
             stop = threading.Event()
             started = time.perf_counter()

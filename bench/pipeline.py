@@ -35,7 +35,7 @@ from ticketpulse.migrations import upgrade  # noqa: E402
 from ticketpulse.models import make_engine, make_session_factory  # noqa: E402
 from ticketpulse.sentiment.local import LocalScorer  # noqa: E402
 from ticketpulse.webhooks.events import CommentEvent  # noqa: E402
-from ticketpulse.webhooks.inbox import store  # noqa: E402
+from ticketpulse.webhooks.inbox import Inbox  # noqa: E402
 
 MESSAGES = [
     "Hi, could you tell me when my order will ship?",
@@ -110,9 +110,9 @@ def load_history(engine, tickets: int, per_ticket: int) -> float:
 
 def one_round(engine, worker: Worker, round_no: int, tickets: int, per_ticket: int, seed: int) -> float:
     stream = events(round_no, tickets, per_ticket, random.Random(seed))
-    with engine.begin() as conn:
-        for event in stream:
-            store(conn, event)
+    inbox = Inbox(engine)
+    for event in stream:
+        inbox.store(event)
     started = time.perf_counter()
     worker.drain(limit=10**9)
     elapsed = time.perf_counter() - started

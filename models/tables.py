@@ -162,7 +162,8 @@ class Comment(QueuedWork, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # No index of its own: the unique (ticket_id, comment_key) and ix_comments_ticket_time lead with it.
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     # The helpdesk's comment id, or a fingerprint of the text where the payload has none.
     comment_key: Mapped[str] = mapped_column(String(128))
     fingerprint: Mapped[str] = mapped_column(String(64))

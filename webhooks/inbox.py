@@ -1,10 +1,12 @@
 """The inbox write: one durable row per comment event, duplicates recognized.
 
-The hot path of every webhook, so it is lean: Core statements (compiled once, cached by
-SQLAlchemy), on PostgreSQL one round trip (insert-or-get the ticket, mark it due, insert the
-comment: one statement, in autocommit), on SQLite two. The ticket row's `next_run_at` puts the ticket in the
-work queue (see escalation/queue.py); the upsert also locks the row, which is what lets the
-worker hand a ticket back without losing a comment that arrives meanwhile.
+The hot path of every webhook, so it is lean: Core statements compiled once for the database's
+dialect and run on a DBAPI connection each webhook thread keeps (no pool checkout, no ping, no
+ORM or result objects: that bookkeeping cost more than the statements). On PostgreSQL the store
+is one statement, in autocommit: one round trip (insert-or-get the ticket, mark it due, insert
+the comment); on SQLite two, in a write transaction. The ticket row's `next_run_at` puts the
+ticket in the work queue (see escalation/queue.py); the upsert also locks the row, which is what
+lets the worker hand a ticket back without losing a comment that arrives meanwhile.
 """
 
 from __future__ import annotations
@@ -15,30 +17,30 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, func, select
+from sqlalchemy import Engine, bindparam, case, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError
 
 from ticketpulse.escalation.queue import NOTIFY_CHANNEL
 from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.models import Comment, Ticket, utcnow
+from ticketpulse.models.db import WRITE_LOCK_TIMEOUT_SECONDS, sqlite_write_lock
 
 log = logging.getLogger("ticketpulse.webhooks")
 
 _COMMENTS = Comment.__table__
 _TICKETS = Ticket.__table__
+# Free text is cut to its column's length (PostgreSQL enforces it, SQLite does not).
+_DELIVERY_ID_LENGTH = _COMMENTS.c.delivery_id.type.length
+_AUTHOR_NAME_LENGTH = _COMMENTS.c.author_name.type.length
 
 
 @dataclass(frozen=True)
 class Accepted:
     comment_id: int
     duplicate: bool
-
-
-def _fit(value: str | None, column) -> str | None:
-    """Free text cut to its column's length (PostgreSQL enforces it, SQLite does not)."""
-    return value[: column.type.length] if value else value
 
 
 def _ticket_upsert(dialect):
@@ -70,8 +72,13 @@ def _comment_param(name: str):
     return bindparam(f"c_{name}", type_=column.type)
 
 
-def _build_statements():
-    """Built once: each webhook only binds its values (SQLAlchemy caches the compiled SQL)."""
+def _postgres_store():
+    """Insert-or-get the ticket (marking it due) and insert the comment: one statement.
+
+    No NOTIFY in here: PostgreSQL serialises every committing transaction that notifies (a
+    database-wide lock held through the commit's WAL flush), which capped ingest at one fsync per
+    webhook across all processes. The Inbox's notifier sends it after the commit instead.
+    """
     ticket = _ticket_upsert(postgresql).cte("ticket")
     inserted = (
         postgresql.insert(_COMMENTS)
@@ -80,23 +87,47 @@ def _build_statements():
         .returning(_COMMENTS.c.id)
         .cte("inserted")
     )
-    # No NOTIFY in here: PostgreSQL serialises every committing transaction that notifies (a
-    # database-wide lock held through the commit's WAL flush), which capped ingest at one fsync
-    # per webhook across all processes. The Inbox's notifier sends it after the commit instead.
-    postgres_one_trip = select(select(inserted.c.id).scalar_subquery(), select(ticket.c.id).scalar_subquery())
-    sqlite_comment = (
+    return select(select(inserted.c.id).scalar_subquery(), select(ticket.c.id).scalar_subquery())
+
+
+def _sqlite_comment():
+    return (
         sqlite.insert(_COMMENTS)
         .values(ticket_id=bindparam("ticket_id"), **{n: _comment_param(n) for n in _COMMENT_COLUMNS})
         .on_conflict_do_nothing(index_elements=["ticket_id", "comment_key"])
         .returning(_COMMENTS.c.id)
     )
-    existing = select(_COMMENTS.c.id).where(
-        _COMMENTS.c.ticket_id == bindparam("ticket_id"), _COMMENTS.c.comment_key == bindparam("c_comment_key")
-    )
-    return postgres_one_trip, _ticket_upsert(sqlite), sqlite_comment, existing
 
 
-_POSTGRES_STORE, _SQLITE_TICKET, _SQLITE_COMMENT, _EXISTING = _build_statements()
+_EXISTING = select(_COMMENTS.c.id).where(
+    _COMMENTS.c.ticket_id == bindparam("ticket_id"), _COMMENTS.c.comment_key == bindparam("c_comment_key")
+)
+
+
+class _Compiled:
+    """A Core statement compiled once for a dialect, bound and run on a DBAPI cursor.
+
+    The same SQL and the same bind processing (the column types' `bind_processor`: UTC times,
+    JSON) as SQLAlchemy's own execution, without its per-call bookkeeping.
+    """
+
+    def __init__(self, statement, dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self._order = compiled.positiontup  # the names in order for "?" (SQLite); None for %(name)s
+        processors = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()}
+        self._processors = {name: processor for name, processor in processors.items() if processor is not None}
+        self._names = list(compiled.binds)
+
+    def parameters(self, values: dict[str, Any]) -> dict[str, Any] | list[Any]:
+        bound = {name: values[name] for name in self._names}
+        for name, processor in self._processors.items():
+            bound[name] = processor(bound[name])
+        return [bound[name] for name in self._order] if self._order is not None else bound
+
+    def one(self, cursor, values: dict[str, Any]):
+        cursor.execute(self.sql, self.parameters(values))
+        return cursor.fetchone()
 
 
 def _params(event: CommentEvent, now: datetime) -> dict:
@@ -108,9 +139,9 @@ def _params(event: CommentEvent, now: datetime) -> dict:
         "c_comment_key": event.comment_key,
         "c_fingerprint": event.fingerprint,
         "c_source": event.source,
-        "c_delivery_id": _fit(event.delivery_id, Comment.delivery_id),
+        "c_delivery_id": event.delivery_id[:_DELIVERY_ID_LENGTH] if event.delivery_id else event.delivery_id,
         "c_author_id": event.author_id,
-        "c_author_name": _fit(event.author_name, Comment.author_name),
+        "c_author_name": event.author_name[:_AUTHOR_NAME_LENGTH] if event.author_name else event.author_name,
         "c_author_role": str(event.author_role),
         "c_is_public": event.is_public,
         "c_body": event.body,
@@ -122,46 +153,118 @@ def _params(event: CommentEvent, now: datetime) -> dict:
     }
 
 
-def store(connection: Connection, event: CommentEvent) -> Accepted:
-    """Store the event in the inbox on `connection` (the caller commits, unless it is in
-    autocommit on PostgreSQL: the store is then one statement, atomic by itself). A second
-    delivery stores nothing and answers the first one's id."""
-    params = _params(event, utcnow())
-    if connection.dialect.name == "postgresql":
-        comment_id, ticket_id = connection.execute(_POSTGRES_STORE, params).one()
-    else:
-        ticket_id = connection.execute(_SQLITE_TICKET, params).scalar_one()
-        comment_id = connection.execute(_SQLITE_COMMENT, params | {"ticket_id": ticket_id}).scalar_one_or_none()
-    if comment_id is not None:
-        return Accepted(comment_id=comment_id, duplicate=False)
-    existing = connection.execute(_EXISTING, {"ticket_id": ticket_id, "c_comment_key": event.comment_key}).scalar_one()
-    return Accepted(comment_id=existing, duplicate=True)
+def kept_connection(engine: Engine):
+    """A DBAPI connection of the engine's (its connect events ran: SQLite's pragmas), detached
+    from the pool: kept by one thread for its life. PostgreSQL's is in autocommit."""
+    pooled = engine.raw_connection()
+    connection = pooled.driver_connection
+    pooled.detach()  # the pool counts it no more
+    if engine.dialect.name == "postgresql":
+        connection.autocommit = True
+    return connection
 
 
 class Inbox:
-    """Where the webhooks store events: one short transaction per event, on its own connection
-    (no ORM session: its bookkeeping cost more than the statements).
+    """Where the webhooks store events: one short transaction per event, on a DBAPI connection
+    of the calling thread's own (made from the engine's pool, then detached from it).
 
-    PostgreSQL: the store is one statement, so it runs as its own transaction (autocommit): one
-    round trip, where BEGIN / statement / COMMIT took three. SQLite: BEGIN IMMEDIATE (the write
-    lock, models/db.py), two statements, COMMIT.
+    PostgreSQL: the store is one statement, run in autocommit: one round trip, where BEGIN /
+    statement / COMMIT took three, and no ping: a connection found broken (the server restarted)
+    is replaced and the store sent once more on a new one (it is idempotent: a comment already
+    stored is found by its key). SQLite: the write lock (models/db.py), BEGIN IMMEDIATE, two
+    statements, COMMIT. A database error reaches the app as SQLAlchemy's (a 503).
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._one_statement = engine.dialect.name == "postgresql"
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT") if self._one_statement else None
-        self.notifier = Notifier(self._autocommit) if self._one_statement else None
+        dialect = engine.dialect
+        self._postgres = dialect.name == "postgresql"
+        self._dbapi_error = dialect.loaded_dbapi.Error
+        self._threads = threading.local()
+        if self._postgres:
+            self._store_sql = _Compiled(_postgres_store(), dialect)
+            self.notifier = Notifier(engine)
+        else:
+            self._ticket_sql = _Compiled(_ticket_upsert(sqlite), dialect)
+            self._comment_sql = _Compiled(_sqlite_comment(), dialect)
+            self._write_lock = sqlite_write_lock(engine)
+            self.notifier = None
+        self._existing_sql = _Compiled(_EXISTING, dialect)
 
     def store(self, event: CommentEvent) -> Accepted:
-        if not self._one_statement:
-            with self.engine.begin() as connection:
-                return store(connection, event)
-        with self._autocommit.connect() as connection:
-            accepted = store(connection, event)
-        if not accepted.duplicate:
+        """Store the event; a second delivery stores nothing and answers the first one's id."""
+        values = _params(event, utcnow())
+        try:
+            accepted = self._store_on_a_live_connection(values)
+        except self._dbapi_error as exc:
+            raise DBAPIError.instance(None, None, exc, self._dbapi_error, dialect=self.engine.dialect) from None
+        if self.notifier is not None and not accepted.duplicate:
             self.notifier.ring()
         return accepted
+
+    def _store_on_a_live_connection(self, values: dict[str, Any]) -> Accepted:
+        connection, reused = self._connection()
+        try:
+            return self._store(connection, values)
+        except self._dbapi_error:
+            self._discard(connection)
+            if not (self._postgres and reused and connection.broken):
+                raise
+        connection, _ = self._connection()
+        try:
+            return self._store(connection, values)
+        except self._dbapi_error:
+            self._discard(connection)
+            raise
+
+    def _store(self, connection, values: dict[str, Any]) -> Accepted:
+        cursor = connection.cursor()
+        try:
+            if self._postgres:
+                comment_id, ticket_id = self._store_sql.one(cursor, values)
+            else:
+                return self._store_sqlite(cursor, values)
+            if comment_id is not None:
+                return Accepted(comment_id=comment_id, duplicate=False)
+            existing = self._existing_sql.one(cursor, values | {"ticket_id": ticket_id})[0]
+            return Accepted(comment_id=existing, duplicate=True)
+        finally:
+            cursor.close()
+
+    def _store_sqlite(self, cursor, values: dict[str, Any]) -> Accepted:
+        locked = self._write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT_SECONDS)
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                values = values | {"ticket_id": self._ticket_sql.one(cursor, values)[0]}
+                inserted = self._comment_sql.one(cursor, values)
+                comment_id = inserted[0] if inserted else self._existing_sql.one(cursor, values)[0]
+                cursor.execute("COMMIT")
+            except BaseException:
+                if cursor.connection.in_transaction:
+                    cursor.execute("ROLLBACK")
+                raise
+        finally:
+            if locked:
+                self._write_lock.release()
+        return Accepted(comment_id=comment_id, duplicate=inserted is None)
+
+    def _connection(self) -> tuple[Any, bool]:
+        """This thread's DBAPI connection, and whether it served a store before."""
+        threads = self._threads
+        if getattr(threads, "connection", None) is not None and threads.pid == os.getpid():
+            return threads.connection, True
+        connection = kept_connection(self.engine)
+        # A connection inherited across fork() is the parent's: never used, never closed here.
+        threads.connection, threads.pid = connection, os.getpid()
+        return connection, False
+
+    def _discard(self, connection) -> None:
+        self._threads.connection = None
+        try:
+            connection.close()
+        except self._dbapi_error:
+            pass
 
 
 class Notifier:
@@ -176,8 +279,8 @@ class Notifier:
 
     COALESCE_SECONDS = 0.02
 
-    def __init__(self, autocommit_engine) -> None:
-        self.engine = autocommit_engine
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self._wanted = threading.Event()
         self._pid: int | None = None
         self._start_lock = threading.Lock()
@@ -193,35 +296,19 @@ class Notifier:
         self._wanted.set()
 
     def _run(self, wanted: threading.Event) -> None:
+        connection = None  # kept: a notification is one round trip
         while True:
             wanted.wait()
             wanted.clear()
             try:
-                with self.engine.connect() as connection:
-                    connection.execute(_NOTIFY)
+                connection = connection or kept_connection(self.engine)
+                connection.execute(_NOTIFY, (NOTIFY_CHANNEL,))
             except Exception as exc:  # the database is away: the workers' polling covers it
                 log.debug("could not notify the workers: %s", exc)
+                if connection is not None:
+                    connection.close()
+                connection = None
             time.sleep(self.COALESCE_SECONDS)
 
 
-_NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, ""))
-
-
-def accept(session: Session, event: CommentEvent) -> Accepted:
-    """Store the event in the inbox within an ORM session (the caller commits)."""
-    return store(session.connection(), event)
-
-
-def ensure_ticket(session: Session, helpdesk: str, account: str, external_id: str) -> int:
-    """The ticket's id, inserting the ticket if it is new (it is not made due)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(
-        dialect.insert(_TICKETS)
-        .values(helpdesk=helpdesk, account=account, external_id=external_id, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["helpdesk", "account", "external_id"])
-    )
-    return session.scalars(
-        select(Ticket.id).where(
-            Ticket.helpdesk == helpdesk, Ticket.account == account, Ticket.external_id == external_id
-        )
-    ).one()
+_NOTIFY = "SELECT pg_notify(%s, '')"

@@ -138,9 +138,10 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         caps_run = _caps_run(raw)
         caps_many = caps_run and len({t for t in letters_upper if t not in R.CAPS_EXEMPT}) >= R.CAPS_MANY_WORDS
         shouted_demand = R.SHOUTED_DEMAND.search(norm) if caps_run else None  # "please FIX it" is emphasis
+        emphasis = R.CAPS_EMPHASIS.search(norm)
     else:
         mixed_case = caps_run = caps_many = False
-        shouted_demand = None
+        shouted_demand = emphasis = None
 
     # --- lexicon pass (VADER-style) -------------------------------------------------------
     vals: list[float] = []
@@ -219,6 +220,8 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         urg_cues.append(("CAPITALS", R.CAPS_URGENCY))
     if shouted_demand is not None:
         frus_cues.append((shouted_demand.group(0), R.SHOUTED_DEMAND_FRUSTRATION))
+    if emphasis is not None:
+        frus_cues.append((emphasis.group(0), R.CAPS_EMPHASIS_FRUSTRATION))
     if "@" in text:
         regulator = R.REGULATOR_MENTION.search(text)
         if regulator is not None:

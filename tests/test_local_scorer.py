@@ -38,6 +38,50 @@ def test_a_calm_problem_report_ranks_above_a_plain_question_and_stays_far_below_
     assert scorer.score(angry).frustration >= 0.75
 
 
+@pytest.mark.parametrize("report", [
+    "I'm having trouble signing in to my account, can you help me?",
+    "My account was compromised, please help me recover it.",
+    "Nothing happens when I press the download button.",
+])
+def test_a_problem_told_in_general_words_ranks_as_a_calm_report_above_a_plain_question(scorer, report):
+    question = scorer.score("Hi, how do I change the email address on my account?")
+    assert question.frustration < scorer.score(report).frustration < 0.35
+
+
+@pytest.mark.parametrize("stressed, cue", [
+    ("It still does NOT work after the update and I paid for it.", "NOT"),
+    ("WHY is my order still not here? I paid for express shipping.", "WHY"),
+])
+def test_a_word_stressed_in_capitals_raises_frustration_and_is_named(scorer, stressed, cue):
+    from ticketpulse.sentiment.rules import CAPS_EMPHASIS_FRUSTRATION
+
+    plain = stressed.replace(cue, cue.capitalize() if stressed.startswith(cue) else cue.lower())
+    loud, calm = scorer.frustration_inputs(stressed)[0], scorer.frustration_inputs(plain)[0]
+    assert loud == pytest.approx(calm + CAPS_EMPHASIS_FRUSTRATION)
+    assert scorer.score(stressed).frustration > scorer.score(plain).frustration
+    assert cue in scorer.score(stressed).cues
+
+
+def test_capitals_that_stress_nothing_are_not_emphasis(scorer):
+    from ticketpulse.sentiment.features import analyse
+
+    cues = [c for c, _ in analyse("My PS4 shows error CE-3400 on the PSN store", scorer._lexicon).frus_cues]
+    assert not any(c in ("NOT", "WHY", "HELP", "STILL") for c in cues)
+
+
+@pytest.mark.parametrize("annoyed, calm, cue", [
+    ("The app crashes constantly since the update.", "The app crashes since the update.", "constantly"),
+    ("Six weeks of emails and no solution yet.", "Six weeks of emails.", "no solution"),
+    ("You promised me a refund last week and I still have nothing.", "I asked for a refund last week.", "broken promise"),
+    ("Two tickets opened and nothing fixed, not even an answer yet.", "Two tickets opened.", None),
+])
+def test_a_problem_that_never_stops_no_fix_yet_or_a_broken_promise_raises_frustration(scorer, annoyed, calm, cue):
+    got = scorer.score(annoyed)
+    assert got.frustration >= scorer.score(calm).frustration + 0.15
+    if cue:
+        assert cue in got.cues
+
+
 def test_the_version_names_the_model_file_and_changes_with_the_rules(monkeypatch, tmp_path):
     from ticketpulse.sentiment import local, rules
 
@@ -421,6 +465,9 @@ def _ref_analyse(text: str, lexicon: dict[str, float]) -> Analysis:
     shouted_demand = R.SHOUTED_DEMAND.search(norm) if caps_run else None
     if shouted_demand is not None:
         frus_cues.append((shouted_demand.group(0), R.SHOUTED_DEMAND_FRUSTRATION))
+    emphasis = R.CAPS_EMPHASIS.search(norm)
+    if emphasis is not None:
+        frus_cues.append((emphasis.group(0), R.CAPS_EMPHASIS_FRUSTRATION))
     regulator = R.REGULATOR_MENTION.search(text)
     if regulator is not None:
         frus_cues.append((regulator.group(0), R.REGULATOR_FRUSTRATION))

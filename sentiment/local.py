@@ -21,10 +21,14 @@ frustration (0..1)
     "review", "never flying with you again"), and the rubric's extreme cues (profanity,
     insults, several shouted words, a demand shouted in capitals ("FIX THIS"), tagging a
     regulator (@bbb_us), "worst ... ever", demands for a manager, acute distress
-    about lost money, photos or health); each cue text counts once. Polite plain questions
+    about lost money, photos or health), and the rubric's level-2 annoyance the model misses (a
+    word stressed in capitals: "NOT", "WHY", "HELP"; "constantly", "every single"; "no solution",
+    "not ... yet"; a broken promise: "you promised", "was supposed to"); each cue text counts once.
+    Hashtags in capitals are labels, not shouting. Polite plain questions
     lower it; describing a problem ("not working", "can't log in", "keeps crashing") barely
     raises it (a calm report is lifted just above a plain question, up to a ceiling far below
-    any threshold: rubric level 1 above level 0). The logit is then calibrated on real
+    any threshold: rubric level 1 above level 0; "having trouble", "compromised", "nothing
+    happens", "please help me recover it" count as describing a problem too). The logit is then calibrated on real
     support conversations (``calibrate``):
     0.75 is where a message becomes more likely frustrated (rubric level >= 2) than not, 0.9
     where extreme (level 3) messages make most of what reaches it. "Third time asking. This

@@ -62,6 +62,13 @@ def test_a_word_stressed_in_capitals_raises_frustration_and_is_named(scorer, str
     assert cue in scorer.score(stressed).cues
 
 
+def test_hashtags_in_capitals_are_labels_not_shouting(scorer):
+    tagged = scorer.score("Two hours of class just ended and the app froze again #USC #DSW")
+    shouted = scorer.score("Two hours of class just ended and the app froze again USC DSW")
+    assert "CAPITALS" not in tagged.cues and "CAPITALS" in shouted.cues
+    assert tagged.frustration < shouted.frustration
+
+
 def test_capitals_that_stress_nothing_are_not_emphasis(scorer):
     from ticketpulse.sentiment.features import analyse
 
@@ -340,6 +347,7 @@ def test_score_map_is_strictly_monotone(scorer):
 # features from ``word_features`` (what training uses), cues. The scorer must match it to 1e-9.
 import math  # noqa: E402
 import random  # noqa: E402
+import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from ticketpulse.sentiment import rules as R  # noqa: E402
@@ -384,7 +392,7 @@ def _ref_analyse(text: str, lexicon: dict[str, float]) -> Analysis:
     letters_upper = [t for t in raw if len(t) > 1 and t.isalpha() and t.isupper()]
     words = [t for t in raw if t[0].isalpha()]
     mixed_case = 0 < len(letters_upper) < len(words)
-    caps_run = _caps_run(raw)
+    caps_run = _caps_run(_TOKEN.findall(re.sub(r"(?<![\w])#\w+", " ", norm)))
     caps_many = caps_run and len({t for t in letters_upper if t not in R.CAPS_EXEMPT}) >= R.CAPS_MANY_WORDS
 
     # --- lexicon pass (VADER-style) -------------------------------------------------------

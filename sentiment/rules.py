@@ -161,12 +161,13 @@ PROBLEM_REPORT_CEILING = -1.0
 # "STOP CRASHING"). (A message merely in capitals is not enough: on Reddit it is mostly excitement.)
 SHOUTED_DEMAND = re.compile(r"(?<![\w'])(?:FIX|STOP|REFUND|ANSWER|RESPOND|CANCEL)(?![\w'])")
 SHOUTED_DEMAND_FRUSTRATION = 2.4
-# Rubric level 2 "shouting": a negation, "still/again/ever", a question word or a plea stressed in
-# capitals inside ordinary text ("it does NOT work", "STILL nothing", "WHY", "HELP"); it adds to
-# CAPITALS (which needs 4+ capitals or two words in a row) once per message.
+# Rubric level 2 "shouting": a negation, "still/again/ever", a question word or a cry for help
+# stressed in capitals inside ordinary text ("it does NOT work", "STILL nothing", "WHY", "HELP");
+# it adds to CAPITALS (which needs 4+ capitals or two words in a row) once per message. A stressed
+# "PLEASE" is a request, not annoyance (with it, calm-to-frustrated pleas reached critical on dev).
 CAPS_EMPHASIS = re.compile(
     r"(?<![\w'])(?:NOT|NO|NEVER|NOTHING|NONE|NOBODY|CANT|CAN'T|DONT|DON'T|WONT|WON'T|ISNT|ISN'T|DIDNT|DIDN'T"
-    r"|STILL|AGAIN|EVER|YET|ALWAYS|EVERY|ANY|ALL|WHY|HOW|WHAT|WHERE|WHEN|HELP|PLEASE|PLS|PLZ)(?![\w'])")
+    r"|STILL|AGAIN|EVER|YET|ALWAYS|EVERY|ANY|ALL|WHY|HOW|WHAT|WHERE|WHEN|HELP)(?![\w'])")
 CAPS_EMPHASIS_FRUSTRATION = 1.0  # as much as CAPS_FRUSTRATION
 
 # Rubric level 3 "threats to report": the customer tags a regulator or law enforcement

@@ -150,7 +150,7 @@ PROBLEM_REPORT = re.compile(
     r"|help me|need (?:your |some )?help|can (?:you|u|someone|anyone) help|please help|any help|help please"
     r"|how (?:do|can) i (?:fix|get (?:it|my|this) back|recover|restore|undo|stop|remove|change it back)"
     r"|is there (?:any ?way|a way) to (?:fix|get|recover|restore)"
-    r"|(?:got|been|was|were) (?:billed|charged|debited)|recover\w*|reset\w*|restore\w*"
+    r"|(?:got|been|was|were) (?:billed|charged|debited)|recover\w*|restore\w*"
     r"|(?:not|never|didn't|didnt|don't|dont|doesn't|doesnt|isn't|isnt|haven't|havent|hasn't|hasnt|won't|wont|yet to)"
     r" (?:\w+ )?(?:letting|let|get|got|gotten|receive|received|appear|appeared|show|showing|work|working"
     r"|arrive|arrived|load|loading))(?![\w'])")
@@ -334,6 +334,12 @@ _URGENCY: tuple[Rule, ...] = (
 _NEGATED: tuple[Rule, ...] = (
     Rule(r"not (?:too |so |that |half |at all )?(?:bad|terrible|awful|horrible|shabby)|no (?:complaints|problem|problems|issues|worries)|can't complain|cannot complain|couldn't be happier", val=1.8, frus=-0.8, cue=""),
 )
+# --- a warning to other people (rubric: a remark not addressed to support) ---
+# Reporting or warning about phishing ("phishing page found", "don't click on it", "beware") names
+# scams and scammers without being annoyed at the company; the scam words alone would read as blame.
+_WARNING: tuple[Rule, ...] = (
+    Rule(r"phishing|(?:don't|dont|do not) click|beware|psa", frus=-2.0, cue="warning others"),
+)
 # --- calm requests (lower frustration) ---
 _CALM: tuple[Rule, ...] = (
     Rule(r"(?<=^ )(?:hi |hello |hey |good morning |good afternoon )?(?:how do i|how can i|how would i|how to|can i|could i|can you|could you|would you|is it possible|is there|do you|does|what is|what's|where can i|where do i|when will|when does|when is|which|i'd like to|i would like to|i was wondering|just wondering|quick question|question)", frus=-0.7, cue=""),
@@ -348,6 +354,7 @@ PHRASE_RULES: tuple[Rule, ...] = (
     _family("sarcasm", _SARCASM) +
     _family("urgency", _URGENCY) +
     _family("negated", _NEGATED) +
+    _family("warning", _WARNING) +
     _family("calm", _CALM)
 )
 

@@ -20,6 +20,7 @@ from ticketpulse.sentiment import rules as R
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w])@\w+")
+_HASHTAG = re.compile(r"(?<![\w])#\w+")
 _APOS = re.compile(r"[\u2019\u2018`´]")
 # Redaction placeholders such as "[NAME]", "[EMAIL]", "[REDACTED]" are not shouting.
 _PLACEHOLDER = re.compile(r"\[([A-Z][A-Z_]*)\]")
@@ -135,12 +136,14 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         letters_upper = [t for t in raw if len(t) > 1 and t.isalpha() and t.isupper()]
         words = [t for t in raw if t[0].isalpha()]
         mixed_case = 0 < len(letters_upper) < len(words)
-        caps_run = _caps_run(raw)
+        # a hashtag in capitals (#USC, #FIXIT) is a label, not shouting
+        caps_run = _caps_run(_TOKEN.findall(_HASHTAG.sub(" ", norm)) if "#" in norm else raw)
         caps_many = caps_run and len({t for t in letters_upper if t not in R.CAPS_EXEMPT}) >= R.CAPS_MANY_WORDS
         shouted_demand = R.SHOUTED_DEMAND.search(norm) if caps_run else None  # "please FIX it" is emphasis
+        emphasis = R.CAPS_EMPHASIS.search(norm)
     else:
         mixed_case = caps_run = caps_many = False
-        shouted_demand = None
+        shouted_demand = emphasis = None
 
     # --- lexicon pass (VADER-style) -------------------------------------------------------
     vals: list[float] = []
@@ -219,6 +222,8 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         urg_cues.append(("CAPITALS", R.CAPS_URGENCY))
     if shouted_demand is not None:
         frus_cues.append((shouted_demand.group(0), R.SHOUTED_DEMAND_FRUSTRATION))
+    if emphasis is not None:
+        frus_cues.append((emphasis.group(0), R.CAPS_EMPHASIS_FRUSTRATION))
     if "@" in text:
         regulator = R.REGULATOR_MENTION.search(text)
         if regulator is not None:

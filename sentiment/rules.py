@@ -98,6 +98,7 @@ DOMAIN_FRUSTRATION = {
     "disappointed": 0.5, "disappointing": 0.6, "unhelpful": 1.2, "stuck": 0.2,
     "bs": 1.2, "bullshit": 1.4, "crap": 0.9, "damn": 0.6, "hell": 0.5, "stupid": 0.9,
     "why": 0.3, "yet": 0.2, "anymore": 0.4, "sick": 0.3, "tired": 0.3,
+    "bruh": 0.8,  # exasperation (rubric level 2)
 }
 # Rubric level 3 (and strong level 2): insults and accusations aimed at the company, profanity
 # variants the lexicon misses, acute distress. Single tokens, so they are cheap and negation-aware.
@@ -138,6 +139,18 @@ PROBLEM_REPORT = re.compile(
     r"|broken|lost|missing|hacked|locked|suspended|banned|disabled|terminated|charged|stuck|fail\w*"
     r"|wrong|deleted|disappeared|not (?:able|received|showing|loading)|stopped|keeps?"
     r"|blocked|struggling|accidentally|(?:is|are|went|was) down"
+    # general trouble words, "nothing works", "still getting ...", "not showing up", lost access,
+    # a plea for help, "how do I fix / get it back", an unexpected charge, recovery
+    r"|trouble|troubles|compromised|gone|freez\w*|frozen|weird\w*|wrongfully|wrongly|by mistake|for no reason"
+    r"|nothing (?:works|worked|happens|happened|changed|loads|shows)"
+    r"|still (?:getting|having|no|not|can't|cant|don't|dont|haven't|havent|hasn't|doesn't|won't|wont|shows?|says?|is|isn't|appears|need)"
+    r"|(?:not|isn't|aren't|don't|doesn't|didn't) (?:getting|increasing|there|on my|appearing|receiving|updating|allowed"
+    r"|recogni[sz]\w*|supported?|compatible|allow|accept\w*|connect\w*|sync\w*)"
+    r"|(?:no|don't have|lost|without) access|locked out|can't access|get (?:back )?into my|sign(?:ed)? out"
+    r"|help me|need (?:your |some )?help|can (?:you|u|someone|anyone) help|please help|any help|help please"
+    r"|how (?:do|can) i (?:fix|get (?:it|my|this) back|recover|restore|undo|stop|remove|change it back)"
+    r"|is there (?:any ?way|a way) to (?:fix|get|recover|restore)"
+    r"|(?:got|been|was|were) (?:billed|charged|debited)|recover\w*|restore\w*"
     r"|(?:not|never|didn't|didnt|don't|dont|doesn't|doesnt|isn't|isnt|haven't|havent|hasn't|hasnt|won't|wont|yet to)"
     r" (?:\w+ )?(?:letting|let|get|got|gotten|receive|received|appear|appeared|show|showing|work|working"
     r"|arrive|arrived|load|loading))(?![\w'])")
@@ -148,6 +161,15 @@ PROBLEM_REPORT_CEILING = -1.0
 # "STOP CRASHING"). (A message merely in capitals is not enough: on Reddit it is mostly excitement.)
 SHOUTED_DEMAND = re.compile(r"(?<![\w'])(?:FIX|STOP|REFUND|ANSWER|RESPOND|CANCEL)(?![\w'])")
 SHOUTED_DEMAND_FRUSTRATION = 2.4
+# Rubric level 2 "shouting": a negation, "still/again/ever", a question word or a cry for help
+# stressed in capitals inside ordinary text ("it does NOT work", "STILL nothing", "WHY", "HELP");
+# it adds to CAPITALS (which needs 4+ capitals or two words in a row) once per message. A stressed
+# "PLEASE" is a request, not annoyance (with it, calm-to-frustrated pleas reached critical on dev).
+CAPS_EMPHASIS = re.compile(
+    r"(?<![\w'])(?:NOT|NO|NEVER|NOTHING|NONE|NOBODY|CANT|CAN'T|DONT|DON'T|WONT|WON'T|ISNT|ISN'T|DIDNT|DIDN'T"
+    r"|STILL|AGAIN|EVER|YET|ALWAYS|EVERY|ANY|ALL|WHY|HOW|WHAT|WHERE|WHEN|HELP)(?![\w'])")
+CAPS_EMPHASIS_FRUSTRATION = 1.0  # as much as CAPS_FRUSTRATION
+
 # Rubric level 3 "threats to report": the customer tags a regulator or law enforcement
 # (@bbb_us, @FTC, @CFPB, @FBIDallas, @DOJPH, @MassAGO, @USAttyNealyCox), read before mentions are
 # dropped. Weighted like the phrase "report you to the BBB".
@@ -267,6 +289,13 @@ _COMPLAINTS: tuple[Rule, ...] = (
     Rule(r"what'?s the point|what is the point|how is (?:this|that|it) (?:legal|ok|okay|fair|acceptable|possible|allowed)|is this (?:correct|normal|legal|right)|do i (?:really )?have to|(?:am i|are we|how am i|how are we) supposed to|why would (?:you|i|anyone)|why should i", val=-1.0, frus=1.2, cue="rhetorical question"),
     Rule(r"(?:ain't|isn't|is not|not) (?:right|fair|ok|okay|acceptable)|unfair|makes no sense|doesn't make (?:any )?sense|does not make (?:any )?sense|(?:can't|cannot|can not) believe|expect(?:ed)? (?:more|better)|do better|get (?:it|your act) together|should be ashamed|should be illegal|getting (?:really |very |so )?(?:old|tiresome)", val=-1.2, frus=1.3, cue="not fair"),
     Rule(r"(?:no one|nobody|noone) (?:seems to |can |could |is able to |wants to )(?:help|fix|answer|explain|tell)", val=-1.2, frus=1.2),
+    # rubric level 2 "mentions of repeated ... said with annoyance": a problem that never stops,
+    # no fix yet, a promise not kept (frustration only: the sentiment scale stays as fitted)
+    Rule(r"constantly|constant (?:problems?|issues?|crash\w*|errors?)|every single|all the time|each and every", frus=0.8, cue="constantly"),
+    Rule(r"no (?:solution|fix|fixes|progress|improvement)s?", frus=0.8, cue="no solution"),
+    Rule(r"(?:no|not|nothing|none) (?:\w+ ){0,4}yet", frus=0.8, cue="not yet"),
+    Rule(r"(?:you|they) promised|(?:was|were) promised|(?:you|they) (?:said|told me) (?:you|it|they|that) (?:would|will)"
+         r"|(?:was|were|is|are) supposed to (?:be|have|get|arrive|receive)", frus=0.8, cue="broken promise"),
 )
 # --- problems (support domain) ---
 _PROBLEMS: tuple[Rule, ...] = (
@@ -305,6 +334,12 @@ _URGENCY: tuple[Rule, ...] = (
 _NEGATED: tuple[Rule, ...] = (
     Rule(r"not (?:too |so |that |half |at all )?(?:bad|terrible|awful|horrible|shabby)|no (?:complaints|problem|problems|issues|worries)|can't complain|cannot complain|couldn't be happier", val=1.8, frus=-0.8, cue=""),
 )
+# --- a warning to other people (rubric: a remark not addressed to support) ---
+# Reporting or warning about phishing ("phishing page found", "don't click on it", "beware") names
+# scams and scammers without being annoyed at the company; the scam words alone would read as blame.
+_WARNING: tuple[Rule, ...] = (
+    Rule(r"phishing|(?:don't|dont|do not) click|beware|psa", frus=-2.0, cue="warning others"),
+)
 # --- calm requests (lower frustration) ---
 _CALM: tuple[Rule, ...] = (
     Rule(r"(?<=^ )(?:hi |hello |hey |good morning |good afternoon )?(?:how do i|how can i|how would i|how to|can i|could i|can you|could you|would you|is it possible|is there|do you|does|what is|what's|where can i|where do i|when will|when does|when is|which|i'd like to|i would like to|i was wondering|just wondering|quick question|question)", frus=-0.7, cue=""),
@@ -319,6 +354,7 @@ PHRASE_RULES: tuple[Rule, ...] = (
     _family("sarcasm", _SARCASM) +
     _family("urgency", _URGENCY) +
     _family("negated", _NEGATED) +
+    _family("warning", _WARNING) +
     _family("calm", _CALM)
 )
 

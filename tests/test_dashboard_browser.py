@@ -90,11 +90,23 @@ def by_css(driver, selector):
 
 def click_and_wait(driver, element) -> None:
     """Click a link or submit button and wait for the next page to replace this one."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.wait import WebDriverWait
 
+    def replaced(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            # Chromium, while it tears the old page down, answers this instead of "stale".
+            if "does not belong to the document" in (exc.msg or ""):
+                return True
+            raise
+        return False
+
     element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(element))
+    WebDriverWait(driver, 10).until(replaced)
 
 
 def sign_in(driver, base: str, password: str = PASSWORD) -> None:

@@ -29,7 +29,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from serve_harness import CALM, FURIOUS, pending, serving, signed  # noqa: E402
+from serve_harness import CALM, FURIOUS, pending, send_steady, serving, signed  # noqa: E402
 from tests.fakes.server import LiveServer  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk  # noqa: E402
 
@@ -65,32 +65,8 @@ def wait_drained(url: str, timeout: float) -> float:
     return time.monotonic() - started
 
 
-def steady(url: str, rate: float, seconds: float, first_ticket: int, sent_at: dict[str, float]) -> int:
-    """Webhooks at a steady rate from a few sender threads; furious ones record their send time."""
-    total = int(rate * seconds)
-    start = time.monotonic() + 0.5
-    senders = 8
-
-    def send(offset: int) -> None:
-        session = requests.Session()
-        for i in range(offset, total, senders):
-            delay = start + i / rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            ticket = first_ticket + i
-            text = FURIOUS if i % 10 == 0 else CALM[i % len(CALM)]
-            body, headers = signed(ticket, 1, text)
-            if i % 10 == 0:
-                sent_at[str(ticket)] = time.time()
-            response = session.post(f"{url}/webhooks/zendesk", data=body, headers=headers, timeout=30)
-            assert response.status_code == 202, response.text
-
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(senders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return total
+def furious_or_calm(i: int) -> str:
+    return FURIOUS if i % 10 == 0 else CALM[i % len(CALM)]
 
 
 def flood(url: str, count: int, first_ticket: int) -> None:
@@ -150,8 +126,10 @@ def main() -> None:
         time.sleep(5)
         at_rest = rss_mb(serve.pid)
 
-        sent_at: dict[str, float] = {}
-        total = steady(url, args.rate, args.seconds, 100_000, sent_at)
+        # one in ten a furious customer on a new ticket: those are the escalations timed
+        sent = send_steady(url, args.rate, args.seconds, 100_000, furious_or_calm, senders=8)
+        sent_at = {ticket: at for ticket, at in sent.items() if furious_or_calm(int(ticket) - 100_000) == FURIOUS}
+        total = len(sent)
         wait_drained(url, 120)
         time.sleep(1)
         latencies = sorted((clock.first_put[t] - sent) * 1000 for t, sent in sent_at.items() if t in clock.first_put)

@@ -18,7 +18,6 @@ import sqlite3
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +26,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from serve_harness import CALM, FURIOUS, serving, signed  # noqa: E402
+from serve_harness import CALM, FURIOUS, send_steady, serving, signed  # noqa: E402
 from tests.fakes.server import LiveServer  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk  # noqa: E402
 
@@ -48,33 +47,6 @@ class Calls:
     def __call__(self, environ, start_response):
         self.count += 1
         return self.app(environ, start_response)
-
-
-def send_steady(url: str, rate: float, seconds: float, first_ticket: int) -> dict[str, float]:
-    """Calm comments on fresh tickets at a steady rate; returns each ticket's send time."""
-    total = int(rate * seconds)
-    sent_at: dict[str, float] = {}
-    start = time.monotonic() + 0.2
-    senders = 4
-
-    def send(offset: int) -> None:
-        session = requests.Session()
-        for i in range(offset, total, senders):
-            delay = start + i / rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            ticket = first_ticket + i
-            body, headers = signed(ticket, 1, CALM[i % len(CALM)])
-            sent_at[str(ticket)] = time.time()
-            response = session.post(f"{url}/webhooks/zendesk", data=body, headers=headers, timeout=30)
-            assert response.status_code == 202, response.text
-
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(senders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sent_at
 
 
 def scored_at(db: Path) -> dict[str, float]:
@@ -99,7 +71,7 @@ def phase(name: str, hang: bool, args) -> list[float]:
             body, headers = signed(t, 1, FURIOUS)
             assert session.post(f"{url}/webhooks/zendesk", data=body, headers=headers, timeout=30).status_code == 202
         time.sleep(1.0)
-        sent_at = send_steady(url, args.rate, args.seconds, 1_000_000)
+        sent_at = send_steady(url, args.rate, args.seconds, 1_000_000, lambda i: CALM[i % len(CALM)])
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             done = scored_at(tmp / "serve.db")

@@ -10,12 +10,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
+
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -86,3 +89,31 @@ def serving(tmp: Path, api_url: str, fake: FakeZendesk, port: int = 0) -> Iterat
             serve.wait(timeout=60)
         except subprocess.TimeoutExpired:
             serve.kill()
+
+
+def send_steady(url: str, rate: float, seconds: float, first_ticket: int, text_of: Callable[[int], str],
+                senders: int = 4) -> dict[str, float]:
+    """Comment i on the fresh ticket first_ticket + i, sent at start + i / rate from a few sender
+    threads; returns each ticket's send time (wall clock)."""
+    total = int(rate * seconds)
+    sent_at: dict[str, float] = {}
+    start = time.monotonic() + 0.5
+
+    def send(offset: int) -> None:
+        session = requests.Session()
+        for i in range(offset, total, senders):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            ticket = first_ticket + i
+            body, headers = signed(ticket, 1, text_of(i))
+            sent_at[str(ticket)] = time.time()
+            response = session.post(f"{url}/webhooks/zendesk", data=body, headers=headers, timeout=30)
+            assert response.status_code == 202, response.text
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sent_at

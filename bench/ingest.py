@@ -5,9 +5,12 @@
 
 Both servers run `gunicorn -w 4` (sync workers); wrk drives each with `-t2 -c16 -d10s` and unique
 Zendesk `ticket.comment_added` bodies, each signed with the webhook secret (pre-signed into a
-Lua script, one body per request, cycling over far more bodies than a run sends). Rounds
+Lua script, one body per request, each wrk thread its own share, new bodies for every run:
+every request is a new comment, none a redelivery). Rounds
 alternate app / bare so both see the same machine load; medians of the rounds are printed, and
-the ratio app / bare.
+the ratio app / bare. A third server in the same rounds, bench/minimal_receiver.py (parse, one
+prepared INSERT, 202), shows what committing each webhook costs on this machine at the least
+(`--no-minimal` leaves it out).
 
 Then the fixed-rate mode (`--rate 200`, Debian's wrk has no wrk2 `-R`): an open-loop generator in
 this process (asyncio, keep-alive connections) sends request i at start + i / rate and measures
@@ -65,11 +68,11 @@ def bodies(n: int, first: int = 0) -> list[tuple[bytes, str, str]]:
     return out
 
 
-def lua_script(path: Path, signed: list[tuple[bytes, str, str]]) -> None:
+def lua_script(path: Path, signed: list[tuple[bytes, str, str]], threads: int = 2) -> None:
     def q(value: str) -> str:
         return "[==[" + value + "]==]"
 
-    lines = ["local r = {}"]
+    lines = ["local r = {}", f"local threads_expected = {threads}"]
     for body, stamp, signature in signed:
         lines.append(f"r[#r+1] = {{{q(body.decode())}, {q(stamp)}, {q(signature)}}}")
     lines.append("""
@@ -85,8 +88,11 @@ request = function()
     ["X-Zendesk-Webhook-Signature"] = e[3],
   }, e[1])
 end
--- each wrk thread starts at another offset, so bodies stay unique across threads
-init = function(args) i = math.random(0, #r - 1) end
+-- each wrk thread sends its own share of the bodies (an unseeded math.random gives every
+-- thread the same offset, so half the requests were redeliveries)
+local threads = 0
+setup = function(thread) thread:set("part", threads); threads = threads + 1 end
+init = function(args) i = part * math.floor(#r / threads_expected) end
 """)
     path.write_text("\n".join(lines))
 
@@ -228,18 +234,33 @@ def database(kind: str, admin_url: str | None, workdir: Path) -> str:
     return url
 
 
+def minimal_dsn(url: str) -> str:
+    """The database of the app's URL, for bench/minimal_receiver.py (its own table in it)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        return f"sqlite:{parsed.database}"
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _print_wrk(kind: str, args, results: dict[str, list[dict]]) -> None:
     threads = f" --threads {args.threads}" if args.threads > 1 else " (sync)"
     print(f"{kind}: gunicorn -w {args.workers}{threads}, wrk -t2 -c16 -d{args.seconds}s, {args.rounds} rounds alternating")
-    for name, label in (("app", "ticketpulse"), ("bare", "bare Flask")):
-        rows = results[name]
+    for name, label in (("app", "ticketpulse"), ("bare", "bare Flask"), ("minimal", "minimal")):
+        rows = results.get(name)
+        if not rows:
+            continue
         print(f"  {label:<12} req/s " + " ".join(f"{r['rate']:7.0f}" for r in rows)
               + f"  median {statistics.median(r['rate'] for r in rows):7.0f}"
               + f"  p50 {statistics.median(r['p50'] for r in rows):6.1f} ms"
               + f"  p99 {statistics.median(r['p99'] for r in rows):6.1f} ms"
               + f"  non-2xx {sum(r['non2xx'] for r in rows)}")
-    ratio = statistics.median(r["rate"] for r in results["app"]) / statistics.median(r["rate"] for r in results["bare"])
-    print(f"  ratio ticketpulse / bare Flask: {ratio:.2f}", flush=True)
+    bare = statistics.median(r["rate"] for r in results["bare"])
+    print(f"  ratio ticketpulse / bare Flask: {statistics.median(r['rate'] for r in results['app']) / bare:.2f}", flush=True)
+    if results.get("minimal"):
+        print(f"  ratio minimal receiver / bare Flask: {statistics.median(r['rate'] for r in results['minimal']) / bare:.2f}",
+              flush=True)
 
 
 def _print_fixed(kind: str, args, results: dict[str, list[dict]]) -> None:
@@ -266,11 +287,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="gunicorn --threads (gthread worker) when > 1")
-    parser.add_argument("--bodies", type=int, default=60_000)
+    parser.add_argument("--bodies-per-second", type=int, default=3_000,
+                        help="unique bodies per second of a wrk run: more than the fastest server answers")
     parser.add_argument("--rate", type=float, default=200.0, help="fixed-rate mode: requests per second (0: skip)")
     parser.add_argument("--rate-seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32, help="fixed-rate mode: most requests in flight")
     parser.add_argument("--skip-wrk", action="store_true", help="only the fixed-rate mode")
+    parser.add_argument("--no-minimal", action="store_true", help="leave out the minimal receiver (bench/minimal_receiver.py)")
     args = parser.parse_args()
     if not args.skip_wrk and not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install -y wrk")
@@ -288,14 +311,30 @@ def main() -> None:
             env.pop("TICKETPULSE_CONFIG", None)
             app = start_gunicorn("ticketpulse.webhooks:create_app()", 8701, env, args.workers, workdir / "app.log", args.threads)
             bare = start_gunicorn("bench.bare_flask:create_app()", 8702, env, args.workers, workdir / "bare.log", args.threads)
-            wrk_results: dict[str, list[dict]] = {"app": [], "bare": []}
+            minimal = None
+            if not args.skip_wrk and not args.no_minimal:
+                minimal_env = env | {"MINIMAL_RECEIVER_DSN": minimal_dsn(url)}
+                minimal = start_gunicorn("bench.minimal_receiver:create_app()", 8703, minimal_env, args.workers,
+                                         workdir / "minimal.log", args.threads)
+            wrk_results: dict[str, list[dict]] = {"app": [], "bare": [], "minimal": []}
             fixed_results: dict[str, list[dict]] = {"app": [], "bare": []}
             try:
                 if not args.skip_wrk:
-                    lua_script(script, bodies(args.bodies))  # signed now: fresh for this database's rounds
+                    # Bodies never sent before for every run (signed now: the app refuses stale ones).
+                    per_run = args.bodies_per_second * args.seconds
+                    sent = 0
+
+                    def run(port: int) -> dict:
+                        nonlocal sent
+                        lua_script(script, bodies(per_run, first=sent))
+                        sent += per_run
+                        return run_wrk(port, script, args.seconds, 2, 16)
+
                     for _ in range(args.rounds):
-                        wrk_results["app"].append(run_wrk(8701, script, args.seconds, 2, 16))
-                        wrk_results["bare"].append(run_wrk(8702, script, args.seconds, 2, 16))
+                        wrk_results["app"].append(run(8701))
+                        wrk_results["bare"].append(run(8702))
+                        if minimal is not None:
+                            wrk_results["minimal"].append(run(8703))
                 if args.rate:
                     count = int(args.rate * args.rate_seconds)
                     for n in range(args.rounds):
@@ -304,8 +343,9 @@ def main() -> None:
                         fixed_results["app"].append(run_fixed_rate(8701, signed, args.rate, args.connections))
                         fixed_results["bare"].append(run_fixed_rate(8702, signed, args.rate, args.connections))
             finally:
-                stop(app)
-                stop(bare)
+                for server in (app, bare, minimal):
+                    if server is not None:
+                        stop(server)
             if not args.skip_wrk:
                 _print_wrk(kind, args, wrk_results)
             if args.rate:

@@ -319,10 +319,10 @@ def main() -> None:
             wrk_results: dict[str, list[dict]] = {"app": [], "bare": [], "minimal": []}
             fixed_results: dict[str, list[dict]] = {"app": [], "bare": []}
             try:
+                # Bodies never sent before for every run (signed now: the app refuses stale ones).
+                sent = 0
                 if not args.skip_wrk:
-                    # Bodies never sent before for every run (signed now: the app refuses stale ones).
                     per_run = args.bodies_per_second * args.seconds
-                    sent = 0
 
                     def run(port: int) -> dict:
                         nonlocal sent
@@ -337,9 +337,9 @@ def main() -> None:
                             wrk_results["minimal"].append(run(8703))
                 if args.rate:
                     count = int(args.rate * args.rate_seconds)
-                    for n in range(args.rounds):
-                        # Bodies never sent before (new comments: the app stores each one).
-                        signed = bodies(count, first=10_000_000 + n * count)
+                    for _ in range(args.rounds):
+                        signed = bodies(count, first=sent)
+                        sent += count
                         fixed_results["app"].append(run_fixed_rate(8701, signed, args.rate, args.connections))
                         fixed_results["bare"].append(run_fixed_rate(8702, signed, args.rate, args.connections))
             finally:

@@ -48,7 +48,8 @@ def create_app() -> Flask:
     def zendesk():
         payload = request.get_json(force=True)
         connection, sql = _connection()
-        row = connection.execute(sql, (payload.get("id"), json.dumps(payload))).fetchone()
-        return jsonify(status="accepted", id=row[0] if row else None), 202
+        # fetchall: SQLite commits the statement only once its rows are read to the end.
+        rows = connection.execute(sql, (payload.get("id"), json.dumps(payload))).fetchall()
+        return jsonify(status="accepted", id=rows[0][0] if rows else None), 202
 
     return app

@@ -63,3 +63,18 @@ def test_the_compact_model_holds_the_same_weights_as_the_model_file():
         if feature.startswith("#"):
             assert scorer._chars.get(feature[1:]) == tuple(weights)
     assert scorer._vocab.get("no such feature") is None
+
+
+def test_the_app_as_gunicorn_loads_it_leaves_the_collector_nothing_of_start_up_to_walk(tmp_path):
+    """A full collection walks every tracked object: start-up's are frozen once the app is built."""
+    code = (
+        "import gc\n"
+        "from ticketpulse.webhooks import create_app\n"
+        "create_app()\n"
+        "print(gc.get_freeze_count(), len(gc.get_objects()))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "ZENDESK_WEBHOOK_SECRET": "s"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    frozen, tracked = map(int, out.split())
+    assert frozen > 20_000  # the app, its routes, the tables' metadata, the config
+    assert tracked < 1_000

@@ -17,6 +17,7 @@ from typing import Sequence
 from ticketpulse.sentiment import evaluate
 from ticketpulse.config import ConfigError, config_path, load_config, load_environment
 from ticketpulse.logs import configure_logging
+from ticketpulse.startup import freeze_startup_objects
 
 log = logging.getLogger("ticketpulse")
 
@@ -128,6 +129,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if early_sighup:
         live.request_reload("SIGHUP")
     log.info("worker started: %d thread(s), database %s", len(threads), _safe_url(runtime.env.database_url))
+    freeze_startup_objects()
     while not stop.is_set():
         stop.wait(1.0)
     for thread in threads:
@@ -183,6 +185,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     for helpdesk, client in runtime.helpdesks.items():
         log.info("%s: %s", helpdesk, type(client).__name__)
+    freeze_startup_objects()
     try:
         server.run()
     finally:

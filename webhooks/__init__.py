@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from ticketpulse.models import make_engine, make_session_factory
 from ticketpulse.config import load_config, load_environment
 from ticketpulse.logs import configure_logging
+from ticketpulse.startup import freeze_startup_objects
 from ticketpulse.webhooks.inbox import Inbox
 from ticketpulse.webhooks.responses import database_unavailable, json_error
 from ticketpulse.webhooks.payload import PayloadError
@@ -57,6 +58,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         live = _watch_config(app, config)
     if live is not None:
         live.subscribe(lambda _old, new: _take_config(app, new))
+    if owns_config and not app.testing:  # gunicorn's worker (`serve` and `worker` freeze their own)
+        freeze_startup_objects()
     return app
 
 

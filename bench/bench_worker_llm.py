@@ -171,7 +171,7 @@ def run_once(databases, fake: FakeOpenAI, model_url: str, args, concurrency: int
         scorer = build_scorer(config, env, local=CountedFallback())
         runtime = build_runtime(config, env, scorer=scorer, helpdesks={"zendesk": DryRunZendesk(None)})
         try:
-            inbox = Inbox(runtime.sessions.kw["bind"])
+            inbox = Inbox(runtime.engine)
             for event in events(args.messages, args.tickets):
                 inbox.store(event)
 

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ticketpulse.sentiment.base import Scorer, SentimentScore, clamp, label_for
 from ticketpulse import metrics
+from ticketpulse.config import field_problems
 from ticketpulse.retry import backoff, is_transient_status, retry_after
 
 log = logging.getLogger("ticketpulse.scoring")
@@ -294,9 +295,8 @@ def parse_answer(content: str | None) -> LLMAnswer:
     try:
         return LLMAnswer.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "answer"
-        raise LLMFailure("invalid_answer", f"openai: invalid answer: {where}: {first['msg']}") from None
+        first = field_problems(exc, top="answer")[0]
+        raise LLMFailure("invalid_answer", f"openai: invalid answer: {first}") from None
 
 
 def _retryable_status(error: openai.APIStatusError) -> bool:

@@ -299,7 +299,7 @@ def test_conversations_never_mix_with_helpdesk_tickets_of_the_same_number(
         ({"text": "hi", "message_id": True}, "message_id: "),
         ({"text": "hi", "message_id": "has space"}, "message_id: not a valid id"),
         ({"text": "hi", "message_id": {"id": 1}}, "message_id: "),
-        ({"text": "hi", "txt": "hi"}, "txt: unknown field"),
+        ({"text": "hi", "txt": "hi"}, "txt: unknown field (expected text, author, time, message_id)"),
         (["hi"], "body: expected a JSON object"),
     ],
 )

@@ -204,3 +204,13 @@ def test_online_reports_a_model_the_server_does_not_serve(runner, live_helpdesks
 
     assert result.code == 1
     assert "llm: FAILED: " in result.out and "answered 404 for model gpt-4o-mini" in result.out
+
+
+def test_config_and_environment_errors_name_the_key_and_the_variable(monkeypatch):
+    from ticketpulse.config import ConfigError, load_environment, parse_config
+
+    with pytest.raises(ConfigError, match=r"thresholds\.frustration_treshold: unknown key"):
+        parse_config({"thresholds": {"frustration_treshold": 0.8}})
+    monkeypatch.setenv("PORT", "eighty")
+    with pytest.raises(ConfigError, match=r"environment: PORT: "):
+        load_environment()

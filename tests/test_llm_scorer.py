@@ -139,7 +139,7 @@ def test_answer_missing_a_field_falls_back(fake_openai, make):
     fake_openai.script(fake_openai.answer({"score": -0.5, "urgency": 0.2}))
     result = make().score("x")
     assert result.scorer == "stub-local"
-    assert result.fallback_reason.startswith("openai: invalid answer: frustration")
+    assert result.fallback_reason == "openai: invalid answer: frustration: missing"
 
 
 def test_non_numeric_value_falls_back(fake_openai, make):

@@ -401,24 +401,31 @@ def config_path(explicit: str | os.PathLike | None = None) -> Path | None:
     return default if default.exists() else None
 
 
-def _describe(error: dict, environment: bool = False) -> str:
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    if environment:
-        key = key.upper()  # the variable's name: DATABASE_URL, PORT
-    if error["type"] == "extra_forbidden":
-        return f"{key}: unknown key"
-    return f"{key}: {error['msg'].removeprefix('Value error, ')}"
-
-
-def validation_messages(exc: ValidationError, environment: bool = False) -> list[str]:
-    return [_describe(error, environment) for error in exc.errors()]
+def field_problems(exc: ValidationError, *, top: str = "(top level)", unknown: str = "unknown key",
+                   environment: bool = False) -> list[str]:
+    """Each of pydantic's errors as `field: what is wrong`: the one wording for the config file,
+    the environment, API bodies and LLM answers. `top` names the whole document, `unknown` says
+    what an extra key is; `environment` writes the field as its variable (DATABASE_URL)."""
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or top
+        if environment:
+            field = field.upper()
+        if error["type"] == "extra_forbidden":
+            problem = unknown
+        elif error["type"] == "missing":
+            problem = "missing"
+        else:
+            problem = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{field}: {problem}")
+    return problems
 
 
 def parse_config(data: dict, source: str = "config") -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        messages = validation_messages(exc)
+        messages = field_problems(exc)
         raise ConfigError(f"{source}: " + "; ".join(messages), [f"{source}: {m}" for m in messages]) from None
 
 
@@ -446,4 +453,4 @@ def load_environment() -> Environment:
     try:
         return Environment()
     except ValidationError as exc:
-        raise ConfigError("environment: " + "; ".join(validation_messages(exc, environment=True))) from None
+        raise ConfigError("environment: " + "; ".join(field_problems(exc, environment=True))) from None

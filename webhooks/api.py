@@ -19,7 +19,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_validator
 
 from ticketpulse import metrics
-from ticketpulse.config import ConfigError
+from ticketpulse.config import ConfigError, field_problems
 from ticketpulse.escalation.comments import AuthorRole
 from ticketpulse.escalation.conversations import (
     AmbiguousTicket,
@@ -104,6 +104,9 @@ class PostedMessage(BaseModel):
         if not value or len(value) > MAX_MESSAGE_ID_LENGTH or any(ch.isspace() for ch in value):
             raise ValueError(f"not a valid id (1 to {MAX_MESSAGE_ID_LENGTH} characters, no spaces)")
         return value
+
+
+_UNKNOWN_FIELD = f"unknown field (expected {', '.join(PostedMessage.model_fields)})"
 
 
 # -- auth ---------------------------------------------------------------------------------------
@@ -233,17 +236,7 @@ def read_message() -> PostedMessage:
     try:
         return PostedMessage.model_validate(data)
     except ValidationError as exc:
-        raise ApiError("; ".join(field_problem(error) for error in exc.errors()), 400) from None
-
-
-def field_problem(error: dict) -> str:
-    """One pydantic error as `field: what is wrong`."""
-    field = ".".join(str(part) for part in error["loc"]) or "body"
-    if error["type"] == "extra_forbidden":
-        return f"{field}: unknown field (expected text, author, time, message_id)"
-    if error["type"] == "missing":
-        return f"{field}: missing"
-    return f"{field}: {error['msg'].removeprefix('Value error, ')}"
+        raise ApiError("; ".join(field_problems(exc, top="body", unknown=_UNKNOWN_FIELD)), 400) from None
 
 
 # -- the domain, per request --------------------------------------------------------------------

@@ -214,3 +214,16 @@ def test_config_and_environment_errors_name_the_key_and_the_variable(monkeypatch
     monkeypatch.setenv("PORT", "eighty")
     with pytest.raises(ConfigError, match=r"environment: PORT: "):
         load_environment()
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite:///file::memory:?uri=true",
+                                 "sqlite:///file:tp?mode=memory&uri=true"])
+def test_an_in_memory_sqlite_database_is_refused_before_serving(runner, tmp_path, monkeypatch, url):
+    # each connection would get its own empty database: webhooks stored where the worker never looks
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    line = one_line_error(runner("check-config"))
+
+    assert "DATABASE_URL: an in-memory SQLite database is private to each connection" in line
+    assert "sqlite:///ticketpulse.db" in line
+    assert serve_refusal(tmp_path, str(ROOT / "ticketpulse.example.toml"), {"DATABASE_URL": url}) == line

@@ -94,12 +94,12 @@ def test_a_file_that_is_not_toml_or_is_gone_keeps_the_running_config(config_file
     assert "not valid TOML" in first and "does not exist; keeping the running config" in second
 
 
-def test_what_serve_would_refuse_is_refused_on_reload(config_file, caplog):
+def test_what_serve_would_refuse_is_refused_on_reload(config_file, caplog, tmp_path):
     from ticketpulse.check import refuse_what_serve_refuses
     from ticketpulse.config import Environment
 
     caplog.set_level(logging.INFO, "ticketpulse.config")
-    env = Environment(database_url="sqlite://", openai_api_key=None, openai_base_url=None)
+    env = Environment(database_url=f"sqlite:///{tmp_path / 'reload.db'}", openai_api_key=None, openai_base_url=None)
     live = LiveConfig(Config(), config_file, validate=lambda config: refuse_what_serve_refuses(config, env))
     config_file.write_text('[scoring]\nbackend = "openai"\n')
 

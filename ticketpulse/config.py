@@ -258,6 +258,13 @@ class Environment(BaseSettings):
             dialect.import_dbapi()
         except ImportError as exc:
             raise ValueError(f"the driver for {url.drivername} is not installed ({exc})") from None
+        if url.get_backend_name() == "sqlite" and _in_memory(url.database, url.query):
+            # Each connection would get a database of its own: the webhooks would store comments
+            # the worker never sees, and nothing would survive a restart.
+            raise ValueError(
+                "an in-memory SQLite database is private to each connection (the web server and "
+                "the worker would each see an empty one of their own); use a file, e.g. sqlite:///ticketpulse.db"
+            )
         return value
 
     @field_validator("zendesk_account_id")
@@ -319,6 +326,11 @@ class Environment(BaseSettings):
                 domain = f"{domain}.freshdesk.com"
             return f"https://{domain}"
         return None
+
+
+def _in_memory(database: str | None, query) -> bool:
+    """sqlite://, sqlite:///:memory:, sqlite:///file::memory:?uri=true, ...?mode=memory"""
+    return not database or ":memory:" in database or query.get("mode") == "memory"
 
 
 def normalize_url(url: str) -> str:

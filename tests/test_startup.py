@@ -78,3 +78,32 @@ def test_the_app_as_gunicorn_loads_it_leaves_the_collector_nothing_of_start_up_t
     frozen, tracked = map(int, out.split())
     assert frozen > 20_000  # the app, its routes, the tables' metadata, the config
     assert tracked < 1_000
+
+
+def test_serve_and_worker_freeze_their_start_up_objects_before_taking_work(tmp_path):
+    """`serve` and `worker` build their runtime themselves (not through gunicorn's create_app):
+    each freezes what start-up left before its loop, once."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = (
+        "import gc, os, signal, sys, threading, time\n"
+        "from ticketpulse import cli\n"
+        "def watch():\n"
+        "    deadline = time.monotonic() + 60\n"
+        "    while gc.get_freeze_count() == 0 and time.monotonic() < deadline:\n"
+        "        time.sleep(0.05)\n"
+        "    print('frozen', gc.get_freeze_count(), flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "threading.Thread(target=watch, daemon=True).start()\n"
+        "cli.main(sys.argv[1:])\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'tp.db'}", "ZENDESK_WEBHOOK_SECRET": "s"}
+    subprocess.run([sys.executable, "-m", "ticketpulse.cli", "db", "upgrade"], env=env, check=True, capture_output=True)
+    for command in (["worker"], ["serve", "--port", str(port)]):
+        done = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True, env=env,
+                              timeout=120)
+        frozen = [line for line in done.stdout.splitlines() if line.startswith("frozen")]
+        assert frozen and int(frozen[0].split()[1]) > 20_000, (command, done.stdout, done.stderr[-2000:])

@@ -56,20 +56,8 @@ class FreshdeskClient:
         return expect_object(self.policy.request("GET", url, auth=self.auth), None, f"GET {url}")
 
     def list_groups(self) -> list[dict[str, Any]]:
-        """GET /api/v2/groups, every page (`Link: <...>; rel="next"`): id, name, description ..."""
-        url: str | None = self._url("groups")
-        params: dict[str, Any] | None = {"per_page": PER_PAGE}
-        groups: list[dict[str, Any]] = []
-        for _ in range(MAX_PAGES):
-            page, response = self.policy.exchange("GET", url, params=params, auth=self.auth)
-            if not isinstance(page, list):
-                raise PermanentError(f"GET {url}: expected a list of groups, got {type(page).__name__}")
-            groups.extend(item for item in page if isinstance(item, dict))
-            url = self._next_page(response.links.get("next", {}).get("url"))
-            if url is None:
-                break
-            params = None
-        return groups
+        """GET /api/v2/groups, every page: id, name, description ..."""
+        return self._every_page(self._url("groups"), "groups")
 
     def update_ticket(self, external_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT /api/v2/tickets/{id} with only the changed fields; `tags` replaces the list."""
@@ -86,21 +74,26 @@ class FreshdeskClient:
         )
 
     def list_conversations(self, external_id: str) -> list[dict[str, Any]]:
-        """Every reply and note of the ticket, following the `Link: <...>; rel="next"` header."""
-        url: str | None = self._ticket_url(external_id, "/conversations")
+        """Every reply and note of the ticket."""
+        return self._every_page(self._ticket_url(external_id, "/conversations"), f"conversations of ticket {external_id}")
+
+    def _every_page(self, url: str, what: str) -> list[dict[str, Any]]:
+        """The objects of a list endpoint, following its `Link: <...>; rel="next"` header for at
+        most MAX_PAGES pages."""
+        next_url: str | None = url
         params: dict[str, Any] | None = {"per_page": PER_PAGE}
-        conversations: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
-            page, response = self.policy.exchange("GET", url, params=params, auth=self.auth)
+            page, response = self.policy.exchange("GET", next_url, params=params, auth=self.auth)
             if not isinstance(page, list):
-                raise PermanentError(f"GET {url}: expected a list of conversations, got {type(page).__name__}")
-            conversations.extend(item for item in page if isinstance(item, dict))
-            url = self._next_page(response.links.get("next", {}).get("url"))
-            if url is None:
-                return conversations
+                raise PermanentError(f"GET {next_url}: expected a list of {what}, got {type(page).__name__}")
+            items.extend(item for item in page if isinstance(item, dict))
+            next_url = self._next_page(response.links.get("next", {}).get("url"))
+            if next_url is None:
+                return items
             params = None  # the next link carries page and per_page
-        log.warning("ticket %s: more than %d pages of conversations; read the first ones only", external_id, MAX_PAGES)
-        return conversations
+        log.warning("more than %d pages of %s; read the first ones only", MAX_PAGES, what)
+        return items
 
     def _next_page(self, link: str | None) -> str | None:
         """The next page on our base URL: the API key is never sent to a host a header names."""

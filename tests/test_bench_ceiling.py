@@ -18,9 +18,8 @@ def _ceiling():
 
 def test_recall_counts_frustrated_conversations_above_what_three_percent_of_calm_ones_reach():
     ceiling = _ceiling()
-    levels, groups, scores = [], [], []
-    for g in range(100):  # 100 calm conversations scoring 0..99: 3 of them may escalate
-        levels.append(1), groups.append(g), scores.append(float(g))
+    # 100 calm conversations scoring 0..99, one message each: 3 of them may escalate.
+    levels, groups, scores = [1] * 100, list(range(100)), [float(g) for g in range(100)]
     frustrated = [200, 99.5, 97.5, 96.5, 96.0, 95.5, 10, 20, 30, 40]
     for i, score in enumerate(frustrated):  # two messages each: the conversation's best counts
         levels += [0, 2]

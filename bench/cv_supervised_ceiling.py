@@ -27,10 +27,10 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 from ticketpulse.escalation.conversation_eval import read_conversations
 from ticketpulse.sentiment.clean import clean_text
+from ticketpulse.sentiment.evaluate import roc_auc  # the AUC `ticketpulse eval` prints
 from ticketpulse.sentiment.local import default_scorer
 
 FOLDS, SEEDS = 5, 4
@@ -97,14 +97,14 @@ def main(root: str) -> None:
     print(f"{len(rows)} messages, {len(set(groups.tolist()))} conversations; "
           f"{FOLDS} folds by conversation x {SEEDS} seeds; false-alarm budget {FALSE_ALARM_BUDGET:.0%}")
     print(f"{'model':<28} {'message AUC (>= 2)':>19} {'recall of frustrated':>21}")
-    print(f"{'shipped scorer':<28} {roc_auc_score(frustrated, logits):>19.3f} "
+    print(f"{'shipped scorer':<28} {roc_auc(frustrated, logits):>19.3f} "
           f"{recall_at_budget(levels, groups, logits):>21.3f}")
     for name, vectorizer_args in MODELS.items():
         for C in (0.3, 1.0, 3.0):
             aucs, recalls = [], []
             for seed in range(SEEDS):
                 scores = out_of_fold(texts, frustrated, logits, groups, vectorizer_args, C, seed)
-                aucs.append(roc_auc_score(frustrated, scores))
+                aucs.append(roc_auc(frustrated, scores))
                 recalls.append(recall_at_budget(levels, groups, scores))
             print(f"{name + f' (C={C:g})':<28} {statistics.mean(aucs):>12.3f} ± {statistics.stdev(aucs):.3f}"
                   f" {statistics.mean(recalls):>14.3f} ± {statistics.stdev(recalls):.3f}", flush=True)

@@ -3,10 +3,6 @@
 import importlib.util
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("sklearn")
-
 
 def _ceiling():
     path = Path(__file__).resolve().parents[1] / "bench" / "cv_supervised_ceiling.py"

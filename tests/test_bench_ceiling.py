@@ -25,3 +25,16 @@ def test_recall_counts_frustrated_conversations_above_what_three_percent_of_calm
     # above it; a frustrated conversation escalates when it scores above it too (4 of 10; one at
     # exactly 96 does not: a calm one does not either).
     assert ceiling.recall_at_budget(levels, groups, scores) == 0.4
+
+
+def test_sentence_embedding_loads_from_its_wheel_without_the_network(monkeypatch):
+    import numpy as np
+    import requests
+
+    def no_download(*args, **kwargs):
+        raise AssertionError(f"WordLlama tried to download {args[:1]}")
+
+    monkeypatch.setattr(requests, "get", no_download)
+    embedded = _ceiling().wordllama().embed(["Still no answer after a week. Ridiculous.", "Thanks, that worked!"])
+    assert embedded.shape == (2, 256)
+    assert not np.allclose(embedded[0], embedded[1])

@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
-from wordllama import WordLlama
 from sklearn.linear_model import LogisticRegression
+from wordllama import WordLlama
 
 from ticketpulse.escalation.conversation_eval import read_conversations
 from ticketpulse.sentiment.clean import clean_text

@@ -22,6 +22,7 @@ from tests.fakes.server import LiveServer
 from tests.fakes.zendesk import FakeZendesk
 from tests.zendesk_helpers import comment_event, post_zendesk
 from ticketpulse.config import Config, Environment
+from ticketpulse.escalation.queue import LANES
 
 # A spread of customer messages: calm, annoyed, furious; the real local scorer decides.
 MESSAGES = [
@@ -229,8 +230,8 @@ def test_a_worker_killed_mid_run_loses_nothing_and_doubles_nothing(postgres_url,
             worker picked in advance may hold none in the moment scoring takes (it is over in a
             second or two; escalations wait for the API budget)."""
             with sessions() as session:
-                held = session.scalars(select(Ticket.lease_owner).where(Ticket.lease_owner.is_not(None))).all()
-                held += session.scalars(select(Ticket.escalation_owner).where(Ticket.escalation_owner.is_not(None))).all()
+                held = [token for lane in LANES.values()
+                        for token in session.scalars(select(lane.owner).where(lane.owner.is_not(None)))]
             victims[:] = [w for w in workers if any(f":{w.pid}:" in token for token in held)][:1]
             return bool(victims)
         assert wait_until(some_work_done, timeout=60, interval=0.05)

@@ -50,11 +50,15 @@ class SentimentScore:
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "score", round(clamp(float(self.score), -1.0, 1.0), 4))
-        object.__setattr__(self, "frustration", round(clamp(float(self.frustration), 0.0, 1.0), 4))
-        object.__setattr__(self, "urgency", round(clamp(float(self.urgency), 0.0, 1.0), 4))
-        object.__setattr__(self, "label", label_for(self.score))
-        object.__setattr__(self, "cues", tuple(self.cues))
+        # clamp() written out: this runs for every message scored
+        set_field = object.__setattr__
+        score = round(max(-1.0, min(1.0, float(self.score))), 4)
+        set_field(self, "score", score)
+        set_field(self, "frustration", round(max(0.0, min(1.0, float(self.frustration))), 4))
+        set_field(self, "urgency", round(max(0.0, min(1.0, float(self.urgency))), 4))
+        set_field(self, "label", label_for(score))
+        if type(self.cues) is not tuple:
+            set_field(self, "cues", tuple(self.cues))
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -57,11 +57,14 @@ class Analysis:
 
 
 def normalise(text: str) -> str:
-    text = _APOS.sub("'", text)
-    text = _URL.sub(" ", text)
+    # Each pass runs only when the characters it needs are there: most messages need none.
+    if "`" in text or not text.isascii():
+        text = _APOS.sub("'", text)
+    if "://" in text or "www." in text.lower():
+        text = _URL.sub(" ", text)
     if "[" in text:
         text = _PLACEHOLDER.sub(lambda m: m.group(1).lower(), text)
-    return _MENTION.sub(" ", text)
+    return _MENTION.sub(" ", text) if "@" in text else text
 
 
 def model_tokens(raw_tokens: list[str]) -> list[str]:
@@ -253,7 +256,7 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         1.0 if caps_run else 0.0,
         math.log1p(len(tokens)) / 4.0,
     ]
-    return Analysis(tokens, dense, compound, sarcasm, rule_val, R.PROBLEM_REPORT.search(low_text) is not None,
+    return Analysis(tokens, dense, compound, sarcasm, rule_val, R.reports_a_problem(low_text, phrase_words),
                     val_cues, frus_cues, urg_cues)
 
 

@@ -284,30 +284,34 @@ class LocalScorer:
         contributions: list[tuple[str, float, float]] = []  # (feature, score direction, frustration)
         add = contributions.append
         word = self._word
+        cached = self._cache.get  # most words are known: skip the call into _word for them
         tokens = analysis.tokens
         for tok in dict.fromkeys(tokens):  # distinct, in order of first appearance
-            w = word(tok)
+            w = cached(tok) or word(tok)
             if w is not _ZERO:
                 neg_logit += w[0]
                 pos_logit += w[1]
                 frus_logit += w[2]
                 add((tok, -w[0], w[2]))
         if len(tokens) > 1:
-            get = self._vocab.get
+            # most bigrams are not in the vocabulary: look up rows, read values only for hits
+            row_of = self._vocab.row_of
+            values = self._vocab.values
             seen: set[str] | None = None
             for bigram in [x + " " + y for x, y in zip(tokens, tokens[1:])]:
-                w = get(bigram)
-                if w is not None:
+                row = row_of(bigram)
+                if row is not None:
                     if seen is None:
                         seen = {bigram}
                     elif bigram in seen:
                         continue
                     else:
                         seen.add(bigram)
-                    neg_logit += w[0]
-                    pos_logit += w[1]
-                    frus_logit += w[2]
-                    add((bigram, -w[0], w[2]))
+                    at = 3 * row
+                    neg_logit += values[at]
+                    pos_logit += values[at + 1]
+                    frus_logit += values[at + 2]
+                    add((bigram, -values[at], values[at + 2]))
         for v, (dn, dp, df) in zip(analysis.dense, self._dense):
             if v:
                 neg_logit += dn * v

@@ -436,15 +436,20 @@ def _prefixes(items, k: int) -> set[str]:
     return cur
 
 
-def _build_dispatch(k: int = DISPATCH_CHARS) -> dict[str, re.Pattern]:
+def _starts(pattern: str, k: int = DISPATCH_CHARS) -> frozenset[str]:
+    """The first k characters a match of ``pattern`` can start with (all of them k long)."""
     from re import _parser
 
+    starts = _prefixes(list(_parser.parse(_uncapture(pattern))), k)
+    if any(len(s) < k for s in starts):
+        raise _Unbounded(pattern)
+    return frozenset(starts)
+
+
+def _build_dispatch(k: int = DISPATCH_CHARS) -> dict[str, re.Pattern]:
     by_key: dict[str, list[int]] = {}
     for n, rule in enumerate(PHRASE_RULES):
-        starts = _prefixes(list(_parser.parse(_uncapture(rule.pattern))), k)
-        if any(len(s) < k for s in starts):
-            raise _Unbounded(rule.pattern)
-        for s in starts:
+        for s in _starts(rule.pattern, k):
             by_key.setdefault(s, []).append(n)
     compiled: dict[tuple[int, ...], re.Pattern] = {}
     out = {}
@@ -462,6 +467,28 @@ try:
     DISPATCH: dict[str, re.Pattern] | None = _build_dispatch()
 except Exception:  # a pattern the prefix analysis does not understand: scan with PHRASES
     DISPATCH = None
+
+
+try:
+    PROBLEM_REPORT_STARTS: frozenset[str] | None = _starts(PROBLEM_REPORT.pattern)
+except Exception:  # as for DISPATCH
+    PROBLEM_REPORT_STARTS = None
+
+
+def reports_a_problem(low_text: str, words: list[str]) -> bool:
+    """``PROBLEM_REPORT.search(low_text) is not None`` (low_text as for ``phrase_matches``),
+    trying the pattern only at the words whose first characters can start a match."""
+    starts = PROBLEM_REPORT_STARTS
+    if starts is None:
+        return PROBLEM_REPORT.search(low_text) is not None
+    match = PROBLEM_REPORT.match
+    k = DISPATCH_CHARS
+    p = 1
+    for w in words:
+        if low_text[p:p + k] in starts and match(low_text, p) is not None:
+            return True
+        p += len(w) + 1
+    return False
 
 
 def phrase_matches(low_text: str, words: list[str]) -> list[re.Match]:

@@ -680,6 +680,18 @@ def test_phrase_dispatch_finds_what_the_big_alternation_finds():
         assert fast == [(m.start(), m.end(), m.lastgroup) for m in R.PHRASES.finditer(low)], text
 
 
+def test_problem_report_check_at_word_starts_agrees_with_a_full_search():
+    assert R.PROBLEM_REPORT_STARTS is not None  # the prefix analysis understood the pattern
+    found = 0
+    for text in _fixed_messages():
+        words = [t for t in _ref_model_tokens(_TOKEN.findall(normalise(text))) if t not in ("!", "?")]
+        low = " " + " ".join(words) + " "
+        want = R.PROBLEM_REPORT.search(low) is not None
+        assert R.reports_a_problem(low, words) is want, text
+        found += want
+    assert found > 50  # the sample has problem reports to find
+
+
 def test_a_warning_to_others_about_phishing_is_not_anger_at_the_company(scorer):
     warning = scorer.score("There is a new phishing scam going around with your accounts, don't click on it!")
     complaint = scorer.score("You scammers took my money and nobody answers!")

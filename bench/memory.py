@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def rss_mb(pid: int | str = "self") -> float:
+def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field}")
 
 
 def start_serve(env: dict, port: int, log: Path) -> tuple[subprocess.Popen, float]:
@@ -97,12 +97,18 @@ def breakdown() -> None:
         ("import the runtime (worker, pipeline, integrations)", "import ticketpulse.runtime"),
         ("import the web app", "import ticketpulse.webhooks"),
         ("load the local scorer's model", "from ticketpulse.sentiment.local import default_scorer; default_scorer()"),
+        # Loaded at the first message that may not be English; memory-mapped from the cache, so
+        # most of it is file pages (RssFile) shared with every other process, not RssAnon.
+        ("score a German message (the language model)",
+         "from ticketpulse.sentiment.local import default_scorer; default_scorer().score('Ich warte seit drei Wochen "
+         "auf eine Antwort, das ist eine Frechheit!')"),
     ]
     for label, code in steps:
         if code:
             exec(code, {})
         heavy = [m for m in ("numpy", "openai", "alembic", "py3langid", "jinja2") if m in sys.modules]
-        print(f"  {label:<55} {rss_mb():6.1f} MB   loaded: {', '.join(heavy) or '-'}")
+        print(f"  {label:<55} {rss_mb():6.1f} MB (anonymous {rss_mb(field='RssAnon'):5.1f}, files "
+              f"{rss_mb(field='RssFile'):5.1f})   loaded: {', '.join(heavy) or '-'}")
 
 
 def main() -> None:

@@ -5,12 +5,23 @@ non-ASCII words), so ordinary English messages never pay for detection; only tho
 py3langid (langid.py's model of 97 languages, shipped inside its wheel: nothing is downloaded).
 A message is called non-English only when py3langid is confident; short or mixed messages
 stay English.
+
+The model is 70 MB unpacked. Read from the wheel's compressed file it costs every process that
+meets a suspect message 0.6 s and 78 MB of private memory; so it is unpacked once per machine into
+a cache directory and memory-mapped from there (``mapped_identifier``): 10 ms, and one copy in the
+page cache that all processes share (clean pages, which the kernel can drop under pressure).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
 import re
+import tempfile
 import threading
+from pathlib import Path
 
 SUPPORTED = frozenset({"en"})  # what the local scorer reads
 MIN_WORDS = 3  # shorter messages ("hola", "PS4 pls") are too short to tell
@@ -33,6 +44,7 @@ _NOISE = re.compile(r"@\w+|#\w+|https?://\S+|www\.\S+")
 _WORD = re.compile(r"[^\W\d_]+")
 _identifier = None
 _lock = threading.Lock()
+log = logging.getLogger("ticketpulse.sentiment")
 
 
 def _suspicion(text: str) -> str | None:
@@ -62,10 +74,75 @@ def _detector():
     global _identifier
     with _lock:
         if _identifier is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+            from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-            _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            try:
+                _identifier = mapped_identifier(MODEL_DIR / MODEL_FILE, cache_root())
+            except (OSError, ValueError, TypeError) as exc:  # no writable cache, or a py3langid we do not know
+                log.info("language model not memory-mapped (%s): loaded into this process", exc)
+                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         return _identifier
+
+
+_ARRAYS = ("ptc", "pc", "nextmove", "nextmove_row", "out_feat")
+
+
+def cache_root() -> Path:
+    """Where the unpacked model is kept: $XDG_CACHE_HOME/ticketpulse, else ~/.cache/ticketpulse."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ticketpulse"
+
+
+def mapped_identifier(model_file: Path, root: Path):
+    """py3langid's identifier on the model's arrays memory-mapped from `root` (unpacked there on first use)."""
+    import numpy as np
+    from py3langid.langid import LanguageIdentifier
+
+    stat = model_file.stat()
+    key = hashlib.sha256(f"{model_file}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    directory = root / f"py3langid-{key}"
+    if not (directory / "classes.json").exists():
+        _unpack(model_file, directory)
+    arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _ARRAYS}
+    classes = json.loads((directory / "classes.json").read_text(encoding="utf-8"))
+    # The DFA walk indexes one byte at a time: a memoryview answers with plain ints, as fast as
+    # the array py3langid builds, without copying the 39 MB table.
+    return LanguageIdentifier(
+        arrays["ptc"], np.asarray(arrays["pc"]), classes, memoryview(arrays["nextmove"]),
+        memoryview(arrays["out_feat"]), norm_probs=True, tk_row=arrays["nextmove_row"].tolist(),
+    )
+
+
+def _unpack(model_file: Path, directory: Path) -> None:
+    """Write the model's arrays as .npy files; atomic (a rename), so a racing process is harmless."""
+    import lzma
+    import shutil
+
+    import numpy as np
+
+    directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=directory.parent))
+    try:
+        # Unpacked to a file first: a zip is read from its end, and seeking in an LZMA stream
+        # decompresses it again from the start.
+        with lzma.open(model_file) as packed, open(staging / "model.npz", "w+b") as unpacked:
+            shutil.copyfileobj(packed, unpacked, length=1 << 20)
+        with np.load(staging / "model.npz", allow_pickle=False) as data:
+            missing = set(_ARRAYS).union({"classes"}).difference(data.files)
+            if missing:
+                raise ValueError(f"{model_file}: no {sorted(missing)} in the model")
+            for name in _ARRAYS:
+                np.save(staging / f"{name}.npy", np.ascontiguousarray(data[name]), allow_pickle=False)
+            (staging / "classes.json").write_text(json.dumps(data["classes"].tolist()), encoding="utf-8")
+        (staging / "model.npz").unlink()
+        try:
+            staging.rename(directory)
+            log.info("language model unpacked to %s", directory)
+        except OSError:
+            if not (directory / "classes.json").exists():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def detect_language(text: str) -> str | None:

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from ticketpulse.models import Escalation, Score
+from ticketpulse.sentiment import language
 from ticketpulse.sentiment.base import SentimentScore
 from ticketpulse.sentiment.language import detect_language, looks_non_english
 from ticketpulse.sentiment.local import default_scorer
@@ -106,3 +107,64 @@ def test_an_unsupported_message_is_stored_kept_out_of_the_rules_and_named_in_the
     assert escalation.severity == "critical"
     assert "Not scored: 1 customer message(s) in a language the scorer cannot read (de)" in escalation.note
     assert "1 customer message(s) scored" in escalation.note  # the German one is not in the history
+
+
+# The model, memory-mapped from the cache directory it is unpacked into once per machine.
+
+GERMAN = "Ich warte seit drei Wochen auf eine Antwort! Das ist eine Frechheit."
+SAMPLES = [GERMAN, "Mi pedido no ha llegado, estoy harto de esperar", "Заказ не пришёл уже неделю",
+           "注文した商品がまだ届きません", "Bonjour, mon compte est bloqué depuis hier", "How do I reset my password?"]
+
+
+@pytest.fixture(scope="module")
+def model_file():
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    return MODEL_DIR / MODEL_FILE
+
+
+@pytest.fixture(scope="module")
+def unpacked(model_file, tmp_path_factory):
+    root = tmp_path_factory.mktemp("cache")
+    return root, language.mapped_identifier(model_file, root)
+
+
+def test_the_mapped_model_classifies_exactly_as_py3langid_loads_it(model_file, unpacked):
+    from py3langid.langid import LanguageIdentifier
+
+    _, mapped = unpacked
+    own = LanguageIdentifier.from_model_file(model_file, norm_probs=True)
+
+    assert [mapped.classify(text) for text in SAMPLES] == [own.classify(text) for text in SAMPLES]
+
+
+def test_a_second_load_maps_the_unpacked_model_without_unpacking_it_again(model_file, unpacked, monkeypatch):
+    root, _ = unpacked
+    monkeypatch.setattr(language, "_unpack", lambda *args: pytest.fail("unpacked a second time"))
+
+    assert language.mapped_identifier(model_file, root).classify(GERMAN)[0] == "de"
+    assert [path.name.startswith("py3langid-") for path in root.iterdir()] == [True]
+
+
+def test_an_interrupted_unpack_leaves_nothing_that_a_later_load_would_trust(model_file, tmp_path, monkeypatch):
+    import numpy
+
+    def disk_full(path, *args, **kwargs):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(numpy, "save", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        language.mapped_identifier(model_file, tmp_path)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_a_writable_cache_the_model_is_loaded_into_the_process(tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    monkeypatch.setattr(language, "_identifier", None)
+    caplog.set_level(logging.INFO, logger="ticketpulse.sentiment")
+
+    assert detect_language(GERMAN) == "de"
+    assert "language model not memory-mapped" in caplog.text

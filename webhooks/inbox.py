@@ -125,8 +125,17 @@ class _Compiled:
             bound[name] = processor(bound[name])
         return [bound[name] for name in self._order] if self._order is not None else bound
 
+    def slot(self, name: str) -> int:
+        """Where a parameter without bind processing sits in the positional list (SQLite), to be
+        filled in after `parameters` bound the others."""
+        assert self._order is not None and name not in self._processors
+        return self._order.index(name)
+
     def one(self, cursor, values: dict[str, Any]):
-        cursor.execute(self.sql, self.parameters(values))
+        return self.run(cursor, self.parameters(values))
+
+    def run(self, cursor, parameters: dict[str, Any] | list[Any]):
+        cursor.execute(self.sql, parameters)
         return cursor.fetchone()
 
 
@@ -187,6 +196,7 @@ class Inbox:
         else:
             self._ticket_sql = _Compiled(_ticket_upsert(sqlite), dialect)
             self._comment_sql = _Compiled(_sqlite_comment(), dialect)
+            self._ticket_id_slot = self._comment_sql.slot("ticket_id")
             self._write_lock = sqlite_write_lock(engine)
             self.notifier = None
         self._existing_sql = _Compiled(_EXISTING, dialect)
@@ -232,13 +242,18 @@ class Inbox:
             cursor.close()
 
     def _store_sqlite(self, cursor, values: dict[str, Any]) -> Accepted:
+        # Both statements are bound before the write lock is taken (all but the ticket's id, known
+        # inside): the lock that every process's webhooks queue on is held for the statements alone.
+        ticket_parameters = self._ticket_sql.parameters(values)
+        comment_parameters = self._comment_sql.parameters(values | {"ticket_id": None})
         locked = self._write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT_SECONDS)
         try:
             cursor.execute("BEGIN IMMEDIATE")
             try:
-                values = values | {"ticket_id": self._ticket_sql.one(cursor, values)[0]}
-                inserted = self._comment_sql.one(cursor, values)
-                comment_id = inserted[0] if inserted else self._existing_sql.one(cursor, values)[0]
+                ticket_id = self._ticket_sql.run(cursor, ticket_parameters)[0]
+                comment_parameters[self._ticket_id_slot] = ticket_id
+                inserted = self._comment_sql.run(cursor, comment_parameters)
+                comment_id = inserted[0] if inserted else self._existing_sql.one(cursor, values | {"ticket_id": ticket_id})[0]
                 cursor.execute("COMMIT")
             except BaseException:
                 if cursor.connection.in_transaction:

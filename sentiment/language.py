@@ -7,7 +7,7 @@ A message is called non-English only when py3langid is confident; short or mixed
 stay English.
 
 The model is 70 MB unpacked. Read from the wheel's compressed file it costs every process that
-meets a suspect message 0.6 s and 78 MB of private memory; so it is unpacked once per machine into
+meets a suspect message 0.6 s and 78 MB of private memory; so it is unpacked once per user into
 a cache directory and memory-mapped from there (``mapped_identifier``): 10 ms, and one copy in the
 page cache that all processes share (clean pages, which the kernel can drop under pressure).
 """
@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -74,12 +75,14 @@ def _detector():
     global _identifier
     with _lock:
         if _identifier is None:
-            from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
             try:
+                from py3langid.langid import MODEL_DIR
+
                 _identifier = mapped_identifier(MODEL_DIR / MODEL_FILE, cache_root())
-            except (OSError, ValueError, TypeError) as exc:  # no writable cache, or a py3langid we do not know
-                log.info("language model not memory-mapped (%s): loaded into this process", exc)
+            except Exception as exc:  # no writable cache, or a py3langid we do not know
+                log.warning("language model not memory-mapped (%s): loaded into this process", exc)
                 _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         return _identifier
 
@@ -95,28 +98,47 @@ def cache_root() -> Path:
 
 def mapped_identifier(model_file: Path, root: Path):
     """py3langid's identifier on the model's arrays memory-mapped from `root` (unpacked there on first use)."""
-    import numpy as np
-    from py3langid.langid import LanguageIdentifier
-
     stat = model_file.stat()
     key = hashlib.sha256(f"{model_file}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
     directory = root / f"py3langid-{key}"
-    if not (directory / "classes.json").exists():
+    if directory.exists():
+        try:
+            return _identifier_from(directory)
+        except Exception as exc:
+            # Set aside, not rewritten in place: other processes may have its files mapped.
+            log.warning("language model in %s is damaged (%s): unpacking it again", directory, exc)
+            aside = Path(tempfile.mkdtemp(prefix=".damaged-", dir=root))
+            try:
+                directory.rename(aside / "model")
+            except FileNotFoundError:  # another process set it aside first
+                pass
+            shutil.rmtree(aside, ignore_errors=True)
+    if not directory.exists():
         _unpack(model_file, directory)
-    arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _ARRAYS}
+    return _identifier_from(directory)
+
+
+def _identifier_from(directory: Path):
+    import numpy as np
+    from py3langid.langid import LanguageIdentifier
+
+    ptc, pc, nextmove, rows, outputs = (np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+                                        for name in _ARRAYS)
     classes = json.loads((directory / "classes.json").read_text(encoding="utf-8"))
+    rows = rows.tolist()
+    if not (nextmove.ndim == 1 and nextmove.size % 256 == 0 and max(rows) < nextmove.size // 256
+            and outputs.shape == (len(rows),) and ptc.ndim == 2 and ptc.shape[1] == len(pc) == len(classes)):
+        raise ValueError(f"the arrays in {directory} do not fit together")
     # The DFA walk indexes one byte at a time: a memoryview answers with plain ints, as fast as
     # the array py3langid builds, without copying the 39 MB table.
-    return LanguageIdentifier(
-        arrays["ptc"], np.asarray(arrays["pc"]), classes, memoryview(arrays["nextmove"]),
-        memoryview(arrays["out_feat"]), norm_probs=True, tk_row=arrays["nextmove_row"].tolist(),
-    )
+    return LanguageIdentifier(ptc, np.asarray(pc), classes, memoryview(nextmove), memoryview(outputs),
+                              norm_probs=True, tk_row=rows)
 
 
 def _unpack(model_file: Path, directory: Path) -> None:
-    """Write the model's arrays as .npy files; atomic (a rename), so a racing process is harmless."""
+    """Write the model's arrays as .npy files, on disk before a rename makes them visible: a crash
+    leaves no directory, and a racing process's rename simply loses."""
     import lzma
-    import shutil
 
     import numpy as np
 
@@ -132,17 +154,36 @@ def _unpack(model_file: Path, directory: Path) -> None:
             if missing:
                 raise ValueError(f"{model_file}: no {sorted(missing)} in the model")
             for name in _ARRAYS:
-                np.save(staging / f"{name}.npy", np.ascontiguousarray(data[name]), allow_pickle=False)
-            (staging / "classes.json").write_text(json.dumps(data["classes"].tolist()), encoding="utf-8")
+                array = data[name].reshape(-1) if name == "nextmove" else data[name]
+                _write_durably(staging / f"{name}.npy", lambda file: np.save(file, np.ascontiguousarray(array)))
+            classes = json.dumps(data["classes"].tolist()).encode()
+            _write_durably(staging / "classes.json", lambda file: file.write(classes))
         (staging / "model.npz").unlink()
+        _fsync_directory(staging)
         try:
             staging.rename(directory)
+            _fsync_directory(directory.parent)
             log.info("language model unpacked to %s", directory)
         except OSError:
-            if not (directory / "classes.json").exists():
+            if not directory.exists():
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_durably(path: Path, write) -> None:
+    with open(path, "wb") as file:
+        write(file)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _fsync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def detect_language(text: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy
 import pytest
 
 from ticketpulse.models import Escalation, Score
@@ -136,6 +137,7 @@ def test_the_mapped_model_classifies_exactly_as_py3langid_loads_it(model_file, u
     own = LanguageIdentifier.from_model_file(model_file, norm_probs=True)
 
     assert [mapped.classify(text) for text in SAMPLES] == [own.classify(text) for text in SAMPLES]
+    assert isinstance(mapped.nb_ptc, numpy.memmap) and isinstance(mapped.tk_nextmove.obj, numpy.memmap)
 
 
 def test_a_second_load_maps_the_unpacked_model_without_unpacking_it_again(model_file, unpacked, monkeypatch):
@@ -146,9 +148,7 @@ def test_a_second_load_maps_the_unpacked_model_without_unpacking_it_again(model_
     assert [path.name.startswith("py3langid-") for path in root.iterdir()] == [True]
 
 
-def test_an_interrupted_unpack_leaves_nothing_that_a_later_load_would_trust(model_file, tmp_path, monkeypatch):
-    import numpy
-
+def test_a_failed_unpack_leaves_nothing_that_a_later_load_would_trust(model_file, tmp_path, monkeypatch):
     def disk_full(path, *args, **kwargs):
         raise OSError(28, "No space left on device", str(path))
 
@@ -159,12 +159,23 @@ def test_an_interrupted_unpack_leaves_nothing_that_a_later_load_would_trust(mode
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_damaged_cache_is_set_aside_and_unpacked_again(model_file, tmp_path, caplog):
+    language.mapped_identifier(model_file, tmp_path)
+    (cached,) = tmp_path.iterdir()
+    (cached / "pc.npy").write_bytes(b"")  # what a crash before the data reached the disk can leave
+    caplog.set_level(logging.WARNING, logger="ticketpulse.sentiment")
+
+    assert language.mapped_identifier(model_file, tmp_path).classify(GERMAN)[0] == "de"
+    assert "is damaged" in caplog.text
+    assert [path.name for path in tmp_path.iterdir()] == [cached.name]
+
+
 def test_without_a_writable_cache_the_model_is_loaded_into_the_process(tmp_path, monkeypatch, caplog):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     monkeypatch.setattr(language, "_identifier", None)
-    caplog.set_level(logging.INFO, logger="ticketpulse.sentiment")
+    caplog.set_level(logging.WARNING, logger="ticketpulse.sentiment")
 
     assert detect_language(GERMAN) == "de"
     assert "language model not memory-mapped" in caplog.text

@@ -128,7 +128,8 @@ class _Compiled:
     def slot(self, name: str) -> int:
         """Where a parameter without bind processing sits in the positional list (SQLite), to be
         filled in after `parameters` bound the others."""
-        assert self._order is not None and name not in self._processors
+        if self._order is None or name in self._processors or self._order.count(name) != 1:
+            raise TypeError(f"{name!r} is not one unprocessed positional parameter of {self.sql!r}")
         return self._order.index(name)
 
     def one(self, cursor, values: dict[str, Any]):

@@ -110,7 +110,7 @@ def test_an_unsupported_message_is_stored_kept_out_of_the_rules_and_named_in_the
     assert "1 customer message(s) scored" in escalation.note  # the German one is not in the history
 
 
-# The model, memory-mapped from the cache directory it is unpacked into once per machine.
+# The model, memory-mapped from the cache directory it is unpacked into once per user.
 
 GERMAN = "Ich warte seit drei Wochen auf eine Antwort! Das ist eine Frechheit."
 SAMPLES = [GERMAN, "Mi pedido no ha llegado, estoy harto de esperar", "Заказ не пришёл уже неделю",

@@ -41,6 +41,15 @@ def test_score_reads_stdin_one_line_per_message_in_order(runner):
     assert lines[2]["label"] == "neutral"
 
 
+def test_score_dash_reads_stdin_like_no_argument(runner):
+    result = runner("score", "-", stdin="Still broken. Third time asking!!!\n")
+
+    assert result.code == 0
+    (line,) = [json.loads(line) for line in result.out.splitlines()]
+    assert line == json.loads(runner("score", "Still broken. Third time asking!!!").out)
+    assert line["frustration"] > 0.5
+
+
 def test_check_config_names_each_wrong_key_and_exits_2(runner, tmp_path):
     path = tmp_path / "ticketpulse.toml"
     path.write_text('[thresholds]\nfrustration_treshold = 0.8\ntrend_window = "three"\n[zendesk.priority]\nhigh = "asap"\n')

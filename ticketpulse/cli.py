@@ -66,9 +66,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     scorer = build_scorer(load_config(args.config), load_environment())
 
     def emit(message: str) -> None:
-        print(json.dumps(scorer.score(clean_text(message)).to_dict(), ensure_ascii=False), flush=args.text is not None)
+        print(json.dumps(scorer.score(clean_text(message)).to_dict(), ensure_ascii=False), flush=bool(args.text))
 
-    if args.text:
+    if args.text and args.text != ["-"]:  # "-" means stdin, as for most tools
         emit(" ".join(args.text))
         return 0
     for line in sys.stdin:
@@ -500,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_show)
 
     score = commands.add_parser("score", help="score TEXT, or one message per line from stdin, as JSON")
-    score.add_argument("text", nargs="*", help="the message (omit to read stdin)")
+    score.add_argument("text", nargs="*", help="the message (omit, or -, to read stdin)")
     score.set_defaults(func=cmd_score)
 
     eval_parser = commands.add_parser("eval", help="measure the scorer on a labelled CSV/TSV file")

@@ -14,6 +14,7 @@ page cache that all processes share (clean pages, which the kernel can drop unde
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -22,6 +23,7 @@ import re
 import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 SUPPORTED = frozenset({"en"})  # what the local scorer reads
@@ -114,8 +116,23 @@ def mapped_identifier(model_file: Path, root: Path):
                 pass
             shutil.rmtree(aside, ignore_errors=True)
     if not directory.exists():
-        _unpack(model_file, directory)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with _exclusive(root):  # processes starting together unpack 70 MB once, not once each
+            if not directory.exists():
+                _unpack(model_file, directory)
     return _identifier_from(directory)
+
+
+@contextmanager
+def _exclusive(directory: Path):
+    """An exclusive flock on the directory itself (no lock file to leave behind); the kernel
+    releases it if the process dies."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def _identifier_from(directory: Path):
@@ -137,12 +154,11 @@ def _identifier_from(directory: Path):
 
 def _unpack(model_file: Path, directory: Path) -> None:
     """Write the model's arrays as .npy files, on disk before a rename makes them visible: a crash
-    leaves no directory, and a racing process's rename simply loses."""
+    leaves no directory (and a process that skipped the lock and raced would simply lose the rename)."""
     import lzma
 
     import numpy as np
 
-    directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=directory.parent))
     try:
         # Unpacked to a file first: a zip is read from its end, and seeking in an LZMA stream

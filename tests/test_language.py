@@ -3,7 +3,9 @@ stored as "unsupported language" and kept out of the rules."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
+import time
 
 import numpy
 import pytest
@@ -146,6 +148,23 @@ def test_a_second_load_maps_the_unpacked_model_without_unpacking_it_again(model_
 
     assert language.mapped_identifier(model_file, root).classify(GERMAN)[0] == "de"
     assert [path.name.startswith("py3langid-") for path in root.iterdir()] == [True]
+
+
+def test_processes_loading_together_unpack_the_model_once(model_file, tmp_path, monkeypatch):
+    unpack, calls = language._unpack, []
+
+    def slow_unpack(*args):
+        calls.append(args)
+        time.sleep(0.5)  # long enough for the other loader to reach the lock
+        unpack(*args)
+
+    monkeypatch.setattr(language, "_unpack", slow_unpack)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:  # each opens its own lock, as processes do
+        loaded = list(pool.map(lambda _: language.mapped_identifier(model_file, tmp_path), range(2)))
+
+    assert len(calls) == 1
+    assert [identifier.classify(GERMAN)[0] for identifier in loaded] == ["de", "de"]
+    assert [path.name.startswith("py3langid-") for path in tmp_path.iterdir()] == [True]
 
 
 def test_a_failed_unpack_leaves_nothing_that_a_later_load_would_trust(model_file, tmp_path, monkeypatch):

@@ -107,6 +107,14 @@ def test_unescaped_quotes_and_newlines_are_recovered(client, sessions):
     assert tickets(sessions) == [("freshdesk", "acme.freshdesk.com", "4521")]
 
 
+def test_a_reply_that_rewrites_the_bodys_ticket_is_refused(client, sessions):
+    response = post_freshdesk(client, fixture_text("freshdesk_reply_injected.txt"))
+
+    assert response.status_code == 400
+    assert response.json["error"].startswith("body: key 'ticket' appears twice")
+    assert comments(sessions) == [] and tickets(sessions) == []
+
+
 def test_private_note_and_agent_reply_are_accepted_for_the_record(client, sessions):
     assert post_freshdesk(client, fixture_json("freshdesk_private_note.json")).status_code == 202
     assert post_freshdesk(client, fixture_json("freshdesk_agent_reply.json")).status_code == 202

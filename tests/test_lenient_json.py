@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from ticketpulse.webhooks.lenient_json import loads
+from ticketpulse.webhooks.lenient_json import RepeatedKey, loads
 
 
 def test_valid_json_is_read_as_is():
@@ -45,3 +45,13 @@ def test_json_pasted_by_a_customer_inside_a_value_is_recovered():
 def test_the_last_value_of_a_nested_object_ends_at_its_brace():
     raw = '{"ticket":{"id":"7","subject":"Refund "now""},\n "requester":{"name":"Jane "JD" Doe"}}'
     assert loads(raw) == {"ticket": {"id": "7", "subject": 'Refund "now"'}, "requester": {"name": 'Jane "JD" Doe'}}
+
+
+@pytest.mark.parametrize("raw", [
+    '{"ticket_id":"8100","comment":"hi", "ticket_id": "5158", "x": ""}',  # valid JSON as sent
+    '{"ticket_id":"8100","comment":"he said "no", "ticket_id": "5158", "x": ""}',  # only once repaired
+    '{"ticket":{"id":"1","id":"2"}}',  # nested
+])
+def test_a_repeated_key_is_refused_not_resolved_to_its_last_copy(raw):
+    with pytest.raises(RepeatedKey, match="'(ticket_)?id' appears twice"):
+        loads(raw)

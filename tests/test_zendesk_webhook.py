@@ -66,6 +66,15 @@ def test_trigger_webhook_with_unescaped_placeholders_is_recovered(client, sessio
     assert row.ticket_snapshot["tags"] == ["shipping"]
 
 
+def test_a_comment_that_rewrites_the_trigger_bodys_ticket_id_is_refused(client, sessions):
+    # Mallory's comment on ticket 8100 completes the JSON with another ticket's id and comment id.
+    response = post_zendesk(client, fixture_text("zendesk_trigger_injected.txt"))
+
+    assert response.status_code == 400
+    assert response.json["error"].startswith("body: key 'ticket_id' appears twice")
+    assert comments(sessions) == []
+
+
 def test_trigger_webhook_reads_space_separated_tags_and_role(client, sessions):
     response = post_zendesk(client, fixture_json("zendesk_trigger.json"))
 

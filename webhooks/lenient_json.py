@@ -7,6 +7,11 @@ backslashes inside string values, so a message that breaks the JSON is recovered
 The repair knows whether a string is a key or a value: a value ends only where the template's
 structure goes on (`}`, `]`, or `,` and the next `"key":`), so quotes in a message followed by
 `:` or `, "` stay in the message.
+
+A key may appear once per object. A customer's text that completes the template's JSON
+(`…", "ticket_id": "5158", "x": "`) would otherwise choose the ticket, or the comment id, it is
+filed under: the parser keeps the last copy of a repeated key. So a repeated key is refused
+(`RepeatedKey`), in the body as sent and in the repaired one.
 """
 
 from __future__ import annotations
@@ -21,13 +26,30 @@ _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\
 _KEY_AHEAD = re.compile(r'\s*"[^"\\\n]{1,100}"\s*:')
 
 
+class RepeatedKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"key {key!r} appears twice in one object")
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise RepeatedKey(key)
+            seen.add(key)
+    return result
+
+
 def loads(raw: str) -> Any:
     try:
-        return json.loads(raw, strict=False)
+        return json.loads(raw, strict=False, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as first_error:
         repaired = repair(raw)
         try:
-            return json.loads(repaired, strict=False)
+            return json.loads(repaired, strict=False, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError:
             raise first_error from None
 

@@ -56,6 +56,8 @@ def read_json(body: bytes) -> Any:
         raise PayloadError("body", "empty; expected a JSON object")
     try:
         return lenient_json.loads(text)
+    except lenient_json.RepeatedKey as exc:
+        raise PayloadError("body", f"{exc}: a message that rewrites the body's fields cannot be read safely") from None
     except ValueError as exc:
         raise PayloadError("body", f"not valid JSON ({exc})") from None
     except RecursionError:  # e.g. 50,000 "[": the parser recurses once per level

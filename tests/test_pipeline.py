@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import datetime, timezone
 import logging
 
 import pytest
@@ -131,6 +132,17 @@ def test_history_is_ordered_by_comment_time_not_arrival(client, sessions, runtim
 
     history = rows(sessions, Score, Score.commented_at)
     assert [s.text for s in history] == texts[:3]
+
+
+def test_a_comment_dated_in_the_future_does_not_hide_later_ones_from_the_rules(client, sessions, runtime, fake_zendesk):
+    calm, furious = list(CONVERSATION)[0], list(CONVERSATION)[3]
+    post_zendesk(client, comment_event("48213", "501", calm, time="2099-01-01T00:00:00Z"))  # a helpdesk clock gone wrong
+    now = datetime.now(timezone.utc).isoformat()
+    post_zendesk(client, comment_event("48213", "502", furious, time=now))
+    runtime.worker.drain()
+
+    assert [s.text for s in rows(sessions, Score, Score.commented_at)] == [calm, furious]  # dated on arrival
+    assert [e.severity for e in rows(sessions, Escalation)] == ["critical"]
 
 
 def test_escalates_once_and_again_only_when_severity_rises(client, sessions, runtime, fake_zendesk, scorer):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 _MISSING = object()
+# A comment's history is read in time order: one dated in the future would stay "the latest"
+# and hide every later message from the rules. A helpdesk clock ahead of ours by more than this
+# is not believed (the comment is dated on arrival, as one with no time is).
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 MAX_ID_LENGTH = 64
 _TRUE = {"true", "1", "yes", "y", "t", "on"}
 _FALSE = {"false", "0", "no", "n", "f", "off"}
@@ -132,7 +136,8 @@ def boolean(data: Any, path: str, default: bool | None = None) -> bool | None:
 
 
 def timestamp(data: Any, path: str) -> datetime | None:
-    """An ISO-8601 time as aware UTC; None when absent or not ISO (e.g. a localized rendering)."""
+    """An ISO-8601 time as aware UTC; None when absent, not ISO (e.g. a localized rendering) or
+    further in the future than MAX_CLOCK_SKEW."""
     value = text(data, path)
     if value is None:
         return None
@@ -140,10 +145,11 @@ def timestamp(data: Any, path: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
+        parsed = parsed.astimezone(timezone.utc)
     except (ValueError, OverflowError):
         # Not ISO, or at the edge of the calendar ("0001-01-01T00:00:00+01:00" is in year 0 UTC).
         return None
+    return None if parsed > datetime.now(timezone.utc) + MAX_CLOCK_SKEW else parsed
 
 
 def tag_list(data: Any, path: str, separators: str = " ,") -> list[str]:

@@ -22,6 +22,10 @@ def test_stray_backslashes_are_kept_literally():
     assert loads('{"path":"C:\\Users\\dana","n":{"x":"1"}}') == {"path": "C:\\Users\\dana", "n": {"x": "1"}}
 
 
+def test_a_message_ending_in_a_backslash_does_not_swallow_the_next_field():
+    assert loads('{"comment":"back\\slash \\","is_public":"true"}') == {"comment": "back\\slash \\", "is_public": "true"}
+
+
 def test_hopeless_input_still_raises_a_json_error():
     with pytest.raises(json.JSONDecodeError):
         loads("{not json at all")

@@ -87,6 +87,13 @@ def _closes_container(rest: str) -> bool:
     return False
 
 
+def _closes(raw: str, after: int, is_key: bool, stack: list[str]) -> bool:
+    """Does the quote just before `after` end the string it is in?"""
+    if is_key:
+        return raw[after:].lstrip()[:1] == ":"
+    return _closes_value(raw, after, stack[-1] if stack else None)
+
+
 def repair(raw: str) -> str:
     out: list[str] = []
     stack: list[str] = []  # the open containers, "{" or "["
@@ -113,18 +120,17 @@ def repair(raw: str) -> str:
             out.append(ch)
         elif ch == "\\":
             nxt = raw[i + 1 : i + 2]
+            if nxt == '"' and _closes(raw, i + 2, is_key, stack):
+                out.append("\\\\")  # a message ending in a backslash: the quote after it ends the string
+                i += 1
+                continue
             if nxt and nxt in _VALID_ESCAPES:
                 out.append(ch + nxt)
                 i += 2
                 continue
             out.append("\\\\")
         elif ch == '"':
-            closes = (
-                raw[i + 1 :].lstrip()[:1] == ":"
-                if is_key
-                else _closes_value(raw, i + 1, stack[-1] if stack else None)
-            )
-            if closes:
+            if _closes(raw, i + 1, is_key, stack):
                 in_string = False
                 out.append(ch)
             else:

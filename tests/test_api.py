@@ -299,6 +299,8 @@ def test_conversations_never_mix_with_helpdesk_tickets_of_the_same_number(
         ({"text": "hi", "message_id": True}, "message_id: "),
         ({"text": "hi", "message_id": "has space"}, "message_id: not a valid id"),
         ({"text": "hi", "message_id": {"id": 1}}, "message_id: "),
+        ({"text": "hi", "message_id": "\ud800"}, "message_id: not a valid id (no NUL or lone surrogate"),
+        ({"text": "hi", "message_id": "a\u0000b"}, "message_id: not a valid id (no NUL or lone surrogate"),
         ({"text": "hi", "txt": "hi"}, "txt: unknown field (expected text, author, time, message_id)"),
         (["hi"], "body: expected a JSON object"),
     ],
@@ -326,6 +328,18 @@ def test_a_bad_conversation_id_is_refused(api):
     response = post(api, "has%20space", {"text": "hi"})
     assert response.status_code == 400 and response.json["error"].startswith("conversation_id:")
     assert post(api, "x" * 65, {"text": "hi"}).status_code == 400
+
+
+def test_a_conversation_id_ending_in_a_newline_is_refused(api, sessions):
+    for response in (post(api, "chat-1%0A", {"text": "hi"}), get(api, "/api/v1/conversations/chat-1%0A")):
+        assert response.status_code == 400 and response.json["error"].startswith("conversation_id:")
+    with sessions() as session:
+        assert session.scalar(select(func.count(Ticket.id))) == 0
+
+
+def test_an_account_with_a_nul_is_refused_naming_it(api):
+    response = get(api, "/api/v1/tickets/freshdesk/4521?account=%00")
+    assert response.status_code == 400 and response.json["error"].startswith("account: ")
 
 
 def test_unknown_conversations_and_tickets_are_404_naming_them(api):

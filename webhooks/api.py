@@ -35,6 +35,7 @@ from ticketpulse.sentiment import SentimentScore
 from ticketpulse.webhooks.events import text_fingerprint
 from ticketpulse.webhooks.openapi import SPEC
 from ticketpulse.webhooks.payload import PayloadError, clean_string
+from ticketpulse.webhooks.request_input import storable
 from ticketpulse.webhooks.responses import json_error
 from ticketpulse.sentiment.clean import clean_text
 
@@ -42,8 +43,9 @@ log = logging.getLogger("ticketpulse.api")
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-# A conversation id goes into URLs and the tickets table (external_id is 64 characters).
-CONVERSATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$")
+# A conversation id goes into URLs and the tickets table (external_id is 64 characters). Matched
+# whole (fullmatch): a `$` would also take a trailing newline.
+CONVERSATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
 HELPDESKS = ("zendesk", "freshdesk")
 MAX_MESSAGE_ID_LENGTH = 100  # stored as "id:<message_id>" in a 128-character key
 _scorer_lock = threading.Lock()
@@ -103,6 +105,8 @@ class PostedMessage(BaseModel):
         value = str(value)
         if not value or len(value) > MAX_MESSAGE_ID_LENGTH or any(ch.isspace() for ch in value):
             raise ValueError(f"not a valid id (1 to {MAX_MESSAGE_ID_LENGTH} characters, no spaces)")
+        if not storable(value):
+            raise ValueError("not a valid id (no NUL or lone surrogate: the database cannot store them)")
         return value
 
 
@@ -199,6 +203,8 @@ def get_ticket(helpdesk: str, number: str):
     if not (number.isascii() and number.isdigit() and len(number) <= 20):
         raise ApiError(f"number: not a ticket number: {number!r}", 404)
     account = request.args.get("account") or None
+    if account is not None and not storable(account):
+        raise ApiError(f"account: not an account id: {account[:40]!r}", 400)
     try:
         state = conversations().ticket(helpdesk, number, account)
     except UnknownConversation:
@@ -212,7 +218,7 @@ def get_ticket(helpdesk: str, number: str):
 
 
 def checked_conversation_id(value: str) -> str:
-    if not CONVERSATION_ID.match(value):
+    if not CONVERSATION_ID.fullmatch(value):
         raise ApiError(
             "conversation_id: 1 to 64 characters of letters, digits and . _ : @ -, starting with a letter or digit",
             400,

@@ -337,6 +337,25 @@ def test_a_conversation_id_ending_in_a_newline_is_refused(api, sessions):
         assert session.scalar(select(func.count(Ticket.id))) == 0
 
 
+def test_a_time_more_than_the_allowed_clock_difference_ahead_is_refused(api, sessions):
+    """A future time would sort after every later message and hide them from the rules."""
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc)
+    ahead = post(api, "fut-1", {"text": "Thanks, that worked great!", "time": (now + timedelta(minutes=6)).isoformat()})
+    assert ahead.status_code == 400
+    assert ahead.json["error"].startswith("time: ") and "in the future" in ahead.json["error"]
+    far = post(api, "fut-1", {"text": "Thanks, that worked great!", "time": "2099-01-01T00:00:00Z"})
+    assert far.status_code == 400 and far.json["error"].startswith("time: ")
+    with sessions() as session:
+        assert session.scalar(select(func.count(Comment.id))) == 0
+    furious = post(api, "fut-1", {"text": "I am done. Cancel my account, I'm telling my bank to block you!!!"})
+    assert furious.status_code == 201 and furious.json["severity"] == "critical"
+    # A client clock a little ahead is not refused.
+    near = post(api, "fut-2", {"text": "Thanks, that worked great!", "time": (now + timedelta(minutes=1)).isoformat()})
+    assert near.status_code == 201
+
+
 def test_an_account_with_a_nul_is_refused_naming_it(api):
     response = get(api, "/api/v1/tickets/freshdesk/4521?account=%00")
     assert response.status_code == 400 and response.json["error"].startswith("account: ")

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -36,6 +36,7 @@ from ticketpulse.webhooks.events import text_fingerprint
 from ticketpulse.webhooks.openapi import SPEC
 from ticketpulse.webhooks.payload import PayloadError, clean_string
 from ticketpulse.webhooks.request_input import storable
+from ticketpulse.webhooks.signing import DEFAULT_TOLERANCE_SECONDS
 from ticketpulse.webhooks.responses import json_error
 from ticketpulse.sentiment.clean import clean_text
 
@@ -48,6 +49,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
 HELPDESKS = ("zendesk", "freshdesk")
 MAX_MESSAGE_ID_LENGTH = 100  # stored as "id:<message_id>" in a 128-character key
+# A message time may be this far ahead of our clock, as a signed webhook's: history is ordered by
+# time, so a message further in the future would stay the latest and hide every later one.
+MAX_CLOCK_AHEAD = timedelta(seconds=DEFAULT_TOLERANCE_SECONDS)
 _scorer_lock = threading.Lock()
 
 
@@ -91,9 +95,16 @@ class PostedMessage(BaseModel):
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
         try:
-            return parsed.astimezone(timezone.utc)
+            parsed = parsed.astimezone(timezone.utc)
         except (OverflowError, ValueError):  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
             raise ValueError(f"out of range: {value[:40]!r}") from None
+        ahead = parsed - datetime.now(timezone.utc)
+        if ahead > MAX_CLOCK_AHEAD:
+            raise ValueError(
+                f"{value[:40]!r} is {ahead.total_seconds():.0f} s in the future; at most "
+                f"{MAX_CLOCK_AHEAD.total_seconds():.0f} s of clock difference is accepted"
+            )
+        return parsed
 
     @field_validator("message_id", mode="before")
     @classmethod

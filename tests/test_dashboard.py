@@ -178,6 +178,9 @@ def test_escalations_are_paginated(dashboard, sessions):
     ("period=year", "period: 'year' is not one of"),
     ("page=0", "page: '0' is not a page number"),
     ("page=x", "page: 'x' is not a page number"),
+    ("page=%C2%B2", "page: '²' is not a page number"),  # '²'.isdigit(), but int('²') raises
+    ("page=%D9%A1", "page: '١' is not a page number"),  # an Arabic-Indic 1: int('١') == 1
+    ("page=" + "1" * 5000, "page: '1111"),  # longer than int() converts
     ("helpdesk=jira", "helpdesk: 'jira' is not one of"),
 ])
 def test_a_bad_filter_is_a_400_naming_it(dashboard, query, problem):

@@ -24,6 +24,7 @@ from ticketpulse.escalation import feedback, reports
 from ticketpulse.escalation.reports import ReportError
 from ticketpulse.models import EscalationStatus, Ticket, Verdict
 from ticketpulse.webhooks import charts
+from ticketpulse.webhooks.request_input import bounded_number
 
 log = logging.getLogger("ticketpulse.dashboard")
 
@@ -187,9 +188,10 @@ def _links():
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ReportError(f"page: {raw!r} is not a page number (1..{MAX_PAGE})")
-    return int(raw)
+    page = bounded_number(raw, MAX_PAGE)
+    if not page:
+        raise ReportError(f"page: {raw[:40]!r} is not a page number (1..{MAX_PAGE})")
+    return page
 
 
 @bp.get("/")

@@ -1,8 +1,22 @@
-"""What a client sends in a URL, query string, form or header, read one way for the API and the dashboard."""
+"""What a client sends in a URL, query string, form or header, read one way for the API and the dashboard.
+
+Numbers are ASCII digits: '²' and '١' pass str.isdigit, and int() refuses the one and reads the
+other as 1.
+"""
 
 from __future__ import annotations
 
 from ticketpulse.webhooks.payload import clean_string
+
+
+def bounded_number(raw: str, maximum: int) -> int | None:
+    """`raw` as an int in 0..maximum, else None: ASCII digits only, never an int() of a long string."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(maximum)) or int(digits) > maximum:
+        return None
+    return int(digits)
 
 
 def storable(value: str) -> bool:

@@ -215,6 +215,25 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
+def _arabic_indic(number: int) -> str:
+    return "".join(chr(0x660 + int(digit)) for digit in str(number))
+
+
+@pytest.mark.parametrize("ticket_id", ["2147483648", "9223372036854775808", "furious in Arabic-Indic digits"])
+def test_a_ticket_id_no_ticket_can_have_is_a_404(dashboard, seeded, sessions, ticket_id):
+    """Above the INTEGER column's range (32 bits on PostgreSQL, 64 on SQLite), or not ASCII digits."""
+    if ticket_id.startswith("furious"):
+        ticket_id = _arabic_indic(seeded["furious"])
+    client = dashboard.test_client()
+    csrf = _csrf(client.get(f"/dashboard/tickets/{seeded['furious']}", headers=basic()).get_data(as_text=True))
+    assert client.get(f"/dashboard/tickets/{ticket_id}", headers=basic()).status_code == 404
+    posted = client.post(f"/dashboard/tickets/{ticket_id}/verdict", headers=basic(),
+                         data={"verdict": "false_alarm", "csrf": csrf})
+    assert posted.status_code == 404
+    with sessions() as session:
+        assert set(session.scalars(select(Escalation.verdict))) == {None, "false_alarm"}  # as seeded
+
+
 def test_verdict_button_records_feedback_on_the_tickets_escalations(dashboard, seeded, sessions):
     client = dashboard.test_client()
     client.post("/dashboard/login", data={"password": PASSWORD})

@@ -24,7 +24,7 @@ from ticketpulse.escalation import feedback, reports
 from ticketpulse.escalation.reports import ReportError
 from ticketpulse.models import EscalationStatus, Ticket, Verdict
 from ticketpulse.webhooks import charts
-from ticketpulse.webhooks.request_input import bounded_number
+from ticketpulse.webhooks.request_input import bounded_number, row_id
 
 log = logging.getLogger("ticketpulse.dashboard")
 
@@ -268,14 +268,21 @@ def find_ticket():
     return redirect(url_for("dashboard.ticket", ticket_id=ticket.id))
 
 
-@bp.get("/tickets/<int:ticket_id>")
-def ticket(ticket_id: int):
+def _stored_ticket(session, ticket_id: str) -> Ticket:
+    """The ticket a URL names, else a 404; the URL's id is text, so that an id no row can have (not
+    ASCII digits, or past the column's range) is a 404 too, never a database error."""
+    number = row_id(ticket_id)
+    found = session.get(Ticket, number) if number is not None else None
+    if found is None:
+        abort(404, description=f"ticket {ticket_id[:40]} is not in the database")
+    return found
+
+
+@bp.get("/tickets/<ticket_id>")
+def ticket(ticket_id: str):
     thresholds = current_app.config["TICKETPULSE"].thresholds
     with _session() as session:
-        found = session.get(Ticket, ticket_id)
-        if found is None:
-            abort(404, description=f"ticket {ticket_id} is not in the database")
-        view = reports.ticket_view(session, found)
+        view = reports.ticket_view(session, _stored_ticket(session, ticket_id))
     score_at = {message.comment_id: message.commented_at for message in view.messages}
     chart = charts.trajectory_chart(
         [charts.Point(m.commented_at, m.score, m.frustration, m.label or "") for m in view.scored],
@@ -293,8 +300,8 @@ def ticket(ticket_id: int):
     )
 
 
-@bp.post("/tickets/<int:ticket_id>/verdict")
-def record_verdict(ticket_id: int):
+@bp.post("/tickets/<ticket_id>/verdict")
+def record_verdict(ticket_id: str):
     if not hmac.compare_digest(request.form.get("csrf", ""), g.viewer.csrf):
         abort(403, description="The form is stale or not from this dashboard; reload the page and try again.")
     choice = request.form.get("verdict", "")
@@ -302,8 +309,7 @@ def record_verdict(ticket_id: int):
         raise ReportError(f"verdict: {choice!r} is not one of {', '.join(VERDICT_CHOICES)}")
     sessions = current_app.extensions["ticketpulse.sessions"]
     with sessions.begin() as session:
-        if session.get(Ticket, ticket_id) is None:
-            abort(404, description=f"ticket {ticket_id} is not in the database")
-        outcome = feedback.record_verdict(session, ticket_id, VERDICT_CHOICES[choice], source="dashboard")
-    log.info("dashboard: ticket %s verdict %s (%s)", ticket_id, choice, outcome)
-    return redirect(url_for("dashboard.ticket", ticket_id=ticket_id))
+        found = _stored_ticket(session, ticket_id)
+        outcome = feedback.record_verdict(session, found.id, VERDICT_CHOICES[choice], source="dashboard")
+    log.info("dashboard: ticket %s verdict %s (%s)", found.id, choice, outcome)
+    return redirect(url_for("dashboard.ticket", ticket_id=found.id))

@@ -1,12 +1,16 @@
 """What a client sends in a URL, query string, form or header, read one way for the API and the dashboard.
 
-Numbers are ASCII digits: '²' and '١' pass str.isdigit, and int() refuses the one and reads the
-other as 1.
+Numbers are ASCII digits ('²' and '١' pass str.isdigit, and int() refuses the one and reads the
+other as 1), and a row id fits its column.
 """
 
 from __future__ import annotations
 
 from ticketpulse.webhooks.payload import clean_string
+
+# tickets.id is an INTEGER column, 32 bits on PostgreSQL: a larger id names no row, and asked of the
+# database it is an error there (and an OverflowError past 64 bits on SQLite).
+MAX_ROW_ID = 2**31 - 1
 
 
 def bounded_number(raw: str, maximum: int) -> int | None:
@@ -17,6 +21,11 @@ def bounded_number(raw: str, maximum: int) -> int | None:
     if len(digits) > len(str(maximum)) or int(digits) > maximum:
         return None
     return int(digits)
+
+
+def row_id(raw: str) -> int | None:
+    """A row id from a URL (1..MAX_ROW_ID), else None: no row has it."""
+    return bounded_number(raw, MAX_ROW_ID) or None
 
 
 def storable(value: str) -> bool:

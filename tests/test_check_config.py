@@ -126,6 +126,49 @@ def test_without_credentials_it_says_dry_run_and_which_variables_go_live(runner)
     assert "scoring backend: local (offline)" in result.out
 
 
+def config_file(tmp_path, text: str) -> str:
+    path = tmp_path / "ticketpulse.toml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("section", ["zendesk", "freshdesk", "zendesk.groups"])
+@pytest.mark.parametrize("value, problem", [
+    ("true", "a valid integer"),  # never group 1
+    ("0", "greater than or equal to 1"),  # never "not set"
+    ("-5", "greater than or equal to 1"),
+    ('"360001234567"', "a valid integer"),
+])
+def test_a_group_id_must_be_a_positive_64_bit_integer(runner, tmp_path, section, value, problem):
+    key = "critical" if section == "zendesk.groups" else "senior_group_id"
+    config = config_file(tmp_path, f"[{section}]\n{key} = {value}\n")
+
+    line = one_line_error(runner("--config", config, "check-config"))
+
+    assert f"{section}.{key}: Input should be {problem}" in line
+
+
+def test_a_group_id_over_the_helpdesks_64_bits_is_refused_and_the_largest_taken(runner, tmp_path):
+    largest = config_file(tmp_path, "[freshdesk]\nsenior_group_id = 9223372036854775807\n")
+    assert "freshdesk: dry-run" in runner("--config", largest, "check-config").out
+
+    over = config_file(tmp_path, "[freshdesk]\nsenior_group_id = 99999999999999999999999\n")
+    line = one_line_error(runner("--config", over, "check-config"))
+    assert "freshdesk.senior_group_id: Input should be less than or equal to 9223372036854775807" in line
+
+
+@pytest.mark.parametrize("key, expected", [("frustration_threshold", "a valid number"),
+                                           ("trend_delta", "a valid number"),
+                                           ("trend_window", "a valid integer"),
+                                           ("consecutive_negative_messages", "a valid integer")])
+def test_a_boolean_for_a_number_is_refused_naming_that_key(runner, tmp_path, key, expected):
+    config = config_file(tmp_path, f"[thresholds]\n{key} = true\n")
+
+    line = one_line_error(runner("--config", config, "check-config"))
+
+    assert line.endswith(f"thresholds.{key}: Input should be {expected}")  # not a complaint about another key
+
+
 # -- --online -------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,7 +29,13 @@ class ConfigError(Exception):
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: TOML has numbers and booleans of its own, so `true` or "0.8" where a number belongs
+    # is a mistake to name, not a 1 or a 0.8 to guess (an int is still taken for a float).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+# A helpdesk group's id: Zendesk's and Freshdesk's are positive 64-bit integers.
+GroupId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class Thresholds(Section):
@@ -83,14 +89,14 @@ class FreshdeskPriorities(Section):
 class SeverityGroups(Section):
     """Optional senior group per severity; unset ones use senior_group_id."""
 
-    low: int | None = None
-    medium: int | None = None
-    high: int | None = None
-    critical: int | None = None
+    low: GroupId | None = None
+    medium: GroupId | None = None
+    high: GroupId | None = None
+    critical: GroupId | None = None
 
 
 class HelpdeskSection(Section):
-    senior_group_id: int | None = None
+    senior_group_id: GroupId | None = None
     groups: SeverityGroups = SeverityGroups()
 
     def group_for(self, severity: str) -> int | None:

@@ -169,6 +169,19 @@ def test_a_boolean_for_a_number_is_refused_naming_that_key(runner, tmp_path, key
     assert line.endswith(f"thresholds.{key}: Input should be {expected}")  # not a complaint about another key
 
 
+@pytest.mark.parametrize("tags, first, second", [
+    ('escalated = "sentiment_false_alarm"', "escalated", "false_alarm"),
+    ('false_alarm = "sentiment_severity_low"', "false_alarm", "severity_prefix + 'low'"),
+    ('escalated = "Sentiment_Severity_High"', "escalated", "severity_prefix + 'high'"),
+])
+def test_two_tag_roles_on_one_tag_are_refused_naming_both_keys(runner, tmp_path, tags, first, second):
+    config = config_file(tmp_path, f"[tags]\n{tags}\n")
+
+    line = one_line_error(runner("--config", config, "check-config"))
+
+    assert f"tags: {first} and {second} are the same tag " in line
+
+
 # -- --online -------------------------------------------------------------------------------------
 
 

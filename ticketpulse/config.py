@@ -70,6 +70,20 @@ class Tags(Section):
     def severity_tag(self, severity: str) -> str:
         return f"{self.severity_prefix}{severity}"
 
+    @model_validator(mode="after")
+    def _each_tag_its_own(self) -> "Tags":
+        """Two roles on one tag undo each other: an escalated tag that is the false-alarm tag
+        marks every escalation a false alarm, a severity tag that is the escalated tag is
+        removed as an older severity. Compared regardless of case, as a helpdesk may."""
+        roles = {"escalated": self.escalated, "false_alarm": self.false_alarm}
+        roles |= {f"severity_prefix + {level!r}": self.severity_tag(level) for level in SEVERITIES}
+        seen: dict[str, tuple[str, str]] = {}
+        for role, tag in roles.items():
+            other, as_given = seen.setdefault(tag.casefold(), (role, tag))
+            if other != role:
+                raise ValueError(f"{other} and {role} are the same tag {as_given!r}; give each its own")
+        return self
+
 
 class ZendeskPriorities(Section):
     low: Literal["low", "normal", "high", "urgent"] = "normal"

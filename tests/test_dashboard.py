@@ -265,6 +265,18 @@ def test_verdict_without_the_forms_token_is_refused(dashboard, seeded, sessions)
         assert set(session.scalars(select(Escalation.verdict).where(Escalation.ticket_id == seeded["furious"]))) == {None}
 
 
+def test_a_form_token_with_non_ascii_characters_is_refused_as_a_wrong_one(dashboard, seeded, sessions):
+    client = dashboard.test_client()
+    client.post("/dashboard/login", data={"password": PASSWORD})
+    response = client.post(f"/dashboard/tickets/{seeded['furious']}/verdict", data={"verdict": "confirmed", "csrf": "é"})
+    assert response.status_code == 403
+    by_basic = dashboard.test_client().post(f"/dashboard/tickets/{seeded['furious']}/verdict", headers=basic(),
+                                            data={"verdict": "confirmed", "csrf": "é"})
+    assert by_basic.status_code == 403
+    with sessions() as session:
+        assert set(session.scalars(select(Escalation.verdict).where(Escalation.ticket_id == seeded["furious"]))) == {None}
+
+
 def test_no_customer_text_in_urls_or_logs(dashboard, sessions, caplog):
     secret_words = "my account number 4111 and my husband's name"
     with sessions.begin() as session:

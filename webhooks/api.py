@@ -7,7 +7,6 @@ show a trajectory. Bearer keys from TICKETPULSE_API_KEYS; refused while none is 
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import re
@@ -35,7 +34,7 @@ from ticketpulse.sentiment import SentimentScore
 from ticketpulse.webhooks.events import text_fingerprint
 from ticketpulse.webhooks.openapi import SPEC
 from ticketpulse.webhooks.payload import PayloadError, clean_string
-from ticketpulse.webhooks.request_input import storable
+from ticketpulse.webhooks.request_input import same_secret, storable
 from ticketpulse.webhooks.signing import DEFAULT_TOLERANCE_SECONDS
 from ticketpulse.webhooks.responses import json_error
 from ticketpulse.sentiment.clean import clean_text
@@ -150,10 +149,9 @@ def authenticate():
 
 def key_matches(token: str, keys: tuple[str, ...]) -> bool:
     """Constant-time against every key: the time taken says nothing of which key is close."""
-    given = token.encode("utf-8", "surrogatepass")
     matched = False
     for key in keys:
-        matched |= hmac.compare_digest(given, key.encode("utf-8"))
+        matched |= same_secret(token, key)
     return matched
 
 

@@ -24,7 +24,7 @@ from ticketpulse.escalation import feedback, reports
 from ticketpulse.escalation.reports import ReportError
 from ticketpulse.models import EscalationStatus, Ticket, Verdict
 from ticketpulse.webhooks import charts
-from ticketpulse.webhooks.request_input import bounded_number, row_id
+from ticketpulse.webhooks.request_input import bounded_number, row_id, same_secret
 
 log = logging.getLogger("ticketpulse.dashboard")
 
@@ -55,10 +55,6 @@ def _password() -> str | None:
 def _serializer(password: str) -> URLSafeTimedSerializer:
     key = hashlib.sha256(b"ticketpulse dashboard session\0" + password.encode("utf-8")).digest()
     return URLSafeTimedSerializer(key, salt="dashboard-session")
-
-
-def _same(given: str, password: str) -> bool:
-    return hmac.compare_digest(given.encode("utf-8", "replace"), password.encode("utf-8"))
 
 
 def _basic_password() -> str | None:
@@ -102,7 +98,7 @@ def authenticate():
         return None
     given = _basic_password()
     if given is not None:
-        if _same(given, password):
+        if same_secret(given, password):
             g.viewer = Viewer(hmac.new(password.encode(), b"basic csrf", hashlib.sha256).hexdigest(), "basic")
             return None
         log.warning("dashboard: wrong password (HTTP Basic) from %s", request.remote_addr)
@@ -155,7 +151,7 @@ def login():
     if request.method == "GET":
         return render_template("dashboard/login.html", next=target, error=None)
     given = request.form.get("password", "")
-    if not _same(given, password):
+    if not same_secret(given, password):
         log.warning("dashboard: wrong password (login form) from %s", request.remote_addr)
         return render_template("dashboard/login.html", next=target, error="Wrong password."), 401
     response = redirect(target)
@@ -302,7 +298,7 @@ def ticket(ticket_id: str):
 
 @bp.post("/tickets/<ticket_id>/verdict")
 def record_verdict(ticket_id: str):
-    if not hmac.compare_digest(request.form.get("csrf", ""), g.viewer.csrf):
+    if not same_secret(request.form.get("csrf", ""), g.viewer.csrf):
         abort(403, description="The form is stale or not from this dashboard; reload the page and try again.")
     choice = request.form.get("verdict", "")
     if choice not in VERDICT_CHOICES:

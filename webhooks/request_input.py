@@ -1,10 +1,12 @@
 """What a client sends in a URL, query string, form or header, read one way for the API and the dashboard.
 
 Numbers are ASCII digits ('²' and '١' pass str.isdigit, and int() refuses the one and reads the
-other as 1), and a row id fits its column.
+other as 1), a row id fits its column, and secrets are compared as bytes.
 """
 
 from __future__ import annotations
+
+import hmac
 
 from ticketpulse.webhooks.payload import clean_string
 
@@ -32,3 +34,9 @@ def storable(value: str) -> bool:
     """No NUL and no lone surrogate (what payload.clean_string removes from text). An id or a lookup
     key is refused instead of cleaned: cleaned, two different ids could become one."""
     return clean_string(value) == value
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time. As bytes, since compare_digest raises on a str with non-ASCII characters, and
+    lossless (surrogatepass), so that two different strings never compare equal."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))

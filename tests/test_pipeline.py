@@ -7,12 +7,12 @@ from datetime import datetime, timezone
 import logging
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ticketpulse.integrations.zendesk import DryRunZendesk, ZendeskHelpdesk
 from ticketpulse.integrations.http import HttpPolicy
 from ticketpulse.integrations.zendesk import ZendeskClient
-from ticketpulse.models import Comment, Escalation, Score, Ticket
+from ticketpulse.models import Comment, Escalation, Score, Ticket, utcnow
 from tests.conftest import fixture_json
 from tests.fakes.server import LiveServer
 from tests.fakes.zendesk import FakeZendesk
@@ -358,3 +358,34 @@ def test_the_same_follow_up_after_an_agent_reply_does_not_escalate(client, sessi
 
     assert rows(sessions, Escalation) == []
     assert [c.author_role for c in rows(sessions, Comment)] == ["customer", "agent", "customer"]
+
+
+def make_due(sessions):
+    """Let a rescheduled escalation run now (instead of after its wait)."""
+    with sessions.begin() as session:
+        session.execute(update(Escalation).where(Escalation.status == "pending").values(run_after=utcnow()))
+        session.execute(update(Ticket).where(Ticket.escalate_at.is_not(None)).values(escalate_at=utcnow()))
+
+
+@pytest.mark.parametrize("asked", ["99999999999", "1e15", "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_a_retry_after_of_years_waits_an_hour_and_the_escalation_still_ends_failed(
+        client, sessions, config, environment, engine, scorer, fake_zendesk, asked):
+    two_tries = config.model_copy(update={"worker": config.worker.model_copy(update={"max_attempts": 2})})
+    runtime = build_runtime(two_tries, environment, engine=engine, scorer=scorer, helpdesks=live_helpdesk(fake_zendesk))
+    fake_zendesk.failures = [(429, asked)] * 2
+    say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3)
+    runtime.worker.drain()
+
+    [escalation] = rows(sessions, Escalation)
+    assert (escalation.status, escalation.attempts) == ("pending", 1)
+    assert "-> 429" in escalation.reason
+    assert 3500 < (escalation.run_after - utcnow()).total_seconds() <= 3600  # the cap, not the year asked for
+
+    make_due(sessions)
+    runtime.worker.drain()
+
+    [escalation] = rows(sessions, Escalation)
+    assert (escalation.status, escalation.attempts) == ("failed", 2)
+    assert "-> 429" in escalation.reason
+    assert fake_zendesk.writes() == []
+

@@ -182,6 +182,29 @@ def test_two_tag_roles_on_one_tag_are_refused_naming_both_keys(runner, tmp_path,
     assert f"tags: {first} and {second} are the same tag " in line
 
 
+@pytest.mark.parametrize("variable", ["ZENDESK_BASE_URL", "FRESHDESK_BASE_URL", "OPENAI_BASE_URL"])
+@pytest.mark.parametrize("url", ["notaurl", "http://[::1", "ftp://acme.example.com", "https://", "http://acme:99999"])
+def test_an_api_base_url_that_is_not_an_http_url_is_refused_naming_the_variable(runner, monkeypatch, variable, url):
+    monkeypatch.setenv("ZENDESK_EMAIL", "bot@example.com")
+    monkeypatch.setenv("ZENDESK_API_TOKEN", "zd-token")
+    monkeypatch.setenv("FRESHDESK_API_KEY", "fd-key")
+    monkeypatch.setenv("ZENDESK_SUBDOMAIN", "acme")
+    monkeypatch.setenv("FRESHDESK_DOMAIN", "acme")
+    monkeypatch.setenv(variable, url)
+
+    line = one_line_error(runner("check-config"))
+
+    assert f"environment: {variable}: {url!r} is not a URL like https://" in line
+
+
+def test_an_api_base_url_is_taken_without_the_spaces_around_it(runner, monkeypatch):
+    monkeypatch.setenv("ZENDESK_BASE_URL", " https://support.acme.com/ ")
+    monkeypatch.setenv("ZENDESK_EMAIL", "bot@example.com")
+    monkeypatch.setenv("ZENDESK_API_TOKEN", "zd-token")
+
+    assert "zendesk: live at https://support.acme.com as bot@example.com;" in runner("check-config").out
+
+
 # -- --online -------------------------------------------------------------------------------------
 
 

@@ -256,6 +256,14 @@ class Environment(BaseSettings):
         """`acme` or `acme.freshdesk.com`; a URL is taken as its host name."""
         return freshdesk_domain(value)
 
+    @field_validator("zendesk_base_url", "freshdesk_base_url", "openai_base_url")
+    @classmethod
+    def _an_api_url(cls, value: str | None, info) -> str | None:
+        """Refused at start, not at the first escalation: an http(s) URL with a host."""
+        if value is None or not value.strip():
+            return None
+        return http_url(value, example=API_URL_EXAMPLES[info.field_name])
+
     # The leads' dashboard at /dashboard is refused until this is set.
     dashboard_password: str | None = None
 
@@ -364,6 +372,27 @@ def normalize_url(url: str) -> str:
 def split_secrets(value: str | None) -> tuple[str, ...]:
     """`old,new` → ("old", "new"); spaces around each and empty parts are dropped."""
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+API_URL_EXAMPLES = {
+    "zendesk_base_url": "https://acme.zendesk.com",
+    "freshdesk_base_url": "https://acme.freshdesk.com",
+    "openai_base_url": "https://api.openai.com/v1",
+}
+
+
+def http_url(value: str, example: str) -> str:
+    """`value` stripped, if it is an http or https URL with a host (and a valid port, if any);
+    else a ValueError that shows `example`."""
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - reading it checks it: "host:http" or a port over 65535 raise
+    except ValueError as exc:  # "http://[::1": an unclosed IPv6 address ...
+        raise ValueError(f"{text!r} is not a URL like {example} ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{text!r} is not a URL like {example} (http or https, with a host)")
+    return text
 
 
 _HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")

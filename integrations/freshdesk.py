@@ -22,7 +22,7 @@ from ticketpulse.escalation.helpdesk import (
     request_record,
 )
 from ticketpulse.integrations.dry_run import log_dry_run
-from ticketpulse.integrations.http import HttpPolicy, expect_object, path_segment
+from ticketpulse.integrations.http import HttpPolicy, expect_object, expect_strings, path_segment
 from ticketpulse.sentiment.clean import squash_whitespace
 
 log = logging.getLogger("ticketpulse.freshdesk")
@@ -155,7 +155,7 @@ class FreshdeskHelpdesk:
 
     def apply(self, plan: EscalationPlan) -> Applied:
         ticket = self.client.get_ticket(plan.external_id)
-        tags = list(ticket.get("tags") or [])
+        tags = expect_strings(ticket, "tags", f"GET {ticket_path(plan)}")  # written back: must be the ticket's
         sent: list[dict[str, Any]] = []
         already = already_escalated(tags, plan)
         if already and plan.tags.severity_tag(plan.severity) not in tags:

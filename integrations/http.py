@@ -64,6 +64,22 @@ def expect_object(body: Any, key: str | None, where: str) -> dict[str, Any]:
     return value
 
 
+def expect_strings(body: dict[str, Any], key: str, where: str) -> list[str]:
+    """The list of strings an object must carry under `key` (a ticket's tags). Updates replace
+    the whole list with one built from it, so nothing is guessed: a string is not split into
+    characters, an item of another type is not dropped (sending fewer would delete tags), a
+    missing list is not taken as empty. The same answer comes again: failed, not retried."""
+    value = body.get(key)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    if isinstance(value, list):
+        kinds = sorted({type(item).__name__ for item in value if not isinstance(item, str)})
+        shown = f"a list with {', '.join(kinds)} items"
+    else:
+        shown = "nothing" if key not in body else type(value).__name__
+    raise PermanentError(f'{where}: expected "{key}" as a list of strings, got {shown}')
+
+
 def path_segment(value: str) -> str:
     """An id as one URL path segment: never a way to reach another endpoint."""
     return quote(str(value), safe="")

@@ -18,13 +18,14 @@ from ticketpulse.escalation.helpdesk import (
     Applied,
     ConflictError,
     EscalationPlan,
+    PermanentError,
     TransientError,
     already_escalated,
     escalated_tags,
     request_record,
 )
 from ticketpulse.integrations.dry_run import log_dry_run
-from ticketpulse.integrations.http import HttpPolicy, expect_object, path_segment
+from ticketpulse.integrations.http import HttpPolicy, expect_object, expect_strings, path_segment
 
 log = logging.getLogger("ticketpulse.helpdesk")
 
@@ -179,7 +180,12 @@ class ZendeskHelpdesk:
 
     def _apply_once(self, plan: EscalationPlan) -> Applied:
         ticket = self.client.get_ticket(plan.external_id)
-        if already_escalated(list(ticket.get("tags") or []), plan):
+        # What is written back must be what was read: the tags (replaced) and the safe_update stamp.
+        where = f"GET {ticket_path(plan)}"
+        tags = expect_strings(ticket, "tags", where)
+        if ticket.get("updated_at") is not None and not isinstance(ticket["updated_at"], str):
+            raise PermanentError(f'{where}: expected "updated_at" as a string, got {type(ticket["updated_at"]).__name__}')
+        if already_escalated(tags, plan):
             return Applied(requests=[], already=True)
         body = zendesk_update(plan, ticket)
         record = plan.sending("PUT", ticket_path(plan), body)

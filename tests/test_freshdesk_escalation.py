@@ -388,6 +388,23 @@ def test_a_crash_mid_escalation_never_doubles_the_update_or_the_note(client, ses
     ]
 
 
+@pytest.mark.parametrize("tags, shown", [
+    ("refund,vip", "got str"),
+    (["refund", 7, {"name": "vip"}], "got a list with dict, int items"),
+])
+def test_ticket_tags_of_the_wrong_shape_fail_the_escalation_naming_the_field_and_send_nothing(
+        client, sessions, runtime, fake_freshdesk, tags, shown):
+    fake_freshdesk.tickets["4521"]["tags"] = tags
+    say(client, CRITICAL)
+    runtime.worker.drain()
+
+    [escalation] = rows(sessions, Escalation)
+    assert escalation.status == "failed"
+    assert f'GET /api/v2/tickets/4521: expected "tags" as a list of strings, {shown}' in escalation.reason
+    assert fake_freshdesk.writes() == []  # neither the update (it replaces the tags) nor the note
+    assert paths(fake_freshdesk) == [("GET", "/api/v2/tickets/4521")]  # not retried
+
+
 def test_a_ticket_already_at_a_higher_severity_gets_nothing(client, sessions, runtime, fake_freshdesk, scorer):
     fake_freshdesk.tickets["4521"]["tags"] = ["refund", "sentiment_escalated", "sentiment_severity_critical"]
     say(client, "Third time asking. Still no refund. This is unacceptable.")  # medium

@@ -277,6 +277,19 @@ def test_a_form_token_with_non_ascii_characters_is_refused_as_a_wrong_one(dashbo
         assert set(session.scalars(select(Escalation.verdict).where(Escalation.ticket_id == seeded["furious"]))) == {None}
 
 
+def test_a_ticket_reference_with_a_nul_is_a_400_naming_it(dashboard, seeded):
+    for ref in ("zendesk:%00", "zendesk:48213%00", "zendesk:%00:48213"):
+        response = dashboard.test_client().get(f"/dashboard/ticket?ref={ref}", headers=basic())
+        assert response.status_code == 400, ref
+        assert "ticket: " in response.get_data(as_text=True)
+
+
+def test_a_login_target_with_a_line_break_goes_to_the_overview(dashboard):
+    response = dashboard.test_client().post("/dashboard/login?next=/dashboard%0D%0ASet-Cookie:x=y",
+                                            data={"password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard/"
+
+
 def test_no_customer_text_in_urls_or_logs(dashboard, sessions, caplog):
     secret_words = "my account number 4111 and my husband's name"
     with sessions.begin() as session:

@@ -24,7 +24,7 @@ from ticketpulse.escalation import feedback, reports
 from ticketpulse.escalation.reports import ReportError
 from ticketpulse.models import EscalationStatus, Ticket, Verdict
 from ticketpulse.webhooks import charts
-from ticketpulse.webhooks.request_input import bounded_number, row_id, same_secret
+from ticketpulse.webhooks.request_input import bounded_number, row_id, same_secret, storable
 
 log = logging.getLogger("ticketpulse.dashboard")
 
@@ -139,7 +139,8 @@ def age(seconds: float | None) -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/dashboard") and not target.startswith("//"):
+    # Printable: a line break cannot go into the Location header (a 500), nor a NUL.
+    if target and target.startswith("/dashboard") and not target.startswith("//") and target.isprintable():
         return target
     return url_for("dashboard.overview")
 
@@ -256,6 +257,8 @@ def escalations():
 def find_ticket():
     """The search box: `zendesk:48213` -> that ticket's page."""
     ref = request.args.get("ref", "")
+    if not storable(ref):  # no ticket has a NUL, and the database refuses to look for one
+        raise ReportError(f"ticket: {ref[:60]!r} is not like zendesk:<number> or freshdesk:<number>")
     with _session() as session:
         try:
             ticket = reports.find_ticket(session, ref)

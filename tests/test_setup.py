@@ -152,6 +152,17 @@ def test_setup_zendesk_refuses_an_endpoint_zendesk_refuses(runner, zendesk, monk
     assert result.code == 2 and "is not a URL like https://ticketpulse.example.com" in result.err
 
 
+@pytest.mark.parametrize("helpdesk", ["zendesk", "freshdesk"])
+@pytest.mark.parametrize("url, why", [("http://[::1", "Invalid IPv6 URL"), ("http://tp.example.com:99999", "Port out of range")])
+def test_setup_with_a_url_that_does_not_parse_names_the_option_and_why(runner, helpdesk, url, why):
+    result = runner("setup", helpdesk, "--url", url)
+
+    assert result.code == 2 and "Traceback" not in result.err
+    last = result.err.strip().splitlines()[-1]
+    assert last.startswith(f"ticketpulse setup {helpdesk}: error: argument --url: {url!r} is not a URL like https://")
+    assert why in last and "_public_url" not in last
+
+
 def test_setup_zendesk_without_credentials_names_them(runner):
     result = runner("setup", "zendesk", "--url", "https://ticketpulse.example.com")
     assert result.code == 2

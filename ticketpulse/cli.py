@@ -393,12 +393,12 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def _public_url(value: str) -> str:
-    from urllib.parse import urlsplit
+    from ticketpulse.config import http_url
 
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a URL like https://ticketpulse.example.com")
-    return value.strip()
+    try:
+        return http_url(value, example="https://ticketpulse.example.com")
+    except ValueError as exc:  # as ArgumentTypeError, so argparse names --url, not this function
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _safe_url(url: str) -> str:

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -33,9 +33,8 @@ from ticketpulse.escalation.tracker import ScorePoint, Trend
 from ticketpulse.sentiment import SentimentScore
 from ticketpulse.webhooks.events import text_fingerprint
 from ticketpulse.webhooks.openapi import SPEC
-from ticketpulse.webhooks.payload import PayloadError, clean_string
+from ticketpulse.webhooks.payload import MAX_CLOCK_SKEW, PayloadError, clean_string
 from ticketpulse.webhooks.request_input import same_secret, storable
-from ticketpulse.webhooks.signing import DEFAULT_TOLERANCE_SECONDS
 from ticketpulse.webhooks.responses import json_error
 from ticketpulse.sentiment.clean import clean_text
 
@@ -48,9 +47,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
 HELPDESKS = ("zendesk", "freshdesk")
 MAX_MESSAGE_ID_LENGTH = 100  # stored as "id:<message_id>" in a 128-character key
-# A message time may be this far ahead of our clock, as a signed webhook's: history is ordered by
-# time, so a message further in the future would stay the latest and hide every later one.
-MAX_CLOCK_AHEAD = timedelta(seconds=DEFAULT_TOLERANCE_SECONDS)
 _scorer_lock = threading.Lock()
 
 
@@ -97,11 +93,13 @@ class PostedMessage(BaseModel):
             parsed = parsed.astimezone(timezone.utc)
         except (OverflowError, ValueError):  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
             raise ValueError(f"out of range: {value[:40]!r}") from None
+        # The webhooks' bound: history is ordered by time, so a message further ahead would stay the
+        # latest and hide every later one. Refused, not re-dated as a webhook's: the client can fix it.
         ahead = parsed - datetime.now(timezone.utc)
-        if ahead > MAX_CLOCK_AHEAD:
+        if ahead > MAX_CLOCK_SKEW:
             raise ValueError(
                 f"{value[:40]!r} is {ahead.total_seconds():.0f} s in the future; at most "
-                f"{MAX_CLOCK_AHEAD.total_seconds():.0f} s of clock difference is accepted"
+                f"{MAX_CLOCK_SKEW.total_seconds():.0f} s of clock difference is accepted"
             )
         return parsed
 

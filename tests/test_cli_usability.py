@@ -103,3 +103,35 @@ def test_serve_on_an_address_it_cannot_have_says_so(tmp_path):
                           env={"DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "cannot listen on 192.0.2.1:8123" in result.stderr.strip().splitlines()[-1]
+
+
+def test_serve_on_a_host_name_that_does_not_resolve_says_so(tmp_path):
+    result = _ticketpulse("serve", "--host", "nosuchhost.invalid", "--port", "8123",
+                          env={"DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}, cwd=tmp_path)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ticketpulse: error: cannot listen on nosuchhost.invalid:8123: 'nosuchhost.invalid' is neither an address "
+        "nor a name that resolves (check --host)")
+
+
+def test_worker_metrics_port_in_use_names_the_port_and_exits_2_before_working(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _ticketpulse("worker", "--metrics-port", str(port),
+                              env={"DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}, cwd=tmp_path)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"ticketpulse: error: port {port} on 0.0.0.0 is already in use (another ticketpulse?); "
+        "stop it, or choose another port with --metrics-port")
+    assert "worker started" not in result.stderr
+
+
+def test_worker_once_refuses_a_metrics_port_nobody_could_scrape(runner):
+    result = runner("worker", "--once", "--metrics-port", "9100")
+
+    assert result.code == 2 and "Traceback" not in result.err
+    assert result.err.strip().splitlines()[-1].endswith("argument --metrics-port: not allowed with argument --once")

@@ -23,6 +23,7 @@ log = logging.getLogger("ticketpulse")
 
 MAX_DAYS = 36_500  # a hundred years: `backtest --days`
 MAX_JOB_ID = 2**31 - 1  # job ids are 32-bit integer columns
+METRICS_HOST = "0.0.0.0"  # `worker --metrics-port`: for a scraper on another host
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -116,7 +117,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
         from ticketpulse.metrics import registry
 
-        prometheus_client.start_http_server(args.metrics_port, registry=registry())
+        _bind(lambda: prometheus_client.start_http_server(args.metrics_port, METRICS_HOST, registry=registry()),
+              METRICS_HOST, args.metrics_port, "--metrics-port")
     from ticketpulse.runtime import follow_config
 
     stop = _stop_on_signals()
@@ -212,23 +214,32 @@ def _live_config(args: argparse.Namespace, runtime):
 
 
 def _listen(app, host: str, port: int, max_body_bytes: int):
-    """Bind the port now, so that a port in use is a one-line error (exit 2) naming it."""
+    from ticketpulse.webhooks import serving
+
+    return _bind(lambda: serving.create_server(app, host=host, port=port, threads=8, max_body_bytes=max_body_bytes),
+                 host, port, "--port or PORT")
+
+
+def _bind(listen, host: str, port: int, port_option: str):
+    """Bind the port now, so that a port in use is a one-line error (exit 2) naming it and the
+    option that moves it."""
     import errno
     import socket
 
-    from ticketpulse.webhooks import serving
-
     try:
-        return serving.create_server(app, host=host, port=port, threads=8, max_body_bytes=max_body_bytes)
+        return listen()
+    except ValueError:  # waitress's word for a host name that does not resolve
+        raise ConfigError(f"cannot listen on {host}:{port}: {host!r} is neither an address nor a name "
+                          "that resolves (check --host)") from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise ConfigError(
                 f"port {port} on {host} is already in use (another ticketpulse?); "
-                "stop it, or choose another port with --port or PORT"
+                f"stop it, or choose another port with {port_option}"
             ) from None
         if exc.errno == errno.EACCES:
             raise ConfigError(f"not allowed to listen on port {port} (ports below 1024 need root); "
-                              "choose another with --port or PORT") from None
+                              f"choose another with {port_option}") from None
         if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(exc, socket.gaierror):
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (check --host)") from None
         raise
@@ -461,8 +472,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     worker = commands.add_parser("worker", help="process queued comments and escalations")
-    worker.add_argument("--once", action="store_true", help="work until nothing is due, then exit")
-    worker.add_argument("--metrics-port", type=_port, help="serve Prometheus metrics on this port")
+    # --once exits as soon as nothing is due: no scraper would ever read its metrics.
+    lifetime = worker.add_mutually_exclusive_group()
+    lifetime.add_argument("--once", action="store_true", help="work until nothing is due, then exit")
+    lifetime.add_argument("--metrics-port", type=_port, metavar="N",
+                          help="serve Prometheus metrics on this port (not with --once)")
     worker.set_defaults(func=cmd_worker)
 
     db = commands.add_parser("db", help="database schema")

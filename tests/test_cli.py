@@ -81,6 +81,33 @@ def test_config_file_from_environment_variable(runner, tmp_path, monkeypatch):
     assert "critical_frustration_threshold must be >= frustration_threshold" in result.err
 
 
+COMMANDS_WITH_ARGUMENTS = [
+    ["jobs"], ["jobs", "retry", "--all"], ["tickets"], ["show", "zendesk:1"], ["db", "upgrade"], ["backtest"],
+    ["worker", "--once"], ["score", "hello"], ["check-config"], ["eval", "labels.csv"],
+    ["setup", "zendesk", "--url", "https://ticketpulse.example.com"],
+]
+
+
+def test_every_command_refuses_a_config_file_that_does_not_exist(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'untouched.db'}")
+    missing = tmp_path / "nonexistent.toml"
+
+    for command in COMMANDS_WITH_ARGUMENTS:
+        before, after = runner("--config", str(missing), *command), runner(*command, "--config", str(missing))
+        for result in (before, after):
+            assert one_line_error(result, 2) == f"ticketpulse: error: {missing}: config file not found", command
+    assert not (tmp_path / "untouched.db").exists()  # refused before anything was done
+
+
+def test_a_config_file_named_is_checked_even_by_a_command_that_reads_no_threshold(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'jobs.db'}")
+    path = tmp_path / "typo.toml"
+    path.write_text("[thresholds]\nfrustration_treshold = 0.8\n")
+
+    assert "thresholds.frustration_treshold: unknown key" in one_line_error(runner("--config", str(path), "jobs"), 2)
+    assert one_line_error(runner("--config", "", "jobs"), 2) == "ticketpulse: error: --config: an empty file name"
+
+
 def test_unknown_command_exits_2(runner):
     assert runner("frobnicate").code == 2
 

@@ -613,6 +613,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                      f"{', '.join(LOG_FORMATS)}", 2)
     configure_logging(args.verbose, args.log_format)
     try:
+        if args.config is not None:
+            # Read whether or not the command uses it: a file named on the command line that is
+            # missing or wrong is never silently replaced by the defaults.
+            if not args.config.strip():
+                return _fail("--config: an empty file name", 2)
+            load_config(args.config)
         return args.func(args)
     except ConfigError as exc:
         return _fail(str(exc), 2)

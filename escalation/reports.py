@@ -61,7 +61,9 @@ def parse_since(value: str) -> timedelta:
     units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
     text = value.strip().lower()
     number, unit = text[:-1], text[-1:]
-    if unit not in units or not number.isdigit() or not 0 < int(number) <= 100_000:
+    # ASCII digits only: "²".isdigit() is true and int() refuses it; "١" it reads as 1
+    if unit not in units or not (number.isascii() and number.isdigit()) or len(number) > 6 \
+            or not 0 < int(number) <= 100_000:
         raise ReportError(f"since: {value!r} is not a period like 7d, 12h, 30m or 2w")
     return timedelta(**{units[unit]: int(number)})
 

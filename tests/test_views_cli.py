@@ -41,10 +41,11 @@ def test_tickets_escalated_since(runner, stored):
     assert "false alarm" in wider.out
 
 
-def test_tickets_rejects_a_bad_period(runner, stored):
-    result = runner("tickets", "--since", "lately")
+@pytest.mark.parametrize("period", ["lately", "²d", "١d", "9" * 5000 + "d"])
+def test_tickets_rejects_a_bad_period(runner, stored, period):
+    result = runner("tickets", "--since", period)
     assert result.code == 2
-    assert "argument --since: 'lately' is not a period like 7d" in result.err
+    assert f"argument --since: {period!r} is not a period like 7d" in result.err
 
 
 def test_show_prints_the_trajectory_skips_and_decisions(runner, stored):

@@ -135,10 +135,12 @@ SPEC: dict = {
                     "author": {"type": "string", "enum": ["customer", "agent"], "default": "customer",
                                "description": "Agent messages are stored, not scored."},
                     "time": {"type": "string", "format": "date-time",
-                             "description": "When it was written (ISO 8601; default now). History is ordered by it."},
+                             "description": "When it was written (ISO 8601; default now). History is ordered by it. "
+                                            "More than 5 minutes ahead of the server's clock is refused."},
                     "message_id": {"type": ["string", "integer"],
-                                   "description": "Your id for the message: posting it again returns the first "
-                                                  "answer and changes nothing. Without it every post is a new message."},
+                                   "description": "Your id for the message (1-100 characters, no spaces, no NUL): "
+                                                  "posting it again returns the first answer and changes nothing. "
+                                                  "Without it every post is a new message."},
                 },
             },
             "Score": {

@@ -266,6 +266,53 @@ def test_job_ids_are_32_bit_and_need_a_kind(runner, tmp_path, monkeypatch):
     assert "--kind" in line and "ids are per kind" in line
 
 
+def one_failed_and_one_pending_comment(client, sessions) -> tuple[int, int]:
+    from sqlalchemy import select
+
+    from tests.zendesk_helpers import post_zendesk
+    from ticketpulse.models import Comment
+
+    for ticket in ("42", "43"):
+        post_zendesk(client, comment_event(ticket, "1", "hello", time="2025-03-05T10:00:00Z"))
+    with sessions.begin() as session:
+        failed, pending = session.scalars(select(Comment).order_by(Comment.id)).all()
+        failed.status, failed.reason = "failed", "scoring failed: boom"
+        return failed.id, pending.id
+
+
+def comment_statuses(sessions) -> list[str]:
+    from sqlalchemy import select
+
+    from ticketpulse.models import Comment
+
+    with sessions() as session:
+        return session.scalars(select(Comment.status).order_by(Comment.id)).all()
+
+
+def test_jobs_retry_of_an_unknown_id_names_it_exits_2_and_queues_nothing(client, sessions, runner, database_url,
+                                                                        monkeypatch):
+    failed, _pending = one_failed_and_one_pending_comment(client, sessions)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+
+    result = runner("jobs", "retry", "--kind", "comment", str(failed), "999", "998")
+
+    assert one_line_error(result, 2) == (
+        "ticketpulse: error: jobs retry: no comment job 999, 998 (`ticketpulse jobs` lists the pending and failed ones)")
+    assert result.out == ""
+    assert comment_statuses(sessions) == ["failed", "pending"]
+
+
+def test_jobs_retry_names_the_ids_that_were_not_failed(client, sessions, runner, database_url, monkeypatch):
+    failed, pending = one_failed_and_one_pending_comment(client, sessions)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+
+    result = runner("jobs", "retry", "--kind", "comment", str(pending), str(failed))
+
+    assert result.code == 0, result.err
+    assert result.out == f"queued 1 failed job(s) again\nnot failed, left as they are: comment {pending} (pending)\n"
+    assert comment_statuses(sessions) == ["pending", "pending"]
+
+
 def test_database_url_that_is_not_a_url_exits_2(runner, monkeypatch):
     for url in ("nonsense", "frob://host/db"):
         monkeypatch.setenv("DATABASE_URL", url)

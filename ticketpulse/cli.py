@@ -248,6 +248,7 @@ def _bind(listen, host: str, port: int, port_option: str):
 def cmd_jobs(args: argparse.Namespace) -> int:
     from ticketpulse.escalation.jobs import list_jobs, retry_jobs
     from ticketpulse.models import make_engine, make_session_factory
+    from ticketpulse.models.tables import QueuedWork
 
     env = load_environment()
     sessions = make_session_factory(make_engine(env.database_url))
@@ -261,8 +262,16 @@ def cmd_jobs(args: argparse.Namespace) -> int:
                   "(ids are per kind)", file=sys.stderr)
             return 2
         with sessions.begin() as session:
+            statuses = _job_statuses(session, args.kind, args.ids)
+            unknown = [str(job_id) for job_id in args.ids if job_id not in statuses]
+            if unknown:  # a mistyped id: nothing is queued, so that the command can simply be run again
+                return _fail(f"jobs retry: no {args.kind} job {', '.join(unknown)} "
+                             "(`ticketpulse jobs` lists the pending and failed ones)", 2)
             count = retry_jobs(session, args.kind, args.ids or None)
         print(f"queued {count} failed job(s) again")
+        not_failed = [f"{job_id} ({status})" for job_id, status in statuses.items() if status != QueuedWork.FAILED]
+        if not_failed:  # already pending again, or done: nothing to retry, and no error either
+            print(f"not failed, left as they are: {args.kind} {', '.join(not_failed)}")
         return 0
     with sessions() as session:
         jobs = list_jobs(session)
@@ -277,6 +286,19 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             f"{job.attempts:>5} {next_try:<19}  {job.reason or ''}"
         )
     return 0
+
+
+def _job_statuses(session, kind: str | None, ids: list[int]) -> dict[int, str]:
+    """The status of each of these jobs of this kind that exists, in the order given."""
+    from sqlalchemy import select
+
+    from ticketpulse.models import Comment, Escalation
+
+    if not ids:
+        return {}
+    model = {"comment": Comment, "escalation": Escalation}[kind]
+    found = dict(session.execute(select(model.id, model.status).where(model.id.in_(ids))).all())
+    return {job_id: found[job_id] for job_id in dict.fromkeys(ids) if job_id in found}
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:

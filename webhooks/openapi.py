@@ -5,6 +5,8 @@ tests/test_api.py validates the real answers against these schemas, so they cann
 
 from __future__ import annotations
 
+from ticketpulse.webhooks.payload import MAX_CLOCK_SKEW
+
 SEVERITY = {"type": ["string", "null"], "enum": ["low", "medium", "high", "critical", None]}
 TREND = {"type": "string", "enum": ["improving", "declining", "stable", "insufficient_data"]}
 NUMBER_0_1 = {"type": "number", "minimum": 0, "maximum": 1}
@@ -136,7 +138,8 @@ SPEC: dict = {
                                "description": "Agent messages are stored, not scored."},
                     "time": {"type": "string", "format": "date-time",
                              "description": "When it was written (ISO 8601; default now). History is ordered by it. "
-                                            "More than 5 minutes ahead of the server's clock is refused."},
+                                            f"More than {MAX_CLOCK_SKEW.total_seconds() / 60:.0f} minutes ahead of the "
+                                            "server's clock is refused."},
                     "message_id": {"type": ["string", "integer"],
                                    "description": "Your id for the message (1-100 characters, no spaces, no NUL): "
                                                   "posting it again returns the first answer and changes nothing. "

@@ -21,6 +21,7 @@ from ticketpulse.models import (
     Score,
     Ticket,
     Verdict,
+    ticket_number,
     utcnow,
 )
 
@@ -408,9 +409,10 @@ class TicketView:
 def find_ticket(session: Session, ref: str) -> Ticket:
     """`zendesk:48213`, or `zendesk:<account>:48213` where the number is in several accounts."""
     parts = ref.strip().split(":")
-    if len(parts) not in (2, 3) or parts[0] not in HELPDESKS or not parts[-1]:
+    number = ticket_number(parts[-1])
+    if len(parts) not in (2, 3) or parts[0] not in HELPDESKS or number is None:
         raise ReportError(f"ticket: {ref!r} is not like zendesk:<number> or freshdesk:<number>")
-    query = select(Ticket).where(Ticket.helpdesk == parts[0], Ticket.external_id == parts[-1])
+    query = select(Ticket).where(Ticket.helpdesk == parts[0], Ticket.external_id == number)
     if len(parts) == 3:
         query = query.where(Ticket.account == parts[1])
     found = list(session.scalars(query.limit(3)))

@@ -11,6 +11,7 @@ from ticketpulse.models.tables import (
     Score,
     Ticket,
     Verdict,
+    ticket_number,
     ticket_ref,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "Score",
     "Ticket",
     "Verdict",
+    "ticket_number",
     "ticket_ref",
     "make_engine",
     "make_session_factory",

@@ -106,6 +106,18 @@ def ticket_ref(helpdesk: str, account: str, external_id: str) -> str:
     return f"{helpdesk}:{account}:{external_id}"
 
 
+MAX_TICKET_NUMBER_LENGTH = 64
+
+
+def ticket_number(value: str) -> str | None:
+    """A ticket's `external_id` as stored, or None when `value` numbers no ticket. Both helpdesks
+    number their tickets from 1; "007" and "7" are one ticket, for a webhook and a lookup alike."""
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > MAX_TICKET_NUMBER_LENGTH:
+        return None
+    return value.lstrip("0") or None
+
+
 class Ticket(Base):
     """One helpdesk ticket; Zendesk and Freshdesk tickets never share a row."""
 

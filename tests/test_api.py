@@ -361,6 +361,16 @@ def test_an_account_with_a_nul_is_refused_naming_it(api):
     assert response.status_code == 400 and response.json["error"].startswith("account: ")
 
 
+def test_a_ticket_is_found_by_its_number_as_webhooks_read_it(api):
+    long_number = "9" * 30  # webhooks take ticket numbers of up to 64 digits
+    for number in ("48213", long_number):
+        assert post_zendesk(api, comment_event(number, "501", "Where is my refund?", time="2026-12-01T09:00:00Z")).status_code == 202
+
+    assert get(api, "/api/v1/tickets/zendesk/0048213").json["ticket"] == "48213"  # "0048213" is ticket 48213
+    assert get(api, f"/api/v1/tickets/zendesk/{long_number}").json["ticket"] == long_number
+    assert get(api, "/api/v1/tickets/zendesk/000").json["error"].startswith("number: not a ticket number")
+
+
 def test_unknown_conversations_and_tickets_are_404_naming_them(api):
     response = get(api, "/api/v1/conversations/never-seen")
     assert response.status_code == 404 and response.json["error"].startswith("conversation_id: no conversation")

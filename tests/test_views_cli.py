@@ -48,6 +48,12 @@ def test_tickets_rejects_a_bad_period(runner, stored, period):
     assert f"argument --since: {period!r} is not a period like 7d" in result.err
 
 
+def test_show_finds_a_ticket_written_with_leading_zeros(runner, stored):
+    result = runner("show", "zendesk:0048213")
+    assert result.code == 0, result.err
+    assert result.out.startswith("zendesk:48213 (account 9876543)")
+
+
 def test_show_prints_the_trajectory_skips_and_decisions(runner, stored):
     result = runner("show", "zendesk:48213")
     assert result.code == 0, result.err

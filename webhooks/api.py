@@ -30,6 +30,7 @@ from ticketpulse.escalation.conversations import (
     UnknownConversation,
 )
 from ticketpulse.escalation.tracker import ScorePoint, Trend
+from ticketpulse.models import ticket_number
 from ticketpulse.sentiment import SentimentScore
 from ticketpulse.webhooks.events import text_fingerprint
 from ticketpulse.webhooks.openapi import SPEC
@@ -207,8 +208,10 @@ def get_conversation(conversation_id: str):
 def get_ticket(helpdesk: str, number: str):
     if helpdesk not in HELPDESKS:
         raise ApiError(f"helpdesk: expected one of {', '.join(HELPDESKS)}, got {helpdesk!r}", 404)
-    if not (number.isascii() and number.isdigit() and len(number) <= 20):
-        raise ApiError(f"number: not a ticket number: {number!r}", 404)
+    stored = ticket_number(number)
+    if stored is None:
+        raise ApiError(f"number: not a ticket number: {number[:40]!r}", 404)
+    number = stored
     account = request.args.get("account") or None
     if account is not None and not storable(account):
         raise ApiError(f"account: not an account id: {account[:40]!r}", 400)

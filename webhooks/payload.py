@@ -6,6 +6,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ticketpulse import models
+
 _MISSING = object()
 # A comment's history is read in time order: one dated in the future would stay "the latest"
 # and hide every later message from the rules. A helpdesk clock ahead of ours by more than this
@@ -99,11 +101,10 @@ def ticket_number(value: str | None, field: str) -> str:
     """
     if not value:
         raise PayloadError(field, "missing")
-    if not _is_number(value):
-        raise PayloadError(field, "not a ticket number")
-    number = value.lstrip("0")
-    if not number:
-        raise PayloadError(field, "not a ticket number (tickets are numbered from 1)")
+    number = models.ticket_number(value)
+    if number is None:
+        zero = _is_number(value.strip()) and not value.strip("0 ")
+        raise PayloadError(field, "not a ticket number" + (" (tickets are numbered from 1)" if zero else ""))
     return number
 
 

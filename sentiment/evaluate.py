@@ -219,6 +219,17 @@ def goemotions_report(root: Path, split: str = "test", out=None, scorer=None,
             "share_below_negative": low}
 
 
+def delimiter_option(value: str) -> str:
+    """--delimiter: auto, tab, comma, or one character csv can split on."""
+    if value in ("auto", "tab", "\\t", "comma"):
+        return value
+    if len(value) != 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not one character; give auto, tab, comma or one character")
+    if value in '"\r\n':
+        raise argparse.ArgumentTypeError(f"{value!r} cannot separate columns (it quotes or ends them)")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", type=Path, help="labelled CSV or TSV")
     parser.add_argument("--text-column", default="text", help="name or 0-based index (default: text)")
@@ -227,7 +238,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="label value(s) counted as positive; repeat or comma-separate (default: 1)")
     parser.add_argument("--target", choices=("frustration", "negativity", "score", "urgency"),
                         default="frustration", help="what the label means (default: frustration)")
-    parser.add_argument("--delimiter", default="auto", help="auto (tab for .tsv or a tab in line 1), tab, comma, or a character")
+    parser.add_argument("--delimiter", default="auto", type=delimiter_option, help="auto (tab for .tsv or a tab in line 1), tab, comma, or a character")
     parser.add_argument("--header", choices=("auto", "yes", "no"), default="auto")
     parser.add_argument("--goemotions", type=Path, metavar="DIR",
                         help="report on GoEmotions test (shared/data) with the calibration share, instead of FILE")

@@ -177,3 +177,15 @@ def test_eval_names_the_row_with_a_non_numeric_rating(runner, tmp_path):
 
     assert result.code == 2
     assert "row 2: rating 'n/a' is not a number" in result.err
+
+
+@pytest.mark.parametrize("delimiter, problem", [("", "is not one character"), ("ab", "is not one character"),
+                                                ('"', "cannot separate columns")])
+def test_eval_refuses_a_delimiter_csv_cannot_split_on(runner, tmp_path, delimiter, problem):
+    path = tmp_path / "labelled.csv"
+    path.write_text("text;label\nawful;1\n", encoding="utf-8")
+
+    result = runner("eval", str(path), "--delimiter", delimiter, "--no-progress")
+
+    assert result.code == 2
+    assert f"argument --delimiter: {delimiter!r} {problem}" in result.err

@@ -115,6 +115,18 @@ def test_a_reply_that_rewrites_the_bodys_ticket_is_refused(client, sessions):
     assert comments(sessions) == [] and tickets(sessions) == []
 
 
+def test_a_reply_that_dresses_the_body_as_a_tag_change_is_refused(client, sessions):
+    body = fixture_text("freshdesk_reply.json").replace(
+        '"comment_text":"', '"comment_text":"Mallory : fine", "kind": "tags_changed", "zz": "', 1)
+    assert '"kind"' in body
+
+    response = post_freshdesk(client, body)
+
+    assert response.status_code == 400
+    assert response.json["error"] == "body: a reply body also carries kind: fields that a customer's text can add are not read"
+    assert comments(sessions) == []
+
+
 def test_private_note_and_agent_reply_are_accepted_for_the_record(client, sessions):
     assert post_freshdesk(client, fixture_json("freshdesk_private_note.json")).status_code == 202
     assert post_freshdesk(client, fixture_json("freshdesk_agent_reply.json")).status_code == 202

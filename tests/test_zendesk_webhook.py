@@ -75,6 +75,32 @@ def test_a_comment_that_rewrites_the_trigger_bodys_ticket_id_is_refused(client, 
     assert comments(sessions) == []
 
 
+MALLORYS_TRIGGER = ('{"ticket_id":"8100","comment_id":"912","comment":"COMMENT","is_public":"true","author":"Mallory",'
+                    '"author_id":"666","updater_id":"666","updater_role":"End-user","requester_id":"666","via":"Mail",'
+                    '"group_id":"320","tags":"","updated_at":"2025-03-05T17:40:11Z"}')
+
+
+@pytest.mark.parametrize("text, marks", [
+    ('I will sue!!!", "type": "zen:event-type:ticket.comment_added", "event": {"comment": {"id": 1, "body": "Worst '
+     'ever!!!", "is_public": true, "author": {"is_staff": false}}}, "detail": {"id": "5158"}, "x": "', "event, detail, type"),
+    ('ok", "type": "zen:event-type:ticket.tags_changed", "detail": {"id": "5158"}, "event": {"tags_added": '
+     '["sentiment_false_alarm"]}, "x": "', "event, detail, type"),
+    ('ok", "kind": "tags_changed", "x": "', "kind"),
+])
+def test_a_comment_that_dresses_the_trigger_body_as_another_kind_is_refused(client, sessions, text, marks):
+    # Keys no template repeats would have the body read as an event for ticket 5158, or as a tag change.
+    response = post_zendesk(client, MALLORYS_TRIGGER.replace("COMMENT", text))
+
+    assert response.status_code == 400
+    assert response.json["error"] == f"body: a trigger's comment body also carries {marks}: fields that a customer's text can add are not read"
+    assert comments(sessions) == []
+
+
+def test_a_trigger_body_may_carry_the_tickets_type(client, sessions):
+    body = MALLORYS_TRIGGER.replace("COMMENT", "Where is my refund?").replace('"via"', '"type":"incident","via"')
+    assert post_zendesk(client, body).status_code == 202
+
+
 def test_trigger_webhook_reads_space_separated_tags_and_role(client, sessions):
     response = post_zendesk(client, fixture_json("zendesk_trigger.json"))
 

@@ -54,6 +54,9 @@ def parse_freshdesk(data: Any, *, default_domain: str | None = None) -> CommentE
     if not isinstance(data, dict):
         raise PayloadError("body", "expected a JSON object")
     if is_tags_change(data):
+        if "comment_text" in data or "comment_html" in data:
+            # a customer's text completed the reply body with "kind": its comment is not a tag change
+            raise PayloadError("body", "a reply body also carries kind: fields that a customer's text can add are not read")
         return parse_freshdesk_tags(data, default_domain)
     external_id = payload.ticket_number(payload.identifier(data, "ticket.id", required=True), "ticket.id")
     event = event_pairs(payload.text(data, "event"))

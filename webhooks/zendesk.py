@@ -13,7 +13,7 @@ from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.models import utcnow
 from ticketpulse.webhooks import payload
 from ticketpulse.webhooks.payload import PayloadError
-from ticketpulse.webhooks.feedback import is_tags_change, parse_zendesk_tags
+from ticketpulse.webhooks.feedback import KIND, is_tags_change, parse_zendesk_tags
 from ticketpulse.webhooks.receive import receive
 from ticketpulse.webhooks.signing import verify_zendesk
 
@@ -48,11 +48,28 @@ def parse_zendesk(data: Any, headers, *, account_id: str | None = None) -> Comme
     """
     if not isinstance(data, dict):
         raise PayloadError("body", "expected a JSON object")
+    _refuse_a_trigger_comment_dressed_as_another_kind(data)
     if is_tags_change(data):
         return parse_zendesk_tags(data, headers, account_id)
     if "type" in data and "event" in data:
         return parse_event(data, headers, account_id)
     return parse_trigger(data, headers, account_id)
+
+
+def _refuse_a_trigger_comment_dressed_as_another_kind(data: dict) -> None:
+    """The kind of body is told from its keys, and a trigger's body holds the customer's text
+    unescaped: text that completes the JSON can add keys no template repeats ("type", "event",
+    "detail") and have the body read as an event for any ticket, or as another ticket's tag
+    change. Zendesk's own events never carry a trigger's "ticket_id" and "comment"."""
+    if "ticket_id" in data and "comment" in data:
+        marks = [key for key in ("event", "detail") if key in data]
+        if str(data.get("type", "")).startswith("zen:"):  # an admin's "type": "{{ticket.ticket_type}}" is fine
+            marks.append("type")
+        if payload.text(data, "kind") == KIND:
+            marks.append("kind")
+        if marks:
+            raise PayloadError("body", f"a trigger's comment body also carries {', '.join(marks)}: "
+                                       "fields that a customer's text can add are not read")
 
 
 def signed_account(data: dict, headers, configured: str | None) -> str:

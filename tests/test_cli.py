@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -48,6 +49,21 @@ def test_score_dash_reads_stdin_like_no_argument(runner):
     (line,) = [json.loads(line) for line in result.out.splitlines()]
     assert line == json.loads(runner("score", "Still broken. Third time asking!!!").out)
     assert line["frustration"] > 0.5
+
+
+def test_score_answers_each_stdin_line_as_it_comes_for_a_pipe(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    process = subprocess.Popen([sys.executable, "-m", "ticketpulse.cli", "score"], cwd=tmp_path, env=env, text=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        process.stdin.write("Still broken. Third time asking!!!\n")
+        process.stdin.flush()  # and stdin stays open: the answer must not wait for its end
+        answered = select.select([process.stdout], [], [], 60)[0]
+        assert answered, "no answer while stdin is open"
+        assert json.loads(process.stdout.readline())["frustration"] > 0.5
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_check_config_names_each_wrong_key_and_exits_2(runner, tmp_path):

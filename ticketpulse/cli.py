@@ -66,8 +66,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     scorer = build_scorer(load_config(args.config), load_environment())
 
-    def emit(message: str) -> None:
-        print(json.dumps(scorer.score(clean_text(message)).to_dict(), ensure_ascii=False), flush=bool(args.text))
+    def emit(message: str) -> None:  # flushed: a line out for each line in, also through a pipe
+        print(json.dumps(scorer.score(clean_text(message)).to_dict(), ensure_ascii=False), flush=True)
 
     if args.text and args.text != ["-"]:  # "-" means stdin, as for most tools
         emit(" ".join(args.text))

@@ -23,6 +23,7 @@ from typing import Any
 _VALID_ESCAPES = set('"\\/bfnrtu')
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 # What follows a value that really ends: `, "next_key":` (template keys are short and plain).
+_SPACE = re.compile(r"\s*")
 _KEY_AHEAD = re.compile(r'\s*"[^"\\\n]{1,100}"\s*:')
 
 
@@ -54,43 +55,54 @@ def loads(raw: str) -> Any:
             raise first_error from None
 
 
+def _skip_space(raw: str, at: int) -> int:
+    return _SPACE.match(raw, at).end()
+
+
 def _closes_value(raw: str, after: int, container: str | None) -> bool:
     """Is the quote just before `after` the end of a value string, judging by what follows?
 
     In an object a value ends at `}` or at `,` followed by the next `"key":`; in an array at `]`
     or `,`; at the top level at the end of the text. A quote followed by anything else, even by
-    `:` or `, "`, is part of the customer's message.
+    `:` or `, "`, is part of the customer's message. (Read in place, never copying the rest of
+    the body: a long body has a quote on every line.)
     """
-    rest = raw[after:].lstrip()
-    if not rest:
+    at = _skip_space(raw, after)
+    if at == len(raw):
         return True
+    ch = raw[at]
     if container == "{":
-        if rest[0] == "}":
-            return _closes_container(rest[1:])
-        return rest[0] == "," and _KEY_AHEAD.match(rest, 1) is not None
+        if ch == "}":
+            return _closes_container(raw, at + 1)
+        return ch == "," and _KEY_AHEAD.match(raw, at + 1) is not None
     if container == "[":
-        if rest[0] == "]":
-            return _closes_container(rest[1:])
-        if rest[0] == ",":
-            nxt = rest[1:].lstrip()[:1]
+        if ch == "]":
+            return _closes_container(raw, at + 1)
+        if ch == ",":
+            at = _skip_space(raw, at + 1)
+            nxt = raw[at:at + 1]
             return nxt in ('"', "{", "[", "") or nxt.isdigit() or nxt in "-tfn"
     return False
 
 
-def _closes_container(rest: str) -> bool:
+def _closes_container(raw: str, at: int) -> bool:
     """After a `}` or `]` that would close the container: is that plausible JSON structure?"""
-    rest = rest.lstrip()
-    if not rest or rest[0] in "}]":
+    at = _skip_space(raw, at)
+    if at == len(raw) or raw[at] in "}]":
         return True
-    if rest[0] == ",":
-        return _KEY_AHEAD.match(rest, 1) is not None or rest[1:].lstrip()[:1] in ("{", "[")
+    if raw[at] == ",":
+        if _KEY_AHEAD.match(raw, at + 1) is not None:
+            return True
+        nxt = _skip_space(raw, at + 1)
+        return raw[nxt:nxt + 1] in ("{", "[")
     return False
 
 
 def _closes(raw: str, after: int, is_key: bool, stack: list[str]) -> bool:
     """Does the quote just before `after` end the string it is in?"""
     if is_key:
-        return raw[after:].lstrip()[:1] == ":"
+        at = _skip_space(raw, after)
+        return raw[at:at + 1] == ":"
     return _closes_value(raw, after, stack[-1] if stack else None)
 
 

@@ -169,6 +169,14 @@ def test_a_boolean_for_a_number_is_refused_naming_that_key(runner, tmp_path, key
     assert line.endswith(f"thresholds.{key}: Input should be {expected}")  # not a complaint about another key
 
 
+def test_a_whole_number_written_with_a_decimal_point_is_taken_for_an_integer_key(runner, tmp_path):
+    config = config_file(tmp_path, "[thresholds]\ntrend_window = 4.0\n[worker]\nmax_attempts = 12.0\n")
+    assert runner("--config", config, "check-config").code == 0
+
+    config = config_file(tmp_path, "[thresholds]\ntrend_window = 4.5\n")
+    assert one_line_error(runner("--config", config, "check-config")).endswith("thresholds.trend_window: Input should be a valid integer")
+
+
 @pytest.mark.parametrize("tags, first, second", [
     ('escalated = "sentiment_false_alarm"', "escalated", "false_alarm"),
     ('false_alarm = "sentiment_severity_low"', "false_alarm", "severity_prefix + 'low'"),

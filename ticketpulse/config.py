@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -30,8 +30,21 @@ class ConfigError(Exception):
 
 class Section(BaseModel):
     # Strict: TOML has numbers and booleans of its own, so `true` or "0.8" where a number belongs
-    # is a mistake to name, not a 1 or a 0.8 to guess (an int is still taken for a float).
+    # is a mistake to name, not a 1 or a 0.8 to guess (an int is still taken for a float, and a
+    # whole float such as 300.0 for an int: a number is a number).
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_floats_as_ints(cls, data):
+        if isinstance(data, dict):
+            for name, value in data.items():
+                field = cls.model_fields.get(name)
+                if (isinstance(value, float) and value.is_integer() and field is not None
+                        and int in (field.annotation, *get_args(field.annotation))
+                        and float not in get_args(field.annotation)):
+                    data = {**data, name: int(value)}
+        return data
 
 
 # A helpdesk group's id: Zendesk's and Freshdesk's are positive 64-bit integers.

@@ -68,8 +68,11 @@ def expect_strings(body: dict[str, Any], key: str, where: str) -> list[str]:
     """The list of strings an object must carry under `key` (a ticket's tags). Updates replace
     the whole list with one built from it, so nothing is guessed: a string is not split into
     characters, an item of another type is not dropped (sending fewer would delete tags), a
-    missing list is not taken as empty. The same answer comes again: failed, not retried."""
+    missing list is not taken as empty (null is: no tags). The same answer comes again: failed,
+    not retried."""
     value = body.get(key)
+    if value is None and key in body:
+        return []
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return value
     if isinstance(value, list):

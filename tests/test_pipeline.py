@@ -393,11 +393,14 @@ def test_a_retry_after_of_years_waits_an_hour_and_the_escalation_still_ends_fail
 @pytest.mark.parametrize("tags, shown", [
     ("notalist", "got str"),
     ([1, None, {"a": 1}, "vip"], "got a list with NoneType, dict, int items"),
-    (None, "got NoneType"),
+    (..., "got nothing"),  # no "tags" at all
 ])
 def test_ticket_tags_of_the_wrong_shape_fail_the_escalation_naming_the_field_and_send_nothing(
         client, sessions, runtime, fake_zendesk, tags, shown):
-    fake_zendesk.tickets["48213"]["tags"] = tags
+    if tags is ...:
+        del fake_zendesk.tickets["48213"]["tags"]
+    else:
+        fake_zendesk.tickets["48213"]["tags"] = tags
     say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3)
     runtime.worker.drain()
 
@@ -406,6 +409,17 @@ def test_ticket_tags_of_the_wrong_shape_fail_the_escalation_naming_the_field_and
     assert f'GET /api/v2/tickets/48213: expected "tags" as a list of strings, {shown}' in escalation.reason
     assert fake_zendesk.writes() == []  # a customer's tags are never replaced by a guess
     assert len(fake_zendesk.requests) == 1  # not retried: the same answer would come again
+
+
+def test_ticket_tags_of_null_are_no_tags(client, sessions, runtime, fake_zendesk):
+    fake_zendesk.tickets["48213"]["tags"] = None
+    say(client, "I am done. Cancel everything, I'm reporting you to my bank!!!", 3)
+    runtime.worker.drain()
+
+    [escalation] = rows(sessions, Escalation)
+    assert escalation.status == "applied"
+    [write] = fake_zendesk.writes()
+    assert write.json["ticket"]["tags"] == ["sentiment_escalated", "sentiment_severity_critical"]
 
 
 def test_a_ticket_stamp_that_is_not_a_string_fails_the_escalation_naming_the_field(client, sessions, runtime, fake_zendesk):

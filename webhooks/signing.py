@@ -12,6 +12,8 @@ import time
 from datetime import datetime, timezone
 from typing import Mapping, Sequence
 
+from ticketpulse.webhooks.request_input import same_secret
+
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
 # Standard Webhooks' window: a captured request is worthless after it, and Zendesk's own retries
@@ -95,7 +97,7 @@ FRESHDESK_TOKEN_HEADER = "X-Webhook-Token"
 
 
 def _same_secret(given: str, secrets: tuple[str, ...]) -> bool:
-    matches = [hmac.compare_digest(given.encode("utf-8", "replace"), secret.encode("utf-8")) for secret in secrets]
+    matches = [same_secret(given, secret) for secret in secrets]  # every one tried, as above
     return any(matches)
 
 

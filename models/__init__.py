@@ -2,6 +2,7 @@
 
 from ticketpulse.models.db import make_engine, make_session_factory, utcnow
 from ticketpulse.models.tables import (
+    MAX_ROW_ID,
     ApiBudget,
     Base,
     Comment,
@@ -16,6 +17,7 @@ from ticketpulse.models.tables import (
 )
 
 __all__ = [
+    "MAX_ROW_ID",
     "ApiBudget",
     "Base",
     "Comment",

@@ -107,6 +107,9 @@ def ticket_ref(helpdesk: str, account: str, external_id: str) -> str:
 
 
 MAX_TICKET_NUMBER_LENGTH = 64
+# Row ids are INTEGER columns, 32 bits on PostgreSQL: a larger id names no row, and asked of the
+# database it is an error there (and an OverflowError past 64 bits on SQLite).
+MAX_ROW_ID = 2**31 - 1
 
 
 def ticket_number(value: str) -> str | None:

@@ -266,6 +266,7 @@ def test_backtest_days_must_be_finite_and_at_most_a_hundred_years(runner):
 def test_port_must_be_a_port(runner):
     assert "is not a port (1..65535)" in argparse_error(runner("serve", "--port", "99999"), "--port")
     assert "is not a port" in argparse_error(runner("worker", "--metrics-port", "0"), "--metrics-port")
+    assert "'١٢' is not a whole number" in argparse_error(runner("serve", "--port", "١٢"), "--port")  # int() reads 12
 
 
 def test_port_from_environment_must_be_a_port(runner, monkeypatch):

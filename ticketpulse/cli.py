@@ -22,7 +22,6 @@ from ticketpulse.startup import freeze_startup_objects
 log = logging.getLogger("ticketpulse")
 
 MAX_DAYS = 36_500  # a hundred years: `backtest --days`
-MAX_JOB_ID = 2**31 - 1  # job ids are 32-bit integer columns
 METRICS_HOST = "0.0.0.0"  # `worker --metrics-port`: for a scraper on another host
 
 
@@ -454,6 +453,8 @@ def _positive_number(value: str) -> float:
 def _bounded_int(what: str, low: int, high: int):
     def parse(value: str) -> int:
         try:
+            if not value.isascii():  # int() reads "١" as 1
+                raise ValueError(value)
             number = int(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
@@ -479,7 +480,10 @@ def _since(value: str) -> str:
     return value
 
 
-_job_id = _bounded_int("job id", 1, MAX_JOB_ID)
+def _job_id(value: str) -> int:
+    from ticketpulse.models import MAX_ROW_ID  # not at import: the CLI starts without SQLAlchemy
+
+    return _bounded_int("job id", 1, MAX_ROW_ID)(value)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import hmac
 
+from ticketpulse.models import MAX_ROW_ID
 from ticketpulse.webhooks.payload import clean_string
-
-# tickets.id is an INTEGER column, 32 bits on PostgreSQL: a larger id names no row, and asked of the
-# database it is an error there (and an OverflowError past 64 bits on SQLite).
-MAX_ROW_ID = 2**31 - 1
 
 
 def bounded_number(raw: str, maximum: int) -> int | None:

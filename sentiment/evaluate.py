@@ -104,6 +104,9 @@ def _column(header: list[str] | None, spec: str, n_cols: int, what: str) -> int:
     raise InputError(f"{what} column {spec!r} not found (columns: {', '.join(header) if header else n_cols})")
 
 
+_NAMED_DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ","}
+
+
 def read_labelled(path: Path, text_column: str, label_column: str, delimiter: str = "auto",
                   header: str = "auto") -> tuple[list[str], list[str]]:
     if not path.is_file():
@@ -114,7 +117,7 @@ def read_labelled(path: Path, text_column: str, label_column: str, delimiter: st
     if delimiter == "auto":
         delim = "\t" if path.suffix.lower() in (".tsv", ".tab") or "\t" in raw.split("\n", 1)[0] else ","
     else:
-        delim = {"tab": "\t", "\\t": "\t", "comma": ","}.get(delimiter, delimiter)
+        delim = _NAMED_DELIMITERS.get(delimiter, delimiter)
     rows = [r for r in csv.reader(io.StringIO(raw), delimiter=delim) if r]
     first = rows[0]
     if header == "yes":
@@ -221,7 +224,7 @@ def goemotions_report(root: Path, split: str = "test", out=None, scorer=None,
 
 def delimiter_option(value: str) -> str:
     """--delimiter: auto, tab, comma, or one character csv can split on."""
-    if value in ("auto", "tab", "\\t", "comma"):
+    if value == "auto" or value in _NAMED_DELIMITERS:
         return value
     if len(value) != 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not one character; give auto, tab, comma or one character")

@@ -227,9 +227,9 @@ def _bind(listen, host: str, port: int, port_option: str):
 
     try:
         return listen()
-    except ValueError:  # waitress's word for a host name that does not resolve
+    except ValueError as exc:  # waitress's word for a host name that does not resolve, among others
         raise ConfigError(f"cannot listen on {host}:{port}: {host!r} is neither an address nor a name "
-                          "that resolves (check --host)") from None
+                          f"that resolves (check --host; the server said: {exc})") from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise ConfigError(

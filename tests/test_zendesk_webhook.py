@@ -82,9 +82,8 @@ MALLORYS_TRIGGER = ('{"ticket_id":"8100","comment_id":"912","comment":"COMMENT",
 
 @pytest.mark.parametrize("text, marks", [
     ('I will sue!!!", "type": "zen:event-type:ticket.comment_added", "event": {"comment": {"id": 1, "body": "Worst '
-     'ever!!!", "is_public": true, "author": {"is_staff": false}}}, "detail": {"id": "5158"}, "x": "', "event, detail, type"),
-    ('ok", "type": "zen:event-type:ticket.tags_changed", "detail": {"id": "5158"}, "event": {"tags_added": '
-     '["sentiment_false_alarm"]}, "x": "', "event, detail, type"),
+     'ever!!!", "is_public": true, "author": {"is_staff": false}}}, "detail": {"id": "5158"}, "x": "', "type, event"),
+    ('ok", "type": "zen:event-type:ticket.tags_changed", "detail": {"id": "5158"}, "x": "', "type"),
     ('ok", "kind": "tags_changed", "x": "', "kind"),
 ])
 def test_a_comment_that_dresses_the_trigger_body_as_another_kind_is_refused(client, sessions, text, marks):
@@ -94,6 +93,15 @@ def test_a_comment_that_dresses_the_trigger_body_as_another_kind_is_refused(clie
     assert response.status_code == 400
     assert response.json["error"] == f"body: a trigger's comment body also carries {marks}: fields that a customer's text can add are not read"
     assert comments(sessions) == []
+
+
+def test_pasted_json_with_an_event_like_key_is_still_a_comment(client, sessions):
+    text = 'Your API returns {"error": "invalid_token", "detail": "Token expired", "event": "push"} since Monday!!!'
+    response = post_zendesk(client, MALLORYS_TRIGGER.replace("COMMENT", text))
+
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert row.body.startswith("Your API returns")
 
 
 def test_a_trigger_body_may_carry_the_tickets_type(client, sessions):

@@ -58,12 +58,15 @@ def parse_zendesk(data: Any, headers, *, account_id: str | None = None) -> Comme
 
 def _refuse_a_trigger_comment_dressed_as_another_kind(data: dict) -> None:
     """The kind of body is told from its keys, and a trigger's body holds the customer's text
-    unescaped: text that completes the JSON can add keys no template repeats ("type", "event",
-    "detail") and have the body read as an event for any ticket, or as another ticket's tag
-    change. Zendesk's own events never carry a trigger's "ticket_id" and "comment"."""
+    unescaped: text that completes the JSON can add keys no template repeats ("type" and "event",
+    "kind") and have the body read as an event for any ticket, or as another ticket's tag change.
+    Zendesk's own events never carry a trigger's "ticket_id" and "comment". Other keys pasted
+    JSON may bring ("detail", "error") change nothing and are let be."""
     if "ticket_id" in data and "comment" in data:
-        marks = [key for key in ("event", "detail") if key in data]
-        if str(data.get("type", "")).startswith("zen:"):  # an admin's "type": "{{ticket.ticket_type}}" is fine
+        marks = []
+        if "type" in data and "event" in data:  # read as an event (an admin's "type" alone is fine)
+            marks += ["type", "event"]
+        elif str(data.get("type", "")).startswith("zen:"):  # read as a tag-change event
             marks.append("type")
         if payload.text(data, "kind") == KIND:
             marks.append("kind")

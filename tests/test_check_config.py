@@ -170,8 +170,11 @@ def test_a_boolean_for_a_number_is_refused_naming_that_key(runner, tmp_path, key
 
 
 def test_a_whole_number_written_with_a_decimal_point_is_taken_for_an_integer_key(runner, tmp_path):
-    config = config_file(tmp_path, "[thresholds]\ntrend_window = 4.0\n[worker]\nmax_attempts = 12.0\n")
-    assert runner("--config", config, "check-config").code == 0
+    config = config_file(tmp_path, "[thresholds]\ntrend_window = 4.0\n[worker]\nmax_attempts = 12.0\n"
+                                   "[zendesk]\nsenior_group_id = 12345.0\n[zendesk.groups]\ncritical = 777.0\n")
+    result = runner("--config", config, "check-config")
+    assert result.code == 0, result.err
+    assert "senior group 12345" in result.out
 
     config = config_file(tmp_path, "[thresholds]\ntrend_window = 4.5\n")
     assert one_line_error(runner("--config", config, "check-config")).endswith("thresholds.trend_window: Input should be a valid integer")

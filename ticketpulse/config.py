@@ -10,7 +10,8 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from types import UnionType
+from typing import Annotated, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -40,11 +41,21 @@ class Section(BaseModel):
         if isinstance(data, dict):
             for name, value in data.items():
                 field = cls.model_fields.get(name)
-                if (isinstance(value, float) and value.is_integer() and field is not None
-                        and int in (field.annotation, *get_args(field.annotation))
-                        and float not in get_args(field.annotation)):
+                # below 2**53, where every float is exactly the integer it shows
+                if (isinstance(value, float) and value.is_integer() and abs(value) < 2**53
+                        and field is not None and _takes_an_int(field.annotation)):
                     data = {**data, name: int(value)}
         return data
+
+
+def _takes_an_int(annotation) -> bool:
+    """int, Annotated[int, ...], or an Optional of one (and no float among the choices)."""
+    if annotation is int:
+        return True
+    if get_origin(annotation) is Annotated:
+        return _takes_an_int(get_args(annotation)[0])
+    choices = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else ()
+    return any(_takes_an_int(choice) for choice in choices) and float not in choices
 
 
 # A helpdesk group's id: Zendesk's and Freshdesk's are positive 64-bit integers.

@@ -110,9 +110,9 @@ def test_serve_on_a_host_name_that_does_not_resolve_says_so(tmp_path):
                           env={"DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}, cwd=tmp_path)
 
     assert result.returncode == 2, result.stderr
-    assert result.stderr.strip().splitlines()[-1] == (
-        "ticketpulse: error: cannot listen on nosuchhost.invalid:8123: 'nosuchhost.invalid' is neither an address "
-        "nor a name that resolves (check --host; the server said: Invalid host/port specified.)")
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("ticketpulse: error: cannot listen on nosuchhost.invalid:8123: ")
+    assert line.endswith(" (--host must be an address or a name that resolves)")
 
 
 def test_worker_metrics_port_in_use_names_the_port_and_exits_2_before_working(tmp_path):

@@ -227,9 +227,9 @@ def _bind(listen, host: str, port: int, port_option: str):
 
     try:
         return listen()
-    except ValueError as exc:  # waitress's word for a host name that does not resolve, among others
-        raise ConfigError(f"cannot listen on {host}:{port}: {host!r} is neither an address nor a name "
-                          f"that resolves (check --host; the server said: {exc})") from None
+    except ValueError as exc:  # waitress's word for, among others, a host name that does not resolve
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc} (--host must be an address or a name "
+                          "that resolves)") from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise ConfigError(
@@ -452,12 +452,10 @@ def _positive_number(value: str) -> float:
 
 def _bounded_int(what: str, low: int, high: int):
     def parse(value: str) -> int:
-        try:
-            if not value.isascii():  # int() reads "١" as 1
-                raise ValueError(value)
-            number = int(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        # ASCII digits alone: int() would also read "١" as 1, and "+80", " 80 " or "8_0"
+        if not (value.isascii() and value.isdigit()):
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number")
+        number = int(value)
         if not low <= number <= high:
             raise argparse.ArgumentTypeError(f"{value!r} is not a {what} ({low}..{high})")
         return number

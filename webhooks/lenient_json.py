@@ -22,8 +22,8 @@ from typing import Any
 
 _VALID_ESCAPES = set('"\\/bfnrtu')
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-# What follows a value that really ends: `, "next_key":` (template keys are short and plain).
 _SPACE = re.compile(r"\s*")
+# What follows a value that really ends: `, "next_key":` (template keys are short and plain).
 _KEY_AHEAD = re.compile(r'\s*"[^"\\\n]{1,100}"\s*:')
 
 

@@ -33,7 +33,7 @@ from ticketpulse.escalation.signals import log_unsupported_language, unanswered_
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, track
 from ticketpulse.models import ApiBudget, Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
-from ticketpulse.retry import backoff, honoured
+from ticketpulse.retry import backoff
 from ticketpulse.sentiment import Scorer, SentimentScore
 from ticketpulse.sentiment.clean import clean_text
 
@@ -389,8 +389,8 @@ class Pipeline:
             work.attempts -= 1  # record_failure counts it (again)
         if retryable:
             delay = backoff(work.attempts + 1, base=settings.backoff_base_seconds, cap=settings.backoff_max_seconds)
-            # Never sooner than the server asked, never later than the policy's cap on asking.
-            retry_in = max(delay, honoured(retry_after) or 0.0)
+            # Never sooner than the server asked (already capped by retry.retry_after, its only source).
+            retry_in = max(delay, retry_after or 0.0)
         return work.record_failure(reason, retry_in=retry_in, max_attempts=settings.max_attempts)
 
     def _queue_escalations(self, session: Session, decided: list, now: datetime) -> bool:

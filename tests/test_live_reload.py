@@ -65,6 +65,38 @@ def test_a_valid_edit_replaces_the_config_and_logs_what_changed(config_file, cap
     assert live.check_file() is False  # unchanged since
 
 
+def test_an_edit_saved_between_reading_the_config_and_watching_it_is_taken(config_file, caplog):
+    """`serve` reads the config, then migrates and builds its scorer before it watches the file:
+    an edit saved in that window is not lost until the next edit."""
+    caplog.set_level(logging.INFO, "ticketpulse.config")
+    read_at_start = Config()
+    config_file.write_text("[thresholds]\nfrustration_threshold = 0.8\n")
+
+    live = LiveConfig(read_at_start, config_file)
+
+    assert live.check_file() is True
+    assert live.current.thresholds.frustration_threshold == 0.8
+    assert live.check_file() is False
+
+
+def test_an_invalid_edit_saved_while_starting_is_reported_at_the_first_check(config_file, caplog):
+    caplog.set_level(logging.INFO, "ticketpulse.config")
+    config_file.write_text("[thresholds]\nfrustration_threshold = 2\n")
+
+    live = LiveConfig(Config(), config_file)
+
+    assert live.check_file() is False
+    assert live.current == Config()
+    assert "config reload (file changed) refused, keeping the running config" in messages(caplog)[0]
+
+
+def test_a_config_that_matches_its_file_is_not_reread(config_file, caplog):
+    caplog.set_level(logging.INFO, "ticketpulse.config")
+    live = LiveConfig(Config(), config_file)  # the file holds the default threshold
+    assert live.check_file() is False
+    assert messages(caplog) == []
+
+
 def test_an_invalid_edit_keeps_the_running_config_and_logs_each_wrong_key(config_file, caplog):
     caplog.set_level(logging.INFO, "ticketpulse.config")
     live = LiveConfig(Config(), config_file)

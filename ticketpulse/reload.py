@@ -28,6 +28,7 @@ POLL_SECONDS = 1.0
 RESTART_KEYS = ("worker.concurrency",)
 
 Listener = Callable[[Config, Config], None]
+_UNREAD = ("not read yet",)  # a stamp no file has: the next check reloads
 
 
 def flatten(config: Config) -> dict[str, Any]:
@@ -76,11 +77,26 @@ class LiveConfig:
         self._validate = validate
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
-        self._stamp = _stamp(self.path)
+        self._stamp = self._stamp_of_the_running_config()
         self._wake = threading.Event()
         self._pending: str | None = None
         self._thread: threading.Thread | None = None
         self._thread_pid: int | None = None
+
+    def _stamp_of_the_running_config(self) -> tuple | None:
+        """The file's stamp, if the file still says what the running config says.
+
+        The caller read the config earlier (before migrating, building the scorer or the app),
+        and an edit saved in between would otherwise be stamped as already read, and missed
+        until the next edit. Stamp first, then compare: a write after the stamp changes it."""
+        stamp = _stamp(self.path)
+        if stamp is None:
+            return None
+        try:
+            on_file = load_config(self.path)
+        except ConfigError:
+            return _UNREAD  # the first check reloads, and logs why the file is refused
+        return stamp if on_file == self.current else _UNREAD
 
     def subscribe(self, listener: Listener) -> None:
         """`listener(old, new)` after each valid reload that changed something."""

@@ -128,7 +128,7 @@ def freshdesk_note(plan: EscalationPlan) -> dict[str, Any]:
     return {"body": note_html(plan.note), "private": True}
 
 
-def note_on_ticket(conversations: list[dict[str, Any]], note: str) -> bool:
+def note_on_ticket(conversations: list[dict[str, Any]], note: str, where: str) -> bool:
     """Is this escalation's note (a private note with its first line) already on the ticket?"""
     first_line = squash_whitespace(note.splitlines()[0]) if note.strip() else ""
     if not first_line:
@@ -136,10 +136,22 @@ def note_on_ticket(conversations: list[dict[str, Any]], note: str) -> bool:
     for conversation in conversations:
         if conversation.get("private") is not True:
             continue
-        text = conversation.get("body_text") or html.unescape(conversation.get("body") or "")
-        if first_line in squash_whitespace(text):
+        if first_line in squash_whitespace(_note_text(conversation, where)):
             return True
     return False
+
+
+def _note_text(conversation: dict[str, Any], where: str) -> str:
+    """A private note's text. A body that is not text is not guessed to be someone else's note
+    (posting ours again could double it): failed, naming the field, as the same answer comes again."""
+    for key in ("body_text", "body"):
+        value = conversation.get(key)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise PermanentError(f'{where}: expected "{key}" of a private note as a string, got {type(value).__name__}')
+        return value if key == "body_text" else html.unescape(value)
+    return ""
 
 
 class FreshdeskHelpdesk:
@@ -165,7 +177,8 @@ class FreshdeskHelpdesk:
             record = plan.sending("PUT", ticket_path(plan), body)
             self.client.update_ticket(plan.external_id, body)
             sent.append(record)
-        if not note_on_ticket(self.client.list_conversations(plan.external_id), plan.note):
+        conversations = self.client.list_conversations(plan.external_id)
+        if not note_on_ticket(conversations, plan.note, f"GET {ticket_path(plan)}/conversations"):
             note = freshdesk_note(plan)
             record = plan.sending("POST", f"{ticket_path(plan)}/notes", note)
             self.client.add_note(plan.external_id, note)

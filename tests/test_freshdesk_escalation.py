@@ -494,3 +494,24 @@ def test_an_escalation_slower_than_the_lease_is_not_taken_over(client, sessions,
     assert escalation.status == "applied"
     assert len(paths(fake_freshdesk, "PUT")) == 1
     assert len(fake_freshdesk.notes("4521")) == 1
+
+
+@pytest.mark.parametrize("field, value, shown", [
+    ("body_text", 42, "got int"),
+    ("body", {"html": "<p>x</p>"}, "got dict"),
+])
+def test_a_private_note_whose_text_is_not_a_string_fails_the_escalation_naming_the_field(
+        client, sessions, runtime, fake_freshdesk, field, value, shown):
+    fake_freshdesk.add_conversation("4521", "an agent's note", incoming=False, private=True)
+    note = fake_freshdesk.conversations["4521"][-1]
+    note.pop("body_text", None)
+    note[field] = value
+    say(client, CRITICAL)
+    runtime.worker.drain()
+
+    [escalation] = rows(sessions, Escalation)
+    assert escalation.status == "failed"
+    assert escalation.attempts == 1  # the same answer would come again: not retried
+    assert (f'GET /api/v2/tickets/4521/conversations: expected "{field}" of a private note as a string, {shown}'
+            in escalation.reason)
+    assert len(fake_freshdesk.notes("4521")) == 1  # the agent's own; ours is not posted

@@ -328,6 +328,15 @@ def _error_message(error: openai.APIStatusError) -> str:
     return message[:160]
 
 
+def _token_count(usage: Any, field: str) -> int:
+    """A token count from the answer's usage block; 0 when absent or not a count (a server's
+    "150", -5 or null must not turn a good answer into an error: the client does not check them)."""
+    value = getattr(usage, field, None)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        return 0
+    return int(value) if value < 2**53 else 0
+
+
 class OpenAIScorer:
     """Scores with an OpenAI-compatible chat model; falls back to `fallback` on any failure."""
 
@@ -403,8 +412,8 @@ class OpenAIScorer:
             elapsed = time.monotonic() - started
             metrics.LLM_CALLS.labels(outcome=outcome).inc()
             metrics.LLM_LATENCY.observe(elapsed)
-            prompt_tokens = getattr(usage, "prompt_tokens", None) or 0
-            completion_tokens = getattr(usage, "completion_tokens", None) or 0
+            prompt_tokens = _token_count(usage, "prompt_tokens")
+            completion_tokens = _token_count(usage, "completion_tokens")
             if prompt_tokens:
                 metrics.LLM_TOKENS.labels(kind="prompt").inc(prompt_tokens)
             if completion_tokens:

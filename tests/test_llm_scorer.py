@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -9,11 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from prometheus_client import REGISTRY
+from werkzeug.wrappers import Response
 
 from ticketpulse.sentiment.base import SentimentScore
 from ticketpulse.sentiment.factory import DUMMY_API_KEY, build_scorer
 from ticketpulse.sentiment.llm import LLMFailure, LLMSettings, OpenAIScorer, make_client
 from ticketpulse.config import Config, ConfigError, Environment, parse_config
+from tests.fakes.openai_server import completion
 
 GOOD = {
     "sarcasm": False,
@@ -120,6 +123,23 @@ def test_json_in_a_code_fence_is_accepted(fake_openai, make):
     fake_openai.script(fake_openai.answer("```json\n" + '{"score": 0.4, "frustration": 0.1, "urgency": 0}' + "\n```"))
     result = make().score("thanks")
     assert result.scorer == "openai" and result.score == 0.4
+
+
+@pytest.mark.parametrize("usage", [
+    {"prompt_tokens": "150", "completion_tokens": None, "total_tokens": "?"},
+    {"prompt_tokens": -5, "completion_tokens": 40, "total_tokens": 35},
+    {"prompt_tokens": True, "completion_tokens": [1], "total_tokens": {}},
+])
+def test_a_good_answer_with_a_malformed_usage_block_is_still_the_models_score(fake_openai, make, local, usage):
+    def behave(body):
+        payload = completion(body, json.dumps(GOOD))
+        payload["usage"] = usage
+        return Response(json.dumps(payload), status=200, mimetype="application/json")
+
+    fake_openai.script(behave)
+    result = make().score("This is the third time I ask.")
+    assert (result.scorer, result.fallback_reason, result.frustration) == ("openai", None, 0.85)
+    assert local.calls == []
 
 
 # -- failures fall back to the local scorer -----------------------------------------------------

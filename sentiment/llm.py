@@ -182,6 +182,14 @@ class LLMAnswer(BaseModel):
     sarcasm: bool = False
     cues: list[str] = []
 
+    @field_validator("score", "frustration", "urgency", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        # pydantic would read true as 1.0: "frustration": true would be a critical escalation.
+        if isinstance(value, bool):
+            raise ValueError(f"a number, not {str(value).lower()}")
+        return value
+
     @field_validator("cues", mode="before")
     @classmethod
     def _cues(cls, value: Any) -> Any:

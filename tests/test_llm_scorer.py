@@ -167,6 +167,14 @@ def test_non_numeric_value_falls_back(fake_openai, make):
     assert make().score("x").fallback_reason.startswith("openai: invalid answer: score")
 
 
+def test_true_or_false_for_a_number_falls_back_instead_of_reading_1_or_0(fake_openai, make):
+    # Read as numbers, frustration true would be 1.0: a critical escalation from a malformed answer.
+    fake_openai.script(fake_openai.answer({**GOOD, "score": False, "frustration": True, "urgency": True}))
+    result = make().score("x")
+    assert result.scorer == "stub-local"
+    assert result.fallback_reason == "openai: invalid answer: score: a number, not false"
+
+
 def test_truncated_answer_names_max_output_tokens(fake_openai, make):
     fake_openai.script(fake_openai.answer('{"sarcasm": false, "cues": ["a very long', finish_reason="length"))
     assert make().score("x").fallback_reason == "openai: answer cut off at max_output_tokens (120)"

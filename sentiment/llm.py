@@ -9,8 +9,8 @@ and records why in `fallback_reason`. `score_llm` is the same call without the f
 
 Retries are ours, not the client's (the client is built with max_retries=0): the client honours
 Retry-After up to two minutes, which would park a worker thread. Here the transient statuses of
-`ticketpulse.retry` (408, 409, 425, 429, 5xx) and
-connection errors are retried up to `max_retries` times, honouring Retry-After / retry-after-ms
+`ticketpulse.retry` (408, 409, 425, 429, 5xx; not a 429 insufficient_quota, an account out of
+credit) and connection errors are retried up to `max_retries` times, honouring Retry-After / retry-after-ms
 (or exponential backoff) but never waiting longer than `max_retry_wait_seconds`; a server that asks
 for a longer wait gets none, the message falls back at once. Timeouts are not retried: a timeout
 already cost `timeout_seconds`.
@@ -336,6 +336,19 @@ def _error_message(error: openai.APIStatusError) -> str:
     return message[:160]
 
 
+# A 429 that no wait cures: the account is out of credit (OpenAI's code and type for it).
+PERMANENT_429_CODES = frozenset({"insufficient_quota"})
+
+
+def _permanent_429_code(error: openai.APIStatusError) -> str | None:
+    inner = error.body.get("error", error.body) if isinstance(error.body, dict) else None
+    if isinstance(inner, dict):
+        for key in ("code", "type"):
+            if isinstance(inner.get(key), str) and inner[key] in PERMANENT_429_CODES:
+                return inner[key]
+    return None
+
+
 def _token_count(usage: Any, field: str) -> int:
     """A token count from the answer's usage block; 0 when absent or not a count (a server's
     "150", -5 or null must not turn a good answer into an error: the client does not check them)."""
@@ -478,6 +491,9 @@ class OpenAIScorer:
                     what += f"{hint}: {detail}" if detail else hint
                 retryable = _retryable_status(exc)
                 asked = retry_after(exc.response.headers)
+                if status == 429 and (code := _permanent_429_code(exc)) is not None:
+                    retryable = False
+                    what += f" ({code}): {detail}" if detail else f" ({code})"
             if not retryable:
                 raise LLMFailure(kind, f"openai: {what}", retries + 1)
             if retries >= s.max_retries:

@@ -211,6 +211,18 @@ def test_429_past_the_retry_budget_falls_back(fake_openai, make):
     assert result.fallback_reason == "openai: HTTP 429, gave up after 1 retries"
 
 
+def test_429_insufficient_quota_is_not_retried_and_says_why(fake_openai, make):
+    # What api.openai.com answers when the account has no credit left: a 429 that no wait cures.
+    quota = "You exceeded your current quota, please check your plan and billing details."
+    fake_openai.script(*[lambda body: Response(json.dumps({"error": {
+        "message": quota, "type": "insufficient_quota", "param": None, "code": "insufficient_quota",
+    }}), status=429, mimetype="application/json")] * 3)
+    result = make(max_retries=2, max_retry_wait_seconds=0.05).score("x")
+    assert len(fake_openai.requests) == 1
+    assert result.scorer == "stub-local"
+    assert result.fallback_reason == f"openai: HTTP 429 (insufficient_quota): {quota}"
+
+
 def test_retry_after_longer_than_the_cap_is_not_waited_for(fake_openai, make):
     fake_openai.script(fake_openai.error(429, headers={"Retry-After": "30"}))
     started = time.monotonic()

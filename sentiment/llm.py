@@ -331,6 +331,8 @@ def _error_message(error: openai.APIStatusError) -> str:
         inner = body.get("error", body)
         if isinstance(inner, dict):
             message = str(inner.get("message") or "")
+            if not message and isinstance(inner.get("detail"), str):  # FastAPI: vLLM, LiteLLM
+                message = inner["detail"]
         elif isinstance(inner, str):
             message = inner
     return message[:160]
@@ -487,7 +489,8 @@ class OpenAIScorer:
                 what = f"HTTP {status}"
                 detail = _error_message(exc)
                 if kind == "client_error":
-                    hint = " (check OPENAI_API_KEY)" if status in (401, 403) else ""
+                    hint = {401: " (check OPENAI_API_KEY)", 403: " (check OPENAI_API_KEY)",
+                            404: " (check OPENAI_BASE_URL and model)"}.get(status, "")
                     what += f"{hint}: {detail}" if detail else hint
                 retryable = _retryable_status(exc)
                 asked = retry_after(exc.response.headers)

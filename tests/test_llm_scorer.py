@@ -258,6 +258,14 @@ def test_401_is_not_retried_and_names_the_key(fake_openai, make):
     assert result.fallback_reason == "openai: HTTP 401 (check OPENAI_API_KEY): Incorrect API key provided"
 
 
+def test_404_from_a_self_hosted_server_names_the_base_url_and_model(fake_openai, make):
+    # vLLM and LiteLLM (FastAPI) answer an unknown path, e.g. OPENAI_BASE_URL without /v1, so.
+    fake_openai.script(lambda body: Response('{"detail":"Not Found"}', status=404, mimetype="application/json"))
+    result = make().score("x")
+    assert len(fake_openai.requests) == 1
+    assert result.fallback_reason == "openai: HTTP 404 (check OPENAI_BASE_URL and model): Not Found"
+
+
 def test_an_answer_slower_than_the_timeout_falls_back_with_the_reason(fake_openai, make):
     before = metric("ticketpulse_llm_calls_total", outcome="timeout")
     fake_openai.script(fake_openai.slow(1.5, fake_openai.answer(GOOD)))

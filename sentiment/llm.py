@@ -30,6 +30,7 @@ from typing import Annotated, Any, Callable, Sequence
 from urllib.parse import urlparse
 
 import openai
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ticketpulse.sentiment.base import Scorer, SentimentScore, clamp, label_for
@@ -114,6 +115,8 @@ RESPONSE_FORMATS: dict[str, dict[str, Any]] = {
     "json_object": {"type": "json_object"},
 }
 
+
+NOT_A_COMPLETION = "openai: the server's answer is not a chat completion (check OPENAI_BASE_URL)"
 
 # Failures that say the model is unreachable or overloaded, as opposed to one bad answer.
 OUTAGE_KINDS = frozenset({"timeout", "connection_error", "rate_limited", "server_error"})
@@ -473,7 +476,9 @@ class OpenAIScorer:
         retries = 0
         while True:
             try:
-                return self.client.chat.completions.create(**request), retries + 1
+                completion = self.client.chat.completions.create(**request)
+            except json.JSONDecodeError:  # a 200 from something else: a proxy's page, a web app
+                raise LLMFailure("invalid_answer", NOT_A_COMPLETION, retries + 1) from None
             except openai.APITimeoutError:
                 raise LLMFailure(
                     "timeout", f"openai: timeout after {s.timeout_seconds:g}s", retries + 1
@@ -497,6 +502,10 @@ class OpenAIScorer:
                 if status == 429 and (code := _permanent_429_code(exc)) is not None:
                     retryable = False
                     what += f" ({code}): {detail}" if detail else f" ({code})"
+            else:
+                if not isinstance(completion, ChatCompletion):  # a body not of JSON's type, or a list
+                    raise LLMFailure("invalid_answer", NOT_A_COMPLETION, retries + 1)
+                return completion, retries + 1
             if not retryable:
                 raise LLMFailure(kind, f"openai: {what}", retries + 1)
             if retries >= s.max_retries:

@@ -266,6 +266,20 @@ def test_404_from_a_self_hosted_server_names_the_base_url_and_model(fake_openai,
     assert result.fallback_reason == "openai: HTTP 404 (check OPENAI_BASE_URL and model): Not Found"
 
 
+@pytest.mark.parametrize("body, mimetype", [
+    ("<html><body>Sign in to continue</body></html>", "text/html"),  # a proxy's or web app's page
+    ("<html><body>Sign in to continue</body></html>", "application/json"),
+    ('[{"id": "llama3.1:8b"}]', "application/json"),
+])
+def test_a_200_that_is_not_a_chat_completion_names_the_base_url(fake_openai, make, caplog, body, mimetype):
+    fake_openai.script(lambda request: Response(body, status=200, mimetype=mimetype))
+    result = make().score("x")
+    assert len(fake_openai.requests) == 1
+    assert result.scorer == "stub-local"
+    assert result.fallback_reason == "openai: the server's answer is not a chat completion (check OPENAI_BASE_URL)"
+    assert not any(record.exc_info for record in caplog.records)  # a wrong server, not a traceback per message
+
+
 def test_an_answer_slower_than_the_timeout_falls_back_with_the_reason(fake_openai, make):
     before = metric("ticketpulse_llm_calls_total", outcome="timeout")
     fake_openai.script(fake_openai.slow(1.5, fake_openai.answer(GOOD)))

@@ -422,6 +422,9 @@ class OpenAIScorer:
             except LLMFailure as failure:
                 self._breaker.record(outage=failure.kind in OUTAGE_KINDS)
                 raise
+            except Exception:  # the server answered, oddly; and a trial call must end its trial
+                self._breaker.record(outage=False)
+                raise
             self._breaker.record(outage=False)
             usage = completion.usage
             result = self._to_score(completion)

@@ -454,6 +454,24 @@ def test_a_run_of_outages_opens_the_breaker_then_the_model_is_tried_again(fake_o
     assert len(fake_openai.requests) == 3
 
 
+def test_a_trial_call_that_fails_unexpectedly_does_not_leave_the_breaker_open_for_good(fake_openai, make):
+    scorer = make(max_retries=0, breaker_failures=1, breaker_reset_seconds=0.2)
+    not_utf8 = b'{"id": "chatcmpl-\xff", "choices": []}'  # the client cannot even decode it
+    fake_openai.script(
+        fake_openai.error(500),
+        lambda body: Response(not_utf8, status=200, mimetype="application/json"),
+        fake_openai.answer(GOOD),
+    )
+    assert scorer.score("a").fallback_reason == "openai: HTTP 500, gave up with retries disabled"  # open
+    time.sleep(0.3)
+    trial = scorer.score("b")
+    assert trial.scorer == "stub-local" and "UnicodeDecodeError" in trial.fallback_reason
+
+    # The model answered (badly): not an outage. The next message is the model's again.
+    assert scorer.score("c").scorer == "openai"
+    assert len(fake_openai.requests) == 3
+
+
 def test_a_rejected_request_is_not_an_outage_for_the_breaker(fake_openai, make):
     scorer = make(max_retries=0, breaker_failures=2)
     fake_openai.script(fake_openai.error(500), fake_openai.error(400, "bad request"), fake_openai.answer(GOOD))

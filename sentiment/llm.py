@@ -200,8 +200,8 @@ class LLMAnswer(BaseModel):
             return []
         if isinstance(value, str):
             return [value]
-        if isinstance(value, list):
-            return [str(item) for item in value if item is not None]
+        if isinstance(value, list):  # phrases only: an object or a list in it is no phrase
+            return [item for item in value if isinstance(item, str)]
         return value
 
     @field_validator("label", mode="before")

@@ -114,6 +114,14 @@ def test_out_of_range_values_are_clamped(fake_openai, make):
     assert result.scorer == "openai" and result.fallback_reason is None
 
 
+def test_cues_that_are_not_phrases_are_dropped_not_written_as_python_reprs(fake_openai, make):
+    # The escalation note quotes the cues: "{'phrase': 'cancel'}" is not one.
+    fake_openai.script(fake_openai.answer({**GOOD, "cues": ["third time", {"phrase": "cancel"}, ["x"], None, True]}))
+    result = make().score("Third time. Cancel it.")
+    assert result.scorer == "openai"
+    assert result.cues == ("third time",)
+
+
 def test_sarcasm_flag_is_kept(fake_openai, make):
     fake_openai.script(fake_openai.answer({**GOOD, "sarcasm": True}))
     assert make().score("Oh great, another week.").extra["sarcasm"] is True

@@ -283,3 +283,23 @@ def test_every_gunicorn_worker_reloads_a_changed_file(tmp_path):
     reloads = [json.loads(line) for line in output.splitlines()
                if line.startswith("{") and "webhooks.max_body_bytes: 262144 -> 2048" in line]
     assert len({line["pid"] for line in reloads}) == 3  # three processes, each reloaded once
+
+
+def test_serve_takes_a_raised_body_limit_without_a_restart(tmp_path):
+    """waitress refuses oversized bodies itself; a reload that raises the limit reaches it too."""
+    config = tmp_path / "ticketpulse.toml"
+    config.write_text("")
+    port = free_port()
+    serve = Process([sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(port)], tmp_path,
+                    environment(tmp_path, config))
+    big = as_body(comment_event("301", "1", "x" * 300_000, time="2025-03-05T10:00:00Z"))
+    url = f"http://127.0.0.1:{port}/webhooks/zendesk"
+    try:
+        serve.wait_for("ticketpulse serving on")
+        assert requests.post(url, data=big, headers=signed_headers(big), timeout=10).status_code == 413
+        config.write_text("[webhooks]\nmax_body_bytes = 1048576\n")
+        serve.wait_for("webhooks.max_body_bytes: 262144 -> 1048576")
+        answer = requests.post(url, data=big, headers=signed_headers(big), timeout=10)
+    finally:
+        serve.stop()
+    assert answer.status_code == 202, answer.text

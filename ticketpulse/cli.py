@@ -165,6 +165,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Bound before anything claims to serve; waitress stops reading a body at the limit and
     # answers 413 itself (webhooks/serving.py).
     server = _listen(app, args.host, port, runtime.config.webhooks.max_body_bytes)
+    live.subscribe(lambda _old, new: _follow_body_limit(server, new.webhooks.max_body_bytes))
     stop = threading.Event()
     worker = runtime.worker
     _reclaim_own_leases(worker)
@@ -217,6 +218,14 @@ def _listen(app, host: str, port: int, max_body_bytes: int):
 
     return _bind(lambda: serving.create_server(app, host=host, port=port, threads=8, max_body_bytes=max_body_bytes),
                  host, port, "--port or PORT")
+
+
+def _follow_body_limit(server, max_body_bytes: int) -> None:
+    """A reloaded [webhooks] max_body_bytes for waitress too: the app's own limit only lowers it,
+    and waitress would go on refusing, at the old limit, bodies the new one allows."""
+    # One over the limit, as webhooks.serving.create_server sets it (the adjustments are shared
+    # by every listening socket and read for each request).
+    server.adj.max_request_body_size = max_body_bytes + 1
 
 
 def _bind(listen, host: str, port: int, port_option: str):

@@ -27,7 +27,9 @@ from ticketpulse.config import Config, Thresholds, Tone
 from ticketpulse.escalation.comments import AuthorRole, skip_reason
 from ticketpulse.escalation.notes import escalation_note
 from ticketpulse.escalation.rules import Decision, decide, severity_rank, should_escalate
-from ticketpulse.escalation.signals import log_unsupported_language
+from ticketpulse.escalation.signals import (
+    log_unsupported_language, unanswered_counts, with_conversation_signals,
+)
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, Trend, track
 from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
 from ticketpulse.sentiment import Scorer, SentimentScore
@@ -393,6 +395,14 @@ _RECENT = (
     .order_by(_scores.c.commented_at.desc(), _scores.c.id.desc())
     .limit(RECENT_SCORES)
 )
+# The agent replies that answer the loaded scores (for the unanswered-messages signal): earlier
+# ones do not change the counts, the oldest loaded message counts as the first either way.
+_AGENT_REPLIES = select(_comments.c.commented_at).where(
+    _comments.c.ticket_id == bindparam("ticket_id"),
+    _comments.c.author_role == str(AuthorRole.AGENT),
+    _comments.c.is_public.is_(True),
+    _comments.c.commented_at >= bindparam("since", type_=_comments.c.commented_at.type),
+)
 _PEAK_AND_COUNT = select(func.max(_scores.c.frustration), func.count(_scores.c.id)).where(
     _scores.c.ticket_id == bindparam("ticket_id"), _scores.c.unsupported_language.is_(None)
 )
@@ -474,6 +484,8 @@ def _recent_trajectory(
     if not rows:
         return None, 0
     points = [ScorePoint(row[0], row[1], row[2], row[3], row[4], tuple(row[5] or ())) for row in reversed(rows)]
+    replies = connection.execute(_AGENT_REPLIES, {"ticket_id": ticket_id, "since": points[0].commented_at}).scalars()
+    points = unanswered_counts(points, replies.all())
     trajectory = track(
         points,
         window=thresholds.trend_window,
@@ -512,6 +524,7 @@ def _trajectory(
     points = [_point(row) for row in reversed(session.scalars(query).all())]
     if not points:
         return None
+    points = with_conversation_signals(session, ticket_id, points)  # as the worker decides
     trajectory = track(
         points,
         window=thresholds.trend_window,

@@ -28,7 +28,7 @@ from ticketpulse.escalation.comments import AuthorRole, skip_reason
 from ticketpulse.escalation.notes import escalation_note
 from ticketpulse.escalation.rules import Decision, decide, severity_rank, should_escalate
 from ticketpulse.escalation.signals import (
-    log_unsupported_language, unanswered_counts, with_conversation_signals,
+    log_unsupported_language, unanswered_counts, unsupported_languages, with_conversation_signals,
 )
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, Trend, track
 from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
@@ -204,7 +204,8 @@ class Conversations:
             note = None
             if escalate:
                 note = escalation_note(
-                    decision, _trajectory(session, ticket_id, thresholds, full=True), to_senior_group=False
+                    decision, _trajectory(session, ticket_id, thresholds, full=True), to_senior_group=False,
+                    unscored_languages=unsupported_languages(session, ticket_id),
                 )
                 session.add(
                     Escalation(

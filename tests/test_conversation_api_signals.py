@@ -62,3 +62,14 @@ def test_the_same_follow_up_after_an_agent_reply_is_answered_not_escalated(conve
 
     assert answer.action == "respond" and answer.decision is None
 
+
+def test_the_api_handover_note_names_the_messages_it_could_not_read(conversations):
+    post(conversations, DECLINED, 0)
+    post(conversations, "Which card was it?", 5, author=AuthorRole.AGENT)
+    post(conversations, GERMAN, 10)
+
+    answer = post(conversations, FURIOUS, 20)
+
+    assert answer.action == "escalate" and answer.decision.severity == "critical"
+    assert ("Not scored: 1 customer message(s) in a language the scorer cannot read (de); read them yourself."
+            in answer.note)

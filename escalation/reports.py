@@ -26,7 +26,8 @@ from ticketpulse.models import (
 )
 
 HELPDESKS = ("zendesk", "freshdesk")
-RULES = ("critical_frustration", "negative_and_declining", "frustration", "repeated_negative")
+# Every rule escalation/rules.py decides by, highest severity first: the escalations list's filter.
+RULES = ("critical_frustration", "negative_and_declining", "frustration", "unanswered_frustration", "repeated_negative")
 HEALTHY_RATE = (0.05, 0.15)
 # Period name -> (length, chart bucket).
 PERIODS: dict[str, tuple[timedelta, str]] = {

@@ -336,3 +336,17 @@ def test_the_day_is_drawn_per_hour(dashboard, sessions):
     html = dashboard.test_client().get("/dashboard/?period=day", headers=basic()).get_data(as_text=True)
     assert "Conversations 2" in text_of_html(html)
     assert f"<title>{two_hours_ago:%Y-%m-%d %H}:00: 50.0% (1 of 2)</title>" in html
+
+
+def test_escalations_of_the_unanswered_frustration_rule_can_be_filtered(dashboard, sessions):
+    """Every rule the worker decides by is a filter: unanswered_frustration was a 400 'not one of'."""
+    with sessions.begin() as session:
+        seed(session, SeedTicket("zendesk", "314", utcnow() - timedelta(hours=3), [Msg(0, -0.4, 0.62), Msg(5, -0.5, 0.66)],
+                                 escalations=[Esc(1, "medium", "unanswered_frustration")]))
+        seed(session, souring("zendesk", "315", utcnow() - timedelta(hours=2)))
+    client = dashboard.test_client()
+    response = client.get("/dashboard/escalations?rule=unanswered_frustration", headers=basic())
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "1 escalation " in text_of_html(html) and "zendesk:314</a>" in html and "zendesk:315</a>" not in html
+    assert '<option value="unanswered_frustration" selected>' in html

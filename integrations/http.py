@@ -28,6 +28,8 @@ def _error_detail(response: requests.Response) -> str:
         return response.text[:300].strip()
     if isinstance(body, dict):
         errors = body.get("errors") or body.get("details")
+        if isinstance(errors, dict):  # Zendesk's 422: {"details": {field: [{"description": ...}]}}
+            errors = _zendesk_details(errors)
         description = body.get("description") or body.get("error") or body.get("message") or ""
         if isinstance(description, dict):
             description = description.get("message") or description.get("title") or str(description)
@@ -42,6 +44,16 @@ def _error_detail(response: requests.Response) -> str:
             return f"{description} ({fields})" if fields else str(description)
         return str(description or body)[:300]
     return str(body)[:300]
+
+
+def _zendesk_details(details: dict[str, Any]) -> list[dict[str, Any]]:
+    """Zendesk's validation details as the list of {field, message} the other APIs give."""
+    return [
+        {"field": name, "message": item.get("description") or item.get("error") or ""}
+        for name, items in details.items()
+        for item in (items if isinstance(items, list) else [items])
+        if isinstance(item, dict)
+    ]
 
 
 def classify(response: requests.Response) -> HelpdeskError:

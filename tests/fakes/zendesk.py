@@ -1,7 +1,8 @@
 """A fake Zendesk Support API on loopback, with the real request and response shapes.
 
 Enforces API-token auth, replaces the tag list on PUT, rejects a stale `updated_stamp` with
-409, validates priorities with 422, and can be told to answer 429/503 with `Retry-After`.
+409, refuses updates to closed tickets and invalid priorities with 422 (`details` per field),
+and can be told to answer 429/503 with `Retry-After`.
 Every request it receives is recorded for the tests to assert on.
 """
 
@@ -171,6 +172,12 @@ class FakeZendesk:
                         error="UpdateConflict",
                         description="Safe Update prevented the update due to outdated ticket data.",
                     ), 409
+                if ticket["status"] == "closed":
+                    return jsonify(
+                        error="RecordInvalid",
+                        description="Record validation errors",
+                        details={"status": [{"description": "Status: closed prevents ticket update"}]},
+                    ), 422
                 if "priority" in body and body["priority"] not in PRIORITIES:
                     return jsonify(
                         error="RecordInvalid",

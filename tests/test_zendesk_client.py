@@ -1,0 +1,65 @@
+"""The Zendesk client and adapter against the fake Support API: error reasons, URLs, tags."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from ticketpulse.escalation.helpdesk import EscalationPlan, PermanentError
+from ticketpulse.integrations.http import HttpPolicy
+from ticketpulse.integrations.zendesk import ZendeskClient, ZendeskHelpdesk
+from ticketpulse.config import Tags
+from ticketpulse.models import Escalation
+from ticketpulse.runtime import build_runtime
+from tests.fakes.server import LiveServer
+from tests.fakes.zendesk import FakeZendesk
+from tests.scripted_scorer import ScriptedScorer
+from tests.zendesk_helpers import comment_event, post_zendesk
+
+CRITICAL = "I am done. Cancel everything, I'm reporting you to my bank!!!"
+
+
+@pytest.fixture
+def fake_zendesk():
+    fake = FakeZendesk()
+    fake.add_ticket("48213", tags=["shipping", "vip"])
+    with LiveServer(fake.app()) as server:
+        fake.url = server.url
+        yield fake
+
+
+def zendesk_helpdesk(fake, base_url=None) -> ZendeskHelpdesk:
+    policy = HttpPolicy(attempts=2, max_wait=1, backoff=0.01)
+    return ZendeskHelpdesk(ZendeskClient(base_url or fake.url, fake.email, fake.token, policy))
+
+
+def plan(**fields) -> EscalationPlan:
+    return EscalationPlan(**({"external_id": "48213", "severity": "high", "group_id": None, "priority": "urgent",
+                              "note": "[ticketpulse] Escalated: severity HIGH.", "tags": Tags()} | fields))
+
+
+def escalations(sessions) -> list[Escalation]:
+    with sessions() as session:
+        return list(session.scalars(select(Escalation).order_by(Escalation.id)))
+
+
+def test_escalating_a_closed_ticket_ends_failed_naming_the_status_field(
+        client, sessions, config, environment, engine, fake_zendesk):
+    fake_zendesk.tickets["48213"]["status"] = "closed"
+    runtime = build_runtime(config, environment, engine=engine, scorer=ScriptedScorer({CRITICAL: (-0.95, 0.96, 0.9)}),
+                            helpdesks={"zendesk": zendesk_helpdesk(fake_zendesk)})
+    event = comment_event("48213", "403", CRITICAL, time="2025-03-05T13:00:00Z")
+    assert post_zendesk(client, event).status_code == 202
+    runtime.worker.drain()
+
+    [escalation] = escalations(sessions)
+    assert escalation.status == "failed"
+    assert "-> 422: Record validation errors (status: Status: closed prevents ticket update)" in escalation.reason
+
+
+def test_an_invalid_priority_is_a_permanent_error_naming_the_field(fake_zendesk):
+    with pytest.raises(PermanentError) as raised:
+        zendesk_helpdesk(fake_zendesk).apply(plan(priority="p1"))
+
+    assert raised.value.status == 422
+    assert "Record validation errors (priority: Priority: is invalid)" in str(raised.value)

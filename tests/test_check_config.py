@@ -317,3 +317,19 @@ def test_an_in_memory_sqlite_database_is_refused_before_serving(runner, tmp_path
     assert "DATABASE_URL: an in-memory SQLite database is private to each connection" in line
     assert "sqlite:///ticketpulse.db" in line
     assert serve_refusal(tmp_path, str(ROOT / "ticketpulse.example.toml"), {"DATABASE_URL": url}) == line
+
+
+@pytest.mark.parametrize("blank", [" ", " , ", ","])
+def test_a_blank_webhook_secret_is_reported_not_set(runner, monkeypatch, blank):
+    """The server refuses every delivery with a blank secret: check-config must not call it set."""
+    monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET", blank)
+
+    result = runner("check-config")
+
+    assert result.code == 0, result.err
+    assert "zendesk webhook: ZENDESK_WEBHOOK_SECRET is NOT set: every POST /webhooks/zendesk is refused (401)" in result.out
+    # and serve warns at start, as for an unset one
+    from ticketpulse.config import load_environment
+    from ticketpulse.webhooks.refusals import missing_webhook_secrets
+
+    assert any(w.startswith("ZENDESK_WEBHOOK_SECRET is not set") for w in missing_webhook_secrets(load_environment()))

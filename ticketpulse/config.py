@@ -333,7 +333,11 @@ class Environment(BaseSettings):
     @classmethod
     def _one_or_two_secrets(cls, value: str | None) -> str | None:
         """One secret, or two comma-separated (old,new) while a rotation is under way."""
-        if value is not None and len(split_secrets(value)) > 2:
+        if not split_secrets(value):
+            # Blank (`SECRET= ` in an env file) is not set: every delivery would be refused, so
+            # check-config and serve must say so rather than report a secret.
+            return None
+        if len(split_secrets(value)) > 2:
             raise ValueError("at most two comma-separated secrets (the old and the new one, during a rotation)")
         return value
 

@@ -350,3 +350,15 @@ def test_escalations_of_the_unanswered_frustration_rule_can_be_filtered(dashboar
     html = response.get_data(as_text=True)
     assert "1 escalation " in text_of_html(html) and "zendesk:314</a>" in html and "zendesk:315</a>" not in html
     assert '<option value="unanswered_frustration" selected>' in html
+
+
+def test_signing_in_returns_to_the_page_with_its_filters(dashboard, seeded):
+    client = dashboard.test_client()
+    asked = client.get("/dashboard/escalations?period=30d&severity=low")
+    assert asked.status_code == 302
+    login_page = client.get(asked.headers["Location"]).get_data(as_text=True)
+    target = re.search(r'name="next" value="([^"]+)"', login_page).group(1).replace("&amp;", "&")
+    assert target == "/dashboard/escalations?period=30d&severity=low"
+    signed_in = client.post("/dashboard/login", data={"password": PASSWORD, "next": target})
+    assert signed_in.headers["Location"] == "/dashboard/escalations?period=30d&severity=low"
+    assert "3 escalations" in client.get(signed_in.headers["Location"]).get_data(as_text=True)

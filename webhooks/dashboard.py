@@ -105,7 +105,8 @@ def authenticate():
         return _html_error("Wrong password.", 401, **{"WWW-Authenticate": 'Basic realm="ticketpulse dashboard"'})
     viewer = _session_viewer(password)
     if viewer is None:
-        return redirect(url_for("dashboard.login", next=request.path))
+        # With the query string: the filters of a bookmarked list survive the sign-in.
+        return redirect(url_for("dashboard.login", next=request.full_path.removesuffix("?")))
     g.viewer = viewer
     return None
 

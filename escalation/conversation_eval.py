@@ -108,18 +108,35 @@ def _role(turn: dict) -> str:
     return OTHER
 
 
-def read_labels(path: Path) -> dict[tuple[int, int], dict]:
+def _read_text(path: Path) -> str:
     if not path.is_file():
         raise InputError(f"no such file: {path}")
+    try:
+        return path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors, Excel) is not data
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
+
+
+def _parse_json(text: str, where: str):
+    """The JSON value, or an InputError naming `where` (json's ValueErrors are not all JSONDecodeError)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        line = f", line {exc.lineno}" if "\n" in text else ""  # a labels line is named by `where`
+        raise InputError(f"{where}: not JSON ({exc.msg}{line})") from None
+    except ValueError:  # an integer of thousands of digits
+        raise InputError(f"{where}: not JSON (a number too long to read)") from None
+    except RecursionError:
+        raise InputError(f"{where}: not JSON (nested too deeply)") from None
+
+
+def read_labels(path: Path) -> dict[tuple[int, int], dict]:
     labels: dict[tuple[int, int], dict] = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path}:{n}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not JSON ({exc.msg})") from None
+        row = _parse_json(line, where)
         if not isinstance(row, dict):
             raise InputError(f"{where}: each line must be a JSON object")
         for key in ("conv", "msg", "level"):
@@ -138,12 +155,7 @@ def read_labels(path: Path) -> dict[tuple[int, int], dict]:
 
 def read_conversations(conversations_path: Path, labels_path: Path) -> list[Conversation]:
     """The labelled conversations; every customer turn of a conversation must carry a label."""
-    if not conversations_path.is_file():
-        raise InputError(f"no such file: {conversations_path}")
-    try:
-        data = json.loads(conversations_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{conversations_path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+    data = _parse_json(_read_text(conversations_path), str(conversations_path))
     if not isinstance(data, list):
         raise InputError(f"{conversations_path}: must be a JSON list of conversations")
     labels = read_labels(labels_path)

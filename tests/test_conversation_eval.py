@@ -165,3 +165,43 @@ def test_measures_count_conversations_by_peak_and_messages_by_level():
     assert m["escalation_rate"] == pytest.approx(3 / 5)
     assert m["spearman"] == pytest.approx(spearmanr([3, 2, 1, 2, 0, 1], [0.95, 0.8, 0.3, 0.5, 0.1, 0.2])[0])
     assert m["matrix"][2]["critical"] == 1 and m["matrix"][2][None] == 1
+
+
+ONE_CONVERSATION = json.dumps([{"dialogContent": [
+    {"client": "ann", "datetime": "2020-04-01T10:00:00Z", "message": "My order has not arrived."},
+]}])
+
+
+@pytest.mark.parametrize(
+    ("conversations", "labels", "message"),
+    [
+        (ONE_CONVERSATION.encode(), b'{"conv": 0, "msg": 0, "level": 1' + b"0" * 5000 + b"}\n",
+         "labels.jsonl:1: not JSON (a number too long to read)"),
+        (b"[" * 100_000 + b"]" * 100_000, b'{"conv": 0, "msg": 0, "level": 0}\n',
+         "conversations.json: not JSON (nested too deeply)"),
+        (ONE_CONVERSATION.replace("arrived", "arriv\\u00e9").encode().replace(b"\\u00e9", b"\xe9"),
+         b'{"conv": 0, "msg": 0, "level": 0}\n', "conversations.json: not UTF-8 text (byte 0xe9 at offset"),
+        (ONE_CONVERSATION.encode(), b'{"conv": 0, "msg": 0, "level": 0}\n\xff\n', "labels.jsonl: not UTF-8 text"),
+    ],
+)
+def test_eval_conversations_names_the_file_of_json_it_cannot_read(runner, tmp_path, conversations, labels, message):
+    (tmp_path / "conversations.json").write_bytes(conversations)
+    (tmp_path / "labels.jsonl").write_bytes(labels)
+
+    result = runner("eval", "--conversations", str(tmp_path / "conversations.json"),
+                    "--labels", str(tmp_path / "labels.jsonl"))
+
+    assert result.code == 2, result.err
+    assert result.err.startswith("ticketpulse: error: ") and result.err.count("\n") == 1
+    assert message in result.err
+
+
+def test_eval_conversations_reads_files_saved_with_a_byte_order_mark(runner, tmp_path):
+    conversations, labels = tmp_path / "conversations.json", tmp_path / "labels.jsonl"
+    conversations.write_text("\ufeff" + ONE_CONVERSATION, encoding="utf-8")
+    labels.write_text('\ufeff{"conv": 0, "msg": 0, "level": 1}\n', encoding="utf-8")
+
+    result = runner("eval", "--conversations", str(conversations), "--labels", str(labels))
+
+    assert result.code == 0, result.err
+    assert "conversations: 1   customer messages scored: 1" in result.out

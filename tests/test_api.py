@@ -77,9 +77,30 @@ def operation_for(method: str, path: str) -> dict:
     raise AssertionError(f"{method.upper()} {path} is not in the OpenAPI description")
 
 
+def path_values(path: str) -> dict[str, str]:
+    parts = path.removeprefix("/api/v1").split("?")[0].strip("/").split("/")
+    for template in SPEC["paths"]:
+        names = template.strip("/").split("/")
+        if len(names) == len(parts) and all(n.startswith("{") or n == p for n, p in zip(names, parts)):
+            return {n.strip("{}"): p for n, p in zip(names, parts) if n.startswith("{")}
+    return {}
+
+
+def check_path_parameters(operation: dict, path: str) -> None:
+    """A path the server answers with a 2xx is one the description allows."""
+    values = path_values(path)
+    for parameter in operation.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = SPEC["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+        if parameter["in"] == "path":
+            jsonschema.validate(values[parameter["name"]], parameter["schema"], cls=jsonschema.Draft202012Validator)
+
+
 def checked(response, method: str, path: str):
     """The response, after checking its status and body against the OpenAPI description."""
     responses = operation_for(method, path)["responses"]
+    if 200 <= response.status_code < 300:
+        check_path_parameters(operation_for(method, path), path)
     assert str(response.status_code) in responses, f"{response.status_code} not documented for {path}"
     assert response.is_json, response.data[:200]
     schema = responses[str(response.status_code)]["content"]["application/json"]["schema"]

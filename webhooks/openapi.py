@@ -5,6 +5,7 @@ tests/test_api.py validates the real answers against these schemas, so they cann
 
 from __future__ import annotations
 
+from ticketpulse.models.tables import MAX_TICKET_NUMBER_LENGTH
 from ticketpulse.webhooks.payload import MAX_CLOCK_SKEW
 
 SEVERITY = {"type": ["string", "null"], "enum": ["low", "medium", "high", "critical", None]}
@@ -91,7 +92,8 @@ SPEC: dict = {
                     {"name": "helpdesk", "in": "path", "required": True,
                      "schema": {"type": "string", "enum": ["zendesk", "freshdesk"]}},
                     {"name": "number", "in": "path", "required": True,
-                     "schema": {"type": "string", "pattern": "^[0-9]{1,20}$"}},
+                     "schema": {"type": "string", "pattern": f"^[0-9]{{1,{MAX_TICKET_NUMBER_LENGTH}}}$"},
+                     "description": "The ticket's number as the helpdesk shows it (leading zeros are ignored)."},
                     {"name": "account", "in": "query", "required": False, "schema": {"type": "string"},
                      "description": "The helpdesk account, only when one number exists in several."},
                 ],

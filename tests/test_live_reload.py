@@ -303,3 +303,30 @@ def test_serve_takes_a_raised_body_limit_without_a_restart(tmp_path):
     finally:
         serve.stop()
     assert answer.status_code == 202, answer.text
+
+
+def test_serve_conversation_api_scores_with_the_reloaded_backend(tmp_path, fake_openai, openai_live):
+    """A reload that changes [scoring] reaches the conversation API too, not only the worker."""
+    config = tmp_path / "ticketpulse.toml"
+    config.write_text("")
+    port = free_port()
+    key = "k" * 32
+    serve = Process([sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(port)], tmp_path,
+                    environment(tmp_path, config, TICKETPULSE_API_KEYS=key, OPENAI_BASE_URL=f"{openai_live[1].url}/v1"))
+    url = f"http://127.0.0.1:{port}/api/v1/conversations/chat-1/messages"
+
+    def scorer_of(message_id: str) -> str:
+        answer = requests.post(url, json={"text": "where is my order?", "message_id": message_id},
+                               headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        assert answer.status_code == 201, answer.text
+        return answer.json()["score"]["scorer"]
+
+    try:
+        serve.wait_for("ticketpulse serving on")
+        assert scorer_of("m-1") == "local"
+        config.write_text('[scoring]\nbackend = "openai"\n')
+        serve.wait_for("scoring.backend: 'local' -> 'openai'")
+        assert scorer_of("m-2") == "openai"
+    finally:
+        serve.stop()
+    assert fake_openai.requests, "the model was never asked"

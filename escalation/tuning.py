@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ticketpulse.config import Thresholds
 from ticketpulse.escalation.reports import Precision, precision_by
 from ticketpulse.escalation.rules import decide
+from ticketpulse.escalation.signals import agent_reply_times_by_ticket, unanswered_counts
 from ticketpulse.escalation.tracker import ScorePoint, track
 from ticketpulse.models import Escalation, EscalationStatus, Score, Verdict
 
@@ -66,16 +67,19 @@ def reviewed_histories(
     for start in range(0, len(ids), 500):  # bounded IN lists
         for row in session.execute(
             select(Score.ticket_id, Score.commented_at, Score.score, Score.frustration, Score.urgency, Score.label, Score.cues)
-            .where(Score.ticket_id.in_(ids[start:start + 500]))
+            # What the rules read: a message in a language the scorer cannot read is kept out.
+            .where(Score.ticket_id.in_(ids[start:start + 500]), Score.unsupported_language.is_(None))
             .order_by(Score.ticket_id, Score.commented_at, Score.id)
         ):
             histories[row.ticket_id].append(
                 ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues or ()))
             )
+    replies = agent_reply_times_by_ticket(session, ids)
     result = Reviewed([], [], [])
     for ticket_id, history in histories.items():
         if not history:
             continue
+        history = unanswered_counts(history, replies.get(ticket_id, ()))  # as the worker decided
         {Verdict.FALSE_ALARM: result.false_alarms, Verdict.CONFIRMED: result.confirmed}.get(
             verdict[ticket_id], result.unreviewed
         ).append(history)

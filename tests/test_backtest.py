@@ -87,3 +87,50 @@ def test_backtest_rejects_a_bad_period(runner):
     result = runner("backtest", "--days", "-3")
     assert result.code == 2
     assert "must be more than 0" in result.err
+
+
+def _reviewed_conversation(session, number, messages, escalation):
+    """A ticket as the worker leaves it. messages: (minutes, author, score, frustration, language);
+    escalation: (message index, severity, rule, verdict)."""
+    ticket = Ticket(helpdesk="zendesk", account="1", external_id=number, escalated_severity=escalation[1])
+    session.add(ticket)
+    session.flush()
+    comments = []
+    for m, (minutes, author, score, frustration, language) in enumerate(messages):
+        at = T0 + timedelta(minutes=minutes)
+        comment = Comment(ticket_id=ticket.id, comment_key=f"id:{m}", fingerprint=f"f{m}", source="zendesk.event",
+                          author_role=author, is_public=True, body="x", commented_at=at, status="done")
+        session.add(comment)
+        session.flush()
+        comments.append(comment)
+        if author == "customer":
+            session.add(Score(ticket_id=ticket.id, comment_id=comment.id, commented_at=at, text="x", score=score,
+                              label="", frustration=frustration, urgency=0.1, scorer="local", scorer_version="1",
+                              unsupported_language=language))
+    index, severity, rule, verdict = escalation
+    session.add(Escalation(ticket_id=ticket.id, comment_id=comments[index].id, severity=severity, rule=rule,
+                           note="n", status="applied", verdict=verdict, verdict_source="zendesk",
+                           verdict_at=T0 + timedelta(days=1)))
+
+
+def test_threshold_advice_replays_the_unanswered_signal_and_leaves_out_unread_messages(
+    runner, sessions, database_url, monkeypatch
+):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    with sessions.begin() as session:
+        # Wrote again before any agent reply, getting frustrated: medium by unanswered_frustration, right.
+        _reviewed_conversation(session, "1", [(0, "customer", -0.3, 0.4, None), (30, "customer", -0.4, 0.7, None)],
+                               (1, "medium", "unanswered_frustration", "confirmed"))
+        # Two negative messages in a row around one in German (kept out of the rules): low, right.
+        _reviewed_conversation(session, "2", [(0, "customer", -0.7, 0.5, None), (5, "agent", 0, 0, None),
+                                              (10, "customer", 0.0, 0.0, "de"), (20, "customer", -0.7, 0.5, None)],
+                               (3, "low", "repeated_negative", "confirmed"))
+        # One message at 0.8: medium by frustration, a false alarm.
+        _reviewed_conversation(session, "3", [(0, "customer", -0.2, 0.8, None)],
+                               (0, "medium", "frustration", "false_alarm"))
+
+    result = runner("backtest")
+
+    assert result.code == 0, result.err
+    assert "thresholds that would have avoided false alarms and kept all 2 confirmed" in result.out
+    assert "frustration_threshold = 0.85 (now 0.75): avoids 1 of 1 false alarms" in result.out

@@ -22,7 +22,7 @@ from ticketpulse.escalation.helpdesk import (
     request_record,
 )
 from ticketpulse.integrations.dry_run import log_dry_run
-from ticketpulse.integrations.http import HttpPolicy, expect_object, expect_strings, path_segment
+from ticketpulse.integrations.http import HttpPolicy, api_root, expect_object, expect_strings, path_segment
 from ticketpulse.sentiment.clean import squash_whitespace
 
 log = logging.getLogger("ticketpulse.freshdesk")
@@ -35,7 +35,7 @@ class FreshdeskClient:
     """One small method per remote call."""
 
     def __init__(self, base_url: str, api_key: str, policy: HttpPolicy | None = None):
-        self.base_url = base_url.rstrip("/")
+        self.base_url = api_root(base_url)
         self.policy = policy or HttpPolicy()
         # API key auth: the key as the Basic username, "X" as the password.
         self.auth = (api_key, "X")
@@ -190,7 +190,7 @@ class DryRunFreshdesk:
     """No credentials: log the exact requests (update and note) that would have been sent."""
 
     def __init__(self, base_url: str | None) -> None:
-        self.base_url = (base_url or "https://{domain}.freshdesk.com").rstrip("/")
+        self.base_url = api_root(base_url or "https://{domain}.freshdesk.com")
 
     def apply(self, plan: EscalationPlan) -> Applied:
         path = ticket_path(plan)

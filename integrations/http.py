@@ -95,6 +95,14 @@ def expect_strings(body: dict[str, Any], key: str, where: str) -> list[str]:
     raise PermanentError(f'{where}: expected "{key}" as a list of strings, got {shown}')
 
 
+def api_root(base_url: str) -> str:
+    """The account's address the client adds `/api/v2/...` to. Both helpdesks document their
+    base URL as `https://acme.<helpdesk>.com/api/v2`, so that is taken too (not `/api/v2/api/v2`,
+    a 404 on every call)."""
+    root = base_url.strip().rstrip("/")
+    return root.removesuffix("/api/v2").rstrip("/")
+
+
 def path_segment(value: str) -> str:
     """An id as one URL path segment: never a way to reach another endpoint."""
     return quote(str(value), safe="")

@@ -25,7 +25,7 @@ from ticketpulse.escalation.helpdesk import (
     request_record,
 )
 from ticketpulse.integrations.dry_run import log_dry_run
-from ticketpulse.integrations.http import HttpPolicy, expect_object, expect_strings, path_segment
+from ticketpulse.integrations.http import HttpPolicy, api_root, expect_object, expect_strings, path_segment
 
 log = logging.getLogger("ticketpulse.helpdesk")
 
@@ -37,7 +37,7 @@ class ZendeskClient:
     """One small method per remote call."""
 
     def __init__(self, base_url: str, email: str, api_token: str, policy: HttpPolicy | None = None):
-        self.base_url = base_url.rstrip("/")
+        self.base_url = api_root(base_url)
         self.policy = policy or HttpPolicy()
         # API token auth: "{email}/token:{api_token}" as HTTP Basic.
         self.auth = (f"{email}/token", api_token)
@@ -197,7 +197,7 @@ class DryRunZendesk:
     """No credentials: log the exact request that would have been sent, send nothing."""
 
     def __init__(self, base_url: str | None) -> None:
-        self.base_url = (base_url or "https://{subdomain}.zendesk.com").rstrip("/")
+        self.base_url = api_root(base_url or "https://{subdomain}.zendesk.com")
 
     def apply(self, plan: EscalationPlan) -> Applied:
         body = zendesk_update(plan, plan.snapshot)

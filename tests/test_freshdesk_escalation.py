@@ -515,3 +515,16 @@ def test_a_private_note_whose_text_is_not_a_string_fails_the_escalation_naming_t
     assert (f'GET /api/v2/tickets/4521/conversations: expected "{field}" of a private note as a string, {shown}'
             in escalation.reason)
     assert len(fake_freshdesk.notes("4521")) == 1  # the agent's own; ours is not posted
+
+
+def test_a_base_url_given_with_the_api_path_reaches_the_ticket(fake_freshdesk):
+    client = FreshdeskClient(fake_freshdesk.url + "/api/v2/", fake_freshdesk.api_key,
+                             HttpPolicy(attempts=2, max_wait=1, backoff=0.01))
+    plan = EscalationPlan(external_id="4521", severity="high", group_id=None, priority=4,
+                          note="[ticketpulse] Escalated: severity HIGH.", tags=Tags())
+    FreshdeskHelpdesk(client).apply(plan)
+
+    assert paths(fake_freshdesk) == [("GET", "/api/v2/tickets/4521"), ("PUT", "/api/v2/tickets/4521"),
+                                     ("GET", "/api/v2/tickets/4521/conversations"),
+                                     ("POST", "/api/v2/tickets/4521/notes")]
+    assert fake_freshdesk.tickets["4521"]["tags"] == ["refund", "vip", "sentiment_escalated", "sentiment_severity_high"]

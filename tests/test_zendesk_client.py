@@ -63,3 +63,13 @@ def test_an_invalid_priority_is_a_permanent_error_naming_the_field(fake_zendesk)
 
     assert raised.value.status == 422
     assert "Record validation errors (priority: Priority: is invalid)" in str(raised.value)
+
+
+@pytest.mark.parametrize("suffix", ["/api/v2", "/api/v2/"])
+def test_a_base_url_given_with_the_api_path_reaches_the_ticket(fake_zendesk, suffix):
+    applied = zendesk_helpdesk(fake_zendesk, base_url=fake_zendesk.url + suffix).apply(plan())
+
+    assert [(r.method, r.path) for r in fake_zendesk.requests] == [
+        ("GET", "/api/v2/tickets/48213"), ("PUT", "/api/v2/tickets/48213")]
+    assert [sent["path"] for sent in applied.requests] == ["/api/v2/tickets/48213"]
+    assert "sentiment_severity_high" in fake_zendesk.tickets["48213"]["tags"]

@@ -123,7 +123,8 @@ def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False
                              "use an admin's API token for setup (escalations need only an agent's)")
 
     wanted = _wanted_webhook(endpoint, trigger)
-    existing = _find_webhook(client.list_webhooks(name_contains="ticketpulse"), wanted, trigger)
+    # Every webhook, not those named like ours: one at this endpoint under another name is ours too.
+    existing = _find_webhook(client.list_webhooks(), wanted, trigger)
     if existing is None:
         webhook_id = client.create_webhook(wanted)["id"]
         out(f"created webhook {wanted['name']!r} ({webhook_id}): POST {endpoint}, "

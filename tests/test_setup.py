@@ -235,3 +235,19 @@ def test_setup_freshdesk_with_a_wrong_key_exits_1(runner, freshdesk, monkeypatch
     result = runner("setup", "freshdesk", "--url", "https://tp.example.com")
     assert result.code == 1
     assert "setup freshdesk: GET " in result.err and "/api/v2/agents/me -> 401" in result.err
+
+
+def test_setup_zendesk_updates_a_webhook_at_its_endpoint_under_another_name_instead_of_duplicating_it(
+        runner, zendesk, tmp_path):
+    with ticketpulse_server(tmp_path, zendesk_secret="renamed-secret") as server:
+        endpoint = f"{server.url}/webhooks/zendesk"
+        zendesk.webhooks["01RENAMED"] = {
+            "id": "01RENAMED", "name": "Sentiment scoring", "status": "active", "endpoint": endpoint,
+            "http_method": "POST", "request_format": "json", "subscriptions": EVENTS}
+        zendesk.webhook_secrets["01RENAMED"] = "renamed-secret"
+        result = runner("setup", "zendesk", "--url", server.url)
+
+    assert result.code == 0, result.out + result.err
+    assert list(zendesk.webhooks) == ["01RENAMED"]  # found by its endpoint, never a second one
+    assert "updated webhook 'ticketpulse' (01RENAMED): name, description" in result.out
+    assert [r.method for r in zendesk.requests if r.path == "/api/v2/webhooks"] == ["GET"]

@@ -109,6 +109,9 @@ def _stricter(current: Thresholds) -> Iterator[tuple[str, float, Thresholds]]:
         "negative_score_threshold": values(current.negative_score_threshold, -0.1, -0.95),
         "trend_delta": values(current.trend_delta, 0.2, 1.0),
         "consecutive_negative_messages": (current.consecutive_negative_messages + n for n in (1, 2, 3)),
+        # rule unanswered_frustration: no other threshold holds it back (1.0 switches it off)
+        "unanswered_frustration_threshold": values(current.unanswered_frustration_threshold, 0.05, 1.0),
+        "unanswered_messages": (current.unanswered_messages + n for n in (1, 2, 3)),
     }
     for key, grid in grids.items():
         for value in grid:

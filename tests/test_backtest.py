@@ -134,3 +134,21 @@ def test_threshold_advice_replays_the_unanswered_signal_and_leaves_out_unread_me
     assert result.code == 0, result.err
     assert "thresholds that would have avoided false alarms and kept all 2 confirmed" in result.out
     assert "frustration_threshold = 0.85 (now 0.75): avoids 1 of 1 false alarms" in result.out
+
+
+def test_threshold_advice_can_hold_back_the_unanswered_rule(runner, sessions, database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    with sessions.begin() as session:
+        # Wrote again before any reply at 0.65: medium by unanswered_frustration, a false alarm.
+        _reviewed_conversation(session, "1", [(0, "customer", -0.1, 0.3, None), (30, "customer", -0.3, 0.65, None)],
+                               (1, "medium", "unanswered_frustration", "false_alarm"))
+        # One message at 0.8: medium by frustration, right.
+        _reviewed_conversation(session, "2", [(0, "customer", -0.2, 0.8, None)],
+                               (0, "medium", "frustration", "confirmed"))
+
+    result = runner("backtest")
+
+    assert result.code == 0, result.err
+    assert "no single stricter threshold" not in result.out
+    assert "unanswered_frustration_threshold = 0.7 (now 0.6): avoids 1 of 1 false alarms" in result.out
+    assert "unanswered_messages = 3 (now 2): avoids 1 of 1 false alarms" in result.out

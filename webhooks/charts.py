@@ -8,7 +8,7 @@ the browser tests look for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Sequence
 
 from markupsafe import Markup, escape
@@ -17,6 +17,12 @@ from ticketpulse.escalation.reports import HEALTHY_RATE, Bucket
 
 WIDTH, HEIGHT = 760, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 34
+
+
+def utc_minute(moment: datetime) -> str:
+    """A time as the dashboard shows it: UTC, to the minute. PostgreSQL hands timestamps over in
+    the session's time zone (the server's TimeZone setting), not necessarily UTC."""
+    return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M}"
 
 
 def _svg(body: list[str], label: str, css_class: str) -> Markup:
@@ -201,7 +207,7 @@ def trajectory_chart(
         body.append('<polyline class="score-line" points="' + " ".join(f"{x(p.at):.1f},{y(p.score):.1f}" for p in points) + '"/>')
         body.append('<polyline class="frustration-line" points="' + " ".join(f"{x(p.at):.1f},{y(p.frustration):.1f}" for p in points) + '"/>')
     for number, point in enumerate(points, 1):
-        stamp = f"{point.at:%Y-%m-%d %H:%M}"
+        stamp = utc_minute(point.at)
         body.append(
             f'<circle class="point score" cx="{x(point.at):.1f}" cy="{y(point.score):.1f}" r="4.5">'
             f"<title>message {number}, {stamp}: score {point.score:+.2f} ({escape(point.label)})</title></circle>"
@@ -209,7 +215,7 @@ def trajectory_chart(
             f"<title>message {number}, {stamp}: frustration {point.frustration:.2f}</title></rect>"
         )
     if start and end:
-        body.append(f'<text class="axis-label" x="{LEFT}" y="{HEIGHT - 12}">{start:%Y-%m-%d %H:%M}</text>')
+        body.append(f'<text class="axis-label" x="{LEFT}" y="{HEIGHT - 12}">{utc_minute(start)}</text>')
         if span:
-            body.append(f'<text class="axis-label" x="{WIDTH - RIGHT}" y="{HEIGHT - 12}" text-anchor="end">{end:%Y-%m-%d %H:%M}</text>')
+            body.append(f'<text class="axis-label" x="{WIDTH - RIGHT}" y="{HEIGHT - 12}" text-anchor="end">{utc_minute(end)}</text>')
     return _svg(body, "Sentiment score and frustration per customer message, with thresholds and escalations", "trajectory-chart")

@@ -126,6 +126,11 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
+@bp.app_template_filter("utc")
+def utc(moment) -> str:
+    return charts.utc_minute(moment)
+
+
 @bp.app_template_filter("age")
 def age(seconds: float | None) -> str:
     if seconds is None:

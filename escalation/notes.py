@@ -22,8 +22,9 @@ def escalation_note(
         f"Latest customer message: sentiment {current.score:+.2f} ({current.label}), "
         f"frustration {current.frustration:.2f}, urgency {current.urgency:.2f}.",
     ]
-    if current.cues:
-        lines.append("What moved the score: " + ", ".join(f'"{cue}"' for cue in current.cues) + ".")
+    cues = [_one_line(cue) for cue in current.cues]
+    if any(cues):
+        lines.append("What moved the score: " + ", ".join(f'"{cue}"' for cue in cues if cue) + ".")
     signals = conversation_signals(trajectory)
     if signals:
         lines.append("Signals: " + "; ".join(signals) + ".")
@@ -46,6 +47,12 @@ def escalation_note(
             f"frustration {point.frustration:.2f}  urgency {point.urgency:.2f}"
         )
     return "\n".join(lines)
+
+
+def _one_line(cue: str) -> str:
+    """A cue on one line: copied from the customer's message (by the LLM too), a line break in it
+    would start a line of the note that the service did not write."""
+    return " ".join("".join(c if c.isprintable() else " " for c in cue).split())
 
 
 def conversation_signals(trajectory: Trajectory) -> list[str]:

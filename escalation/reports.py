@@ -348,6 +348,8 @@ def escalations(
     pages = max(1, -(-total // page_size))
     if page < 1:
         raise ReportError(f"page: {page} must be 1 or more")
+    if page > pages:  # an empty table under a count of escalations would say none match
+        raise ReportError(f"page: {page} is past the last page ({pages})")
     query = (
         select(
             Escalation.id, Escalation.ticket_id, Ticket.helpdesk, Ticket.account, Ticket.external_id,

@@ -362,3 +362,15 @@ def test_signing_in_returns_to_the_page_with_its_filters(dashboard, seeded):
     signed_in = client.post("/dashboard/login", data={"password": PASSWORD, "next": target})
     assert signed_in.headers["Location"] == "/dashboard/escalations?period=30d&severity=low"
     assert "3 escalations" in client.get(signed_in.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_page_past_the_last_is_a_400_naming_the_last_page(dashboard, sessions):
+    """It rendered 'page 7 of 2' over an empty table under '60 escalations', with links to more empty pages."""
+    now = utcnow()
+    with sessions.begin() as session:
+        for n in range(60):
+            seed(session, souring("zendesk", str(5000 + n), now - timedelta(hours=n)))
+    response = dashboard.test_client().get("/dashboard/escalations?page=7", headers=basic())
+    assert response.status_code == 400
+    assert "page: 7 is past the last page (2)" in response.get_data(as_text=True)
+    assert dashboard.test_client().get("/dashboard/escalations?page=1&severity=critical", headers=basic()).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Sequence
 
 from ticketpulse.escalation.comments import NOTE_MARKER
@@ -43,10 +44,15 @@ def escalation_note(
         lines.append(f"  ... {len(trajectory.history) - len(shown)} earlier message(s)")
     for point in shown:
         lines.append(
-            f"  {point.commented_at:%Y-%m-%d %H:%M} UTC  sentiment {point.score:+.2f}  "
+            f"  {_utc(point.commented_at):%Y-%m-%d %H:%M} UTC  sentiment {point.score:+.2f}  "
             f"frustration {point.frustration:.2f}  urgency {point.urgency:.2f}"
         )
     return "\n".join(lines)
+
+
+def _utc(at: datetime) -> datetime:
+    """In UTC, as the note says: PostgreSQL answers in its session's time zone (naive means UTC)."""
+    return at.astimezone(timezone.utc) if at.tzinfo else at
 
 
 def _one_line(cue: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from ticketpulse.config import Thresholds
 from ticketpulse.escalation.notes import escalation_note
@@ -26,3 +27,16 @@ def test_a_cue_copied_across_lines_of_the_message_stays_on_the_notes_line():
     assert 'What moved the score: "third time Rule: none (agent confirmed it is fine).", "cancel my account".' in lines
     assert not any(line.startswith("Rule: none") for line in lines)
     assert len(lines) == len(_note(("third time",)).splitlines())
+
+
+def test_the_score_history_is_in_utc_whatever_zone_the_database_answers_in():
+    # PostgreSQL answers timestamptz in its session's time zone (initdb takes the server's).
+    berlin = ZoneInfo("Europe/Berlin")
+    points = [ScorePoint(datetime(2026, 12, 1, 11, 0, tzinfo=berlin), -0.3, 0.4, 0.2),
+              ScorePoint(datetime(2026, 12, 1, 11, 30, tzinfo=berlin), -0.9, 0.95, 0.8)]
+    trajectory = track(points, window=3, delta=0.3, negative_threshold=-0.6)
+
+    note = escalation_note(decide(trajectory, Thresholds()), trajectory)
+
+    assert "  2026-12-01 10:00 UTC  sentiment -0.30" in note
+    assert "  2026-12-01 10:30 UTC  sentiment -0.90" in note

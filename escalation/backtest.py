@@ -98,12 +98,15 @@ def recorded_escalations(session: Session, ticket_count: int, since: datetime | 
 
 def format_report(simulated: Replay, recorded: Replay, period: str) -> str:
     low, high = HEALTHY_RATE
+    lines = [f"conversations with scored customer messages ({period}): {simulated.tickets}"]
+    if not simulated.tickets:  # a rate of nothing is no advice to loosen the thresholds
+        lines.append("nothing to replay: no customer message was scored in this period")
+        return "\n".join(lines)
     verdict = "within" if low <= simulated.rate <= high else ("below" if simulated.rate < low else "above")
-    lines = [
-        f"conversations with scored customer messages ({period}): {simulated.tickets}",
+    lines.append(
         f"escalated with these thresholds: {simulated.escalated} ({simulated.rate:.1%}) - {verdict} the "
-        f"healthy {low:.0%}-{high:.0%}",
-    ]
+        f"healthy {low:.0%}-{high:.0%}"
+    )
     for severity in reversed(SEVERITIES):
         count = simulated.highest.get(severity, 0)
         share = count / simulated.tickets if simulated.tickets else 0.0

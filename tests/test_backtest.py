@@ -152,3 +152,14 @@ def test_threshold_advice_can_hold_back_the_unanswered_rule(runner, sessions, da
     assert "no single stricter threshold" not in result.out
     assert "unanswered_frustration_threshold = 0.7 (now 0.6): avoids 1 of 1 false alarms" in result.out
     assert "unanswered_messages = 3 (now 2): avoids 1 of 1 false alarms" in result.out
+
+
+def test_backtest_of_a_period_without_scored_messages_gives_no_rate_verdict(runner, database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+
+    result = runner("backtest", "--days", "7")
+
+    assert result.code == 0, result.err
+    assert "conversations with scored customer messages (last 7 days): 0" in result.out
+    assert "nothing to replay: no customer message was scored in this period" in result.out
+    assert "below the healthy" not in result.out

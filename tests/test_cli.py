@@ -387,6 +387,41 @@ def test_commands_on_an_unmigrated_postgresql_database_say_to_upgrade(runner, re
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+def worker_on(url: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`ticketpulse worker` (not --once): it should stop by itself, or time out."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "FRESHDESK_", "TICKETPULSE_"))}
+    return subprocess.run([sys.executable, "-m", "ticketpulse.cli", "worker"], cwd=cwd, env=env | {"DATABASE_URL": url},
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_a_worker_on_an_unmigrated_sqlite_database_exits_saying_to_upgrade(tmp_path):
+    result = worker_on(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
+
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("has no tables: run `ticketpulse db upgrade` first")
+    assert "database unavailable" not in result.stderr
+
+
+def test_a_worker_on_an_unmigrated_postgresql_database_exits_saying_to_upgrade(request, tmp_path):
+    import uuid
+
+    from sqlalchemy import text
+
+    from tests.conftest import _with_database
+
+    admin, admin_url = request.getfixturevalue("postgres_template")
+    name = f"ticketpulse_empty_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        result = worker_on(_with_database(admin_url, name), tmp_path)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("has no tables: run `ticketpulse db upgrade` first")
+
+
 def test_an_unexpected_error_is_one_line_and_the_traceback_only_with_verbose(runner, monkeypatch):
     import ticketpulse.cli
 

@@ -146,6 +146,10 @@ def _reclaim_own_leases(worker) -> None:
     try:
         worker.reclaim()
     except SQLAlchemyError as exc:
+        if _no_tables(exc):
+            # Never migrated: one line saying so (main), not threads logging 'database
+            # unavailable' every second for ever. An unreachable database is waited for.
+            raise
         log.warning("could not free leases left by a crash: %s", exc.__class__.__name__)
 
 
@@ -691,6 +695,12 @@ def _database_name() -> str:
         return "(DATABASE_URL)"
 
 
+def _no_tables(exc: Exception) -> bool:
+    """A database that was never migrated: PostgreSQL's undefined_table, SQLite's 'no such table'."""
+    driver_error = getattr(exc, "orig", None) or exc
+    return getattr(driver_error, "sqlstate", None) == "42P01" or "no such table" in str(driver_error)
+
+
 def _database_problem(exc: Exception) -> str | None:
     """One line for a database that cannot be used: unreachable, unwritable, or not migrated."""
     from sqlalchemy.exc import DBAPIError, OperationalError
@@ -698,7 +708,7 @@ def _database_problem(exc: Exception) -> str | None:
     if not isinstance(exc, DBAPIError):
         return None
     driver_error = exc.orig if exc.orig is not None else exc
-    if getattr(driver_error, "sqlstate", None) == "42P01" or "no such table" in str(driver_error):
+    if _no_tables(exc):
         return f"the database {_database_name()} has no tables: run `ticketpulse db upgrade` first"
     if isinstance(exc, OperationalError):
         return f"cannot use the database {_database_name()}: {_first_line(driver_error)}"

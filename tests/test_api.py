@@ -411,6 +411,20 @@ def test_a_scorer_failure_is_a_503_and_stores_nothing(config, api_environment, e
         assert session.scalar(select(func.count(Comment.id))) == 0
 
 
+def test_reading_while_the_database_is_down_is_a_described_503(config, api_environment, tmp_path, scorer):
+    """README: 503 with Retry-After when the database fails, on reads too (the description listed no 503 for them)."""
+    from ticketpulse.models import make_engine
+
+    unmigrated = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables: every query fails
+    app = create_app({"TESTING": True, "TICKETPULSE": config, "ENVIRONMENT": api_environment, "ENGINE": unmigrated,
+                      "SCORER": scorer})
+    client = app.test_client()
+    for path in ("/api/v1/conversations/chat-1", "/api/v1/tickets/zendesk/48213"):
+        response = get(client, path)
+        assert response.status_code == 503 and response.headers["Retry-After"] == "10"
+    unmigrated.dispose()
+
+
 # -- auth -------------------------------------------------------------------------------------------------
 
 

@@ -13,6 +13,11 @@ TREND = {"type": "string", "enum": ["improving", "declining", "stable", "insuffi
 NUMBER_0_1 = {"type": "number", "minimum": 0, "maximum": 1}
 ERROR_RESPONSE = {"description": "What is wrong, naming the field.", "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+UNAVAILABLE_RESPONSE = {
+    "description": "The database (or, for a post, the scorer) failed: nothing was stored; retry after Retry-After.",
+    "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
 
 _STATE_PROPERTIES = {
     "scored_messages": {"type": "integer", "minimum": 0, "description": "Customer messages scored."},
@@ -65,7 +70,7 @@ SPEC: dict = {
                     "401": ERROR_RESPONSE,
                     "403": ERROR_RESPONSE,
                     "413": ERROR_RESPONSE,
-                    "503": ERROR_RESPONSE,
+                    "503": UNAVAILABLE_RESPONSE,
                 },
             }
         },
@@ -81,6 +86,7 @@ SPEC: dict = {
                     "401": ERROR_RESPONSE,
                     "403": ERROR_RESPONSE,
                     "404": ERROR_RESPONSE,
+                    "503": UNAVAILABLE_RESPONSE,
                 },
             }
         },
@@ -104,6 +110,7 @@ SPEC: dict = {
                     "401": ERROR_RESPONSE,
                     "403": ERROR_RESPONSE,
                     "404": ERROR_RESPONSE,
+                    "503": UNAVAILABLE_RESPONSE,
                 },
             }
         },

@@ -75,18 +75,30 @@ class Helpdesk(Protocol):
     def apply(self, plan: EscalationPlan) -> Applied: ...
 
 
+# Tags are compared regardless of case, as the config's own check does: Zendesk stores every tag
+# in lower case, so `Sentiment_Escalated` comes back as `sentiment_escalated`.
+
+
+def has_tag(current: list[str], tag: str) -> bool:
+    return tag.casefold() in {item.casefold() for item in current}
+
+
 def escalated_tags(current: list[str], plan: EscalationPlan) -> list[str]:
-    """The ticket's tags with ours added; our older severity tag replaced, every other tag kept."""
-    ours = {plan.tags.severity_tag(level) for level in SEVERITIES}
-    kept = [tag for tag in current if tag not in ours]
+    """The ticket's tags with ours added; our older severity tag replaced, every other tag kept
+    (as the ticket spells it)."""
+    ours = {plan.tags.severity_tag(level).casefold() for level in SEVERITIES}
+    kept = [tag for tag in current if tag.casefold() not in ours]
     wanted = [plan.tags.escalated, plan.tags.severity_tag(plan.severity)]
-    return list(dict.fromkeys(kept + wanted))
+    unique: dict[str, str] = {}
+    for tag in kept + wanted:
+        unique.setdefault(tag.casefold(), tag)  # once each, spelled as first seen
+    return list(unique.values())
 
 
 def already_escalated(current: list[str], plan: EscalationPlan) -> bool:
     """True when the ticket already carries this severity or a higher one (a retry after a crash)."""
     return any(
-        plan.tags.severity_tag(level) in current
+        has_tag(current, plan.tags.severity_tag(level))
         for level in SEVERITIES
         if severity_rank(level) >= severity_rank(plan.severity)
     )

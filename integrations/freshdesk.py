@@ -19,6 +19,7 @@ from ticketpulse.escalation.helpdesk import (
     PermanentError,
     already_escalated,
     escalated_tags,
+    has_tag,
     request_record,
 )
 from ticketpulse.integrations.dry_run import log_dry_run
@@ -170,7 +171,7 @@ class FreshdeskHelpdesk:
         tags = expect_strings(ticket, "tags", f"GET {ticket_path(plan)}")  # written back: must be the ticket's
         sent: list[dict[str, Any]] = []
         already = already_escalated(tags, plan)
-        if already and plan.tags.severity_tag(plan.severity) not in tags:
+        if already and not has_tag(tags, plan.tags.severity_tag(plan.severity)):
             return Applied(requests=[], already=True)  # a higher severity is on it: this one is moot
         if not already:
             body = freshdesk_update(plan, ticket)

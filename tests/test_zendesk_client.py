@@ -73,3 +73,21 @@ def test_a_base_url_given_with_the_api_path_reaches_the_ticket(fake_zendesk, suf
         ("GET", "/api/v2/tickets/48213"), ("PUT", "/api/v2/tickets/48213")]
     assert [sent["path"] for sent in applied.requests] == ["/api/v2/tickets/48213"]
     assert "sentiment_severity_high" in fake_zendesk.tickets["48213"]["tags"]
+
+
+def test_tags_configured_in_capitals_are_recognised_as_zendesk_stores_them_in_lower_case(fake_zendesk):
+    tags = Tags(escalated="Sentiment_Escalated", severity_prefix="Sentiment_Severity_")
+    helpdesk = zendesk_helpdesk(fake_zendesk)
+
+    helpdesk.apply(plan(severity="medium", tags=tags, note="[ticketpulse] Escalated: severity MEDIUM."))
+    assert fake_zendesk.tickets["48213"]["tags"] == ["shipping", "vip", "sentiment_escalated", "sentiment_severity_medium"]
+
+    again = helpdesk.apply(plan(severity="medium", tags=tags, note="[ticketpulse] Escalated: severity MEDIUM."))
+    assert again.already and again.requests == []  # a retry after a crash: no second update and note
+
+    raised = helpdesk.apply(plan(severity="high", tags=tags))
+    assert raised.requests[0]["json"]["ticket"]["tags"] == [
+        "shipping", "vip", "sentiment_escalated", "Sentiment_Severity_high"]  # the older severity replaced
+    assert fake_zendesk.tickets["48213"]["tags"] == ["shipping", "vip", "sentiment_escalated", "sentiment_severity_high"]
+    assert len([r for r in fake_zendesk.requests if r.method == "PUT"]) == 2
+    assert len(fake_zendesk.tickets["48213"]["comments"]) == 2

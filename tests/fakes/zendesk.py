@@ -1,8 +1,8 @@
 """A fake Zendesk Support API on loopback, with the real request and response shapes.
 
-Enforces API-token auth, replaces the tag list on PUT, rejects a stale `updated_stamp` with
-409, refuses updates to closed tickets and invalid priorities with 422 (`details` per field),
-and can be told to answer 429/503 with `Retry-After`.
+Enforces API-token auth, replaces the tag list on PUT (storing tags in lower case, as Zendesk
+does), rejects a stale `updated_stamp` with 409, refuses updates to closed tickets and invalid
+priorities with 422 (`details` per field), and can be told to answer 429/503 with `Retry-After`.
 Every request it receives is recorded for the tests to assert on.
 """
 
@@ -188,7 +188,7 @@ class FakeZendesk:
                     if key in body:
                         ticket[key] = body[key]
                 if "tags" in body:
-                    ticket["tags"] = list(dict.fromkeys(body["tags"]))  # replaces the list
+                    ticket["tags"] = list(dict.fromkeys(tag.lower() for tag in body["tags"]))  # replaces; lower case
                 if "comment" in body:
                     ticket["comments"].append(body["comment"])
                 self._touch(ticket)

@@ -59,10 +59,15 @@ def list_jobs(session: Session, statuses: tuple[str, ...] = (QueuedWork.PENDING,
             .order_by(model.id)
         )
         jobs += [
-            Job(kind, row.id, helpdesk, external_id, row.status, row.attempts, row.run_after, row.reason)
+            Job(kind, row.id, helpdesk, external_id, row.status, row.attempts, row.run_after, _one_line(row.reason))
             for row, helpdesk, external_id in rows
         ]
     return jobs
+
+
+def _one_line(reason: str | None) -> str | None:
+    """A reason on one row of the list: a helpdesk's error page (HTML from a proxy) has line breaks."""
+    return " ".join(reason.split()) if reason else reason
 
 
 def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None = None) -> int:

@@ -16,6 +16,7 @@ import json
 import secrets
 from typing import Callable
 
+from ticketpulse.config import split_secrets
 from ticketpulse.escalation.helpdesk import PermanentError
 from ticketpulse.integrations.freshdesk import FreshdeskClient
 from ticketpulse.integrations.zendesk import ZendeskClient
@@ -73,9 +74,10 @@ def endpoint_url(base_url: str, helpdesk: str) -> str:
     return base if base.endswith(suffix) else base + suffix
 
 
-def _first_secret(value: str | None) -> str | None:
-    """A secret variable may hold two comma-separated values while one is rotated out."""
-    return value.split(",")[0].strip() if value else None
+def _newest_secret(value: str | None) -> str | None:
+    """A secret variable holds `old,new` while a rotation is under way (README): the rule is to
+    send the new one."""
+    return (split_secrets(value) or (None,))[-1]
 
 
 # -- Zendesk ------------------------------------------------------------------------------------
@@ -143,7 +145,7 @@ def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False
 
     secret = client.get_signing_secret(webhook_id)
     out("")
-    if secret in (current_secret or "").split(","):
+    if secret in split_secrets(current_secret):
         out("ZENDESK_WEBHOOK_SECRET in this environment is already this webhook's signing secret.")
     else:
         out("Put this line in ticketpulse's environment (the webhook's signing secret; keep it private):")
@@ -220,7 +222,7 @@ def setup_freshdesk(client: FreshdeskClient, base_url: str, *, senior_group_id: 
         out(f"[freshdesk] senior_group_id = {senior_group_id} is not a group of this account: choose one above.")
         ok = False
 
-    secret = _first_secret(current_secret)
+    secret = _newest_secret(current_secret)
     out("")
     if secret is None:
         secret = secrets.token_hex(24)

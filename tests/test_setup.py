@@ -251,3 +251,30 @@ def test_setup_zendesk_updates_a_webhook_at_its_endpoint_under_another_name_inst
     assert list(zendesk.webhooks) == ["01RENAMED"]  # found by its endpoint, never a second one
     assert "updated webhook 'ticketpulse' (01RENAMED): name, description" in result.out
     assert [r.method for r in zendesk.requests if r.path == "/api/v2/webhooks"] == ["GET"]
+
+
+def test_setup_zendesk_during_a_rotation_recognises_the_new_secret_written_with_a_space(
+        runner, zendesk, tmp_path, monkeypatch):
+    pair = "zd-old-secret, zd-new-secret"  # README: old,new; the server reads spaces around each
+    monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET", pair)
+    with ticketpulse_server(tmp_path, zendesk_secret=pair) as server:
+        zendesk.webhooks["01NEW"] = {
+            "id": "01NEW", "name": "ticketpulse", "status": "active", "endpoint": f"{server.url}/webhooks/zendesk",
+            "http_method": "POST", "request_format": "json", "subscriptions": EVENTS,
+            "description": "ticketpulse: scores customer comments and escalates frustrated customers"}
+        zendesk.webhook_secrets["01NEW"] = "zd-new-secret"
+        result = runner("setup", "zendesk", "--url", server.url)
+
+    assert result.code == 0, result.out + result.err
+    assert "ZENDESK_WEBHOOK_SECRET in this environment is already this webhook's signing secret." in result.out
+    assert "ZENDESK_WEBHOOK_SECRET=" not in result.out
+
+
+def test_setup_freshdesk_during_a_rotation_prints_the_rule_with_the_new_secret(runner, freshdesk, monkeypatch):
+    monkeypatch.setenv("FRESHDESK_WEBHOOK_SECRET", "fd-old-7Qm2vX9rLp4sT8,fd-new-Zk3pW8nQ1cR5yH")
+
+    result = runner("setup", "freshdesk", "--url", "https://tp.example.com")
+
+    assert result.code == 0, result.out + result.err
+    assert "      X-Webhook-Token: fd-new-Zk3pW8nQ1cR5yH" in result.out  # the rule moves to the new value
+    assert "fd-old-7Qm2vX9rLp4sT8" not in result.out

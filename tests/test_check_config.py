@@ -333,3 +333,26 @@ def test_a_blank_webhook_secret_is_reported_not_set(runner, monkeypatch, blank):
     from ticketpulse.webhooks.refusals import missing_webhook_secrets
 
     assert any(w.startswith("ZENDESK_WEBHOOK_SECRET is not set") for w in missing_webhook_secrets(load_environment()))
+
+
+def test_credentials_pasted_with_their_newline_are_accepted(runner, live_helpdesks, tmp_path, monkeypatch):
+    """A Kubernetes secret made from a file ends in a newline; the APIs must not see it."""
+    zendesk, freshdesk, model = live_helpdesks
+    monkeypatch.setenv("ZENDESK_EMAIL", zendesk.email + "\n")
+    monkeypatch.setenv("ZENDESK_API_TOKEN", zendesk.token + "\n")
+    monkeypatch.setenv("FRESHDESK_API_KEY", f" {freshdesk.api_key}\n")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key\n")
+
+    result = runner("--config", openai_config(tmp_path), "check-config", "--online")
+
+    assert result.code == 0, result.out + result.err
+    assert f"zendesk: live at {os.environ['ZENDESK_BASE_URL']} as {zendesk.email};" in result.out
+    assert "zendesk: OK: " in result.out and "freshdesk: OK: " in result.out and "llm: OK: " in result.out
+
+
+def test_a_database_url_pasted_with_its_newline_is_the_same_database(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'tp.db'}\n")
+
+    assert runner("db", "upgrade").code == 0
+    assert runner("jobs").out == "no pending or failed jobs\n"
+    assert not [path.name for path in tmp_path.iterdir() if "\n" in path.name]  # no "tp.db\n" beside it

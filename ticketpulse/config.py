@@ -268,6 +268,18 @@ class Environment(BaseSettings):
     # The conversation API's bearer keys, comma or space separated (several, for rotation).
     ticketpulse_api_keys: str | None = None
 
+    @field_validator("database_url", "zendesk_email", "zendesk_api_token", "freshdesk_api_key", "openai_api_key",
+                     mode="before")
+    @classmethod
+    def _without_surrounding_whitespace(cls, value, info):
+        """A value pasted with its newline (a Kubernetes secret made from a file): kept, the
+        newline made a token fail with 401, an OpenAI key a 'Connection error', and a SQLite
+        URL another database file ("ticketpulse.db\n"). Blank is not set."""
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        return value if value or info.field_name == "database_url" else None
+
     @field_validator("zendesk_subdomain")
     @classmethod
     def _a_zendesk_subdomain(cls, value: str | None) -> str | None:

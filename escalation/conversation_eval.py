@@ -315,6 +315,9 @@ def run(args: argparse.Namespace, scorer=None, out=None) -> int:
     try:
         if args.labels is None:
             raise InputError("--conversations needs --labels FILE")
+        other = getattr(args, "file", None) or getattr(args, "goemotions", None)
+        if other is not None:  # one measure a run: the other input would be silently left unread
+            raise InputError(f"--conversations replays conversations only; measure {other} in a run of its own")
         thresholds = configured_thresholds(args)
         conversations = read_conversations(args.conversations, args.labels)
         if scorer is None:

@@ -205,3 +205,12 @@ def test_eval_conversations_reads_files_saved_with_a_byte_order_mark(runner, tmp
 
     assert result.code == 0, result.err
     assert "conversations: 1   customer messages scored: 1" in result.out
+
+
+@pytest.mark.parametrize("other", [["comments.csv"], ["--goemotions", "../shared/data"]], ids=["file", "goemotions"])
+def test_eval_conversations_refuses_a_second_input_it_would_not_read(runner, other):
+    result = runner("eval", *other, "--conversations", str(CONVERSATIONS), "--labels", str(LABELS))
+
+    assert result.code == 2
+    assert result.err.startswith("ticketpulse: error: --conversations replays conversations only; measure ")
+    assert other[-1] in result.err and result.out == ""

@@ -183,10 +183,19 @@ def _test_round_trip(client: ZendeskClient, webhook_id: str, endpoint: str, out:
     body = str(answer.get("body") or "")
     try:
         answered = json.loads(body)
-        reason = (answered.get("error") or answered.get("status") or "") if isinstance(answered, dict) else ""
     except ValueError:
-        reason = body[:200]
+        answered = None
+    if isinstance(answered, dict):
+        reason = str(answered.get("error") or answered.get("status") or "")
+    else:
+        reason = " ".join(body.split())[:200]
     if isinstance(status, int) and 200 <= status < 300:
+        # ticketpulse ignores the test event; any other 2xx is another server (a proxy's page, a
+        # catch-all route) at that URL, and nothing there would score a comment.
+        if not (isinstance(answered, dict) and answered.get("status") == "ignored"):
+            out(f"test event: Zendesk -> {endpoint}: {status}, but not ticketpulse's answer ({reason or 'empty'}): "
+                "is --url ticketpulse's public address?")
+            return False
         out(f"test event: Zendesk -> {endpoint}: {status} {reason}; the signed round trip works")
         return True
     if status == 401:

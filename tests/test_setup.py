@@ -278,3 +278,18 @@ def test_setup_freshdesk_during_a_rotation_prints_the_rule_with_the_new_secret(r
     assert result.code == 0, result.out + result.err
     assert "      X-Webhook-Token: fd-new-Zk3pW8nQ1cR5yH" in result.out  # the rule moves to the new value
     assert "fd-old-7Qm2vX9rLp4sT8" not in result.out
+
+
+def test_setup_zendesk_does_not_call_a_200_from_another_server_a_working_round_trip(runner, zendesk):
+    from flask import Flask
+
+    other = Flask("not-ticketpulse")
+    other.add_url_rule("/<path:anything>", "page", lambda anything: "<html><body>Welcome to nginx!</body></html>",
+                       methods=["POST"])
+    with LiveServer(other) as server:
+        result = runner("setup", "zendesk", "--url", server.url)
+
+    assert result.code == 1
+    assert "the signed round trip works" not in result.out
+    assert re.search(r"test event: Zendesk -> .*/webhooks/zendesk: 200, but not ticketpulse's answer "
+                     r"\(<html><body>Welcome to nginx!</body></html>\): is --url ticketpulse's public address\?", result.out)

@@ -143,7 +143,8 @@ def read_labels(path: Path) -> dict[tuple[int, int], dict]:
             if not isinstance(row.get(key), int) or isinstance(row.get(key), bool):
                 raise InputError(f"{where}: {key!r} must be a whole number")
         if row["level"] not in LEVELS:
-            raise InputError(f"{where}: level {row['level']} is not 0, 1, 2 or 3")
+            raise InputError(f"{where}: conversation {row['conv']} message {row['msg']}: "
+                             f"level {row['level']} is not 0, 1, 2 or 3")
         key = (row["conv"], row["msg"])
         if key in labels:
             raise InputError(f"{where}: conversation {key[0]} message {key[1]} is labelled twice")

@@ -63,7 +63,7 @@ def test_eval_conversations_uses_the_configured_thresholds(runner, tmp_path):
     ("labels", "message"),
     [
         ('{"conv": 0, "msg": 0, "level": 3}\n', "conversation 1 message 0 (a customer turn) has no label"),
-        ('{"conv": 0, "msg": 0, "level": 4}\n', "level 4 is not 0, 1, 2 or 3"),
+        ('{"conv": 0, "msg": 0, "level": 4}\n', "labels.jsonl:1: conversation 0 message 0: level 4 is not 0, 1, 2 or 3"),
         ('{"conv": 0, "msg": 0}\n', "'level' must be a whole number"),
         ("not json\n", ":1: not JSON"),
         ('{"conv": 0, "msg": 0, "level": 3}\n{"conv": 0, "msg": 0, "level": 3}\n', "labelled twice"),

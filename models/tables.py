@@ -47,7 +47,9 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+        # PostgreSQL answers in the session's TimeZone (Debian's initdb takes the host's): every
+        # time leaves here in UTC, so whatever prints or compares it needs no zone of its own.
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 class Base(DeclarativeBase):

@@ -356,3 +356,15 @@ def test_a_database_url_pasted_with_its_newline_is_the_same_database(runner, tmp
     assert runner("db", "upgrade").code == 0
     assert runner("jobs").out == "no pending or failed jobs\n"
     assert not [path.name for path in tmp_path.iterdir() if "\n" in path.name]  # no "tp.db\n" beside it
+
+
+def test_a_config_file_saved_as_utf8_with_a_bom_is_read(runner, tmp_path):
+    path = tmp_path / "notepad.toml"
+    path.write_bytes(b"\xef\xbb\xbf[thresholds]\r\nfrustration_threshold = 0.8\r\n")
+
+    result = runner("--config", str(path), "check-config")
+
+    assert result.code == 0, result.err
+    from ticketpulse.config import load_config
+
+    assert load_config(path).thresholds.frustration_threshold == 0.8

@@ -536,7 +536,9 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     if found is None:
         return Config()
     try:
-        data = tomllib.loads(found.read_text(encoding="utf-8"))
+        # utf-8-sig: a file saved "UTF-8 with BOM" (Windows Notepad) is UTF-8; read as plain
+        # UTF-8 its BOM was "not valid TOML: Invalid statement (at line 1, column 1)".
+        data = tomllib.loads(found.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(f"{found}: config file not found") from None
     except IsADirectoryError:

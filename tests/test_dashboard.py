@@ -374,3 +374,13 @@ def test_a_page_past_the_last_is_a_400_naming_the_last_page(dashboard, sessions)
     assert response.status_code == 400
     assert "page: 7 is past the last page (2)" in response.get_data(as_text=True)
     assert dashboard.test_client().get("/dashboard/escalations?page=1&severity=critical", headers=basic()).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/escalations", "/dashboard/tuning", "/dashboard/ticket"])
+def test_a_query_string_that_is_not_utf8_is_a_400_naming_it(dashboard, path):
+    """A raw byte that is not UTF-8 (werkzeug decodes the query strictly when the filters are read) was a 500."""
+    raw = {"QUERY_STRING": "period=\xff"}  # WSGI's latin-1 str: the byte 0xff as sent
+    for headers in (basic(), {}):  # signed in, and on the way to the login form
+        response = dashboard.test_client().get(path, headers=headers, environ_overrides=raw)
+        assert response.status_code == 400, headers
+        assert "query string: not UTF-8" in response.get_data(as_text=True)

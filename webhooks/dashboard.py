@@ -15,6 +15,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -89,6 +90,7 @@ def _html_error(message: str, status: int, **headers):
 def authenticate():
     if request.endpoint == "dashboard.static":
         return None
+    _check_query_string()
     password = _password()
     if not password:
         return _html_error(
@@ -105,10 +107,25 @@ def authenticate():
         return _html_error("Wrong password.", 401, **{"WWW-Authenticate": 'Basic realm="ticketpulse dashboard"'})
     viewer = _session_viewer(password)
     if viewer is None:
-        # With the query string: the filters of a bookmarked list survive the sign-in.
-        return redirect(url_for("dashboard.login", next=request.full_path.removesuffix("?")))
+        return redirect(url_for("dashboard.login", next=_this_page()))
     g.viewer = viewer
     return None
+
+
+def _check_query_string() -> None:
+    """Werkzeug decodes the query string as strict UTF-8 when the filters are read: a raw byte
+    that is not (a hand-made URL, a scanner) raised UnicodeDecodeError, a 500."""
+    try:
+        request.query_string.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ReportError("query string: not UTF-8; percent-encode the filters") from None
+
+
+def _this_page() -> str:
+    """The path with its filters, so that they survive the sign-in. Re-encoded from the parsed
+    arguments: the raw query string need not be UTF-8."""
+    query = urlencode(list(request.args.items(multi=True)))
+    return f"{request.path}?{query}" if query else request.path
 
 
 @bp.errorhandler(ReportError)

@@ -368,3 +368,13 @@ def test_a_config_file_saved_as_utf8_with_a_bom_is_read(runner, tmp_path):
     from ticketpulse.config import load_config
 
     assert load_config(path).thresholds.frustration_threshold == 0.8
+
+
+@pytest.mark.parametrize("model", ["", "  "])
+def test_a_blank_model_name_is_refused_naming_the_key(runner, tmp_path, model):
+    path = tmp_path / "blank-model.toml"
+    path.write_text(f'[scoring]\nbackend = "openai"\n[scoring.openai]\nmodel = "{model}"\n')
+
+    line = one_line_error(runner("--config", str(path), "check-config"))
+
+    assert line == f"ticketpulse: error: {path}: scoring.openai.model: empty; give the model's name (on Azure, the deployment's), e.g. gpt-4o-mini"

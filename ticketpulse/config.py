@@ -171,6 +171,14 @@ class OpenAISection(Section):
     breaker_failures: int = Field(5, ge=1, le=1000)
     breaker_reset_seconds: float = Field(30.0, gt=0, le=3600)
 
+    @field_validator("model")
+    @classmethod
+    def _a_model_name(cls, value: str) -> str:
+        """A blank name can never be served: every message would fall back, check-config OK."""
+        if not value.strip():
+            raise ValueError("empty; give the model's name (on Azure, the deployment's), e.g. gpt-4o-mini")
+        return value.strip()
+
 
 class CascadeSection(Section):
     # Ask the LLM when the local result is within this distance of an escalation threshold.

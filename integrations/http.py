@@ -178,6 +178,12 @@ class HttpPolicy:
             raise TransientError(f"{method} {url}: {exc.__class__.__name__}: {exc}") from exc
         except requests.RequestException as exc:
             raise PermanentError(f"{method} {url}: {exc}") from exc
+        except UnicodeEncodeError as exc:  # HTTP Basic is latin-1: a pasted zero-width space, "…"
+            character = exc.object[exc.start:exc.end]
+            raise PermanentError(
+                f"{method} {url}: the API credentials hold {character!r}, which HTTP cannot send: "
+                "copy the email, token or key again"
+            ) from None
         if response.status_code >= 300:
             raise classify(response)
         if not response.content:

@@ -91,3 +91,13 @@ def test_tags_configured_in_capitals_are_recognised_as_zendesk_stores_them_in_lo
     assert fake_zendesk.tickets["48213"]["tags"] == ["shipping", "vip", "sentiment_escalated", "sentiment_severity_high"]
     assert len([r for r in fake_zendesk.requests if r.method == "PUT"]) == 2
     assert len(fake_zendesk.tickets["48213"]["comments"]) == 2
+
+
+def test_a_token_pasted_with_an_invisible_character_is_a_permanent_error_saying_so(fake_zendesk):
+    client = ZendeskClient(fake_zendesk.url, fake_zendesk.email, "zd-\u200btoken", HttpPolicy(attempts=3, backoff=0.01))
+
+    with pytest.raises(PermanentError) as raised:
+        ZendeskHelpdesk(client).apply(plan())
+
+    assert "the API credentials hold '\\u200b', which HTTP cannot send: copy the email, token or key again" in str(raised.value)
+    assert fake_zendesk.requests == []  # nothing reached Zendesk, and it is not retried

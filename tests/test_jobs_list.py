@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 from ticketpulse.models import Comment, Escalation, Ticket
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
-# What a helpdesk behind a proxy answers in an outage; the client keeps the first 300 characters.
-BAD_GATEWAY = ("PUT https://acme.zendesk.com/api/v2/tickets/42.json -> 502: <html>\r\n<head><title>502 Bad Gateway"
-               "</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>")
+FIXTURES = Path(__file__).parent / "fixtures"
+# What a helpdesk behind a proxy answers in an outage, as the client keeps it (the first 300 characters).
+BAD_GATEWAY = ("PUT https://acme.zendesk.com/api/v2/tickets/42.json -> 502: "
+               + (FIXTURES / "nginx_502_bad_gateway.html").read_bytes().decode()[:300].strip())
 
 
 def test_jobs_lists_a_reason_with_line_breaks_on_the_jobs_row(runner, sessions, database_url, monkeypatch):
@@ -33,4 +35,4 @@ def test_jobs_lists_a_reason_with_line_breaks_on_the_jobs_row(runner, sessions, 
     assert header.startswith("KIND")
     assert row.split()[:5] == ["escalation", "1", "zendesk:42", "failed", "5"]
     assert row.endswith("-> 502: <html> <head><title>502 Bad Gateway</title></head> <body> "
-                        "<center><h1>502 Bad Gateway</h1></center> </body> </html>")
+                        "<center><h1>502 Bad Gateway</h1></center> <hr><center>nginx</center> </body> </html>")

@@ -382,6 +382,13 @@ def test_an_account_with_a_nul_is_refused_naming_it(api):
     assert response.status_code == 400 and response.json["error"].startswith("account: ")
 
 
+def test_a_query_string_that_is_not_utf8_is_a_400_naming_it(api):
+    """werkzeug decodes the query strictly when ?account= is read: a raw byte that is not UTF-8 was a 500."""
+    response = api.get("/api/v1/tickets/zendesk/48213", headers=AUTH, environ_overrides={"QUERY_STRING": "account=\xff"})
+    checked(response, "get", "/api/v1/tickets/zendesk/48213")
+    assert response.status_code == 400 and response.json["error"].startswith("query string: not UTF-8")
+
+
 def test_a_ticket_is_found_by_its_number_as_webhooks_read_it(api):
     long_number = "9" * 30  # webhooks take ticket numbers of up to 64 digits
     for number in ("48213", long_number):

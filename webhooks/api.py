@@ -143,6 +143,11 @@ def authenticate():
             "Authorization: unknown API key", 401,
             **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+    # Werkzeug decodes the query string as strict UTF-8 when ?account= is read: a 500 otherwise.
+    try:
+        request.query_string.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError("query string: not UTF-8; percent-encode ?account=", 400) from None
     return None
 
 

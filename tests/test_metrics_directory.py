@@ -21,7 +21,7 @@ def check_config(tmp_path: Path, metrics_dir: str) -> subprocess.CompletedProces
 
 @pytest.mark.parametrize("where, problem", [
     ("a-file", "is a file, not a directory"),
-    ("a-file/metrics", "Not a directory"),
+    ("a-file/metrics", "cannot create"),
 ])
 def test_an_unusable_metrics_directory_is_named_exit_2(tmp_path, where, problem):
     (tmp_path / "a-file").write_text("")

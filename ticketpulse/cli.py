@@ -659,6 +659,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.config.strip():
                 return _fail("--config: an empty file name", 2)
             load_config(args.config)
+        _check_metrics_directory()
         return args.func(args)
     except ConfigError as exc:
         return _fail(str(exc), 2)
@@ -676,6 +677,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(problem, 1)
         detail = _first_line(exc)
         return _fail(f"unexpected {type(exc).__name__}" + (f": {detail}" if detail else ""), 1)
+
+
+def _check_metrics_directory() -> None:
+    """PROMETHEUS_MULTIPROC_DIR, which ticketpulse.metrics creates on import: one that cannot be
+    a directory is a wrong variable (exit 2), checked here without importing prometheus_client
+    (it was 'unexpected NotADirectoryError' from every command that counts, check-config too)."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        return
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR: {path!r} is a file, not a directory")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR: cannot create {path!r}: {exc.strerror or exc}") from None
 
 
 def _fail(message: str, code: int) -> int:

@@ -10,30 +10,9 @@ import os
 
 from prometheus_client import Counter, Histogram
 
-from ticketpulse.config import ConfigError
-
-MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
-
-
-def _prepare_multiprocess_directory() -> None:
-    """Multiprocess mode (gunicorn -w N): each process writes its values to files in this
-    directory. One that cannot be used is a wrong environment variable, named as such (it was
-    'unexpected NotADirectoryError' from every command, check-config included)."""
-    path = os.environ.get(MULTIPROC_VARIABLE)
-    if not path:
-        return
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ConfigError(f"{MULTIPROC_VARIABLE}: {path!r} is a file, not a directory")
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"{MULTIPROC_VARIABLE}: cannot use {path!r} as the metrics directory: "
-                          f"{exc.strerror or exc}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise ConfigError(f"{MULTIPROC_VARIABLE}: cannot write to the metrics directory {path!r}")
-
-
-_prepare_multiprocess_directory()
+# Multiprocess mode (gunicorn -w N): each process writes its values to files in this directory.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # --- scoring: the OpenAI-compatible LLM scorer --------------------------------------------------
 

@@ -118,6 +118,9 @@ def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False
     """Set up (idempotently) and verify; True when the signed test event was accepted."""
     endpoint = endpoint_url(base_url, "zendesk")
     user = client.get_current_user()
+    if user.get("id") is None:  # Zendesk answers /users/me for credentials it did not accept, too
+        raise PermanentError("the API answered as an anonymous user: the credentials were not accepted "
+                             "(check ZENDESK_EMAIL, ZENDESK_API_TOKEN and that token access is enabled)")
     out(f"zendesk: {client.base_url}: authenticated as {user.get('name')} <{user.get('email')}> (role {user.get('role')})")
     if user.get("role") != "admin":
         raise PermanentError(f"webhooks and triggers are managed by admins; {user.get('email')} is "

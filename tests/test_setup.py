@@ -293,3 +293,16 @@ def test_setup_zendesk_does_not_call_a_200_from_another_server_a_working_round_t
     assert "the signed round trip works" not in result.out
     assert re.search(r"test event: Zendesk -> .*/webhooks/zendesk: 200, but not ticketpulse's answer "
                      r"\(<html><body>Welcome to nginx!</body></html>\): is --url ticketpulse's public address\?", result.out)
+
+
+def test_setup_zendesk_answered_as_the_anonymous_user_says_the_credentials_were_not_accepted(runner, zendesk):
+    zendesk.user = {"id": None, "url": None, "name": "Anonymous user", "email": "invalid@example.com",
+                    "role": "end-user", "active": True, "verified": False}
+    result = runner("setup", "zendesk", "--url", "https://ticketpulse.example.com")
+
+    assert result.code == 1
+    assert "authenticated as" not in result.out
+    [line] = result.err.strip().splitlines()
+    assert line == ("ticketpulse: error: setup zendesk: the API answered as an anonymous user: the credentials were "
+                    "not accepted (check ZENDESK_EMAIL, ZENDESK_API_TOKEN and that token access is enabled)")
+    assert zendesk.webhooks == {}

@@ -384,3 +384,13 @@ def test_a_query_string_that_is_not_utf8_is_a_400_naming_it(dashboard, path):
         response = dashboard.test_client().get(path, headers=headers, environ_overrides=raw)
         assert response.status_code == 400, headers
         assert "query string: not UTF-8" in response.get_data(as_text=True)
+
+
+def test_the_charts_message_numbers_are_the_message_tables(dashboard, seeded):
+    """The table numbers every delivered comment (an agent reply is #2 of the furious ticket); the chart
+    counted scored messages only, so its 'message 2' was the table's #3."""
+    html = dashboard.test_client().get(f"/dashboard/tickets/{seeded['furious']}", headers=basic()).get_data(as_text=True)
+    rows = [text_of_html(row).split() for row in re.findall(r'<tr class="message (?:scored|skipped)">.*?</tr>', html, re.S)]
+    assert [row[0] for row in rows] == ["1", "2", "3", "4"] and rows[1][3] == "agent" and rows[2][4] == "-0.65"
+    titles = re.findall(r"<title>(message \d+), [^:]+:\d\d: score ([+-]\d\.\d\d)", html)
+    assert titles == [("message 1", "-0.30"), ("message 3", "-0.65"), ("message 4", "-0.90")]

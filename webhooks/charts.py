@@ -157,6 +157,7 @@ class Point:
     score: float
     frustration: float
     label: str
+    number: int  # the message's number in the ticket page's table (skipped comments count too)
 
 
 @dataclass(frozen=True)
@@ -206,8 +207,8 @@ def trajectory_chart(
     if len(points) > 1:
         body.append('<polyline class="score-line" points="' + " ".join(f"{x(p.at):.1f},{y(p.score):.1f}" for p in points) + '"/>')
         body.append('<polyline class="frustration-line" points="' + " ".join(f"{x(p.at):.1f},{y(p.frustration):.1f}" for p in points) + '"/>')
-    for number, point in enumerate(points, 1):
-        stamp = utc_minute(point.at)
+    for point in points:
+        stamp, number = utc_minute(point.at), point.number
         body.append(
             f'<circle class="point score" cx="{x(point.at):.1f}" cy="{y(point.score):.1f}" r="4.5">'
             f"<title>message {number}, {stamp}: score {point.score:+.2f} ({escape(point.label)})</title></circle>"

@@ -307,7 +307,10 @@ def ticket(ticket_id: str):
         view = reports.ticket_view(session, _stored_ticket(session, ticket_id))
     score_at = {message.comment_id: message.commented_at for message in view.messages}
     chart = charts.trajectory_chart(
-        [charts.Point(m.commented_at, m.score, m.frustration, m.label or "") for m in view.scored],
+        [
+            charts.Point(m.commented_at, m.score, m.frustration, m.label or "", number)
+            for number, m in enumerate(view.messages, 1) if m.score is not None
+        ],
         [
             charts.Mark(score_at.get(e.comment_id, e.created_at), e.severity, e.rule)
             for e in view.escalations if e.status != EscalationStatus.SUPERSEDED

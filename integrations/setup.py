@@ -148,13 +148,14 @@ def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False
 
     secret = client.get_signing_secret(webhook_id)
     out("")
-    if secret in split_secrets(current_secret):
+    secret_known = secret in split_secrets(current_secret)
+    if secret_known:
         out("ZENDESK_WEBHOOK_SECRET in this environment is already this webhook's signing secret.")
     else:
         out("Put this line in ticketpulse's environment (the webhook's signing secret; keep it private):")
         out(f"ZENDESK_WEBHOOK_SECRET={secret}")
     out("")
-    return _test_round_trip(client, webhook_id, endpoint, out)
+    return _test_round_trip(client, webhook_id, endpoint, out, secret_known=secret_known)
 
 
 def _setup_trigger(client: ZendeskClient, webhook_id: str, out: Print) -> None:
@@ -178,7 +179,8 @@ def _setup_trigger(client: ZendeskClient, webhook_id: str, out: Print) -> None:
     out(f"updated trigger {TRIGGER_TITLE!r} ({current.get('id')}) notifying webhook {webhook_id}")
 
 
-def _test_round_trip(client: ZendeskClient, webhook_id: str, endpoint: str, out: Print) -> bool:
+def _test_round_trip(client: ZendeskClient, webhook_id: str, endpoint: str, out: Print, *,
+                     secret_known: bool = False) -> bool:
     answer = client.test_webhook(webhook_id, {
         "endpoint": endpoint, "http_method": "POST", "request_format": "json", "payload": json.dumps(TEST_EVENT),
     })
@@ -202,8 +204,10 @@ def _test_round_trip(client: ZendeskClient, webhook_id: str, endpoint: str, out:
         out(f"test event: Zendesk -> {endpoint}: {status} {reason}; the signed round trip works")
         return True
     if status == 401:
+        # No line was printed when this environment has the secret: the server is not running with it.
+        where = "the value this environment has" if secret_known else "the line above"
         out(f"test event: Zendesk -> {endpoint}: 401 ({reason}). Set ZENDESK_WEBHOOK_SECRET on the server to "
-            "the line above, restart it, and run this command again to verify")
+            f"{where}, restart it, and run this command again to verify")
     else:
         out(f"test event: Zendesk -> {endpoint}: {status} {reason}".rstrip())
     return False

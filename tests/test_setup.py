@@ -306,3 +306,20 @@ def test_setup_zendesk_answered_as_the_anonymous_user_says_the_credentials_were_
     assert line == ("ticketpulse: error: setup zendesk: the API answered as an anonymous user: the credentials were "
                     "not accepted (check ZENDESK_EMAIL, ZENDESK_API_TOKEN and that token access is enabled)")
     assert zendesk.webhooks == {}
+
+
+def test_setup_zendesk_with_the_secret_here_but_not_on_the_server_does_not_point_at_a_line_it_did_not_print(
+        runner, zendesk, tmp_path, monkeypatch):
+    with ticketpulse_server(tmp_path, zendesk_secret="the-servers-stale-secret") as server:
+        zendesk.webhooks["01W"] = {
+            "id": "01W", "name": "ticketpulse", "status": "active", "endpoint": f"{server.url}/webhooks/zendesk",
+            "http_method": "POST", "request_format": "json", "subscriptions": EVENTS}
+        zendesk.webhook_secrets["01W"] = "zd-current-secret"
+        monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET", "zd-current-secret")
+        result = runner("setup", "zendesk", "--url", server.url)
+
+    assert result.code == 1
+    assert "ZENDESK_WEBHOOK_SECRET=" not in result.out
+    assert "line above" not in result.out
+    assert ("Set ZENDESK_WEBHOOK_SECRET on the server to the value this environment has, restart it, "
+            "and run this command again to verify") in result.out

@@ -24,8 +24,8 @@ log = logging.getLogger("ticketpulse.http")
 def _error_detail(response: requests.Response) -> str:
     try:
         body = response.json()
-    except ValueError:
-        return response.text[:300].strip()
+    except ValueError:  # a proxy's page: on one line, as a CLI shows only the first
+        return " ".join(response.text[:300].split())
     if isinstance(body, dict):
         errors = body.get("errors") or body.get("details")
         if isinstance(errors, dict):  # Zendesk's 422: {"details": {field: [{"description": ...}]}}

@@ -101,3 +101,21 @@ def test_a_token_pasted_with_an_invisible_character_is_a_permanent_error_saying_
 
     assert "the API credentials hold '\\u200b', which HTTP cannot send: copy the email, token or key again" in str(raised.value)
     assert fake_zendesk.requests == []  # nothing reached Zendesk, and it is not retried
+
+
+def test_an_error_page_that_is_not_json_is_kept_on_one_line(runner, monkeypatch):
+    from flask import Flask
+
+    proxy = Flask("proxy")
+    page = "<!DOCTYPE html>\n<html>\n<head><title>403 Forbidden</title></head>\n<body>blocked by policy</body>\n</html>\n"
+    proxy.add_url_rule("/<path:anything>", "page", lambda anything: (page, 403))
+    with LiveServer(proxy) as server:
+        monkeypatch.setenv("ZENDESK_BASE_URL", server.url)
+        monkeypatch.setenv("ZENDESK_EMAIL", "bot@example.com")
+        monkeypatch.setenv("ZENDESK_API_TOKEN", "zd-token")
+        result = runner("setup", "zendesk", "--url", "https://ticketpulse.example.com")
+
+    assert result.code == 1
+    [line] = result.err.strip().splitlines()
+    assert line.endswith("/api/v2/users/me -> 403: <!DOCTYPE html> <html> <head><title>403 Forbidden</title></head> "
+                         "<body>blocked by policy</body> </html>")

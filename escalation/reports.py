@@ -387,6 +387,12 @@ class Message:
     label: str | None = None
     cues: tuple[str, ...] = ()
     scorer: str | None = None
+    unsupported_language: str | None = None  # not read: the values are placeholders
+
+    @property
+    def read(self) -> bool:
+        """Scored in a language the scorer reads: what the rules see."""
+        return self.score is not None and not self.unsupported_language
 
 
 @dataclass
@@ -397,7 +403,8 @@ class TicketView:
 
     @property
     def scored(self) -> list[Message]:
-        return [message for message in self.messages if message.score is not None]
+        """The messages the rules read (a language the scorer cannot read is kept out)."""
+        return [message for message in self.messages if message.read]
 
     @property
     def skipped(self) -> list[Message]:
@@ -441,7 +448,7 @@ def ticket_view(session: Session, ticket: Ticket) -> TicketView:
         else:
             messages.append(Message(
                 comment_id, score.commented_at, status, reason, role, source, score.score, score.frustration,
-                score.urgency, score.label, tuple(score.cues), score.scorer,
+                score.urgency, score.label, tuple(score.cues), score.scorer, score.unsupported_language,
             ))
     escalation_rows = list(
         session.scalars(select(Escalation).where(Escalation.ticket_id == ticket.id).order_by(Escalation.created_at, Escalation.id))

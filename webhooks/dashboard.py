@@ -309,7 +309,7 @@ def ticket(ticket_id: str):
     chart = charts.trajectory_chart(
         [
             charts.Point(m.commented_at, m.score, m.frustration, m.label or "", number)
-            for number, m in enumerate(view.messages, 1) if m.score is not None
+            for number, m in enumerate(view.messages, 1) if m.read
         ],
         [
             charts.Mark(score_at.get(e.comment_id, e.created_at), e.severity, e.rule)

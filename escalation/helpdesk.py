@@ -89,10 +89,8 @@ def escalated_tags(current: list[str], plan: EscalationPlan) -> list[str]:
     ours = {plan.tags.severity_tag(level).casefold() for level in SEVERITIES}
     kept = [tag for tag in current if tag.casefold() not in ours]
     wanted = [plan.tags.escalated, plan.tags.severity_tag(plan.severity)]
-    unique: dict[str, str] = {}
-    for tag in kept + wanted:
-        unique.setdefault(tag.casefold(), tag)  # once each, spelled as first seen
-    return list(unique.values())
+    added = [tag for tag in wanted if not has_tag(kept, tag)]  # the ticket's own tags untouched
+    return list(dict.fromkeys(kept + added))
 
 
 def already_escalated(current: list[str], plan: EscalationPlan) -> bool:

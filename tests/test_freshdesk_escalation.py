@@ -528,3 +528,13 @@ def test_a_base_url_given_with_the_api_path_reaches_the_ticket(fake_freshdesk):
                                      ("GET", "/api/v2/tickets/4521/conversations"),
                                      ("POST", "/api/v2/tickets/4521/notes")]
     assert fake_freshdesk.tickets["4521"]["tags"] == ["refund", "vip", "sentiment_escalated", "sentiment_severity_high"]
+
+
+def test_tags_of_the_ticket_that_differ_only_in_case_are_all_kept(fake_freshdesk):
+    fake_freshdesk.tickets["4521"]["tags"] = ["VIP", "vip", "Refund"]
+    client = FreshdeskClient(fake_freshdesk.url, fake_freshdesk.api_key, HttpPolicy(attempts=2, max_wait=1, backoff=0.01))
+    plan = EscalationPlan(external_id="4521", severity="high", group_id=None, priority=4,
+                          note="[ticketpulse] Escalated: severity HIGH.", tags=Tags())
+    FreshdeskHelpdesk(client).apply(plan)
+
+    assert fake_freshdesk.tickets["4521"]["tags"] == ["VIP", "vip", "Refund", "sentiment_escalated", "sentiment_severity_high"]

@@ -481,8 +481,12 @@ class TicketRow:
 def recent_tickets(
     session: Session, since: datetime, *, escalated_only: bool = False, helpdesk: str | None = None, limit: int = 50
 ) -> list[TicketRow]:
-    """Tickets with a scored customer message since `since`, the most recent activity first."""
+    """Tickets with a scored customer message since `since`, the most recent activity first.
+
+    Only the messages the rules read: one in a language the scorer cannot read holds placeholders.
+    """
     check_choice("helpdesk", helpdesk, HELPDESKS)
+    read = Score.unsupported_language.is_(None)
     stats = (
         select(
             Score.ticket_id.label("ticket_id"),
@@ -491,7 +495,7 @@ def recent_tickets(
             func.min(Score.score).label("lowest"),
             func.max(Score.frustration).label("peak"),
         )
-        .where(Score.commented_at >= since)
+        .where(Score.commented_at >= since, read)
         .group_by(Score.ticket_id)
         .subquery()
     )
@@ -502,7 +506,7 @@ def recent_tickets(
     )
     last_score = (
         select(Score.score)
-        .where(Score.ticket_id == stats.c.ticket_id)
+        .where(Score.ticket_id == stats.c.ticket_id, read)
         .order_by(Score.commented_at.desc(), Score.id.desc())
         .limit(1)
         .scalar_subquery()

@@ -64,7 +64,15 @@ def record_tag_change(session: Session, change: TagChange, false_alarm_tag: str)
         return Outcome.NOT_ESCALATED
     if not involved:
         return Outcome.UNCHANGED
+    if verdict is None and not _called_false_alarm(session, ticket_id):
+        return Outcome.UNCHANGED  # the tag's removal takes back a false alarm, not a lead's confirmation
     return record_verdict(session, ticket_id, verdict, source=change.helpdesk, at=change.changed_at)
+
+
+def _called_false_alarm(session: Session, ticket_id: int) -> bool:
+    return session.scalar(
+        select(Escalation.id).where(*_feedback_targets(ticket_id), Escalation.verdict == Verdict.FALSE_ALARM).limit(1)
+    ) is not None
 
 
 def _feedback_targets(ticket_id: int):

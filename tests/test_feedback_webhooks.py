@@ -138,3 +138,38 @@ def test_a_comment_webhook_still_works_beside_tag_events(client, escalated):
 
     response = post_zendesk(client, comment_event("48213", "900", "Any news?", time="2026-12-01T11:00:00Z"))
     assert response.status_code == 202
+
+
+def test_removing_the_tag_does_not_clear_a_confirmation_given_after_it(client, dashboard_client, sessions, escalated):
+    """The tag's removal takes back a false alarm; a lead's later 'Right call' on the dashboard stays."""
+    import re
+
+    from tests.test_dashboard import basic
+
+    added = fixture_json("zendesk_tags_changed.json")
+    added["time"] = (utcnow() - timedelta(minutes=10)).isoformat()
+    assert post_zendesk(client, added).get_json()["feedback"] == "recorded"
+    page = dashboard_client.get(f"/dashboard/tickets/{escalated['zendesk']}", headers=basic()).get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    dashboard_client.post(f"/dashboard/tickets/{escalated['zendesk']}/verdict", headers=basic(),
+                          data={"verdict": "confirmed", "csrf": csrf})
+    assert verdicts(sessions, escalated["zendesk"])[0][1:] == ("confirmed", "dashboard")
+
+    removed = copy.deepcopy(added)
+    removed["time"] = utcnow().isoformat()
+    removed["event"] = {"tags_added": [], "tags_removed": ["sentiment_false_alarm"]}
+    removed["detail"]["tags"].remove("sentiment_false_alarm")
+    assert post_zendesk(client, removed).get_json()["feedback"] == "unchanged"
+    assert verdicts(sessions, escalated["zendesk"]) == [
+        ("medium", "confirmed", "dashboard"), ("critical", "confirmed", "dashboard"),
+    ]
+
+
+@pytest.fixture
+def dashboard_client(config, environment, engine):
+    from ticketpulse.webhooks import create_app
+
+    from tests.test_dashboard import PASSWORD
+
+    env = environment.model_copy(update={"dashboard_password": PASSWORD})
+    return create_app({"TESTING": True, "TICKETPULSE": config, "ENVIRONMENT": env, "ENGINE": engine}).test_client()

@@ -47,7 +47,9 @@ def verdict_from_tags(change: TagChange, false_alarm_tag: str) -> tuple[bool, st
         return True, Verdict.FALSE_ALARM
     if tag in removed:
         return True, None
-    if change.current is not None:
+    if added or removed:  # the event says what changed, and the tag is not among it
+        return False, None
+    if change.current is not None:  # a payload without the changes: the tags as they are now
         present = tag in {t.casefold() for t in change.current}
         return (True, Verdict.FALSE_ALARM) if present else (False, None)
     return False, None

@@ -173,3 +173,25 @@ def dashboard_client(config, environment, engine):
 
     env = environment.model_copy(update={"dashboard_password": PASSWORD})
     return create_app({"TESTING": True, "TICKETPULSE": config, "ENVIRONMENT": env, "ENGINE": engine}).test_client()
+
+
+def test_an_unrelated_tag_change_does_not_undo_a_later_confirmation(client, dashboard_client, sessions, escalated):
+    """The event lists what changed: adding 'vip' says nothing of the false-alarm tag still on the ticket,
+    so the lead's 'Right call' after the agent's tag stays (the ticket's current tags re-recorded the false alarm)."""
+    import re
+
+    from tests.test_dashboard import basic
+
+    added = fixture_json("zendesk_tags_changed.json")
+    added["time"] = (utcnow() - timedelta(minutes=10)).isoformat()
+    post_zendesk(client, added)
+    page = dashboard_client.get(f"/dashboard/tickets/{escalated['zendesk']}", headers=basic()).get_data(as_text=True)
+    dashboard_client.post(f"/dashboard/tickets/{escalated['zendesk']}/verdict", headers=basic(),
+                          data={"verdict": "confirmed", "csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1)})
+
+    vip = copy.deepcopy(added)
+    vip["id"], vip["time"] = "5d1c0e2a-0000-4000-8000-000000000001", utcnow().isoformat()
+    vip["event"] = {"tags_added": ["vip"], "tags_removed": []}
+    vip["detail"]["tags"].append("vip")
+    assert post_zendesk(client, vip).get_json()["feedback"] == "unchanged"
+    assert verdicts(sessions, escalated["zendesk"])[0][1:] == ("confirmed", "dashboard")

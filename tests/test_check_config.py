@@ -378,3 +378,20 @@ def test_a_blank_model_name_is_refused_naming_the_key(runner, tmp_path, model):
     line = one_line_error(runner("--config", str(path), "check-config"))
 
     assert line == f"ticketpulse: error: {path}: scoring.openai.model: empty; give the model's name (on Azure, the deployment's), e.g. gpt-4o-mini"
+
+
+@pytest.mark.parametrize("given, status", [("lead-password-1\n", 200), ("  \n", 403)])
+def test_a_dashboard_password_pasted_with_its_newline_is_the_password_typed(monkeypatch, config, engine, given, status):
+    """A password from a secret file ends in a newline no browser can type; a blank one is not set."""
+    import base64
+
+    from ticketpulse.config import load_environment
+    from ticketpulse.webhooks import create_app
+
+    monkeypatch.setenv("DASHBOARD_PASSWORD", given)
+    app = create_app({"TESTING": True, "TICKETPULSE": config, "ENVIRONMENT": load_environment(), "ENGINE": engine})
+    login = base64.b64encode(b"lead:lead-password-1").decode()
+
+    response = app.test_client().get("/dashboard/", headers={"Authorization": f"Basic {login}"})
+
+    assert response.status_code == status

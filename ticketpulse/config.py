@@ -277,12 +277,13 @@ class Environment(BaseSettings):
     ticketpulse_api_keys: str | None = None
 
     @field_validator("database_url", "zendesk_email", "zendesk_api_token", "freshdesk_api_key", "openai_api_key",
-                     mode="before")
+                     "dashboard_password", mode="before")
     @classmethod
     def _without_surrounding_whitespace(cls, value, info):
         """A value pasted with its newline (a Kubernetes secret made from a file): kept, the
-        newline made a token fail with 401, an OpenAI key a 'Connection error', and a SQLite
-        URL another database file ("ticketpulse.db\n"). Blank is not set."""
+        newline made a token fail with 401, an OpenAI key a 'Connection error', a dashboard
+        password one no browser can type, and a SQLite URL another database file
+        ("ticketpulse.db\n"). Blank is not set."""
         if not isinstance(value, str):
             return value
         value = value.strip()

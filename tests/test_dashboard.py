@@ -418,3 +418,15 @@ def test_a_message_the_scorer_cannot_read_is_shown_as_not_read_and_kept_off_the_
     rows = [text_of_html(row) for row in re.findall(r'<tr class="message [a-z]+">.*?</tr>', html, re.S)]
     assert "not read: in de, a language the local scorer cannot read; kept out of the rules" in rows[2]
     assert "+0.00" not in rows[2]
+
+
+def test_the_overview_names_the_configured_false_alarm_tag(config, database_url, engine):
+    from ticketpulse.config import Config
+    from ticketpulse.webhooks import create_app
+
+    renamed = Config.model_validate({**config.model_dump(), "tags": {"false_alarm": "tp_wrong_call"}})
+    env = Environment(database_url=database_url, dashboard_password=PASSWORD)
+    app = create_app({"TESTING": True, "TICKETPULSE": renamed, "ENVIRONMENT": env, "ENGINE": engine})
+    html = app.test_client().get("/dashboard/", headers=basic()).get_data(as_text=True)
+    assert "Record verdicts with the <code>tp_wrong_call</code> tag" in html
+    assert "sentiment_false_alarm" not in html

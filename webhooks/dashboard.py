@@ -231,6 +231,7 @@ def overview():
         severity_chart=charts.mix_chart(data.severity_mix, "severity-chart", "Escalations by severity"),
         rule_chart=charts.mix_chart(data.rule_mix, "rule-chart", "Escalations by rule"),
         healthy=reports.HEALTHY_RATE,
+        false_alarm_tag=current_app.config["TICKETPULSE"].tags.false_alarm,
     )
 
 

@@ -422,6 +422,22 @@ def test_a_worker_on_an_unmigrated_postgresql_database_exits_saying_to_upgrade(r
     assert result.stderr.strip().splitlines()[-1].endswith("has no tables: run `ticketpulse db upgrade` first")
 
 
+def test_db_upgrade_on_a_database_of_a_newer_release_says_so(runner, database_url, monkeypatch):
+    """A release rolled back: the database is at a revision this code has never heard of."""
+    from sqlalchemy import text
+
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", database_url)
+
+    line = one_line_error(runner("db", "upgrade"), 1)
+
+    assert "was migrated by a newer ticketpulse (Can't locate revision identified by '9999'; this one knows up to " in line
+    assert "unexpected" not in line
+
+
 def test_an_unexpected_error_is_one_line_and_the_traceback_only_with_verbose(runner, monkeypatch):
     import ticketpulse.cli
 

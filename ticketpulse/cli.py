@@ -672,7 +672,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.verbose:
             traceback.print_exc()
-        problem = _database_problem(exc)
+        problem = _database_problem(exc) or _newer_schema_problem(exc)
         if problem:
             return _fail(problem, 1)
         detail = _first_line(exc)
@@ -715,6 +715,21 @@ def _no_tables(exc: Exception) -> bool:
     """A database that was never migrated: PostgreSQL's undefined_table, SQLite's 'no such table'."""
     driver_error = getattr(exc, "orig", None) or exc
     return getattr(driver_error, "sqlstate", None) == "42P01" or "no such table" in str(driver_error)
+
+
+def _newer_schema_problem(exc: Exception) -> str | None:
+    """A database migrated by a newer ticketpulse (a release rolled back): Alembic cannot find
+    its revision, which `serve` and `db upgrade` said as 'unexpected CommandError'."""
+    alembic_errors = sys.modules.get("alembic.util.exc")  # loaded only if a migration ran
+    if alembic_errors is None or not isinstance(exc, alembic_errors.CommandError):
+        return None
+    if "Can't locate revision" not in str(exc):
+        return None
+    from ticketpulse.migrations import head_revisions
+
+    return (f"the database {_database_name()} was migrated by a newer ticketpulse ({_first_line(exc)}; "
+            f"this one knows up to {', '.join(sorted(head_revisions()))}): run the newer version, or "
+            "restore the database from before its upgrade")
 
 
 def _database_problem(exc: Exception) -> str | None:

@@ -346,6 +346,16 @@ def test_unwritable_sqlite_path_exits_1_naming_the_database(runner, tmp_path, mo
     assert line == f"ticketpulse: error: cannot use the database {url}: unable to open database file"
 
 
+def test_a_database_url_naming_a_file_that_is_not_a_database_exits_1_saying_so(runner, tmp_path, monkeypatch):
+    path = tmp_path / "ticketpulse.toml"  # DATABASE_URL pointed at the wrong file
+    path.write_text("[thresholds]\nfrustration_threshold = 0.8\n" * 200)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+
+    for command in (["db", "upgrade"], ["jobs"], ["worker", "--once"]):
+        line = one_line_error(runner(*command), 1)
+        assert line == f"ticketpulse: error: cannot use the database sqlite:///{path}: file is not a database", command
+
+
 def test_unreachable_postgresql_exits_1_without_the_password(runner, monkeypatch):
     import socket
 

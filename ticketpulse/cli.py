@@ -734,14 +734,17 @@ def _newer_schema_problem(exc: Exception) -> str | None:
 
 def _database_problem(exc: Exception) -> str | None:
     """One line for a database that cannot be used: unreachable, unwritable, or not migrated."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
     if not isinstance(exc, DBAPIError):
         return None
     driver_error = exc.orig if exc.orig is not None else exc
     if _no_tables(exc):
         return f"the database {_database_name()} has no tables: run `ticketpulse db upgrade` first"
-    if isinstance(exc, OperationalError):
+    # The bare DatabaseError is SQLite's "file is not a database" (a DATABASE_URL pointing at
+    # another file) or "database disk image is malformed"; its subclasses (IntegrityError ...)
+    # are not the database's fault.
+    if isinstance(exc, OperationalError) or type(exc) is DatabaseError:
         return f"cannot use the database {_database_name()}: {_first_line(driver_error)}"
     return None
 

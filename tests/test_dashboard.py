@@ -430,3 +430,17 @@ def test_the_overview_names_the_configured_false_alarm_tag(config, database_url,
     html = app.test_client().get("/dashboard/", headers=basic()).get_data(as_text=True)
     assert "Record verdicts with the <code>tp_wrong_call</code> tag" in html
     assert "sentiment_false_alarm" not in html
+
+
+def test_a_verdict_posted_after_the_session_ended_returns_to_the_ticket_after_signing_in(dashboard, seeded, sessions):
+    """The login sent back to the form's URL, which only takes a POST: a 405 after signing in."""
+    client = dashboard.test_client()
+    posted = client.post(f"/dashboard/tickets/{seeded['furious']}/verdict", data={"verdict": "false_alarm", "csrf": "x"})
+    assert posted.status_code == 302
+    login_page = client.get(posted.headers["Location"]).get_data(as_text=True)
+    target = re.search(r'name="next" value="([^"]+)"', login_page).group(1)
+    assert target == f"/dashboard/tickets/{seeded['furious']}"
+    signed_in = client.post("/dashboard/login", data={"password": PASSWORD, "next": target})
+    assert client.get(signed_in.headers["Location"]).status_code == 200
+    with sessions() as session:  # nothing recorded without the session's form token
+        assert set(session.scalars(select(Escalation.verdict).where(Escalation.ticket_id == seeded["furious"]))) == {None}

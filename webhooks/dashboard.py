@@ -124,6 +124,8 @@ def _check_query_string() -> None:
 def _this_page() -> str:
     """The path with its filters, so that they survive the sign-in. Re-encoded from the parsed
     arguments: the raw query string need not be UTF-8."""
+    if request.endpoint == "dashboard.record_verdict":  # the form's URL takes only a POST: its ticket
+        return url_for("dashboard.ticket", ticket_id=request.view_args["ticket_id"])
     query = urlencode(list(request.args.items(multi=True)))
     return f"{request.path}?{query}" if query else request.path
 

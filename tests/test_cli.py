@@ -356,6 +356,28 @@ def test_a_database_url_naming_a_file_that_is_not_a_database_exits_1_saying_so(r
         assert line == f"ticketpulse: error: cannot use the database sqlite:///{path}: file is not a database", command
 
 
+def test_a_postgresql_user_without_privileges_exits_1_naming_what_it_may_not_do(runner, postgres_url, monkeypatch):
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    role = f"ticketpulse_no_grants_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+    url = make_url(postgres_url).update_query_dict({"options": f"-c role={role}"}).render_as_string(hide_password=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    try:
+        line = one_line_error(runner("jobs"), 1)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP ROLE {role}"))
+        admin.dispose()
+    assert line.startswith("ticketpulse: error: cannot use the database postgresql")
+    assert line.endswith(": permission denied for table comments"), line
+
+
 def test_unreachable_postgresql_exits_1_without_the_password(runner, monkeypatch):
     import socket
 

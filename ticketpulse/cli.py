@@ -732,6 +732,12 @@ def _newer_schema_problem(exc: Exception) -> str | None:
             "restore the database from before its upgrade")
 
 
+def _not_allowed(driver_error: object) -> bool:
+    """PostgreSQL's insufficient_privilege: the database user may not read or change the tables
+    (`permission denied for table comments`), a grant to give, not an error of ours."""
+    return getattr(driver_error, "sqlstate", None) == "42501"
+
+
 def _database_problem(exc: Exception) -> str | None:
     """One line for a database that cannot be used: unreachable, unwritable, or not migrated."""
     from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
@@ -744,7 +750,7 @@ def _database_problem(exc: Exception) -> str | None:
     # The bare DatabaseError is SQLite's "file is not a database" (a DATABASE_URL pointing at
     # another file) or "database disk image is malformed"; its subclasses (IntegrityError ...)
     # are not the database's fault.
-    if isinstance(exc, OperationalError) or type(exc) is DatabaseError:
+    if isinstance(exc, OperationalError) or type(exc) is DatabaseError or _not_allowed(driver_error):
         return f"cannot use the database {_database_name()}: {_first_line(driver_error)}"
     return None
 

@@ -245,6 +245,11 @@ def setup_freshdesk(client: FreshdeskClient, base_url: str, *, senior_group_id: 
         out("FRESHDESK_WEBHOOK_SECRET is not set. Put this line in ticketpulse's environment (keep it private):")
         out(f"FRESHDESK_WEBHOOK_SECRET={secret}")
         out("")
+    elif any(character.isspace() for character in secret):
+        # Freshdesk stops a rule whose custom header value has a space: no reply would ever arrive.
+        out("FRESHDESK_WEBHOOK_SECRET has a space, and Freshdesk stops a rule whose header value has one. "
+            "Set it to a value without spaces (e.g. `openssl rand -hex 24`) and run this command again.")
+        return False
     out("The automation rule: Admin > Workflows > Automations > Ticket Updates > New rule")
     out(f"  Rule name:                          {FRESHDESK_RULE_NAME}")
     out("  When an action performed by:        Requester")

@@ -323,3 +323,14 @@ def test_setup_zendesk_with_the_secret_here_but_not_on_the_server_does_not_point
     assert "line above" not in result.out
     assert ("Set ZENDESK_WEBHOOK_SECRET on the server to the value this environment has, restart it, "
             "and run this command again to verify") in result.out
+
+
+def test_setup_freshdesk_refuses_a_secret_with_a_space_instead_of_printing_a_rule_freshdesk_stops(
+        runner, freshdesk, monkeypatch):
+    monkeypatch.setenv("FRESHDESK_WEBHOOK_SECRET", "our shared secret")
+
+    result = runner("setup", "freshdesk", "--url", "https://tp.example.com")
+
+    assert result.code == 1
+    assert "FRESHDESK_WEBHOOK_SECRET has a space, and Freshdesk stops a rule whose header value has one." in result.out
+    assert "X-Webhook-Token:" not in result.out

@@ -34,16 +34,19 @@ def _error_detail(response: requests.Response) -> str:
         if isinstance(description, dict):
             description = description.get("message") or description.get("title") or str(description)
         if isinstance(errors, list):
-            fields = "; ".join(
-                # Freshdesk: field + message; Zendesk's webhooks API: source.pointer + title/detail.
-                f"{item.get('field') or (item.get('source') or {}).get('pointer') or '?'}: "
-                f"{item.get('message') or item.get('detail') or item.get('title') or item.get('code', '')}"
-                for item in errors
-                if isinstance(item, dict)
-            )
-            return f"{description} ({fields})" if fields else str(description)
+            fields = "; ".join(_error_item(item) for item in errors if isinstance(item, dict))
+            return f"{description} ({fields})" if fields and description else fields or str(description)
         return str(description or body)[:300]
     return str(body)[:300]
+
+
+def _error_item(item: dict[str, Any]) -> str:
+    """Freshdesk: field + message; Zendesk's webhooks API: source.pointer + title/detail, the
+    pointer only when the error is about one field (an account limit is not)."""
+    source = item.get("source")
+    where = item.get("field") or (source.get("pointer") if isinstance(source, dict) else None)
+    what = item.get("message") or item.get("detail") or item.get("title") or item.get("code", "")
+    return f"{where}: {what}" if where else str(what)
 
 
 def _zendesk_details(details: dict[str, Any]) -> list[dict[str, Any]]:

@@ -119,3 +119,18 @@ def test_an_error_page_that_is_not_json_is_kept_on_one_line(runner, monkeypatch)
     [line] = result.err.strip().splitlines()
     assert line.endswith("/api/v2/users/me -> 403: <!DOCTYPE html> <html> <head><title>403 Forbidden</title></head> "
                          "<body>blocked by policy</body> </html>")
+
+
+def test_a_webhooks_api_error_about_no_field_reads_as_zendesk_wrote_it():
+    from flask import Flask, jsonify
+
+    zendesk = Flask("zendesk-webhooks-api")
+    limit = {"code": "WebhookLimitExceeded", "title": "Webhook limit exceeded",
+             "detail": "Your account has reached its limit of 10 webhooks"}
+    zendesk.add_url_rule("/api/v2/webhooks", "create", lambda: (jsonify(errors=[limit]), 422), methods=["POST"])
+    with LiveServer(zendesk) as server:
+        client = ZendeskClient(server.url, "bot@example.com", "zd-token", HttpPolicy(attempts=1))
+        with pytest.raises(PermanentError) as raised:
+            client.create_webhook({"name": "ticketpulse"})
+
+    assert str(raised.value).endswith("/api/v2/webhooks -> 422: Your account has reached its limit of 10 webhooks")

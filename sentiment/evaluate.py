@@ -292,7 +292,7 @@ def run(args: argparse.Namespace) -> int:
         report(y, values, args.target, thresholds=thresholds)
         return 0
     except (InputError, OSError, UnicodeError, csv.Error) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"ticketpulse: error: {exc}", file=sys.stderr)
         return 2
 
 

@@ -90,7 +90,7 @@ def test_bad_input_is_one_line_error(argv, message, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert message in err
-    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert err.count("\n") == 1 and err.startswith("ticketpulse: error: ")
 
 
 def test_goemotions_report_on_tiny_copy(tmp_path, capsys):
@@ -146,7 +146,7 @@ def test_eval_bad_config_is_one_line_error(tmp_path, capsys):
     config.write_text("[thresholds]\nfrustration_threshold = 3\n")
     assert _run_with_config([str(FIXTURE), "--positive", "frustrated"], config) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "frustration_threshold" in err and err.count("\n") == 1
+    assert err.startswith("ticketpulse: error: ") and "frustration_threshold" in err and err.count("\n") == 1
 
 
 def test_eval_reports_pearson_against_numeric_ratings(runner, tmp_path):

@@ -49,6 +49,7 @@ CONVERSATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
 HELPDESKS = ("zendesk", "freshdesk")
 MAX_MESSAGE_ID_LENGTH = 100  # stored as "id:<message_id>" in a 128-character key
 _scorer_lock = threading.Lock()
+_BUILT_FOR = "ticketpulse.api_scorer_settings"  # app.extensions: the settings the API built its scorer from
 
 
 class ApiError(Exception):
@@ -270,21 +271,37 @@ def conversations() -> Conversations:
 
 
 def scorer(app: Flask):
-    """The app's scorer: given by `ticketpulse serve` (or a test), else built once on first use."""
-    found = app.extensions.get("ticketpulse.scorer")
+    """The app's scorer: given by `ticketpulse serve` (or a test), which replaces it on a reload;
+    else built on first use, and again when a reloaded config changed its settings (gunicorn)."""
+    config = app.config["TICKETPULSE"]
+    found = _current_scorer(app, config)
     if found is not None:
         return found
     with _scorer_lock:
-        if app.extensions.get("ticketpulse.scorer") is None:
+        found = _current_scorer(app, config)
+        if found is None:
             from ticketpulse.sentiment.factory import build_scorer
 
             try:
-                app.extensions["ticketpulse.scorer"] = build_scorer(
-                    app.config["TICKETPULSE"], app.config["ENVIRONMENT"]
-                )
+                found = build_scorer(config, app.config["ENVIRONMENT"])
             except ConfigError as exc:
                 raise ApiError(f"scoring unavailable: {exc}", 503) from None
-    return app.extensions["ticketpulse.scorer"]
+            app.extensions["ticketpulse.scorer"] = found
+            app.extensions[_BUILT_FOR] = _scorer_settings(config)
+    return found
+
+
+def _current_scorer(app: Flask, config):
+    """The scorer to use; None when there is none yet, or the config it was built for changed."""
+    found = app.extensions.get("ticketpulse.scorer")
+    built_for = app.extensions.get(_BUILT_FOR)  # None for a scorer given by `serve` or a test
+    return found if found is not None and built_for in (None, _scorer_settings(config)) else None
+
+
+def _scorer_settings(config) -> tuple:
+    """What a scorer is built from, as `ticketpulse serve` and `worker` decide to rebuild theirs
+    (ticketpulse.runtime.follow_config): the cascade also reads the thresholds."""
+    return config.scoring, config.thresholds if config.scoring.backend == "cascade" else None
 
 
 # -- answers ------------------------------------------------------------------------------------

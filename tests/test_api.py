@@ -418,6 +418,16 @@ def test_a_scorer_failure_is_a_503_and_stores_nothing(config, api_environment, e
         assert session.scalar(select(func.count(Comment.id))) == 0
 
 
+def test_a_scorer_that_cannot_be_built_is_a_503_with_retry_after(api_environment, engine):
+    """README: 503 with Retry-After when the scorer fails; the OPENAI_API_KEY case had no Retry-After."""
+    openai = Config.model_validate({"scoring": {"backend": "openai"}})
+    env = api_environment.model_copy(update={"openai_api_key": None, "openai_base_url": None})
+    app = create_app({"TESTING": True, "TICKETPULSE": openai, "ENVIRONMENT": env, "ENGINE": engine})
+    response = post(app.test_client(), "chat-12", {"text": "Where is my parcel?"})
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.json["error"].startswith("scoring unavailable: OPENAI_API_KEY: not set")
+
+
 def test_reading_while_the_database_is_down_is_a_described_503(config, api_environment, tmp_path, scorer):
     """README: 503 with Retry-After when the database fails, on reads too (the description listed no 503 for them)."""
     from ticketpulse.models import make_engine

@@ -49,6 +49,7 @@ CONVERSATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
 HELPDESKS = ("zendesk", "freshdesk")
 MAX_MESSAGE_ID_LENGTH = 100  # stored as "id:<message_id>" in a 128-character key
 _scorer_lock = threading.Lock()
+SCORER_RETRY_AFTER = "5"  # seconds, on a 503 when the scorer fails
 _BUILT_FOR = "ticketpulse.api_scorer_settings"  # app.extensions: the settings the API built its scorer from
 
 
@@ -189,7 +190,7 @@ def post_message(conversation_id: str):
     except ScoringError as exc:
         # Nothing was stored: the caller's retry (with the same message_id) is safe.
         log.error("conversation %s: %s", conversation_id, exc)
-        raise ApiError(f"{exc}; nothing was stored, retry later", 503, **{"Retry-After": "5"}) from None
+        raise ApiError(f"{exc}; nothing was stored, retry later", 503, **{"Retry-After": SCORER_RETRY_AFTER}) from None
     status = "duplicate" if answer.duplicate else answer.action
     metrics.API_MESSAGES.labels(outcome=status).inc()
     log.info(
@@ -285,7 +286,8 @@ def scorer(app: Flask):
             try:
                 found = build_scorer(config, app.config["ENVIRONMENT"])
             except ConfigError as exc:
-                raise ApiError(f"scoring unavailable: {exc}", 503) from None
+                # Retried, as the README promises: a reloaded config builds it anew.
+                raise ApiError(f"scoring unavailable: {exc}", 503, **{"Retry-After": SCORER_RETRY_AFTER}) from None
             app.extensions["ticketpulse.scorer"] = found
             app.extensions[_BUILT_FOR] = _scorer_settings(config)
     return found

@@ -401,6 +401,11 @@ def cmd_show(args: argparse.Namespace) -> int:
             print(f"{number:>3} {_time(message.commented_at):<16} {message.author_role:<9} {'':>6} {'':<9} {'':>6} {'':>7}  "
                   f"{message.status}: {message.reason or ''}")
             continue
+        if not message.read:  # its stored values are placeholders, kept out of the rules
+            print(f"{number:>3} {_time(message.commented_at):<16} {message.author_role:<9} {'':>6} {'':<9} {'':>6} {'':>7}  "
+                  f"not read: in {message.unsupported_language}, a language the {message.scorer or 'local'} scorer "
+                  "cannot read; kept out of the rules")
+            continue
         print(f"{number:>3} {_time(message.commented_at):<16} {message.author_role:<9} {message.score:>+6.2f} "
               f"{message.label or '':<9} {message.frustration:>6.2f} {message.urgency:>7.2f}  {', '.join(message.cues)}")
     for escalation in view.escalations:

@@ -46,6 +46,12 @@ def build_openai_scorer(config: Config, env: Environment, *, fallback: Scorer | 
     return OpenAIScorer(client, settings, fallback=fallback)
 
 
+def scorer_settings(config: Config) -> tuple:
+    """What build_scorer reads from the config: a reload that changes it needs a new scorer
+    (the cascade also reads the thresholds)."""
+    return config.scoring, config.thresholds if config.scoring.backend == "cascade" else None
+
+
 def build_scorer(config: Config, env: Environment, *, local: Scorer | None = None) -> Scorer:
     """The scorer for config.scoring.backend. `local` replaces the built-in LocalScorer."""
     backend = config.scoring.backend

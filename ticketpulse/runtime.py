@@ -58,10 +58,10 @@ def build_runtime(
 def follow_config(runtime: Runtime, worker: Worker, live) -> None:
     """Give a reloaded config (ticketpulse.reload.LiveConfig) to the running worker: the next
     message is decided under it. A new scorer is built when its settings changed."""
-    from ticketpulse.sentiment.factory import build_scorer
+    from ticketpulse.sentiment.factory import build_scorer, scorer_settings
 
     def take(old: Config, new: Config) -> None:
-        if new.scoring != old.scoring or (new.scoring.backend == "cascade" and new.thresholds != old.thresholds):
+        if scorer_settings(new) != scorer_settings(old):
             runtime.scorer = worker.pipeline.scorer = build_scorer(new, runtime.env)
         runtime.config = worker.pipeline.config = new
         worker.settings = new.worker

@@ -38,6 +38,7 @@ from ticketpulse.webhooks.payload import MAX_CLOCK_SKEW, PayloadError, clean_str
 from ticketpulse.webhooks.request_input import same_secret, storable
 from ticketpulse.webhooks.responses import json_error
 from ticketpulse.sentiment.clean import clean_text
+from ticketpulse.sentiment.factory import scorer_settings
 
 log = logging.getLogger("ticketpulse.api")
 
@@ -289,7 +290,7 @@ def scorer(app: Flask):
                 # Retried, as the README promises: a reloaded config builds it anew.
                 raise ApiError(f"scoring unavailable: {exc}", 503, **{"Retry-After": SCORER_RETRY_AFTER}) from None
             app.extensions["ticketpulse.scorer"] = found
-            app.extensions[_BUILT_FOR] = _scorer_settings(config)
+            app.extensions[_BUILT_FOR] = scorer_settings(config)
     return found
 
 
@@ -297,13 +298,7 @@ def _current_scorer(app: Flask, config):
     """The scorer to use; None when there is none yet, or the config it was built for changed."""
     found = app.extensions.get("ticketpulse.scorer")
     built_for = app.extensions.get(_BUILT_FOR)  # None for a scorer given by `serve` or a test
-    return found if found is not None and built_for in (None, _scorer_settings(config)) else None
-
-
-def _scorer_settings(config) -> tuple:
-    """What a scorer is built from, as `ticketpulse serve` and `worker` decide to rebuild theirs
-    (ticketpulse.runtime.follow_config): the cascade also reads the thresholds."""
-    return config.scoring, config.thresholds if config.scoring.backend == "cascade" else None
+    return found if found is not None and built_for in (None, scorer_settings(config)) else None
 
 
 # -- answers ------------------------------------------------------------------------------------

@@ -30,7 +30,8 @@ from typing import Annotated, Any, Callable, Sequence
 from urllib.parse import urlparse
 
 import openai
-from openai.types.chat import ChatCompletion
+from openai.types.chat import ChatCompletion, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ticketpulse.sentiment.base import Scorer, SentimentScore, clamp, label_for
@@ -310,6 +311,43 @@ def parse_answer(content: str | None) -> LLMAnswer:
         raise LLMFailure("invalid_answer", f"openai: invalid answer: {first}") from None
 
 
+def _json_type(value: Any) -> str:
+    """What a JSON value is, in JSON's words: for a reason a human can check against the server."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _first_choice(completion: ChatCompletion) -> Choice:
+    # The client builds the completion without validating it: any field may hold any JSON value.
+    choices = completion.choices
+    if not choices:
+        raise LLMFailure("invalid_answer", "openai: answer has no choices")
+    if not isinstance(choices, list) or not isinstance(choices[0], Choice):
+        raise LLMFailure("invalid_answer", NOT_A_COMPLETION)
+    return choices[0]
+
+
+def _content_text(content: Any) -> str | None:
+    """The message content as text. Some servers send a list of content parts
+    ([{"type": "text", "text": ...}], as in a request) instead of a string: their text is joined."""
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [part["text"] for part in content
+                 if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)]
+        if texts:
+            return "".join(texts)
+        raise LLMFailure("invalid_answer", "openai: answer content is a list without a text part")
+    raise LLMFailure("invalid_answer", f"openai: answer content is {_json_type(content)}, not text")
+
+
 def _retryable_status(error: openai.APIStatusError) -> bool:
     should = error.response.headers.get("x-should-retry")
     if should == "true":
@@ -529,17 +567,20 @@ class OpenAIScorer:
             retries += 1
 
     def _to_score(self, completion) -> SentimentScore:
-        if not completion.choices:
-            raise LLMFailure("invalid_answer", "openai: answer has no choices")
-        choice = completion.choices[0]
+        choice = _first_choice(completion)
         message = choice.message
-        refusal = getattr(message, "refusal", None)
+        if message is None:
+            raise LLMFailure("invalid_answer", "openai: answer has no message")
+        if not isinstance(message, ChatCompletionMessage):
+            raise LLMFailure("invalid_answer", f"openai: answer's message is {_json_type(message)}, not an object")
+        refusal = message.refusal
         if refusal:
-            raise LLMFailure("refusal", f"openai: refused: {refusal[:120]}")
+            said = f": {refusal[:120]}" if isinstance(refusal, str) else ""
+            raise LLMFailure("refusal", f"openai: refused{said}")
         if choice.finish_reason == "content_filter":
             raise LLMFailure("refusal", "openai: answer withheld by the content filter")
         try:
-            answer = parse_answer(message.content)
+            answer = parse_answer(_content_text(message.content))
         except LLMFailure as failure:
             if choice.finish_reason == "length":
                 raise LLMFailure(

@@ -153,6 +153,58 @@ def test_a_good_answer_with_a_malformed_usage_block_is_still_the_models_score(fa
 # -- failures fall back to the local scorer -----------------------------------------------------
 
 
+def _with_message(change):
+    """A behaviour: a completion of GOOD whose first choice's message is changed by `change`."""
+    def behave(body):
+        payload = completion(body, json.dumps(GOOD))
+        change(payload["choices"][0])
+        return Response(json.dumps(payload), status=200, mimetype="application/json")
+
+    return behave
+
+
+def test_an_answer_whose_content_is_a_list_of_text_parts_is_read(fake_openai, make, local):
+    # Some servers answer with content parts, as in a request, instead of a string.
+    parts = [{"type": "text", "text": json.dumps(GOOD)[:20]}, {"type": "text", "text": json.dumps(GOOD)[20:]}]
+    fake_openai.script(_with_message(lambda choice: choice["message"].update(content=parts)))
+    result = make().score("This is the third time I ask.")
+    assert (result.scorer, result.fallback_reason, result.frustration) == ("openai", None, 0.85)
+    assert local.calls == []
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda choice: choice.update(message=None), "openai: answer has no message"),
+    (lambda choice: choice.pop("message"), "openai: answer has no message"),
+    (lambda choice: choice.update(message="{}"), "openai: answer's message is a string, not an object"),
+    (lambda choice: choice["message"].update(content=[{"type": "image_url", "image_url": {"url": "x"}}]),
+     "openai: answer content is a list without a text part"),
+    (lambda choice: choice["message"].update(content=GOOD), "openai: answer content is an object, not text"),
+    (lambda choice: choice["message"].update(content=5), "openai: answer content is a number, not text"),
+    (lambda choice: choice["message"].update(refusal=True), "openai: refused"),
+    (lambda choice: choice.clear(), "openai: answer has no message"),
+])
+def test_a_malformed_message_falls_back_with_a_clear_reason_not_a_traceback(fake_openai, make, caplog, change, reason):
+    fake_openai.script(_with_message(change))
+    result = make().score("x")
+    assert result.scorer == "stub-local"
+    assert result.fallback_reason == reason
+    assert not any(record.exc_info for record in caplog.records)
+
+
+@pytest.mark.parametrize("choices", [[None], ["text"], {"0": {}}, "text"])
+def test_choices_that_are_not_choice_objects_name_the_base_url(fake_openai, make, caplog, choices):
+    def behave(body):
+        payload = completion(body, json.dumps(GOOD))
+        payload["choices"] = choices
+        return Response(json.dumps(payload), status=200, mimetype="application/json")
+
+    fake_openai.script(behave)
+    result = make().score("x")
+    assert result.fallback_reason == "openai: the server's answer is not a chat completion (check OPENAI_BASE_URL)"
+    assert not any(record.exc_info for record in caplog.records)
+
+
+
 def test_invalid_json_falls_back_to_local(fake_openai, make, local):
     fake_openai.script(fake_openai.answer("Sure! The customer seems rather negative."))
     result = make().score("it broke", ["earlier"])

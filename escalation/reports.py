@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ticketpulse.config import SEVERITIES
+from ticketpulse.escalation.conversations import NAMESPACE as CONVERSATIONS
 from ticketpulse.models import (
     Comment,
     Escalation,
@@ -25,7 +26,11 @@ from ticketpulse.models import (
     utcnow,
 )
 
-HELPDESKS = ("zendesk", "freshdesk")
+HELPDESKS = ("zendesk", "freshdesk")  # the webhooks' helpdesks, each with its work queue
+# What the views filter by: the helpdesks, and the conversation API's namespace (no queue: a
+# posted message is decided in its own request).
+SOURCES = HELPDESKS + (CONVERSATIONS,)
+MAX_CONVERSATION_ID_LENGTH = 64  # tickets.external_id
 # Every rule escalation/rules.py decides by, highest severity first: the escalations list's filter.
 RULES = ("critical_frustration", "negative_and_declining", "frustration", "unanswered_frustration", "repeated_negative")
 HEALTHY_RATE = (0.05, 0.15)
@@ -264,7 +269,7 @@ def precision_tables(session: Session, since: datetime, helpdesk: str | None = N
 
 
 def overview(session: Session, period: str = "week", helpdesk: str | None = None, now: datetime | None = None) -> Overview:
-    check_choice("helpdesk", helpdesk, HELPDESKS)
+    check_choice("helpdesk", helpdesk, SOURCES)
     now = now or utcnow()
     since = period_start(period, now)
     unit = PERIODS[period][1]
@@ -327,7 +332,7 @@ def escalations(
     page_size: int = PAGE_SIZE,
 ) -> EscalationPage:
     check_choice("severity", severity, SEVERITIES)
-    check_choice("helpdesk", helpdesk, HELPDESKS)
+    check_choice("helpdesk", helpdesk, SOURCES)
     check_choice("verdict", verdict, (Verdict.FALSE_ALARM, Verdict.CONFIRMED, "none"))
     if rule is not None and rule != "" and rule not in RULES:
         raise ReportError(f"rule: {rule!r} is not one of {', '.join(RULES)}")
@@ -416,12 +421,19 @@ class TicketView:
         return live[0].verdict if live else None
 
 
+TICKET_REF_FORMS = "zendesk:<number>, freshdesk:<number> or api:<conversation id>"
+
+
 def find_ticket(session: Session, ref: str) -> Ticket:
-    """`zendesk:48213`, or `zendesk:<account>:48213` where the number is in several accounts."""
-    parts = ref.strip().split(":")
+    """`zendesk:48213`, `zendesk:<account>:48213` where the number is in several accounts, or
+    `api:chat-42` (a conversation id is text, and may hold colons)."""
+    ref = ref.strip()
+    if ref.startswith(f"{CONVERSATIONS}:"):
+        return _find_conversation(session, ref)
+    parts = ref.split(":")
     number = ticket_number(parts[-1])
     if len(parts) not in (2, 3) or parts[0] not in HELPDESKS or number is None:
-        raise ReportError(f"ticket: {ref!r} is not like zendesk:<number> or freshdesk:<number>")
+        raise ReportError(f"ticket: {ref!r} is not like {TICKET_REF_FORMS}")
     query = select(Ticket).where(Ticket.helpdesk == parts[0], Ticket.external_id == number)
     if len(parts) == 3:
         query = query.where(Ticket.account == parts[1])
@@ -432,6 +444,20 @@ def find_ticket(session: Session, ref: str) -> Ticket:
         accounts = ", ".join(f"{t.helpdesk}:{t.account}:{t.external_id}" for t in found)
         raise ReportError(f"ticket: {ref} is in several accounts; give one of {accounts}")
     return found[0]
+
+
+def _find_conversation(session: Session, ref: str) -> Ticket:
+    """Conversations are all in one account, and their ids are stored as posted (no number to
+    normalise): the rest of the reference is the id."""
+    conversation_id = ref[len(CONVERSATIONS) + 1:]
+    if not conversation_id or len(conversation_id) > MAX_CONVERSATION_ID_LENGTH:
+        raise ReportError(f"ticket: {ref[:80]!r} is not like {TICKET_REF_FORMS}")
+    found = session.scalar(
+        select(Ticket).where(Ticket.helpdesk == CONVERSATIONS, Ticket.external_id == conversation_id).limit(1)
+    )
+    if found is None:
+        raise LookupError(f"ticket {ref} is not in the database")
+    return found
 
 
 def ticket_view(session: Session, ticket: Ticket) -> TicketView:
@@ -485,7 +511,7 @@ def recent_tickets(
 
     Only the messages the rules read: one in a language the scorer cannot read holds placeholders.
     """
-    check_choice("helpdesk", helpdesk, HELPDESKS)
+    check_choice("helpdesk", helpdesk, SOURCES)
     read = Score.unsupported_language.is_(None)
     stats = (
         select(

@@ -211,6 +211,23 @@ def test_ticket_search_box_opens_the_ticket(dashboard, seeded):
     assert client.get("/dashboard/tickets/999999", headers=basic()).status_code == 404
 
 
+def test_conversation_api_conversations_can_be_filtered_and_searched(dashboard, seeded, sessions):
+    with sessions.begin() as session:
+        conversation = souring("api", "chat-7", utcnow() - timedelta(hours=5))
+        conversation.account = "default"
+        ticket_id = seed(session, conversation).id
+    client = dashboard.test_client()
+    overview = client.get("/dashboard/?period=week&helpdesk=api", headers=basic())
+    assert overview.status_code == 200
+    assert "Conversations 1" in text_of(overview) and 'value="api" selected' in overview.get_data(as_text=True)
+    listed = client.get("/dashboard/escalations?period=week&helpdesk=api", headers=basic())
+    assert listed.status_code == 200 and "api:chat-7</a>" in listed.get_data(as_text=True)
+    assert "1 escalation " in text_of(listed)
+    found = client.get("/dashboard/ticket?ref=api:chat-7", headers=basic())
+    assert found.status_code == 302 and found.headers["Location"] == f"/dashboard/tickets/{ticket_id}"
+    assert client.get("/dashboard/ticket?ref=api:chat-8", headers=basic()).status_code == 404
+
+
 def _csrf(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 

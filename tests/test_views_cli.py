@@ -86,6 +86,42 @@ def test_show_asks_for_the_account_when_a_number_is_in_two(runner, stored, sessi
     assert runner("show", "zendesk:555:48213").code == 0
 
 
+def _conversation(conversation_id: str, start) -> SeedTicket:
+    """A conversation of the conversation API, as it stores one: helpdesk `api`, one account."""
+    spec = souring("api", conversation_id, start)
+    spec.account = "default"
+    return spec
+
+
+def test_a_conversation_api_conversation_is_listed_filtered_and_shown(runner, stored, sessions):
+    with sessions.begin() as session:
+        seed(session, _conversation("chat-3", utcnow() - timedelta(hours=2)))
+        seed(session, _conversation("bot:7@acme", utcnow() - timedelta(hours=3)))
+    listed = runner("tickets")
+    assert "api:chat-3" in [line.split()[0] for line in listed.out.splitlines()[1:]]
+    only = runner("tickets", "--helpdesk", "api")
+    assert only.code == 0, only.err
+    assert [line.split()[0] for line in only.out.splitlines()[1:]] == ["api:chat-3", "api:bot:7@acme"]
+    for ref in ("api:chat-3", " api:bot:7@acme"):
+        shown = runner("show", ref)
+        assert shown.code == 0, shown.err
+        assert shown.out.startswith(f"{ref.strip()} (account default) - escalated")
+
+
+@pytest.mark.parametrize("ref, code, message", [
+    ("api:", 2, "is not like zendesk:<number>, freshdesk:<number> or api:<conversation id>"),
+    ("api:" + "c" * 65, 2, "or api:<conversation id>"),
+    ("api:chat-404", 1, "ticket api:chat-404 is not in the database"),
+    ("api:0048213", 1, "ticket api:0048213 is not in the database"),  # an id, not a number: no zeros dropped
+])
+def test_show_names_what_is_wrong_with_a_conversation_reference(runner, stored, sessions, ref, code, message):
+    with sessions.begin() as session:
+        seed(session, _conversation("48213", utcnow() - timedelta(hours=2)))
+    result = runner("show", ref)
+    assert result.code == code
+    assert message in result.err
+
+
 def test_backtest_reports_precision_and_thresholds_that_avoid_the_false_alarms(runner, stored, sessions):
     result = runner("backtest", "--days", "7")
     assert result.code == 0, result.err

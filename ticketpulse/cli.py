@@ -550,12 +550,14 @@ def build_parser() -> argparse.ArgumentParser:
     tickets.add_argument("--escalated", action="store_true", help="only escalated tickets")
     tickets.add_argument("--since", type=_since, default="7d", metavar="PERIOD",
                          help="with a customer message in this period: 30m, 12h, 7d, 2w (default 7d)")
-    tickets.add_argument("--helpdesk", choices=["zendesk", "freshdesk"], help="only this helpdesk")
+    tickets.add_argument("--helpdesk", choices=["zendesk", "freshdesk", "api"],
+                         help="only this helpdesk (api: the conversation API's conversations)")
     tickets.add_argument("--limit", type=_bounded_int("limit", 1, 10_000), default=50, help="most tickets shown (default 50)")
     tickets.set_defaults(func=cmd_tickets)
 
     show = commands.add_parser("show", help="one ticket's trajectory, skipped comments and decisions")
-    show.add_argument("ticket", help="zendesk:<number> or freshdesk:<number> (zendesk:<account>:<number> if ambiguous)")
+    show.add_argument("ticket", help="zendesk:<number>, freshdesk:<number> (zendesk:<account>:<number> if ambiguous) "
+                                     "or api:<conversation id>")
     show.set_defaults(func=cmd_show)
 
     score = commands.add_parser("score", help="score TEXT, or one message per line from stdin, as JSON")

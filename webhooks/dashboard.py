@@ -227,7 +227,7 @@ def overview():
         "dashboard/overview.html",
         data=data,
         periods=tuple(reports.PERIODS),
-        helpdesks=reports.HELPDESKS,
+        helpdesks=reports.SOURCES,
         rate_chart=charts.rate_chart(data.buckets),
         volume_chart=charts.volume_chart(data.buckets),
         severity_chart=charts.mix_chart(data.severity_mix, "severity-chart", "Escalations by severity"),
@@ -272,7 +272,7 @@ def escalations():
         period=period,
         filters=filters,
         periods=tuple(reports.PERIODS),
-        helpdesks=reports.HELPDESKS,
+        helpdesks=reports.SOURCES,
         severities=("critical", "high", "medium", "low"),
         rules=reports.RULES,
         link=_links(),
@@ -281,10 +281,10 @@ def escalations():
 
 @bp.get("/ticket")
 def find_ticket():
-    """The search box: `zendesk:48213` -> that ticket's page."""
+    """The search box: `zendesk:48213` (or `api:chat-42`) -> that ticket's page."""
     ref = request.args.get("ref", "")
     if not storable(ref):  # no ticket has a NUL, and the database refuses to look for one
-        raise ReportError(f"ticket: {ref[:60]!r} is not like zendesk:<number> or freshdesk:<number>")
+        raise ReportError(f"ticket: {ref[:60]!r} is not like {reports.TICKET_REF_FORMS}")
     with _session() as session:
         try:
             ticket = reports.find_ticket(session, ref)

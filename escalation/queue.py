@@ -16,6 +16,7 @@ and queue an escalation; one thread per helpdesk applies them.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -62,8 +63,22 @@ class Lease:
     escalated_severity: str | None = None  # as the lease began (only the scoring lane changes it)
 
 
+HOST_ID_LENGTH = 24
+
+
+def host_id() -> str:
+    """This host in lease owners, at most HOST_ID_LENGTH characters. A longer name is shortened
+    with a digest of the whole of it: pods of one deployment share their first 24 characters
+    (`ticketpulse-worker-5f7b9c8d4-x2k9p`), and reclaim_own must not take a sibling for itself."""
+    host = socket.gethostname()
+    if len(host) <= HOST_ID_LENGTH:
+        return host
+    digest = hashlib.sha1(host.encode()).hexdigest()[:8]
+    return f"{host[:HOST_ID_LENGTH - 9]}~{digest}"
+
+
 def worker_name() -> str:
-    return f"{socket.gethostname()[:24]}:{os.getpid()}:{threading.get_ident() % 100000}"
+    return f"{host_id()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
 def claim(
@@ -359,7 +374,7 @@ def reclaim_own(sessions: sessionmaker[Session]) -> int:
     only be a crash's leftover, so it is freed now instead of after its expiry. Only leased rows
     are read (a partial index holds them).
     """
-    host = socket.gethostname()[:24]
+    host = host_id()
     freed = 0
     with sessions.begin() as session:
         for lane in (SCORING, ESCALATION):

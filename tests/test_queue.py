@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from datetime import timedelta
@@ -10,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from ticketpulse.escalation.pipeline import take_budget
-from ticketpulse.escalation.queue import claim_ticket, reclaim_own, release
+from ticketpulse.escalation.queue import claim_ticket, host_id, reclaim_own, release
 from ticketpulse.models import Comment, Score, Ticket, utcnow
 from tests.fakes.server import LiveServer
 from tests.fakes.zendesk import FakeZendesk
@@ -53,7 +52,7 @@ def test_an_expired_lease_is_taken_over_and_a_finished_ticket_leaves_the_queue(c
 def test_a_restart_frees_the_leases_its_dead_predecessor_left(client, sessions):
     post_zendesk(client, comment_event("7", "1", "hello", time="2025-03-05T10:00:00Z"))
     post_zendesk(client, comment_event("8", "1", "hello", time="2025-03-05T10:00:00Z"))
-    host = socket.gethostname()[:24]
+    host = host_id()
     claim_ticket(sessions, 30, f"{host}:999999:1")  # no such pid: a crashed process of this host
     claim_ticket(sessions, 30, "elsewhere:999999:1")  # another host's: left to expire
 
@@ -117,6 +116,23 @@ def runtime_parts(config, environment, engine):
     from ticketpulse.runtime import build_runtime
 
     return build_runtime(config, environment, engine=engine, scorer=ScriptedScorer({}), helpdesks={})
+
+
+def test_a_restart_leaves_alone_the_leases_of_a_sibling_pod_whose_name_shares_its_first_24_characters(
+        client, sessions, monkeypatch):
+    from ticketpulse.escalation import queue
+
+    post_zendesk(client, comment_event("7", "1", "hello", time="2025-03-05T10:00:00Z"))
+    monkeypatch.setattr(queue.socket, "gethostname", lambda: "ticketpulse-worker-5f7b9c8d4-x2k9p")
+    host, _pid, thread = queue.worker_name().split(":")
+    # pod A's lease; its pid is not one pod B can see (another pid namespace)
+    assert claim_ticket(sessions, 30, f"{host}:999999:{thread}") is not None
+
+    monkeypatch.setattr(queue.socket, "gethostname", lambda: "ticketpulse-worker-5f7b9c8d4-q8r7t")
+    assert reclaim_own(sessions) == 0  # pod B restarting frees nothing of pod A's
+    with sessions() as session:
+        assert session.scalars(select(Ticket.lease_owner)).one().startswith(f"{host}:999999:")
+    assert len(queue.worker_name().split(":")[0]) <= 24
 
 
 class WorkerKilled(BaseException):

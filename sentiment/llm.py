@@ -25,6 +25,7 @@ import logging
 import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Callable, Sequence
 from urllib.parse import urlparse
@@ -161,10 +162,25 @@ class OutageBreaker:
             self._trial = False
 
 
+_UNPRINTABLE = frozenset({"Cc", "Cs"})  # control characters (NUL, ESC, ...) and lone surrogates
+
+
+def printable(text: str) -> str:
+    """The server's words as one line that can be stored and shown: line breaks and tabs as one
+    space, other control characters and lone surrogates dropped (PostgreSQL text cannot hold a
+    NUL, nor UTF-8 a lone surrogate; an ESC would drive the terminal that prints it)."""
+    if not text.isprintable():
+        text = "".join(" " if ch.isspace() else ch for ch in text
+                       if ch.isspace() or unicodedata.category(ch) not in _UNPRINTABLE)
+    return " ".join(text.split())
+
+
 class LLMFailure(Exception):
-    """The LLM gave no usable score. kind: a metric label; reason: one line for a human."""
+    """The LLM gave no usable score. kind: a metric label; reason: one line for a human (it is
+    stored with the fallback score, and may quote the server)."""
 
     def __init__(self, kind: str, reason: str, attempts: int = 1) -> None:
+        reason = printable(reason)
         super().__init__(reason)
         self.kind = kind
         self.reason = reason
@@ -588,7 +604,8 @@ class OpenAIScorer:
                     f"openai: answer cut off at max_output_tokens ({self.settings.max_output_tokens})",
                 ) from None
             raise failure
-        cues = tuple(c.strip()[:MAX_CUE_CHARS] for c in answer.cues if c.strip())[:MAX_CUES]
+        phrases = (printable(cue)[:MAX_CUE_CHARS].rstrip() for cue in answer.cues)
+        cues = tuple(phrase for phrase in phrases if phrase)[:MAX_CUES]
         extra: dict[str, Any] = {"sarcasm": answer.sarcasm}
         # SentimentScore clamps the numbers and derives the label from the clamped score, so the
         # label always agrees with the score; a model whose own label disagreed is noted.

@@ -192,6 +192,17 @@ FAILURES = {
         "openai: HTTP 429, Retry-After 60s exceeds max_retry_wait_seconds (0.05s)",
         1,
     ),
+    # The server's words go into the stored reason: a NUL there is a text PostgreSQL cannot store.
+    "refusal_with_control_characters": (
+        lambda fake_openai: fake_openai.script(fake_openai.refusal("I can't\x00 help\r\nwith\x1b that.")),
+        "openai: refused: I can't help with that.",
+        1,
+    ),
+    "rejected_with_control_characters": (
+        lambda fake_openai: fake_openai.script(fake_openai.error(400, "bad\x00 request:\n\tmodel\x07")),
+        "openai: HTTP 400: bad request: model",
+        1,
+    ),
 }
 
 
@@ -223,6 +234,22 @@ def test_a_failing_model_falls_back_to_local_and_the_row_says_why(
     second = rows(sessions, Score, Score.commented_at)[1]
     assert (second.scorer, second.fallback_reason, second.frustration) == ("openai", None, 0.4)
     assert context_of(fake_openai.bodies[-1]) == [text]
+
+
+def test_cues_with_nul_and_control_characters_are_stored_as_plain_one_line_phrases(
+    client, sessions, make_runtime, shared_local, fake_openai
+):
+    # Cues are stored, shown on the dashboard and quoted in the escalation note.
+    cues = ["third\x00 time", "still\nnot\tfixed\x1b", "\x07\x00", "\ud800refund"]
+    fake_openai.script(fake_openai.answer(answer(-0.5, 0.5, cues=cues)))
+    runtime = make_runtime()
+    say(client, "Third time asking, still not fixed.", 1)
+    runtime.worker.drain()
+
+    [row] = rows(sessions, Score)
+    assert (row.scorer, row.fallback_reason) == ("openai", None)
+    assert row.cues == ["third time", "still not fixed", "refund"]
+    assert rows(sessions, Comment)[0].status == "done"
 
 
 def test_an_unreachable_model_server_falls_back_with_a_connection_error(

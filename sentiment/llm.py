@@ -309,6 +309,8 @@ def parse_answer(content: str | None) -> LLMAnswer:
     raw = _FENCE.sub("", content.strip())
     try:
         data = json.loads(raw)
+    except RecursionError:  # nested deeper than the parser goes: no answer of ours
+        raise LLMFailure("invalid_answer", "openai: invalid JSON in answer (nested too deeply)") from None
     except ValueError:
         # Some self-hosted models wrap the object in prose; take the outermost braces.
         start, end = raw.find("{"), raw.rfind("}")
@@ -316,7 +318,7 @@ def parse_answer(content: str | None) -> LLMAnswer:
             if start < 0 or end <= start:
                 raise ValueError
             data = json.loads(raw[start : end + 1])
-        except ValueError:
+        except (ValueError, RecursionError):
             raise LLMFailure("invalid_answer", "openai: invalid JSON in answer") from None
     if not isinstance(data, dict):
         raise LLMFailure("invalid_answer", "openai: answer is not a JSON object")
@@ -534,7 +536,7 @@ class OpenAIScorer:
         while True:
             try:
                 completion = self.client.chat.completions.create(**request)
-            except json.JSONDecodeError:  # a 200 from something else: a proxy's page, a web app
+            except (json.JSONDecodeError, RecursionError):  # a 200 from something else: a proxy's page, a web app
                 raise LLMFailure("invalid_answer", NOT_A_COMPLETION, retries + 1) from None
             except openai.APITimeoutError:
                 raise LLMFailure(

@@ -215,6 +215,25 @@ def test_invalid_json_falls_back_to_local(fake_openai, make, local):
     assert len(fake_openai.requests) == 1  # an answer is not retried
 
 
+@pytest.mark.parametrize("content, reason", [
+    ("[" * 100_000 + "]" * 100_000, "openai: invalid JSON in answer (nested too deeply)"),
+    ('Here: {"cues": ' + "[" * 100_000 + "]" * 100_000 + "}", "openai: invalid JSON in answer"),
+])
+def test_an_answer_nested_too_deeply_falls_back_with_a_clear_reason(fake_openai, make, caplog, content, reason):
+    fake_openai.script(fake_openai.answer(content))
+    result = make().score("x")
+    assert (result.scorer, result.fallback_reason) == ("stub-local", reason)
+    assert not any(record.exc_info for record in caplog.records)
+
+
+def test_a_200_nested_too_deeply_names_the_base_url(fake_openai, make, caplog):
+    body = '{"choices": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    fake_openai.script(lambda request: Response(body, status=200, mimetype="application/json"))
+    result = make().score("x")
+    assert result.fallback_reason == "openai: the server's answer is not a chat completion (check OPENAI_BASE_URL)"
+    assert not any(record.exc_info for record in caplog.records)
+
+
 def test_answer_missing_a_field_falls_back(fake_openai, make):
     fake_openai.script(fake_openai.answer({"score": -0.5, "urgency": 0.2}))
     result = make().score("x")

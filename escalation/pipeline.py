@@ -369,6 +369,30 @@ class Pipeline:
         except LeaseLost:
             log.warning("ticket %s: lease lost; leaving it to the worker that took it", works[0].lease.ticket_ref)
 
+    def turn_failed(self, lease: Lease, reason: str, hold_off_seconds: float) -> None:
+        """A scoring turn raised before it was recorded (a bug, a value the database refuses):
+        each comment of the turn had a failed try, so one that can never be recorded ends failed
+        with the reason instead of pending for ever; the ticket is handed back, not due before
+        `hold_off_seconds`."""
+        now = utcnow()
+        outcomes = []
+        with self.sessions.begin() as session:
+            held = hold(session, lease, self.config.worker.lease_seconds) is not None
+            if held:
+                for comment in session.scalars(
+                    select(Comment)
+                    .where(Comment.ticket_id == lease.ticket_id, Comment.status == CommentStatus.PENDING,
+                           Comment.run_after <= now)
+                    .order_by(Comment.commented_at, Comment.id)
+                    .limit(COMMENTS_PER_TURN)
+                ):
+                    retried = self._record_failure(comment, reason, retryable=True)
+                    outcomes.append("retried" if retried else "failed")
+                session.flush()  # the new due times, before finish() reads them
+            finish(session, lease, not_before=now + timedelta(seconds=hold_off_seconds), locked=held)
+        for outcome in outcomes:
+            metrics.COMMENTS.labels(outcome=outcome).inc()
+
     def _hold(self, session: Session, lease: Lease) -> Ticket:
         ticket = hold(session, lease, self.config.worker.lease_seconds)
         if ticket is None:

@@ -138,9 +138,22 @@ class Worker:
             else:  # whatever broke, the other tickets go on: this one waits before it is tried again
                 log.exception("ticket %s: unexpected error; trying it again in %.0f s", leases[0].ticket_ref,
                               PARK_SECONDS)
+                if leases[0].lane is SCORING:
+                    self._park(leases[0], exc)
+                    return False
                 hold_off = PARK_SECONDS
             self._release(leases[0], hold_off)
             return False
+
+    def _park(self, lease: Lease, exc: Exception) -> None:
+        """A scoring turn that raised counts a try of its comments (they fail, with the error as
+        the reason, once the attempts are used up) and waits PARK_SECONDS."""
+        reason = f"scoring turn failed: {exc.__class__.__name__}: {(str(exc).splitlines() or [''])[0]}"
+        try:
+            self.pipeline.turn_failed(lease, reason, PARK_SECONDS)
+        except Exception:
+            log.exception("ticket %s: could not count the failed turn", lease.ticket_ref)
+            self._release(lease, PARK_SECONDS)
 
     def _release(self, lease: Lease, hold_off: float) -> None:
         try:

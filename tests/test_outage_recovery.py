@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from tests.scripted_scorer import ScriptedScorer
 from tests.zendesk_helpers import comment_event, post_zendesk
 from ticketpulse.escalation.queue import claim
-from ticketpulse.models import Ticket, utcnow
+from ticketpulse.models import Comment, Ticket, utcnow
 
 
 def _worker(config, environment, engine):
@@ -53,3 +54,59 @@ def test_a_turn_that_raised_a_bug_is_still_parked(client, sessions, config, envi
         ticket = session.scalars(select(Ticket)).one()
         assert ticket.lease_owner is None
         assert (ticket.next_run_at - utcnow()).total_seconds() > 30
+
+
+def _due_again(sessions):
+    """As if the park had run out."""
+    with sessions.begin() as session:
+        session.execute(update(Ticket).values(next_run_at=utcnow()))
+        session.execute(update(Comment).values(run_after=utcnow()))
+
+
+def _two_tries(config):
+    return config.model_copy(update={"worker": config.worker.model_copy(update={"max_attempts": 2})})
+
+
+def test_a_turn_that_keeps_raising_counts_each_try_and_fails_its_comment_with_the_reason(client, sessions, config,
+                                                                                          environment, engine):
+    config = _two_tries(config)
+    worker = _worker(config, environment, engine)
+    worker._work_on([_lease(client, sessions, config)], _raise(ValueError("a bug")))
+    with sessions() as session:
+        comment = session.scalars(select(Comment)).one()
+        assert (comment.status, comment.attempts) == ("pending", 1)
+        assert comment.reason == "scoring turn failed: ValueError: a bug"
+
+    _due_again(sessions)
+    lease = claim(sessions, config.worker.lease_seconds, "test-host:1:1")
+    worker._work_on([lease], _raise(ValueError("a bug")))
+
+    with sessions() as session:
+        comment = session.scalars(select(Comment)).one()
+        ticket = session.scalars(select(Ticket)).one()
+    assert (comment.status, comment.attempts) == ("failed", 2)  # visible, not pending for ever
+    assert comment.reason == "scoring turn failed: ValueError: a bug"
+    assert (ticket.lease_owner, ticket.next_run_at) == (None, None)
+
+
+def test_a_score_the_database_refuses_ends_failed_with_the_reason_instead_of_pending_for_ever(
+        client, sessions, config, environment, engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite does not enforce a column's length")
+    from ticketpulse.runtime import build_runtime
+
+    config = _two_tries(config)
+    scorer = ScriptedScorer({})
+    # what the cascade scorer reports with a long model name: longer than scores.scorer_version
+    scorer.version = "caf1f8651c51.4ed5f5+anthropic/claude-3-5-sonnet-20241022/prompt-v2"
+    worker = build_runtime(config, environment, engine=engine, scorer=scorer, helpdesks={}).worker
+    assert post_zendesk(client, comment_event("8101", "1", "Where is my order?", time="2026-11-30T09:00:00Z")).status_code == 202
+    worker.drain()
+    _due_again(sessions)
+    worker.drain()
+
+    with sessions() as session:
+        comment = session.scalars(select(Comment)).one()
+    assert (comment.status, comment.attempts) == ("failed", 2)
+    assert comment.reason.startswith("scoring turn failed: DataError: ")
+    assert "value too long" in comment.reason

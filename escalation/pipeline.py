@@ -624,7 +624,8 @@ def take_budget(session: Session, helpdesk: str, account: str, cost: float, per_
         select(ApiBudget).where(ApiBudget.helpdesk == helpdesk, ApiBudget.account == account).with_for_update()
     ).one()
     elapsed = max(0.0, (now - budget.updated_at).total_seconds())
-    tokens = min(per_minute, budget.tokens + elapsed * per_minute / 60.0)
+    # The bucket holds at least one escalation: a budget below its cost slows it, never stops it.
+    tokens = min(max(per_minute, cost), budget.tokens + elapsed * per_minute / 60.0)
     budget.updated_at = now
     if tokens >= cost:
         budget.tokens = tokens - cost

@@ -70,6 +70,19 @@ def test_the_api_budget_is_shared_and_refills(sessions):
         assert take_budget(session, "zendesk", "other", 2, per_minute=3) == 0  # per account
 
 
+def test_a_budget_smaller_than_one_escalation_still_lets_one_through_at_its_rate(sessions):
+    from ticketpulse.models import ApiBudget
+
+    # requests_per_minute = 3 on Freshdesk, whose escalation makes 4 requests
+    with sessions.begin() as session:
+        wait = take_budget(session, "freshdesk", "acme", 4, per_minute=3)
+    assert 0 < wait <= 20  # one request short at 3 a minute
+    with sessions.begin() as session:  # as if that wait has passed
+        session.execute(update(ApiBudget).values(updated_at=utcnow() - timedelta(seconds=wait + 1)))
+    with sessions.begin() as session:
+        assert take_budget(session, "freshdesk", "acme", 4, per_minute=3) == 0  # not a wait for ever
+
+
 def test_a_hung_helpdesk_does_not_hold_up_scoring(client, sessions, config, environment, engine):
     from ticketpulse.integrations.http import HttpPolicy
     from ticketpulse.integrations.zendesk import ZendeskClient, ZendeskHelpdesk

@@ -59,3 +59,8 @@ def test_the_last_value_of_a_nested_object_ends_at_its_brace():
 def test_a_repeated_key_is_refused_not_resolved_to_its_last_copy(raw):
     with pytest.raises(RepeatedKey, match="'(ticket_)?id' appears twice"):
         loads(raw)
+
+
+def test_a_backslash_u_without_four_hex_digits_is_a_literal_backslash():
+    raw = '{"comment":"log in C:\\users\\dana and \\u00e9","is_public":"true"}'
+    assert loads(raw) == {"comment": "log in C:\\users\\dana and \u00e9", "is_public": "true"}

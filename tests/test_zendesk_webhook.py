@@ -66,6 +66,17 @@ def test_trigger_webhook_with_unescaped_placeholders_is_recovered(client, sessio
     assert row.ticket_snapshot["tags"] == ["shipping"]
 
 
+def test_trigger_comment_with_an_unescaped_windows_path_is_recovered(client, sessions):
+    # "C:\users\..." pasted unescaped: "\u" followed by no hex digits is no JSON escape.
+    response = post_zendesk(client, fixture_text("zendesk_trigger_unescaped_backslash_u.txt"))
+
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert row.body == ("The installer still fails. The log is in C:\\users\\dana\\AppData\\Local\\Temp\\setup.log "
+                        "and says \\unknown error.")
+    assert row.comment_key == "id:381"
+
+
 def test_a_comment_that_rewrites_the_trigger_bodys_ticket_id_is_refused(client, sessions):
     # Mallory's comment on ticket 8100 completes the JSON with another ticket's id and comment id.
     response = post_zendesk(client, fixture_text("zendesk_trigger_injected.txt"))

@@ -21,6 +21,8 @@ import re
 from typing import Any
 
 _VALID_ESCAPES = set('"\\/bfnrtu')
+# A `\u` escape is one only with four hex digits after it: `C:\users` is a path, not an escape.
+_UNICODE_ESCAPE = re.compile(r"u[0-9A-Fa-f]{4}")
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 _SPACE = re.compile(r"\s*")
 # What follows a value that really ends: `, "next_key":` (template keys are short and plain).
@@ -136,7 +138,7 @@ def repair(raw: str) -> str:
                 out.append("\\\\")  # a message ending in a backslash: the quote after it ends the string
                 i += 1
                 continue
-            if nxt and nxt in _VALID_ESCAPES:
+            if nxt and nxt in _VALID_ESCAPES and (nxt != "u" or _UNICODE_ESCAPE.match(raw, i + 1)):
                 out.append(ch + nxt)
                 i += 2
                 continue

@@ -8,6 +8,9 @@ and its trigger with the README's body.
 
 Freshdesk has no webhook API: the API key is checked, the groups are listed to choose
 `senior_group_id` from, and the automation rule is printed exactly as to enter it.
+
+Both check every group id the config names (`senior_group_id` and `[<helpdesk>.groups]`) against
+the account's groups: a wrong one would fail each escalation at its severity.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import json
 import secrets
 from typing import Callable
 
-from ticketpulse.config import split_secrets
+from ticketpulse.config import SEVERITIES, HelpdeskSection, split_secrets
 from ticketpulse.escalation.helpdesk import PermanentError
 from ticketpulse.integrations.freshdesk import FreshdeskClient
 from ticketpulse.integrations.zendesk import ZendeskClient
@@ -80,6 +83,39 @@ def _newest_secret(value: str | None) -> str | None:
     return (split_secrets(value) or (None,))[-1]
 
 
+# -- the configured groups ----------------------------------------------------------------------
+
+
+def configured_groups(helpdesk: str, section: HelpdeskSection) -> dict[str, int]:
+    """Each group id the config sets, by its key as written in ticketpulse.toml."""
+    keys = {f"[{helpdesk}] senior_group_id": section.senior_group_id}
+    keys |= {f"[{helpdesk}.groups] {severity}": getattr(section.groups, severity) for severity in SEVERITIES}
+    return {key: group_id for key, group_id in keys.items() if group_id is not None}
+
+
+def _short_key(key: str) -> str:
+    """`[freshdesk.groups] high` -> `groups.high`: the mark beside a listed group."""
+    table, name = key.split(" ")
+    return f"groups.{name}" if table.endswith(".groups]") else name
+
+
+def _list_groups(groups: list[dict], configured: dict[str, int], out: Print) -> None:
+    for group in groups:
+        keys = [_short_key(key) for key, group_id in configured.items() if group_id == group.get("id")]
+        mark = f"   <- {', '.join(keys)}" if keys else ""
+        out(f"  {group.get('id'):>14}  {group.get('name')}{mark}")
+
+
+def _wrong_groups(groups: list[dict], configured: dict[str, int]) -> dict[str, int]:
+    ids = {group.get("id") for group in groups if not group.get("deleted")}
+    return {key: group_id for key, group_id in configured.items() if group_id not in ids}
+
+
+def _say_wrong_groups(wrong: dict[str, int], out: Print) -> None:
+    for key, group_id in wrong.items():
+        out(f"{key} = {group_id} is not a group of this account: choose one above.")
+
+
 # -- Zendesk ------------------------------------------------------------------------------------
 
 
@@ -114,8 +150,10 @@ def _differs(existing: dict, wanted: dict) -> list[str]:
 
 
 def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False,
-                  current_secret: str | None = None, out: Print = print) -> bool:
-    """Set up (idempotently) and verify; True when the signed test event was accepted."""
+                  current_secret: str | None = None, section: HelpdeskSection | None = None,
+                  out: Print = print) -> bool:
+    """Set up (idempotently) and verify; True when the signed test event was accepted and every
+    configured group is one of the account's."""
     endpoint = endpoint_url(base_url, "zendesk")
     user = client.get_current_user()
     if user.get("id") is None:  # Zendesk answers /users/me for credentials it did not accept, too
@@ -126,6 +164,7 @@ def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False
         raise PermanentError(f"webhooks and triggers are managed by admins; {user.get('email')} is "
                              f"{'an' if str(user.get('role'))[:1] in 'aeiou' else 'a'} {user.get('role')}: "
                              "use an admin's API token for setup (escalations need only an agent's)")
+    groups_ok = _check_zendesk_groups(client, configured_groups("zendesk", section or HelpdeskSection()), out)
 
     wanted = _wanted_webhook(endpoint, trigger)
     # Every webhook, not those named like ours: one at this endpoint under another name is ours too.
@@ -155,7 +194,24 @@ def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False
         out("Put this line in ticketpulse's environment (the webhook's signing secret; keep it private):")
         out(f"ZENDESK_WEBHOOK_SECRET={secret}")
     out("")
-    return _test_round_trip(client, webhook_id, endpoint, out, secret_known=secret_known)
+    return _test_round_trip(client, webhook_id, endpoint, out, secret_known=secret_known) and groups_ok
+
+
+def _check_zendesk_groups(client: ZendeskClient, configured: dict[str, int], out: Print) -> bool:
+    """The configured group ids against the account's groups; the groups are listed only to choose
+    from when one is wrong (an account may have hundreds)."""
+    if not configured:
+        return True
+    groups = client.list_groups()
+    wrong = _wrong_groups(groups, configured)
+    if not wrong:
+        names = {group.get("id"): group.get("name") for group in groups}
+        out("groups: " + ", ".join(f"{key} = {group_id} ({names.get(group_id)})" for key, group_id in configured.items()))
+        return True
+    out("Groups of this account:")
+    _list_groups([group for group in groups if not group.get("deleted")], configured, out)
+    _say_wrong_groups(wrong, out)
+    return False
 
 
 def _setup_trigger(client: ZendeskClient, webhook_id: str, out: Print) -> None:
@@ -216,27 +272,24 @@ def _test_round_trip(client: ZendeskClient, webhook_id: str, endpoint: str, out:
 # -- Freshdesk ----------------------------------------------------------------------------------
 
 
-def setup_freshdesk(client: FreshdeskClient, base_url: str, *, senior_group_id: int | None,
+def setup_freshdesk(client: FreshdeskClient, base_url: str, *, section: HelpdeskSection,
                     current_secret: str | None, out: Print = print) -> bool:
-    """Check the key, list the groups, print the rule; True unless senior_group_id is no group."""
+    """Check the key, list the groups, print the rule; True unless a configured group id is no group."""
     endpoint = endpoint_url(base_url, "freshdesk")
     agent = client.get_current_agent()
     contact = agent.get("contact") if isinstance(agent.get("contact"), dict) else {}
     out(f"freshdesk: {client.base_url}: API key of {contact.get('name')} <{contact.get('email')}> (agent {agent.get('id')})")
 
     groups = client.list_groups()
-    ids = {group.get("id") for group in groups}
+    configured = configured_groups("freshdesk", section)
     out("")
     out("Groups (put the senior group's id in ticketpulse.toml as `[freshdesk] senior_group_id = <id>`):")
-    for group in groups:
-        mark = "   <- senior_group_id" if group.get("id") == senior_group_id else ""
-        out(f"  {group.get('id'):>14}  {group.get('name')}{mark}")
-    ok = True
-    if senior_group_id is None:
+    _list_groups(groups, configured, out)
+    if section.senior_group_id is None:
         out("[freshdesk] senior_group_id is not set: escalations will keep the ticket's group.")
-    elif senior_group_id not in ids:
-        out(f"[freshdesk] senior_group_id = {senior_group_id} is not a group of this account: choose one above.")
-        ok = False
+    wrong = _wrong_groups(groups, configured)
+    _say_wrong_groups(wrong, out)
+    ok = not wrong
 
     secret = _newest_secret(current_secret)
     out("")

@@ -30,7 +30,7 @@ from ticketpulse.integrations.http import HttpPolicy, api_root, expect_object, e
 log = logging.getLogger("ticketpulse.helpdesk")
 
 CONFLICT_RETRIES = 3  # fresh reads after a 409, within one call
-MAX_PAGES = 100  # of webhooks or triggers: far beyond any account; guards against a cursor loop
+MAX_PAGES = 100  # of webhooks, triggers or groups: far beyond any account; guards against a cursor loop
 
 
 class ZendeskClient:
@@ -107,18 +107,26 @@ class ZendeskClient:
         return expect_object(answer, "response", f"POST {url}")
 
     def list_triggers(self) -> list[dict[str, Any]]:
-        """GET /api/v2/triggers, every page (offset pagination: next_page)."""
-        url: str | None = self._api("triggers")
+        """GET /api/v2/triggers, every page."""
+        return self._every_offset_page("triggers")
+
+    def list_groups(self) -> list[dict[str, Any]]:
+        """GET /api/v2/groups, every page: id, name, deleted ... (setup checks the configured ids)."""
+        return self._every_offset_page("groups")
+
+    def _every_offset_page(self, name: str) -> list[dict[str, Any]]:
+        """The objects of a list endpoint with offset pagination (`next_page`), at most MAX_PAGES pages."""
+        url: str | None = self._api(name)
         params: dict[str, Any] | None = {"per_page": 100}
-        triggers: list[dict[str, Any]] = []
+        found: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
             page = expect_object(self.policy.request("GET", url, params=params, auth=self.auth), None, f"GET {url}")
-            triggers.extend(item for item in page.get("triggers") or [] if isinstance(item, dict))
+            found.extend(item for item in page.get(name) or [] if isinstance(item, dict))
             next_page = page.get("next_page")
             if not next_page:
                 break
             url, params = self._same_host(next_page), None
-        return triggers
+        return found
 
     def create_trigger(self, trigger: dict[str, Any]) -> dict[str, Any]:
         """POST /api/v2/triggers {"trigger": {...}} → 201 {"trigger": {...}}. Not idempotent."""

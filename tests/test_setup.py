@@ -334,3 +334,56 @@ def test_setup_freshdesk_refuses_a_secret_with_a_space_instead_of_printing_a_rul
     assert result.code == 1
     assert "FRESHDESK_WEBHOOK_SECRET has a space, and Freshdesk stops a rule whose header value has one." in result.out
     assert "X-Webhook-Token:" not in result.out
+
+
+def test_setup_freshdesk_names_a_per_severity_group_that_is_not_one_of_the_accounts(runner, freshdesk, tmp_path):
+    config = tmp_path / "ticketpulse.toml"
+    config.write_text("[freshdesk]\nsenior_group_id = 43000777000\n[freshdesk.groups]\nhigh = 999\ncritical = 43000123456\n")
+
+    result = runner("--config", str(config), "setup", "freshdesk", "--url", "https://tp.example.com")
+
+    assert result.code == 1
+    assert "[freshdesk.groups] high = 999 is not a group of this account: choose one above." in result.out
+    assert "     43000123456  Billing   <- groups.critical" in result.out
+    assert "     43000777000  Senior support   <- senior_group_id" in result.out
+    assert "senior_group_id = 43000777000 is not" not in result.out and "critical = 43000123456 is not" not in result.out
+
+
+def _zendesk_webhook_with_secret(zendesk, endpoint: str, secret: str) -> None:
+    zendesk.webhooks["01GROUPS"] = {
+        "id": "01GROUPS", "name": "ticketpulse", "status": "active", "endpoint": endpoint,
+        "http_method": "POST", "request_format": "json", "subscriptions": EVENTS}
+    zendesk.webhook_secrets["01GROUPS"] = secret
+
+
+def test_setup_zendesk_names_a_configured_group_that_is_not_one_of_the_accounts(runner, zendesk, tmp_path):
+    config = tmp_path / "ticketpulse.toml"
+    config.write_text("[zendesk]\nsenior_group_id = 360001234567\n[zendesk.groups]\ncritical = 555\n")
+    with ticketpulse_server(tmp_path, zendesk_secret="zd-groups-secret") as server:
+        _zendesk_webhook_with_secret(zendesk, f"{server.url}/webhooks/zendesk", "zd-groups-secret")
+        result = runner("--config", str(config), "setup", "zendesk", "--url", server.url)
+
+    assert result.code == 1  # the round trip works; the group does not
+    assert "the signed round trip works" in result.out
+    assert "[zendesk.groups] critical = 555 is not a group of this account: choose one above." in result.out
+    assert "    360001234567  Senior support   <- senior_group_id" in result.out
+
+
+def test_setup_zendesk_checks_the_configured_groups_across_pages_and_only_when_some_are_set(runner, zendesk, tmp_path):
+    zendesk.groups_page_size = 1
+    config = tmp_path / "ticketpulse.toml"
+    config.write_text("[zendesk]\nsenior_group_id = 320\n[zendesk.groups]\ncritical = 360001234567\n")
+    with ticketpulse_server(tmp_path, zendesk_secret="zd-groups-secret") as server:
+        _zendesk_webhook_with_secret(zendesk, f"{server.url}/webhooks/zendesk", "zd-groups-secret")
+        configured = runner("--config", str(config), "setup", "zendesk", "--url", server.url)
+        group_reads = len([r for r in zendesk.requests if r.path.startswith("/api/v2/groups")])
+        empty = tmp_path / "no-groups.toml"
+        empty.write_text("")
+        unconfigured = runner("--config", str(empty), "setup", "zendesk", "--url", server.url)
+
+    assert configured.code == 0, configured.out + configured.err
+    assert ("groups: [zendesk] senior_group_id = 320 (Support), "
+            "[zendesk.groups] critical = 360001234567 (Senior support)") in configured.out
+    assert group_reads == 2  # the second group is on the second page
+    assert unconfigured.code == 0, unconfigured.out + unconfigured.err
+    assert len([r for r in zendesk.requests if r.path.startswith("/api/v2/groups")]) == 2 and "groups:" not in unconfigured.out

@@ -433,13 +433,13 @@ def cmd_setup(args: argparse.Namespace) -> int:
                 raise ConfigError("setup zendesk: set ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN "
                                   "(an admin's API token) first")
             client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, policy)
-            ok = setup_zendesk(client, args.url, trigger=args.trigger, current_secret=env.zendesk_webhook_secret)
+            ok = setup_zendesk(client, args.url, trigger=args.trigger, current_secret=env.zendesk_webhook_secret,
+                               section=config.zendesk)
         else:
             if not (env.freshdesk_api_url and env.freshdesk_api_key):
                 raise ConfigError("setup freshdesk: set FRESHDESK_DOMAIN and FRESHDESK_API_KEY first")
             client = FreshdeskClient(env.freshdesk_api_url, env.freshdesk_api_key, policy)
-            ok = setup_freshdesk(client, args.url, senior_group_id=config.freshdesk.senior_group_id,
-                                 current_secret=env.freshdesk_webhook_secret)
+            ok = setup_freshdesk(client, args.url, section=config.freshdesk, current_secret=env.freshdesk_webhook_secret)
     except HelpdeskError as exc:
         return _fail(f"setup {args.setup_command}: {_first_line(exc)}", 1)
     return 0 if ok else 1

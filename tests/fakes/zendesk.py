@@ -87,6 +87,9 @@ class FakeZendesk:
     # The most webhooks per page this account answers with (Zendesk: page[size] up to 100).
     webhooks_page_size: int = 100
     account_id: int = 9876543
+    # The account's groups (GET /api/v2/groups): id -> name; deleted ones are not listed.
+    groups: dict[int, str] = field(default_factory=lambda: {320: "Support", 360001234567: "Senior support"})
+    groups_page_size: int = 100
 
     def add_ticket(self, ticket_id: str, tags: list[str] | None = None, **fields) -> dict:
         ticket = {
@@ -144,6 +147,25 @@ class FakeZendesk:
         @app.get("/api/v2/users/me")
         def me():
             return jsonify(user=self.user)
+
+        @app.get("/api/v2/groups")
+        @app.get("/api/v2/groups.json")  # Zendesk answers both; its next_page links name the second
+        def list_groups():
+            # Offset pagination like the triggers: per_page up to 100, next_page an absolute URL.
+            per_page = min(int(request.args.get("per_page", 100)), 100, self.groups_page_size)
+            page = int(request.args.get("page", 1))
+            everything = [
+                {"id": group_id, "name": name, "description": "", "default": group_id == min(self.groups),
+                 "deleted": False, "is_public": True, "created_at": "2025-01-02T10:00:00Z",
+                 "updated_at": "2025-01-02T10:00:00Z", "url": f"{request.host_url}api/v2/groups/{group_id}.json"}
+                for group_id, name in sorted(self.groups.items())
+            ]
+            start = (page - 1) * per_page
+            more = start + per_page < len(everything)
+            return jsonify(
+                groups=everything[start:start + per_page], count=len(everything), previous_page=None,
+                next_page=f"{request.host_url}api/v2/groups.json?page={page + 1}&per_page={per_page}" if more else None,
+            )
 
         self._webhook_routes(app)
         self._trigger_routes(app)

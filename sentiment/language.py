@@ -27,6 +27,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 SUPPORTED = frozenset({"en"})  # what the local scorer reads
+# py3langid's label for text with no language in it (ids, hex, hashes, a pasted log): an English
+# message quoting one ("Still failing!!! request ids: 3f2a…") is not a message the scorer cannot read.
+NO_LANGUAGE = "zxx"
 MIN_WORDS = 3  # shorter messages ("hola", "PS4 pls") are too short to tell
 MIN_CONFIDENCE = 0.9  # py3langid's normalised probability for the language it names
 MIN_SCRIPT_CONFIDENCE = 0.5  # the same for text mostly in a non-Latin script
@@ -210,7 +213,7 @@ def detect_language(text: str) -> str | None:
     language, confidence = _detector().classify(_NOISE.sub(" ", text))
     # In a non-Latin script the text is not English whatever the model's runner-up says.
     needed = MIN_SCRIPT_CONFIDENCE if suspicion == "script" else MIN_CONFIDENCE
-    if language in SUPPORTED or confidence < needed:
+    if language in SUPPORTED or language == NO_LANGUAGE or confidence < needed:
         return None
     return language
 

@@ -48,6 +48,21 @@ def test_english_and_too_short_messages_stay_english(text):
     assert detect_language(text) is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Still failing!!! request ids: 3f2a9c1e-8b7d-4e21-9f3a-0c1d2e3f4a5b 7a8b9c0d-1e2f-3a4b-5c6d-7e8f9a0b1c2d "
+        "0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e",
+        "0x7fff5fbff8c0 0x7fff5fbff8d0 0x00007f8e4a0b1c2d SIGSEGV segfault again wtf",
+        "E11000 duplicate key error collection: prod.orders index: _id_ dup key: { _id: ObjectId('5f1d7f9b2c3e4a5b6c7d8e9f') }",
+    ],
+)
+def test_an_english_message_quoting_ids_or_a_log_is_not_an_unsupported_language(text):
+    # py3langid calls such text "zxx" (no linguistic content): not a language the scorer cannot read.
+    assert detect_language(text) is None
+    assert default_scorer().score(text).unsupported_language is None
+
+
 def test_ordinary_english_never_reaches_the_detector():
     assert not looks_non_english("My order has not arrived yet and nobody answers my emails.")
 

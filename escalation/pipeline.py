@@ -438,7 +438,8 @@ class Pipeline:
             ]
             for n, (comment, decision, trajectory) in enumerate(decisions):
                 group_id = getattr(self.config, lease.helpdesk).group_for(decision.severity)
-                replaced_by = decisions[n + 1][1].severity if n + 1 < len(decisions) and not in_flight else None
+                # A decision of this turn is never in flight: a later one of the turn replaces it.
+                replaced_by = decisions[n + 1][1].severity if n + 1 < len(decisions) else None
                 rows.append({
                     "ticket_id": lease.ticket_id,
                     "comment_id": comment.id,

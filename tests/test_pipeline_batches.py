@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, func, select, update
@@ -114,6 +115,25 @@ def test_two_decisions_in_one_turn_leave_only_the_higher_escalation_pending(clie
         (severity, "superseded", "superseded by critical") for severity, _, _ in escalations[:-1]]
     assert len(escalations) == 2 and tuple(escalations[-1]) == ("critical", "pending", None)
     assert ticket.escalated_severity == "critical" and ticket.escalate_at is not None
+
+
+def test_two_decisions_in_one_turn_while_an_escalation_is_being_applied_queue_only_the_higher(
+        client, sessions, runtime):
+    post_zendesk(client, comment_event("410", "1", ANGRY, time="2025-03-05T10:00:00Z"))
+    post_zendesk(client, comment_event("410", "2", FURIOUS, time="2025-03-05T10:05:00Z"))
+    with sessions.begin() as session:  # the escalation thread is applying an earlier one right now
+        session.execute(update(Ticket).values(escalation_owner="other:1:1:x",
+                                              escalation_expires_at=utcnow() + timedelta(seconds=30)))
+
+    assert runtime.worker.run_once()
+
+    with sessions() as session:
+        escalations = session.execute(
+            select(Escalation.severity, Escalation.status, Escalation.reason).order_by(Escalation.id)).all()
+    # the helpdesk gets the critical one after the one in flight, not each step of this turn
+    assert [tuple(row) for row in escalations[:-1]] == [
+        (severity, "superseded", "superseded by critical") for severity, _, _ in escalations[:-1]]
+    assert len(escalations) == 2 and tuple(escalations[-1]) == ("critical", "pending", None)
 
 
 def test_a_busy_ticket_has_its_turn_then_waits_behind_the_others(client, sessions, runtime):

@@ -21,9 +21,10 @@ MAX_MESSAGE = 300
 REASONS = {400: "invalid_payload", 401: "authentication_failed", 413: "too_large"}
 
 
-def webhook_helpdesk() -> str | None:
-    """`zendesk` for a request to /webhooks/zendesk (or below it), else None."""
-    parts = request.path.split("/")
+def webhook_helpdesk(path: str | None = None) -> str | None:
+    """`zendesk` for a request to /webhooks/zendesk (or below it), else None; `path` defaults to
+    the current Flask request's."""
+    parts = (request.path if path is None else path).split("/")
     if len(parts) >= 3 and parts[1] == "webhooks" and parts[2] in HELPDESKS:
         return parts[2]
     return None
@@ -31,14 +32,21 @@ def webhook_helpdesk() -> str | None:
 
 def record_refusal(status: int, message: str, reason: str | None = None) -> None:
     """Log and count a 4xx answer to a webhook; other paths are not webhooks and not counted."""
-    helpdesk = webhook_helpdesk()
+    record_server_refusal(request.method, request.path, request.remote_addr, status, message, reason)
+
+
+def record_server_refusal(
+    method: str, path: str, remote_addr: str | None, status: int, message: str, reason: str | None = None
+) -> None:
+    """The same, for a request the web server refused before the app saw it (`serve`'s waitress
+    answers an oversized body's 413 itself)."""
+    helpdesk = webhook_helpdesk(path)
     if helpdesk is None:
         return
     reason = reason or REASONS.get(status) or f"http_{status}"
     metrics.WEBHOOK_REFUSALS.labels(helpdesk=helpdesk, reason=reason).inc()
     log.warning(
-        "refused %s %s from %s: %d %s: %s",
-        request.method, request.path, request.remote_addr or "?", status, reason, message[:MAX_MESSAGE],
+        "refused %s %s from %s: %d %s: %s", method, path, remote_addr or "?", status, reason, message[:MAX_MESSAGE],
     )
 
 

@@ -14,6 +14,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
 
+from ticketpulse.webhooks.refusals import record_server_refusal
+
 
 def too_large_message(max_body_bytes: int) -> str:
     """The 413 message, the same from waitress and from the app."""
@@ -29,12 +31,21 @@ class JsonErrorTask(ErrorTask):
             message = too_large_message(self.channel.adj.max_request_body_size - 1)
         else:
             message = f"{error.reason}: {error.body}"
+        if 400 <= error.code < 500:  # the app never sees it: logged and counted here, as the app's are
+            self._record_refusal(error.code, message)
         body = json.dumps({"error": message}).encode("utf-8")
         self.status = f"{error.code} {error.reason}"
         self.response_headers.append(("Content-Type", "application/json"))
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
+
+    def _record_refusal(self, status: int, message: str) -> None:
+        request, addr = self.request, self.channel.addr
+        remote = addr[0] if isinstance(addr, tuple) and addr else None
+        # A request line that did not parse has no method or path (and is no webhook).
+        record_server_refusal(getattr(request, "command", None) or "?", getattr(request, "path", None) or "",
+                              remote, status, message)
 
 
 class JsonErrorChannel(HTTPChannel):

@@ -23,6 +23,7 @@ import re
 import shutil
 import tempfile
 import threading
+import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,6 +54,12 @@ _lock = threading.Lock()
 log = logging.getLogger("ticketpulse.sentiment")
 
 
+def _folded(text: str) -> str:
+    """Fullwidth (ＳＴＩＬＬ) and "fancy" letters (𝐒𝐓𝐈𝐋𝐋 𝐛𝐫𝐨𝐤𝐞𝐧, pasted from text generators) as
+    the letters they are: py3langid reads them as another script and names Cantonese or none."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
 def _suspicion(text: str) -> str | None:
     """"script" (mostly non-ASCII letters), "words" (almost no English function words), or None."""
     lowered = text.lower()
@@ -73,7 +80,7 @@ def _suspicion(text: str) -> str | None:
 
 def looks_non_english(text: str) -> bool:
     """True when a message may not be English (then ``detect_language`` decides)."""
-    return _suspicion(text) is not None
+    return _suspicion(_folded(text)) is not None
 
 
 def _detector():
@@ -207,6 +214,7 @@ def _fsync_directory(path: Path) -> None:
 
 def detect_language(text: str) -> str | None:
     """The language code of a message the local scorer cannot read, or None (English, or unsure)."""
+    text = _folded(text)
     suspicion = _suspicion(text)
     if suspicion is None:
         return None

@@ -63,6 +63,27 @@ def test_an_english_message_quoting_ids_or_a_log_is_not_an_unsupported_language(
     assert default_scorer().score(text).unsupported_language is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ｗｈｙ ｉｓ ｍｙ ｒｅｆｕｎｄ ｓｔｉｌｌ ｎｏｔ ｈｅｒｅ？",  # fullwidth: read as Cantonese
+        "𝐒𝐓𝐈𝐋𝐋 𝐁𝐑𝐎𝐊𝐄𝐍 𝐀𝐆𝐀𝐈𝐍, 𝐟𝐢𝐱 𝐢𝐭 𝐧𝐨𝐰 𝐨𝐫 𝐈 𝐜𝐚𝐧𝐜𝐞𝐥",  # mathematical bold, from a "fancy text" generator
+        "𝘛𝘩𝘢𝘯𝘬𝘴 𝘧𝘰𝘳 𝘯𝘰𝘵𝘩𝘪𝘯𝘨, 𝘵𝘩𝘪𝘳𝘥 𝘵𝘪𝘮𝘦 𝘢𝘴𝘬𝘪𝘯𝘨",
+    ],
+)
+def test_english_in_fullwidth_or_fancy_letters_is_not_an_unsupported_language(text):
+    assert detect_language(text) is None
+    assert default_scorer().score(text).unsupported_language is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("注文した商品がまだ届きません！ ３回目の問い合わせです。", "ja"), ("Ｚａｋａｚ: Заказ не пришёл уже неделю！", "ru")],
+)
+def test_fullwidth_characters_do_not_hide_a_non_english_message(text, language):
+    assert detect_language(text) == language
+
+
 def test_ordinary_english_never_reaches_the_detector():
     assert not looks_non_english("My order has not arrived yet and nobody answers my emails.")
 

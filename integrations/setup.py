@@ -151,7 +151,7 @@ def _differs(existing: dict, wanted: dict) -> list[str]:
 
 def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False,
                   current_secret: str | None = None, section: HelpdeskSection | None = None,
-                  out: Print = print) -> bool:
+                  account_id: str | None = None, out: Print = print) -> bool:
     """Set up (idempotently) and verify; True when the signed test event was accepted and every
     configured group is one of the account's."""
     endpoint = endpoint_url(base_url, "zendesk")
@@ -184,6 +184,7 @@ def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False
 
     if trigger:
         _setup_trigger(client, webhook_id, out)
+        _say_trigger_account(account_id, out)
 
     secret = client.get_signing_secret(webhook_id)
     out("")
@@ -233,6 +234,18 @@ def _setup_trigger(client: ZendeskClient, webhook_id: str, out: Print) -> None:
         return
     client.update_trigger(current["id"], wanted)
     out(f"updated trigger {TRIGGER_TITLE!r} ({current.get('id')}) notifying webhook {webhook_id}")
+
+
+def _say_trigger_account(account_id: str | None, out: Print) -> None:
+    """Trigger bodies name no account (README "Account"): without ZENDESK_ACCOUNT_ID they are filed
+    under `default`, and a comment that also comes by an event webhook becomes a second ticket."""
+    if account_id:
+        out(f"ZENDESK_ACCOUNT_ID={account_id}: the trigger's comments are filed under this account.")
+        return
+    out("ZENDESK_ACCOUNT_ID is not set: the trigger's bodies carry no account, so its comments are filed under "
+        "account 'default', and a comment that also arrives by an event webhook becomes a second ticket. "
+        "Set ZENDESK_ACCOUNT_ID to the account's number (the account_id of any event webhook, or the "
+        "X-Zendesk-Account-Id header Zendesk sends) and restart.")
 
 
 def _test_round_trip(client: ZendeskClient, webhook_id: str, endpoint: str, out: Print, *,

@@ -395,3 +395,15 @@ def test_a_dashboard_password_pasted_with_its_newline_is_the_password_typed(monk
     response = app.test_client().get("/dashboard/", headers={"Authorization": f"Basic {login}"})
 
     assert response.status_code == status
+
+
+def test_check_config_says_whether_zendesk_account_id_is_set_for_trigger_webhooks(runner, monkeypatch):
+    monkeypatch.delenv("ZENDESK_ACCOUNT_ID", raising=False)
+    unset = runner("check-config")
+    monkeypatch.setenv("ZENDESK_ACCOUNT_ID", "9876543")
+    configured = runner("check-config")
+
+    assert unset.code == 0 and configured.code == 0
+    assert ("zendesk account: ZENDESK_ACCOUNT_ID is not set: a trigger-connected webhook's comments are filed under "
+            "account 'default'") in unset.out
+    assert "zendesk account: ZENDESK_ACCOUNT_ID=9876543 (for trigger-connected webhooks)" in configured.out

@@ -387,3 +387,18 @@ def test_setup_zendesk_checks_the_configured_groups_across_pages_and_only_when_s
     assert group_reads == 2  # the second group is on the second page
     assert unconfigured.code == 0, unconfigured.out + unconfigured.err
     assert len([r for r in zendesk.requests if r.path.startswith("/api/v2/groups")]) == 2 and "groups:" not in unconfigured.out
+
+
+def test_setup_zendesk_trigger_says_when_zendesk_account_id_is_not_set(runner, zendesk, tmp_path, monkeypatch):
+    monkeypatch.delenv("ZENDESK_ACCOUNT_ID", raising=False)
+    with ticketpulse_server(tmp_path, zendesk_secret=None) as server:
+        unset = runner("setup", "zendesk", "--url", server.url, "--trigger")
+        events = runner("setup", "zendesk", "--url", server.url)  # event bodies carry their account
+        monkeypatch.setenv("ZENDESK_ACCOUNT_ID", "9876543")
+        configured = runner("setup", "zendesk", "--url", server.url, "--trigger")
+
+    assert "ZENDESK_ACCOUNT_ID is not set: the trigger's bodies carry no account" in unset.out
+    assert "becomes a second ticket. Set ZENDESK_ACCOUNT_ID to the account's number" in unset.out
+    assert "ZENDESK_ACCOUNT_ID" not in events.out
+    assert "ZENDESK_ACCOUNT_ID is not set" not in configured.out
+    assert "ZENDESK_ACCOUNT_ID=9876543: the trigger's comments are filed under this account." in configured.out

@@ -44,12 +44,24 @@ def describe(config: Config, env: Environment) -> list[str]:
             f"{helpdesk} webhook: {variable} is set" if secret
             else f"{helpdesk} webhook: {variable} is NOT set: every POST /webhooks/{helpdesk} is refused (401)"
         )
+        if helpdesk == "zendesk":
+            lines.append(_zendesk_account(env))
     scoring = config.scoring
     if scoring.backend == "local":
         lines.append("scoring backend: local (offline)")
     else:
         lines.append(f"scoring backend: {scoring.backend} (model {scoring.openai.model} at {_llm_url(env)})")
     return lines
+
+
+def _zendesk_account(env: Environment) -> str:
+    """Trigger bodies name no account (README "Account"): said here, as nothing can tell whether a
+    trigger-connected webhook is in use."""
+    if env.zendesk_account_id:
+        return f"zendesk account: ZENDESK_ACCOUNT_ID={env.zendesk_account_id} (for trigger-connected webhooks)"
+    return ("zendesk account: ZENDESK_ACCOUNT_ID is not set: a trigger-connected webhook's comments are filed under "
+            "account 'default', and one that also arrives by an event webhook becomes a second ticket "
+            "(set it if you use the trigger webhook)")
 
 
 @dataclass(frozen=True)

@@ -434,7 +434,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
                                   "(an admin's API token) first")
             client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, policy)
             ok = setup_zendesk(client, args.url, trigger=args.trigger, current_secret=env.zendesk_webhook_secret,
-                               section=config.zendesk)
+                               section=config.zendesk, account_id=env.zendesk_account_id)
         else:
             if not (env.freshdesk_api_url and env.freshdesk_api_key):
                 raise ConfigError("setup freshdesk: set FRESHDESK_DOMAIN and FRESHDESK_API_KEY first")

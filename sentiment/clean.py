@@ -37,7 +37,9 @@ _QUOTE_HEADERS = [
     re.compile(r"^\s*On .{3,200}(wrote|écrit|schrieb)\s*:?\s*$", re.IGNORECASE),
     re.compile(r"^\s*-{2,}\s*(Original Message|Forwarded message)\s*-{2,}", re.IGNORECASE),
     re.compile(r"^\s*From:\s.+$", re.IGNORECASE),
-    re.compile(r"^\s*Sent from my \w+", re.IGNORECASE),
+    # The mobile footer is a line of its own ("Sent from my Samsung Galaxy smartphone."), not a
+    # sentence that happens to start so ("Sent from my office, because your app is down. Fix it!").
+    re.compile(r"^\s*Sent from my [^.!?\n]{1,100}[.!]?\s*$", re.IGNORECASE),
     re.compile(r"^\s*#{2,}\s*-?\s*Please type your reply above this line", re.IGNORECASE),
     re.compile(r"^\s*-{5,}\s*$"),  # Zendesk's separator in rendered comment threads
 ]
@@ -46,6 +48,8 @@ _SIGNATURE = re.compile(
     r"^\s*(--\s*|—\s*|(best|kind|warm)?\s*regards,?|thanks( again)?,?|thank you,?|cheers,?|sincerely,?|best,?)\s*$",
     re.IGNORECASE,
 )
+# A quoted line of a plain-text reply ("> ...", ">> ..."), not an angry face at its start (">:(").
+_QUOTED_LINE = re.compile(r"^\s*>(?![:;=])")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -167,7 +171,7 @@ def html_to_text(value: str) -> str:
 def strip_quotes_and_signature(text: str) -> str:
     kept: list[str] = []
     for line in text.splitlines():
-        if line.lstrip().startswith(">"):
+        if _QUOTED_LINE.match(line):
             continue
         if any(pattern.match(line) for pattern in _QUOTE_HEADERS):
             break

@@ -1,3 +1,5 @@
+import pytest
+
 from ticketpulse.sentiment.clean import clean_text
 from ticketpulse.webhooks.zendesk import strip_rendered_header
 
@@ -70,3 +72,25 @@ def test_cleaning_is_linear_in_the_markup():
     assert clean_text("<p>" + "<a " * 80_000) == " ".join(["<a"] * 80_000)
     assert clean_text("<div>" * 50_000 + "x" + "</span>" * 30_000) == "x"
     assert clean_text("<a" * 120_000) == "<a" * 120_000  # no ">": not markup at all
+
+
+@pytest.mark.parametrize("footer", [
+    "Sent from my iPhone",
+    "Sent from my Samsung Galaxy smartphone.",
+    "Sent from my BlackBerry 10 smartphone on the Verizon Wireless 4G LTE network.",
+    "Sent from my Verizon, Samsung Galaxy smartphone",
+])
+def test_a_mobile_footer_ends_the_message(footer):
+    assert clean_text(f"Refund please.\n\n{footer}\n\n> On 3 Mar 2025, Acme wrote:\n> Hello\nHello again") == "Refund please."
+
+
+def test_a_message_that_starts_with_sent_from_my_is_kept():
+    # Only a footer line of its own ends the message; this one was erased whole (an "empty comment").
+    text = "Sent from my office, because your app is down again. Fix it!\nThird time I ask."
+    assert clean_text(text) == text
+
+
+def test_an_angry_face_at_the_start_of_a_line_is_not_a_quoted_line():
+    assert clean_text(">:( still broken\n>:-( third time\n>=( really\n> quoted reply\n>> older") == (
+        ">:( still broken\n>:-( third time\n>=( really"
+    )

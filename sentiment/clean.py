@@ -36,13 +36,17 @@ _QUOTE_CLASSES = frozenset({"gmail_quote", "zendesk_quote", "freshdesk_quote", "
 _QUOTE_HEADERS = [
     re.compile(r"^\s*On .{3,200}(wrote|écrit|schrieb)\s*:?\s*$", re.IGNORECASE),
     re.compile(r"^\s*-{2,}\s*(Original Message|Forwarded message)\s*-{2,}", re.IGNORECASE),
-    re.compile(r"^\s*From:\s.+$", re.IGNORECASE),
     # The mobile footer is a line of its own ("Sent from my Samsung Galaxy smartphone."), not a
     # sentence that happens to start so ("Sent from my office, because your app is down. Fix it!").
     re.compile(r"^\s*Sent from my [^.!?\n]{1,100}[.!]?\s*$", re.IGNORECASE),
     re.compile(r"^\s*#{2,}\s*-?\s*Please type your reply above this line", re.IGNORECASE),
     re.compile(r"^\s*-{5,}\s*$"),  # Zendesk's separator in rendered comment threads
 ]
+# The "From:" line of a quoted message's header: it ends in the sender's address, or the header's
+# next field follows it. Not a sentence that starts "From: my side everything is configured".
+_FROM_LINE = re.compile(r"^\s*From:\s.+$", re.IGNORECASE)
+_ENDS_IN_ADDRESS = re.compile(r"@[\w-]+(\.[\w-]+)+\s*[>\]]?\s*$")
+_HEADER_FIELD = re.compile(r"^\s*(Sent|Date|To|Cc|Subject):\s", re.IGNORECASE)
 # A line that opens a signature block.
 _SIGNATURE = re.compile(
     r"^\s*(--\s*|—\s*|(best|kind|warm)?\s*regards,?|thanks( again)?,?|thank you,?|cheers,?|sincerely,?|best,?)\s*$",
@@ -168,12 +172,23 @@ def html_to_text(value: str) -> str:
     return "".join(parser.parts)
 
 
+def _opens_quoted_header(lines: list[str], index: int) -> bool:
+    line = lines[index]
+    if not _FROM_LINE.match(line):
+        return False
+    if _ENDS_IN_ADDRESS.search(line):
+        return True
+    following = next((later for later in lines[index + 1 : index + 3] if later.strip()), "")
+    return _HEADER_FIELD.match(following) is not None
+
+
 def strip_quotes_and_signature(text: str) -> str:
     kept: list[str] = []
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
         if _QUOTED_LINE.match(line):
             continue
-        if any(pattern.match(line) for pattern in _QUOTE_HEADERS):
+        if any(pattern.match(line) for pattern in _QUOTE_HEADERS) or _opens_quoted_header(lines, index):
             break
         if _SIGNATURE.match(line) and kept:
             # "Thanks," alone on a line ends the message; the name below it is a signature.

@@ -94,3 +94,19 @@ def test_an_angry_face_at_the_start_of_a_line_is_not_a_quoted_line():
     assert clean_text(">:( still broken\n>:-( third time\n>=( really\n> quoted reply\n>> older") == (
         ">:( still broken\n>:-( third time\n>=( really"
     )
+
+
+@pytest.mark.parametrize("header", [
+    "From: Acme Support <support@acme.com>\nSent: Monday, March 3, 2025 9:00 AM\nTo: Dana",
+    "From: Acme Support\nSent: Monday, March 3, 2025 9:00 AM",
+    "From: support@acme.com",
+    "From: Acme Support [mailto:support@acme.com]\n\nDate: Monday",
+])
+def test_a_quoted_messages_from_header_ends_the_message(header):
+    assert clean_text(f"Terrible.\n\n{header}\nSubject: Re: order\n\nWe are sorry.") == "Terrible."
+
+
+def test_a_sentence_starting_with_from_is_the_customers_words():
+    # It used to end the message there: the complaint after it was never scored.
+    text = "Still broken.\nFrom: my side everything is configured, so it is your bug. Fix it now!"
+    assert clean_text(text) == text

@@ -520,6 +520,11 @@ class Pipeline:
             escalation = session.get(Escalation, escalation_id)
             if escalation is None or escalation.status != EscalationStatus.PENDING:
                 return True, False
+            if escalation.attempts >= self.config.worker.max_attempts:
+                # A failed try ends pending only below max_attempts: these tries were cut short (a
+                # crash in each), and another would crash the worker again.
+                self._give_up(lease, escalation)
+                return True, False
             ticket = session.get(Ticket, escalation.ticket_id)
             snapshot = session.get(Comment, escalation.comment_id).ticket_snapshot
             plan = plan_for(
@@ -572,6 +577,12 @@ class Pipeline:
             ticket.ref, escalation_id, plan.severity, " [dry run]" if applied.dry_run else "",
         )
         return True, hand_back
+
+    def _give_up(self, lease: Lease, escalation: Escalation) -> None:
+        escalation.status, escalation.finished_at = EscalationStatus.FAILED, utcnow()
+        escalation.reason = f"gave up: {escalation.attempts} tries did not finish (the worker stopped during each)"
+        metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="failed").inc()
+        log.error("ticket %s: escalation %s failed for good: %s", lease.ticket_ref, escalation.id, escalation.reason)
 
     def _record_write(self, escalation_id: int, record: dict) -> None:
         """Durably note a write about to be sent (see EscalationPlan.on_write)."""

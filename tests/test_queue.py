@@ -192,3 +192,41 @@ def test_the_escalation_row_keeps_what_a_killed_try_sent_and_counts_every_try(cl
     assert earlier["method"] == "PUT" and earlier["json"]["ticket"]["tags"] == [
         "vip", "sentiment_escalated", "sentiment_severity_critical"]
     assert len(fake.writes()) == 1
+
+
+def test_an_escalation_whose_every_try_is_cut_short_by_a_crash_ends_failed_after_max_attempts(
+        client, sessions, config, environment, engine, monkeypatch):
+    from ticketpulse.integrations.http import HttpPolicy
+    from ticketpulse.integrations.zendesk import ZendeskClient, ZendeskHelpdesk
+    from ticketpulse.models import Escalation
+    from ticketpulse.runtime import build_runtime
+
+    config = config.model_copy(update={"worker": config.worker.model_copy(update={"max_attempts": 2})})
+    fake = FakeZendesk()
+    fake.add_ticket("301")
+    sent = []
+
+    def die_before_sending(self, external_id, body):
+        sent.append(external_id)
+        raise WorkerKilled()  # the process dies during every try (say, out of memory)
+
+    monkeypatch.setattr(ZendeskClient, "update_ticket", die_before_sending)
+    with LiveServer(fake.app()) as server:
+        fake.url = server.url
+        helpdesk = ZendeskHelpdesk(ZendeskClient(fake.url, fake.email, fake.token, HttpPolicy(attempts=1)))
+        runtime = build_runtime(config, environment, engine=engine, scorer=ScriptedScorer({FURIOUS: (-0.9, 0.95, 0.9)}),
+                                helpdesks={"zendesk": helpdesk})
+        post_zendesk(client, comment_event("301", "1", FURIOUS, time="2025-03-05T10:00:00Z"))
+        for _restart in range(2):
+            try:
+                runtime.worker.drain()
+            except WorkerKilled:
+                pass
+        runtime.worker.drain()  # the next start gives up instead of crashing again
+
+    with sessions() as session:
+        escalation = session.scalars(select(Escalation)).one()
+        ticket = session.scalars(select(Ticket)).one()
+    assert (escalation.status, escalation.attempts) == ("failed", 2)
+    assert escalation.reason == "gave up: 2 tries did not finish (the worker stopped during each)"
+    assert len(sent) == 2 and ticket.escalate_at is None

@@ -40,6 +40,9 @@ _QUOTE_HEADERS = [
     # sentence that happens to start so ("Sent from my office, because your app is down. Fix it!").
     re.compile(r"^\s*Sent from my [^.!?\n]{1,100}[.!]?\s*$", re.IGNORECASE),
     re.compile(r"^\s*#{2,}\s*-?\s*Please type your reply above this line", re.IGNORECASE),
+    # Zendesk's mail delimiter in the requester's language: "##- Bitte geben Sie Ihre Antwort über
+    # dieser Zeile ein. -##", "##- Veuillez écrire votre réponse au-dessus de cette ligne -##".
+    re.compile(r"^\s*#{2,}\s*-.{1,200}-\s*#{2,}\s*$"),
     re.compile(r"^\s*-{5,}\s*$"),  # Zendesk's separator in rendered comment threads
 ]
 # The "From:" line of a quoted message's header: it ends in the sender's address, or the header's

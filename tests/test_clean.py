@@ -110,3 +110,15 @@ def test_a_sentence_starting_with_from_is_the_customers_words():
     # It used to end the message there: the complaint after it was never scored.
     text = "Still broken.\nFrom: my side everything is configured, so it is your bug. Fix it now!"
     assert clean_text(text) == text
+
+
+@pytest.mark.parametrize("delimiter", [
+    "##- Please type your reply above this line -##",
+    "##- Bitte geben Sie Ihre Antwort über dieser Zeile ein. -##",
+    "##- Veuillez écrire votre réponse au-dessus de cette ligne. -##",
+    "##- Escriba su respuesta por encima de esta línea -##",
+])
+def test_zendesks_mail_delimiter_in_any_language_ends_the_message(delimiter):
+    # Below it is the quoted thread: the agent's words, not the customer's.
+    body = f"Still broken, third time.\n\n{delimiter}\n\nSam Agent (Acme)\nSorry for the terrible delay, this is awful."
+    assert clean_text(body) == "Still broken, third time."

@@ -58,7 +58,9 @@ class CascadeScorer:
             ),
             (abs(local.score - thresholds.negative_score_threshold), "score near negative_score_threshold"),
         ]
-        near = [distance for distance in distances if distance[0] <= self.band]
+        # Rounded: in floats 0.75 - 0.6 is 0.15000000000000002, which would put a result exactly
+        # `band` from a threshold outside the band (scores are rounded to 4 places, so they hit it).
+        near = [distance for distance in distances if round(distance[0], 9) <= self.band]
         return min(near)[1] if near else None  # the nearest threshold
 
     def score(self, text: str, context: Sequence[str] = ()) -> SentimentScore:

@@ -108,6 +108,14 @@ def test_the_band_is_measured_from_the_thresholds(fake_openai, llm, frustration,
     assert (len(fake_openai.requests) == 1) is asks_llm
 
 
+@pytest.mark.parametrize("score, frustration", [(0.0, 0.6), (0.0, 0.9), (0.0, 1.0), (-0.45, 0.0), (-0.75, 0.0)])
+def test_a_result_exactly_band_from_a_threshold_is_in_the_band(fake_openai, llm, score, frustration):
+    scorer = cascade(TableLocal({"m": (score, frustration)}), llm, band=0.15)
+    assert scorer.route(scorer.local.score("m")) is not None
+    scorer.score("m")
+    assert len(fake_openai.requests) == 1
+
+
 def test_a_narrower_band_sends_less(fake_openai, llm):
     scorer = cascade(TableLocal({"m": (0.0, 0.66)}), llm, band=0.05)
     assert scorer.score("m").scorer == "stub-local"

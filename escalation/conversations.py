@@ -12,6 +12,7 @@ the escalation is delivered by the answer itself (stored as applied).
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 import weakref
@@ -39,6 +40,10 @@ from ticketpulse.sentiment import Scorer, SentimentScore
 NAMESPACE = "api"
 ACCOUNT = "default"
 SOURCE = "api"
+# A conversation id goes into URLs and the tickets table (external_id is 64 characters). Matched
+# whole (fullmatch): a `$` would also take a trailing newline.
+CONVERSATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
+CONVERSATION_ID_RULE = "1 to 64 characters of letters, digits and . _ : @ -, starting with a letter or digit"
 # The trajectory is computed from this many latest scores (plus the peak over all of them), so a
 # message's cost does not grow with the conversation's length. The rules look at no more than
 # the trend window (<= 50) and the negative streak (<= 20).

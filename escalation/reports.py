@@ -14,7 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ticketpulse.config import SEVERITIES
-from ticketpulse.escalation.conversations import NAMESPACE as CONVERSATIONS
+from ticketpulse.escalation.conversations import CONVERSATION_ID, NAMESPACE as CONVERSATIONS
 from ticketpulse.models import (
     Comment,
     Escalation,
@@ -30,7 +30,6 @@ HELPDESKS = ("zendesk", "freshdesk")  # the webhooks' helpdesks, each with its w
 # What the views filter by: the helpdesks, and the conversation API's namespace (no queue: a
 # posted message is decided in its own request).
 SOURCES = HELPDESKS + (CONVERSATIONS,)
-MAX_CONVERSATION_ID_LENGTH = 64  # tickets.external_id
 # Every rule escalation/rules.py decides by, highest severity first: the escalations list's filter.
 RULES = ("critical_frustration", "negative_and_declining", "frustration", "unanswered_frustration", "repeated_negative")
 HEALTHY_RATE = (0.05, 0.15)
@@ -450,7 +449,7 @@ def _find_conversation(session: Session, ref: str) -> Ticket:
     """Conversations are all in one account, and their ids are stored as posted (no number to
     normalise): the rest of the reference is the id."""
     conversation_id = ref[len(CONVERSATIONS) + 1:]
-    if not conversation_id or len(conversation_id) > MAX_CONVERSATION_ID_LENGTH:
+    if not CONVERSATION_ID.fullmatch(conversation_id):
         raise ReportError(f"ticket: {ref[:80]!r} is not like {TICKET_REF_FORMS}")
     found = session.scalar(
         select(Ticket).where(Ticket.helpdesk == CONVERSATIONS, Ticket.external_id == conversation_id).limit(1)

@@ -111,6 +111,7 @@ def test_a_conversation_api_conversation_is_listed_filtered_and_shown(runner, st
 @pytest.mark.parametrize("ref, code, message", [
     ("api:", 2, "is not like zendesk:<number>, freshdesk:<number> or api:<conversation id>"),
     ("api:" + "c" * 65, 2, "or api:<conversation id>"),
+    ("api:chat 3", 2, "or api:<conversation id>"),  # the API's own id rule: no such conversation can exist
     ("api:chat-404", 1, "ticket api:chat-404 is not in the database"),
     ("api:0048213", 1, "ticket api:0048213 is not in the database"),  # an id, not a number: no zeros dropped
 ])

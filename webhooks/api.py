@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -21,6 +20,8 @@ from ticketpulse import metrics
 from ticketpulse.config import ConfigError, field_problems
 from ticketpulse.escalation.comments import AuthorRole
 from ticketpulse.escalation.conversations import (
+    CONVERSATION_ID,
+    CONVERSATION_ID_RULE,
     AmbiguousTicket,
     Answer,
     Conversations,
@@ -44,9 +45,6 @@ log = logging.getLogger("ticketpulse.api")
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-# A conversation id goes into URLs and the tickets table (external_id is 64 characters). Matched
-# whole (fullmatch): a `$` would also take a trailing newline.
-CONVERSATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
 HELPDESKS = ("zendesk", "freshdesk")
 MAX_MESSAGE_ID_LENGTH = 100  # stored as "id:<message_id>" in a 128-character key
 _scorer_lock = threading.Lock()
@@ -237,10 +235,7 @@ def get_ticket(helpdesk: str, number: str):
 
 def checked_conversation_id(value: str) -> str:
     if not CONVERSATION_ID.fullmatch(value):
-        raise ApiError(
-            "conversation_id: 1 to 64 characters of letters, digits and . _ : @ -, starting with a letter or digit",
-            400,
-        )
+        raise ApiError(f"conversation_id: {CONVERSATION_ID_RULE}", 400)
     return value
 
 

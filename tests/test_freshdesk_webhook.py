@@ -107,6 +107,15 @@ def test_unescaped_quotes_and_newlines_are_recovered(client, sessions):
     assert tickets(sessions) == [("freshdesk", "acme.freshdesk.com", "4521")]
 
 
+def test_an_unescaped_quoted_phrase_followed_by_a_colon_and_prose_is_recovered(client, sessions):
+    # `"Refund", "Error": nothing` looked like the next field: it was refused as not valid JSON.
+    response = post_freshdesk(client, fixture_text("freshdesk_reply_unescaped_quoted_prose.txt"))
+
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert row.body == 'I pressed "Refund", "Error": nothing happened. Again.'
+
+
 def test_a_reply_that_rewrites_the_bodys_ticket_is_refused(client, sessions):
     response = post_freshdesk(client, fixture_text("freshdesk_reply_injected.txt"))
 

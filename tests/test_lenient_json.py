@@ -64,3 +64,13 @@ def test_a_repeated_key_is_refused_not_resolved_to_its_last_copy(raw):
 def test_a_backslash_u_without_four_hex_digits_is_a_literal_backslash():
     raw = '{"comment":"log in C:\\users\\dana and \\u00e9","is_public":"true"}'
     assert loads(raw) == {"comment": "log in C:\\users\\dana and \u00e9", "is_public": "true"}
+
+
+@pytest.mark.parametrize("message", [
+    'I clicked "Save", "Error": it crashed',
+    'Error "E42", "E43": see the log',
+])
+def test_a_quoted_phrase_followed_by_prose_after_a_colon_stays_in_the_message(message):
+    # `, "Error":` looks like the next key, but what follows it is no JSON value: it is prose.
+    raw = '{"comment":"' + message + '","is_public":"true"}'
+    assert loads(raw) == {"comment": message, "is_public": "true"}

@@ -384,16 +384,25 @@ def _status_kind(status: int) -> str:
 
 
 def _error_message(error: openai.APIStatusError) -> str:
+    # The client hands over the body's "error" member when it has one, else the whole body: the
+    # parsed JSON, or the text when it is not JSON.
     body = error.body
     message = ""
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict):
             message = str(inner.get("message") or "")
-            if not message and isinstance(inner.get("detail"), str):  # FastAPI: vLLM, LiteLLM
-                message = inner["detail"]
+            detail = inner.get("detail")
+            if not message and isinstance(detail, str):  # FastAPI: vLLM, LiteLLM
+                message = detail
+            elif not message and isinstance(detail, list) and detail and isinstance(detail[0], dict):
+                message = str(detail[0].get("msg") or "")  # FastAPI's request validation
         elif isinstance(inner, str):
             message = inner
+    elif isinstance(body, str) and not body.lstrip().startswith("<"):
+        # {"error": "..."} (text-generation-inference, Ollama's own API), or a plain-text answer;
+        # not a proxy's HTML page.
+        message = body.strip().split("\n", 1)[0]
     return message[:160]
 
 

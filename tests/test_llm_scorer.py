@@ -345,6 +345,22 @@ def test_404_from_a_self_hosted_server_names_the_base_url_and_model(fake_openai,
     assert result.fallback_reason == "openai: HTTP 404 (check OPENAI_BASE_URL and model): Not Found"
 
 
+@pytest.mark.parametrize("body, mimetype, reason", [
+    # text-generation-inference, Ollama's own API: the error is a string
+    ('{"error": "Input validation error: `max_tokens` must be > 0", "error_type": "validation"}', "application/json",
+     "openai: HTTP 422: Input validation error: `max_tokens` must be > 0"),
+    ('{"detail": [{"loc": ["body", "messages"], "msg": "field required", "type": "missing"}]}', "application/json",
+     "openai: HTTP 422: field required"),  # FastAPI's request validation
+    ("model 'llama3' not found\nsee /v1/models", "text/plain", "openai: HTTP 422: model 'llama3' not found"),
+    ("<html><body><h1>422</h1></body></html>", "text/html", "openai: HTTP 422"),  # a page says nothing useful
+])
+def test_a_rejected_request_names_the_servers_reason_whatever_its_shape(fake_openai, make, body, mimetype, reason):
+    fake_openai.script(lambda request: Response(body, status=422, mimetype=mimetype))
+    result = make().score("x")
+    assert len(fake_openai.requests) == 1
+    assert result.fallback_reason == reason
+
+
 @pytest.mark.parametrize("body, mimetype", [
     ("<html><body>Sign in to continue</body></html>", "text/html"),  # a proxy's or web app's page
     ("<html><body>Sign in to continue</body></html>", "application/json"),

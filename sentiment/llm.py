@@ -346,6 +346,11 @@ def _first_choice(completion: ChatCompletion) -> Choice:
     # The client builds the completion without validating it: any field may hold any JSON value.
     choices = completion.choices
     if not choices:
+        # Some gateways answer an upstream failure with a 200 whose body is an error, not a completion.
+        error = (completion.model_extra or {}).get("error")
+        message = error.get("message") if isinstance(error, dict) else error
+        if isinstance(message, str) and message.strip():
+            raise LLMFailure("invalid_answer", f"openai: the server answered with an error: {message[:160]}")
         raise LLMFailure("invalid_answer", "openai: answer has no choices")
     if not isinstance(choices, list) or not isinstance(choices[0], Choice):
         raise LLMFailure("invalid_answer", NOT_A_COMPLETION)

@@ -191,6 +191,21 @@ def test_a_malformed_message_falls_back_with_a_clear_reason_not_a_traceback(fake
     assert not any(record.exc_info for record in caplog.records)
 
 
+@pytest.mark.parametrize("body", [
+    {"error": {"message": "Upstream provider returned 502", "code": 502}},
+    {"error": "Upstream provider returned 502"},
+])
+def test_a_200_that_is_an_error_names_the_servers_reason(fake_openai, make, body):
+    fake_openai.script(lambda request: Response(json.dumps(body), status=200, mimetype="application/json"))
+    result = make().score("x")
+    assert result.fallback_reason == "openai: the server answered with an error: Upstream provider returned 502"
+
+
+def test_a_200_without_choices_says_so(fake_openai, make):
+    fake_openai.script(lambda request: Response('{"id": "x", "choices": []}', status=200, mimetype="application/json"))
+    assert make().score("x").fallback_reason == "openai: answer has no choices"
+
+
 @pytest.mark.parametrize("choices", [[None], ["text"], {"0": {}}, "text"])
 def test_choices_that_are_not_choice_objects_name_the_base_url(fake_openai, make, caplog, choices):
     def behave(body):

@@ -77,6 +77,18 @@ def test_trigger_comment_with_an_unescaped_windows_path_is_recovered(client, ses
     assert row.comment_key == "id:381"
 
 
+def test_a_trigger_comment_rendered_empty_is_accepted_and_left_to_be_skipped(client, sessions):
+    # A comment of attachments only renders "": it was refused 400 "comment: missing", where the
+    # event webhook's empty body (and Freshdesk's) is accepted and recorded as skipped.
+    payload = fixture_json("zendesk_trigger.json") | {"comment": ""}
+
+    response = post_zendesk(client, payload)
+
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert (row.body, row.comment_key) == ("", "id:377")
+
+
 def test_a_comment_that_rewrites_the_trigger_bodys_ticket_id_is_refused(client, sessions):
     # Mallory's comment on ticket 8100 completes the JSON with another ticket's id and comment id.
     response = post_zendesk(client, fixture_text("zendesk_trigger_injected.txt"))

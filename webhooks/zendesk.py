@@ -138,9 +138,7 @@ def parse_event(data: dict, headers, account_id: str | None = None) -> CommentEv
 def parse_trigger(data: dict, headers, account_id: str | None = None) -> CommentEvent:
     """A trigger-connected webhook with the JSON body template from the README."""
     external_id = payload.ticket_number(payload.identifier(data, "ticket_id", required=True), "ticket_id")
-    body = payload.text(data, "comment")
-    if body is None:
-        raise PayloadError("comment", "missing")
+    body = _trigger_comment(data)
     requester_id = payload.identifier(data, "requester_id")
     author_id = payload.identifier(data, "author_id") or payload.identifier(data, "updater_id")
     return CommentEvent(
@@ -158,6 +156,19 @@ def parse_trigger(data: dict, headers, account_id: str | None = None) -> Comment
         delivery_id=_invocation_id(headers),
         ticket=_ticket_snapshot(data, "", requester_id),
     )
+
+
+def _trigger_comment(data: dict) -> str:
+    """The rendered comment. Rendered empty (a comment of attachments only) it is kept, and
+    skipped later as an empty comment, as the event webhook's empty body is; absent, or left
+    as an unrendered placeholder, it is missing."""
+    body = payload.text(data, "comment")
+    if body is not None:
+        return body
+    value = data.get("comment")
+    if isinstance(value, str) and not payload.is_placeholder(value.strip()):
+        return ""
+    raise PayloadError("comment", "missing")
 
 
 def _invocation_id(headers) -> str | None:

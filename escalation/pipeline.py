@@ -566,7 +566,7 @@ class Pipeline:
                 escalation.status = EscalationStatus.APPLIED
                 escalation.finished_at = utcnow()
                 escalation.dry_run = applied.dry_run
-                earlier = _earlier_writes(escalation.request, include_sending=False)
+                earlier = _earlier_writes(escalation.request, answered=applied.requests)
                 escalation.request = {"requests": applied.requests} | ({"earlier_tries": earlier} if earlier else {})
                 escalation.reason = "the ticket already carried this severity" if applied.already else None
             if hand_back:
@@ -646,10 +646,16 @@ def take_budget(session: Session, helpdesk: str, account: str, cost: float, per_
     return (cost - tokens) * 60.0 / per_minute
 
 
-def _earlier_writes(request: dict | None, *, include_sending: bool = True) -> list[dict]:
-    """The writes earlier tries recorded: kept ones, and (at a new try) the last try's."""
+def _earlier_writes(request: dict | None, *, answered: list[dict] = ()) -> list[dict]:
+    """The writes earlier tries recorded: kept ones, and the last try's (at a new try), or this
+    try's that `answered` (its Applied.requests) does not list (sent, but the answer was lost:
+    a timeout, then a re-read found the ticket done)."""
     request = request or {}
-    return [*request.get("earlier_tries", []), *(request.get("sending", []) if include_sending else [])]
+    sent = list(request.get("sending", []))
+    for record in answered:
+        if record in sent:
+            sent.remove(record)
+    return [*request.get("earlier_tries", []), *sent]
 
 
 def _spends_api_budget(helpdesk: Helpdesk) -> bool:

@@ -230,3 +230,60 @@ def test_an_escalation_whose_every_try_is_cut_short_by_a_crash_ends_failed_after
     assert (escalation.status, escalation.attempts) == ("failed", 2)
     assert escalation.reason == "gave up: 2 tries did not finish (the worker stopped during each)"
     assert len(sent) == 2 and ticket.escalate_at is None
+
+
+def test_a_put_that_reached_zendesk_but_whose_answer_was_lost_stays_on_the_escalation_row(
+        client, sessions, config, environment, engine, monkeypatch):
+    from ticketpulse.escalation.helpdesk import ConflictError
+    from ticketpulse.integrations.http import HttpPolicy
+    from ticketpulse.integrations.zendesk import ZendeskClient, ZendeskHelpdesk
+    from ticketpulse.models import Escalation
+    from ticketpulse.runtime import build_runtime
+
+    fake = FakeZendesk()
+    fake.add_ticket("302", tags=["vip"])
+    real = ZendeskClient.update_ticket
+
+    def applied_then_answer_lost(self, external_id, body):
+        real(self, external_id, body)  # Zendesk applied it; the answer timed out, and the
+        raise ConflictError("409", status=409)  # in-call retry of the PUT met a newer updated_stamp
+
+    monkeypatch.setattr(ZendeskClient, "update_ticket", applied_then_answer_lost)
+    with LiveServer(fake.app()) as server:
+        fake.url = server.url
+        helpdesk = ZendeskHelpdesk(ZendeskClient(fake.url, fake.email, fake.token, HttpPolicy(attempts=1)))
+        runtime = build_runtime(config, environment, engine=engine, scorer=ScriptedScorer({FURIOUS: (-0.9, 0.95, 0.9)}),
+                                helpdesks={"zendesk": helpdesk})
+        post_zendesk(client, comment_event("302", "1", FURIOUS, time="2025-03-05T10:00:00Z"))
+        runtime.worker.drain()
+
+    with sessions() as session:
+        escalation = session.scalars(select(Escalation)).one()
+    assert len(fake.writes()) == 1
+    assert escalation.status == "applied" and escalation.attempts == 1
+    assert escalation.request["requests"] == []  # the re-read found it done
+    [sent] = escalation.request["earlier_tries"]  # and what did it is on the record
+    assert sent["method"] == "PUT" and sent["json"]["ticket"]["tags"] == [
+        "vip", "sentiment_escalated", "sentiment_severity_critical"]
+
+
+def test_an_escalation_applied_at_the_first_try_records_its_put_once(client, sessions, config, environment, engine):
+    from ticketpulse.integrations.http import HttpPolicy
+    from ticketpulse.integrations.zendesk import ZendeskClient, ZendeskHelpdesk
+    from ticketpulse.models import Escalation
+    from ticketpulse.runtime import build_runtime
+
+    fake = FakeZendesk()
+    fake.add_ticket("303", tags=["vip"])
+    with LiveServer(fake.app()) as server:
+        fake.url = server.url
+        helpdesk = ZendeskHelpdesk(ZendeskClient(fake.url, fake.email, fake.token, HttpPolicy(attempts=1)))
+        runtime = build_runtime(config, environment, engine=engine, scorer=ScriptedScorer({FURIOUS: (-0.9, 0.95, 0.9)}),
+                                helpdesks={"zendesk": helpdesk})
+        post_zendesk(client, comment_event("303", "1", FURIOUS, time="2025-03-05T10:00:00Z"))
+        runtime.worker.drain()
+
+    with sessions() as session:
+        escalation = session.scalars(select(Escalation)).one()
+    assert list(escalation.request) == ["requests"]  # no earlier writes
+    assert [r["method"] for r in escalation.request["requests"]] == ["PUT"]

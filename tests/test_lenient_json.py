@@ -74,3 +74,9 @@ def test_a_quoted_phrase_followed_by_prose_after_a_colon_stays_in_the_message(me
     # `, "Error":` looks like the next key, but what follows it is no JSON value: it is prose.
     raw = '{"comment":"' + message + '","is_public":"true"}'
     assert loads(raw) == {"comment": message, "is_public": "true"}
+
+
+def test_an_unquoted_placeholder_rendered_empty_is_refused_not_read_into_the_field_before_it():
+    # A template's `"group_id":{{ticket.group.id}}` rendered empty: broken JSON, not a value.
+    with pytest.raises(json.JSONDecodeError):
+        loads('{"requester_id":"301","group_id":,"tags":"x"}')

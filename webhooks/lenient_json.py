@@ -26,9 +26,11 @@ _UNICODE_ESCAPE = re.compile(r"u[0-9A-Fa-f]{4}")
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 _SPACE = re.compile(r"\s*")
 # What follows a value that really ends: `, "next_key":` and the start of a JSON value (template
-# keys are short and plain). `, "Error": it crashed` is a customer's prose, not the next field.
+# keys are short and plain). `, "Error": it crashed` is a customer's prose, not the next field;
+# `, "group_id":,` (an unquoted placeholder rendered empty) is a broken template, refused as such.
 _KEY_AHEAD = re.compile(
-    r'\s*"[^"\\\n]{1,100}"\s*:\s*(?:["{\[]|(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)\s*[,}\]])'
+    r'\s*"[^"\\\n]{1,100}"\s*:\s*'
+    r'(?:["{\[,}\]]|\Z|(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)\s*(?:[,}\]]|\Z))'
 )
 
 

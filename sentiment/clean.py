@@ -57,6 +57,8 @@ _SIGNATURE = re.compile(
 )
 # A quoted line of a plain-text reply ("> ...", ">> ..."), not an angry face at its start (">:(").
 _QUOTED_LINE = re.compile(r"^\s*>(?![:;=])")
+# A postscript below the signature: "P.S. ...", "P.S.: ...", "PS: ...".
+_POSTSCRIPT = re.compile(r"^\s*(P\.\s?S\.?|PS:)", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -187,16 +189,21 @@ def _opens_quoted_header(lines: list[str], index: int) -> bool:
 
 def strip_quotes_and_signature(text: str) -> str:
     kept: list[str] = []
+    in_signature = False
     lines = text.splitlines()
     for index, line in enumerate(lines):
         if _QUOTED_LINE.match(line):
             continue
         if any(pattern.match(line) for pattern in _QUOTE_HEADERS) or _opens_quoted_header(lines, index):
             break
+        if in_signature and not _POSTSCRIPT.match(line):
+            continue
+        in_signature = False
         if _SIGNATURE.match(line) and kept:
-            # "Thanks," alone on a line ends the message; the name below it is a signature.
-            break
-        kept.append(line)
+            # "Thanks," alone on a line ends the message; the name below it is a signature...
+            in_signature = True
+            continue
+        kept.append(line)  # ... and a P.S. below the signature is the customer's again
     return "\n".join(kept)
 
 

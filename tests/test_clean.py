@@ -122,3 +122,14 @@ def test_zendesks_mail_delimiter_in_any_language_ends_the_message(delimiter):
     # Below it is the quoted thread: the agent's words, not the customer's.
     body = f"Still broken, third time.\n\n{delimiter}\n\nSam Agent (Acme)\nSorry for the terrible delay, this is awful."
     assert clean_text(body) == "Still broken, third time."
+
+
+@pytest.mark.parametrize("postscript", ["P.S. This is the THIRD time I ask!!!", "PS: This is the THIRD time I ask!!!",
+                                        "P.S.: This is the THIRD time I ask!!!", "p.s. This is the THIRD time I ask!!!"])
+def test_a_postscript_below_the_signature_is_the_customers_words(postscript):
+    body = f"Still broken.\n\nThanks,\nDana Cole\nAcme Corp\n\n{postscript}\n\nOn Mon, Mar 3, 2025 at 9:00 AM Support <s@x.com> wrote:\n> Hello"
+    assert clean_text(body) == f"Still broken.\n\n{postscript}"
+
+
+def test_the_signature_without_a_postscript_is_dropped_to_the_end():
+    assert clean_text("Still broken.\nBest regards,\nDana Cole\nPSD Engineering\n+1 555 0100") == "Still broken."

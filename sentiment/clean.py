@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from html.parser import HTMLParser
 
 # The start of a tag; the text is markup when a ">" follows one. (Not one regex with `[^>]*>`:
@@ -59,6 +60,10 @@ _SIGNATURE = re.compile(
 _QUOTED_LINE = re.compile(r"^\s*>(?![:;=])")
 # A postscript below the signature: "P.S. ...", "P.S.: ...", "PS: ...".
 _POSTSCRIPT = re.compile(r"^\s*(P\.\s?S\.?|PS:)", re.IGNORECASE)
+# Letters in compatibility forms: fullwidth (ＳＴＩＬＬ, a CJK keyboard's full-width mode), the
+# "fancy text" of mathematical alphanumerics (𝐒𝐓𝐈𝐋𝐋 𝐛𝐫𝐨𝐤𝐞𝐧) and ligatures (ﬁxed, from a PDF):
+# folded to the letters they are (NFKC), so that the scorer reads the words. Nothing else changes.
+_COMPATIBILITY_LETTERS = re.compile("[\u3000\uff01-\uff5e\ufb00-\ufb06\U0001d400-\U0001d7ff]+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -212,6 +217,8 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     text = html_to_text(value).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = _COMPATIBILITY_LETTERS.sub(lambda found: unicodedata.normalize("NFKC", found.group()), text)
     text = strip_quotes_and_signature(text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines).strip()

@@ -133,3 +133,20 @@ def test_a_postscript_below_the_signature_is_the_customers_words(postscript):
 
 def test_the_signature_without_a_postscript_is_dropped_to_the_end():
     assert clean_text("Still broken.\nBest regards,\nDana Cole\nPSD Engineering\n+1 555 0100") == "Still broken."
+
+
+@pytest.mark.parametrize("written, meant", [
+    ("ＴＨＩＳ ＩＳ ＴＨＥ ＴＨＩＲＤ ＴＩＭＥ Ｉ ＡＳＫ．　ＣＡＮＣＥＬ ＭＹ ＡＣＣＯＵＮＴ！", "THIS IS THE THIRD TIME I ASK. CANCEL MY ACCOUNT!"),
+    ("𝐓𝐡𝐢𝐬 𝐢𝐬 𝐭𝐡𝐞 𝐭𝐡𝐢𝐫𝐝 𝐭𝐢𝐦𝐞 𝐈 𝐚𝐬𝐤. 𝐂𝐚𝐧𝐜𝐞𝐥 𝐦𝐲 𝐚𝐜𝐜𝐨𝐮𝐧𝐭!", "This is the third time I ask. Cancel my account!"),
+    ("The ﬁx is not ﬁnished", "The fix is not finished"),
+])
+def test_fullwidth_and_fancy_letters_are_read_as_the_letters_they_are(written, meant):
+    from ticketpulse.sentiment.local import default_scorer
+
+    assert clean_text(written) == meant
+    # The scorer read none of these words: a furious message scored as calm.
+    assert default_scorer().score(clean_text(written)) == default_scorer().score(meant)
+
+
+def test_other_non_ascii_text_is_left_as_written():
+    assert clean_text("Café ½ ™ … x² — naïve ß") == "Café ½ ™ … x² — naïve ß"

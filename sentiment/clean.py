@@ -34,8 +34,9 @@ _DROPPED_TAGS = frozenset({"blockquote", "script", "style"})
 _QUOTE_CLASSES = frozenset({"gmail_quote", "zendesk_quote", "freshdesk_quote", "quoted-text"})
 
 # A line that opens the quoted earlier conversation: everything from it on is dropped.
+_ON_WROTE = re.compile(r"^\s*On .{3,200}(wrote|écrit|schrieb)\s*:?\s*$", re.IGNORECASE)
 _QUOTE_HEADERS = [
-    re.compile(r"^\s*On .{3,200}(wrote|écrit|schrieb)\s*:?\s*$", re.IGNORECASE),
+    _ON_WROTE,
     re.compile(r"^\s*-{2,}\s*(Original Message|Forwarded message)\s*-{2,}", re.IGNORECASE),
     # The mobile footer is a line of its own ("Sent from my Samsung Galaxy smartphone."), not a
     # sentence that happens to start so ("Sent from my office, because your app is down. Fix it!").
@@ -184,6 +185,9 @@ def html_to_text(value: str) -> str:
 
 def _opens_quoted_header(lines: list[str], index: int) -> bool:
     line = lines[index]
+    if line.lstrip().startswith("On ") and index + 1 < len(lines):
+        # Plain-text mail wraps a long "On <date> <name> <address> wrote:" onto a second line.
+        return _ON_WROTE.match(f"{line} {lines[index + 1]}") is not None
     if not _FROM_LINE.match(line):
         return False
     if _ENDS_IN_ADDRESS.search(line):

@@ -150,3 +150,16 @@ def test_fullwidth_and_fancy_letters_are_read_as_the_letters_they_are(written, m
 
 def test_other_non_ascii_text_is_left_as_written():
     assert clean_text("Café ½ ™ … x² — naïve ß") == "Café ½ ™ … x² — naïve ß"
+
+
+@pytest.mark.parametrize("header", [
+    "On Mon, Mar 3, 2025 at 9:00 AM Acme Support <\nsupport@acme.com> wrote:",
+    "On Mon, Mar 3, 2025 at 9:00 AM Acme Support <support@acme.com>\nwrote:",
+])
+def test_a_quote_header_wrapped_onto_two_lines_ends_the_message(header):
+    assert clean_text(f"Still broken!!!\n\n{header}\n\n> We are looking into it.\n> Regards") == "Still broken!!!"
+
+
+def test_a_line_starting_with_on_is_not_a_header_unless_it_ends_in_wrote():
+    text = "On Monday you promised a fix.\nIt is Friday. Nothing."
+    assert clean_text(text) == text

@@ -224,7 +224,8 @@ class LLMAnswer(BaseModel):
     @field_validator("label", mode="before")
     @classmethod
     def _label(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) else None
+        # Kept as extra["model_label"] when it disagrees, and printed by `ticketpulse score`.
+        return printable(value)[:MAX_CUE_CHARS].lower() if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)

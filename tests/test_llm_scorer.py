@@ -107,6 +107,11 @@ def test_label_follows_the_score_not_the_model(fake_openai, make):
     assert result.extra["model_label"] == "positive"
 
 
+def test_a_disagreeing_label_with_control_characters_is_noted_as_one_printable_line(fake_openai, make):
+    fake_openai.script(fake_openai.answer({**GOOD, "score": -0.7, "label": " Very\x1b[2J\nPositive" + "!" * 200}))
+    assert make().score("meh").extra["model_label"] == "very[2j positive" + "!" * 64
+
+
 def test_out_of_range_values_are_clamped(fake_openai, make):
     fake_openai.script(fake_openai.answer({**GOOD, "score": -3, "frustration": 1.7, "urgency": -0.2}))
     result = make().score("!!!")

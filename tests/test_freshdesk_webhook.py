@@ -192,6 +192,25 @@ def test_author_prefix(body, name, expected):
     assert strip_author_prefix(body, name) == expected
 
 
+@pytest.mark.parametrize(
+    "body, name",
+    [
+        ("Globex: Accounts Payable : Still broken", "Globex: Accounts Payable"),  # a colon in the name
+        ("Ann O'Brien : Still broken", "Ann O&#39;Brien"),  # the name placeholder rendered escaped
+    ],
+)
+def test_the_requesters_name_is_removed_with_a_colon_in_it_or_rendered_escaped(body, name):
+    assert strip_author_prefix(body, name) == "Still broken"
+
+
+def test_a_reply_from_a_requester_whose_name_holds_a_colon_is_stored_without_the_prefix(client, sessions):
+    response = post_freshdesk(client, fixture_json("freshdesk_reply_requester_name_with_colon.json"))
+
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert row.body == "Third wrong invoice this quarter. Fix it."
+
+
 def test_an_empty_rendered_comment_is_accepted_and_left_to_be_skipped(client, sessions):
     payload = reply("4521", "")
     payload["comment_text"] = ""

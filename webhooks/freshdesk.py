@@ -37,7 +37,9 @@ _EVENT_PAIR = re.compile(r"([A-Za-z_]+)\s*:\s*([^{}:,\s]+)")
 _AGENT = {"agent", "agents", "admin", "staff"}
 # "Author Name : " rendered before the comment when the author's name is unknown to us.
 _ANY_AUTHOR_PREFIX = re.compile(r"\A\s*[^:\n<>]{1,80} : ")
-_NAMED_PREFIX = re.compile(r"\A\s*(?P<name>[^:\n<>]{1,200}?)\s*:\s*")
+# Where "Author Name : " may end; the name itself may hold a colon ("Acme: Billing").
+_PREFIX_END = re.compile(r"\s*:\s*")
+_MAX_NAMED_PREFIX = 400
 
 
 @bp.post("/webhooks/freshdesk")
@@ -100,14 +102,25 @@ def strip_author_prefix(body: str, author_name: str | None) -> str:
     """Remove the "Author Name : " Freshdesk puts in front of a rendered comment.
 
     With the author's name known, only that name is removed (compared after HTML unescaping,
-    case and spacing aside); without it, any short "Someone : " before the text.
+    case and spacing aside, a colon in the name allowed); without it, any short "Someone : "
+    before the text.
     """
     if not author_name:
         return _ANY_AUTHOR_PREFIX.sub("", body, count=1)
-    match = _NAMED_PREFIX.match(body)
-    if match and squash_whitespace(html.unescape(match["name"])).casefold() == squash_whitespace(author_name).casefold():
-        return body[match.end():]
+    wanted = _plain_name(author_name)
+    for end in _PREFIX_END.finditer(body, 0, _MAX_NAMED_PREFIX):
+        name = body[:end.start()]
+        if any(ch in name for ch in "\n<>"):  # past the first line, or into the markup: no prefix
+            break
+        if _plain_name(name) == wanted:
+            return body[end.end():]
     return body
+
+
+def _plain_name(name: str) -> str:
+    """A name as compared: HTML entities read (either side may be rendered escaped), case and
+    spacing aside."""
+    return squash_whitespace(html.unescape(name)).casefold()
 
 
 

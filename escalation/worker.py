@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
@@ -28,7 +29,7 @@ from ticketpulse.escalation.queue import (
     release,
     worker_name,
 )
-from ticketpulse.models import Ticket
+from ticketpulse.models import Ticket, utcnow
 
 log = logging.getLogger("ticketpulse.worker")
 
@@ -175,9 +176,9 @@ class Worker:
     # -- keeping the queue whole ---------------------------------------------------------------
 
     def repair_schedules(self) -> int:
-        """Give pending work that has no place in the queue, or a later one than its own due
-        time, its place again (work re-queued by `jobs retry`, or a row edited outside the
-        worker). Reads only pending rows; returns tickets fixed."""
+        """Give pending work that has no place in the queue, or one later than its own due time
+        by more than a park, its place again (a row edited outside the worker). Reads only
+        pending rows; returns tickets fixed."""
         fixed = 0
         with self.sessions.begin() as session:
             for lane in (SCORING, ESCALATION):
@@ -273,10 +274,13 @@ def _repair(session, lane: Lane) -> int:
         .group_by(work.ticket_id)
         .subquery()
     )
+    # The worker itself sets a due time later than the work's, but never further than a park
+    # away (a parked ticket, a busy one sent to the back of the line): those are left alone.
+    beyond_a_park = utcnow() + timedelta(seconds=PARK_SECONDS)
     orphans = session.execute(
         select(pending.c.ticket_id, pending.c.due)
         .join(Ticket, Ticket.id == pending.c.ticket_id)
-        .where(lane.due.is_(None) | (lane.due > pending.c.due))
+        .where(lane.due.is_(None) | ((lane.due > pending.c.due) & (lane.due > beyond_a_park)))
     ).all()
     for ticket_id, due in orphans:
         session.execute(

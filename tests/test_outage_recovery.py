@@ -110,3 +110,21 @@ def test_a_score_the_database_refuses_ends_failed_with_the_reason_instead_of_pen
     assert (comment.status, comment.attempts) == ("failed", 2)
     assert comment.reason.startswith("scoring turn failed: DataError: ")
     assert "value too long" in comment.reason
+
+
+def test_the_periodic_repair_leaves_a_parked_ticket_waiting_and_requeues_one_that_lost_its_place(
+        client, sessions, config, environment, engine):
+    worker = _worker(config, environment, engine)
+    worker._work_on([_lease(client, sessions, config)], _raise(ValueError("a bug")))
+    with sessions() as session:
+        parked_until = session.scalars(select(Ticket.next_run_at)).one()
+
+    assert worker.repair_schedules() == 0  # a wait the worker set is no lost place
+    with sessions() as session:
+        assert session.scalars(select(Ticket.next_run_at)).one() == parked_until
+
+    with sessions.begin() as session:  # a row edited outside the worker
+        session.execute(update(Ticket).values(next_run_at=None))
+    assert worker.repair_schedules() == 1
+    with sessions() as session:
+        assert session.scalars(select(Ticket.next_run_at)).one() < parked_until

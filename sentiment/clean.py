@@ -45,7 +45,9 @@ _QUOTE_HEADERS = [
     # Zendesk's mail delimiter in the requester's language: "##- Bitte geben Sie Ihre Antwort über
     # dieser Zeile ein. -##", "##- Veuillez écrire votre réponse au-dessus de cette ligne -##".
     re.compile(r"^\s*#{2,}\s*-.{1,200}-\s*#{2,}\s*$"),
-    re.compile(r"^\s*-{5,}\s*$"),  # Zendesk's separator in rendered comment threads
+    # Zendesk's separator in rendered comment threads (46 dashes); not a customer's "-----"
+    # between two parts of the message.
+    re.compile(r"^\s*-{20,}\s*$"),
 ]
 # The "From:" line of a quoted message's header: it ends in the sender's address, or the header's
 # next field follows it. Not a sentence that starts "From: my side everything is configured".

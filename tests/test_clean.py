@@ -163,3 +163,13 @@ def test_a_quote_header_wrapped_onto_two_lines_ends_the_message(header):
 def test_a_line_starting_with_on_is_not_a_header_unless_it_ends_in_wrote():
     text = "On Monday you promised a fix.\nIt is Friday. Nothing."
     assert clean_text(text) == text
+
+
+@pytest.mark.parametrize("separator", ["-----", "----------", "---------------"])
+def test_a_customers_own_separator_line_does_not_end_the_message(separator):
+    text = f"Here are the details:\n{separator}\nOrder 4411, paid 3 weeks ago, still nothing. Unacceptable."
+    assert clean_text(text) == text
+
+
+def test_zendesks_thread_separator_ends_the_message():
+    assert clean_text("Still waiting.\n\n" + "-" * 46 + "\n\nSam Agent, Mar 4\n\nWe shipped it.") == "Still waiting."

@@ -602,16 +602,16 @@ class OpenAIScorer:
     def _to_score(self, completion) -> SentimentScore:
         choice = _first_choice(completion)
         message = choice.message
+        refusal = getattr(message, "refusal", None)
+        if refusal:
+            said = f": {refusal[:120]}" if isinstance(refusal, str) else ""
+            raise LLMFailure("refusal", f"openai: refused{said}")
+        if choice.finish_reason == "content_filter":  # Azure may then send no message at all
+            raise LLMFailure("refusal", "openai: answer withheld by the content filter")
         if message is None:
             raise LLMFailure("invalid_answer", "openai: answer has no message")
         if not isinstance(message, ChatCompletionMessage):
             raise LLMFailure("invalid_answer", f"openai: answer's message is {_json_type(message)}, not an object")
-        refusal = message.refusal
-        if refusal:
-            said = f": {refusal[:120]}" if isinstance(refusal, str) else ""
-            raise LLMFailure("refusal", f"openai: refused{said}")
-        if choice.finish_reason == "content_filter":
-            raise LLMFailure("refusal", "openai: answer withheld by the content filter")
         try:
             answer = parse_answer(_content_text(message.content))
         except LLMFailure as failure:

@@ -168,6 +168,16 @@ def _with_message(change):
     return behave
 
 
+@pytest.mark.parametrize("change", [
+    lambda choice: choice.update(finish_reason="content_filter", message=None),
+    lambda choice: (choice.update(finish_reason="content_filter"), choice.pop("message")),
+    lambda choice: choice.update(finish_reason="content_filter", message={"role": "assistant"}),
+])
+def test_an_answer_withheld_by_the_content_filter_says_so_with_or_without_a_message(fake_openai, make, change):
+    fake_openai.script(_with_message(change))
+    assert make().score("x").fallback_reason == "openai: answer withheld by the content filter"
+
+
 def test_an_answer_whose_content_is_a_list_of_text_parts_is_read(fake_openai, make, local):
     # Some servers answer with content parts, as in a request, instead of a string.
     parts = [{"type": "text", "text": json.dumps(GOOD)[:20]}, {"type": "text", "text": json.dumps(GOOD)[20:]}]

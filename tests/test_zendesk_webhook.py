@@ -89,6 +89,16 @@ def test_a_trigger_comment_rendered_empty_is_accepted_and_left_to_be_skipped(cli
     assert (row.body, row.comment_key) == ("", "id:377")
 
 
+def test_a_trigger_comment_headed_by_the_customers_own_dashes_keeps_its_first_line(client, sessions):
+    # Only Zendesk's rendered separator (46 dashes) and the "Name, date" line after it are removed.
+    comment = "-----\n\nURGENT: order 123\n\nIt never came and nobody answers."
+    response = post_zendesk(client, fixture_json("zendesk_trigger.json") | {"comment": comment})
+
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert row.body == comment
+
+
 def test_a_comment_that_rewrites_the_trigger_bodys_ticket_id_is_refused(client, sessions):
     # Mallory's comment on ticket 8100 completes the JSON with another ticket's id and comment id.
     response = post_zendesk(client, fixture_text("zendesk_trigger_injected.txt"))

@@ -21,8 +21,9 @@ bp = Blueprint("zendesk", __name__)
 
 COMMENT_ADDED = "zen:event-type:ticket.comment_added"
 _AGENT_ROLES = {"agent", "admin", "administrator", "light agent", "light_agent", "staff"}
-# "{{ticket.latest_public_comment}}" renders as a separator line and "Name, date" before the text.
-_RENDERED_HEADER = re.compile(r"\A\s*-{5,}\s*\n\s*\n?[^\n]{1,200}\n\s*\n", re.MULTILINE)
+# "{{ticket.latest_public_comment}}" renders as a separator line (46 dashes) and "Name, date"
+# before the text; a customer's own "-----" heading the message is not it (as in sentiment.clean).
+_RENDERED_HEADER = re.compile(r"\A\s*-{20,}\s*\n\s*\n?[^\n]{1,200}\n\s*\n", re.MULTILINE)
 
 
 ACCOUNT_HEADER = "X-Zendesk-Account-Id"

@@ -16,7 +16,7 @@ def _local_scorer() -> Scorer:
 
 
 def build_openai_scorer(config: Config, env: Environment, *, fallback: Scorer | None):
-    from ticketpulse.sentiment.llm import LLMSettings, OpenAIScorer, is_openai_host, make_client
+    from ticketpulse.sentiment.llm import LLMSettings, OpenAIScorer, is_openai_host, make_client, max_tokens_field
 
     section = config.scoring.openai
     base_url = env.openai_base_url or None
@@ -38,7 +38,7 @@ def build_openai_scorer(config: Config, env: Environment, *, fallback: Scorer | 
         max_output_tokens=section.max_output_tokens,
         context_messages=section.context_messages,
         response_format=section.response_format,
-        max_tokens_field="max_completion_tokens" if hosted else "max_tokens",
+        max_tokens_field=max_tokens_field(base_url),
         breaker_failures=section.breaker_failures,
         breaker_reset_seconds=section.breaker_reset_seconds,
     )

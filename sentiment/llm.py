@@ -243,12 +243,19 @@ class LLMSettings:
     breaker_reset_seconds: float = 30.0
 
 
+# Azure OpenAI's endpoints: a resource's own, an AI Foundry project's, an AI Services resource's.
+_AZURE_HOST_SUFFIXES = (".openai.azure.com", ".services.ai.azure.com", ".cognitiveservices.azure.com")
+
+
 def is_openai_host(base_url: str | None) -> bool:
     """api.openai.com or an Azure OpenAI endpoint: hosts that need a real key."""
     host = (urlparse(base_url or DEFAULT_BASE_URL).hostname or "").lower()
-    return host == "api.openai.com" or host.endswith(".openai.azure.com") or host.endswith(
-        ".services.ai.azure.com"
-    )
+    return host == "api.openai.com" or host.endswith(_AZURE_HOST_SUFFIXES)
+
+
+def max_tokens_field(base_url: str | None) -> str:
+    """OpenAI and Azure want max_completion_tokens; most self-hosted servers know only max_tokens."""
+    return "max_completion_tokens" if is_openai_host(base_url) else "max_tokens"
 
 
 def make_client(

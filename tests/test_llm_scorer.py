@@ -530,9 +530,11 @@ def test_factory_missing_key_for_openai_is_a_config_error(local):
     env = Environment(openai_api_key=None, openai_base_url=None)
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         build_scorer(openai_config(), env, local=local)
-    azure = Environment(openai_api_key=None, openai_base_url="https://acme.openai.azure.com/openai/v1/")
-    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
-        build_scorer(openai_config(), azure, local=local)
+    for azure_url in ("https://acme.openai.azure.com/openai/v1/", "https://acme.cognitiveservices.azure.com/openai/v1/",
+                      "https://acme.services.ai.azure.com/openai/v1/"):
+        azure = Environment(openai_api_key=None, openai_base_url=azure_url)
+        with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+            build_scorer(openai_config(), azure, local=local)
 
 
 def test_factory_self_hosted_server_gets_a_dummy_key(fake_openai, server, local):

@@ -130,12 +130,12 @@ def _ask_llm(config: Config, env: Environment) -> Answer:
     import openai
 
     from ticketpulse.sentiment.factory import DUMMY_API_KEY
-    from ticketpulse.sentiment.llm import is_openai_host, make_client
+    from ticketpulse.sentiment.llm import make_client, max_tokens_field
 
     section = config.scoring.openai
     url = _llm_url(env)
     client = make_client(env.openai_api_key or DUMMY_API_KEY, env.openai_base_url, section.timeout_seconds)
-    limit = "max_completion_tokens" if is_openai_host(env.openai_base_url) else "max_tokens"
+    limit = max_tokens_field(env.openai_base_url)
     try:
         reply = client.chat.completions.create(
             model=section.model, messages=[{"role": "user", "content": "Reply with OK."}], **{limit: 1}

@@ -222,7 +222,8 @@ class Score(Base):
     urgency: Mapped[float] = mapped_column(Float)
     cues: Mapped[list[str]] = mapped_column(default=list)
     scorer: Mapped[str] = mapped_column(String(32))
-    scorer_version: Mapped[str] = mapped_column(String(64))
+    # The LLM's model name is part of it (a cascade's: local version + model + prompt version).
+    scorer_version: Mapped[str] = mapped_column(String(255))
     fallback_reason: Mapped[str | None] = mapped_column(Text)
     # Set when the message is in a language the scorer cannot read: stored, kept out of the rules.
     unsupported_language: Mapped[str | None] = mapped_column(String(16))

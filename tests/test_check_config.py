@@ -407,3 +407,13 @@ def test_check_config_says_whether_zendesk_account_id_is_set_for_trigger_webhook
     assert ("zendesk account: ZENDESK_ACCOUNT_ID is not set: a trigger-connected webhook's comments are filed under "
             "account 'default'") in unset.out
     assert "zendesk account: ZENDESK_ACCOUNT_ID=9876543 (for trigger-connected webhooks)" in configured.out
+
+
+def test_a_model_name_longer_than_a_score_can_record_is_refused_naming_the_key(runner, tmp_path):
+    path = tmp_path / "long-model.toml"
+    path.write_text(f'[scoring]\nbackend = "openai"\n[scoring.openai]\nmodel = "{"m" * 201}"\n')
+
+    line = one_line_error(runner("--config", str(path), "check-config"))
+
+    assert line.startswith(f"ticketpulse: error: {path}: scoring.openai.model: ")
+    assert "200" in line

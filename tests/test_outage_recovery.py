@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from tests.scripted_scorer import ScriptedScorer
 from tests.zendesk_helpers import comment_event, post_zendesk
 from ticketpulse.escalation.queue import claim
-from ticketpulse.models import Comment, Ticket, utcnow
+from ticketpulse.models import Comment, Score, Ticket, utcnow
 
 
 def _worker(config, environment, engine):
@@ -97,8 +97,7 @@ def test_a_score_the_database_refuses_ends_failed_with_the_reason_instead_of_pen
 
     config = _two_tries(config)
     scorer = ScriptedScorer({})
-    # what the cascade scorer reports with a long model name: longer than scores.scorer_version
-    scorer.version = "caf1f8651c51.4ed5f5+anthropic/claude-3-5-sonnet-20241022/prompt-v2"
+    scorer.version = "v" * 300  # longer than scores.scorer_version: a value the database refuses
     worker = build_runtime(config, environment, engine=engine, scorer=scorer, helpdesks={}).worker
     assert post_zendesk(client, comment_event("8101", "1", "Where is my order?", time="2026-11-30T09:00:00Z")).status_code == 202
     worker.drain()
@@ -110,6 +109,22 @@ def test_a_score_the_database_refuses_ends_failed_with_the_reason_instead_of_pen
     assert (comment.status, comment.attempts) == ("failed", 2)
     assert comment.reason.startswith("scoring turn failed: DataError: ")
     assert "value too long" in comment.reason
+
+
+def test_a_cascade_with_a_long_model_name_stores_its_scores(client, sessions, config, environment, engine):
+    """The model's name is part of the version: 64 characters held no cascade with a model name
+    over 34 (vLLM and LiteLLM names are paths), and no score of it could be stored on PostgreSQL."""
+    from ticketpulse.runtime import build_runtime
+
+    scorer = ScriptedScorer({})
+    scorer.version = "caf1f8651c51.4ed5f5+hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4/prompt-v2"
+    worker = build_runtime(config, environment, engine=engine, scorer=scorer, helpdesks={}).worker
+    assert post_zendesk(client, comment_event("8102", "1", "Where is my order?", time="2026-11-30T09:00:00Z")).status_code == 202
+    worker.drain()
+
+    with sessions() as session:
+        assert session.scalars(select(Comment.status)).one() == "done"
+        assert session.scalars(select(Score.scorer_version)).one() == scorer.version
 
 
 def test_the_periodic_repair_leaves_a_parked_ticket_waiting_and_requeues_one_that_lost_its_place(

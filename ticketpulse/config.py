@@ -156,7 +156,7 @@ class FreshdeskSection(HelpdeskSection):
 
 
 class OpenAISection(Section):
-    model: str = "gpt-4o-mini"
+    model: str = Field("gpt-4o-mini", max_length=200)  # stored in each score's scorer_version
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     max_retries: int = Field(2, ge=0, le=10)
     max_output_tokens: int = Field(120, ge=16, le=2000)

@@ -75,9 +75,11 @@ def rows(sessions, model, *order):
 
 
 def make_due(sessions):
-    """Let a rescheduled escalation run now (instead of after its backoff)."""
+    """Let a rescheduled escalation run now (instead of after its backoff): the work and its
+    ticket's place in the escalation lane, as `jobs retry` moves both."""
     with sessions.begin() as session:
         session.execute(update(Escalation).where(Escalation.status == "pending").values(run_after=utcnow()))
+        session.execute(update(Ticket).where(Ticket.escalate_at.is_not(None)).values(escalate_at=utcnow()))
 
 
 def paths(fake, method=None):

@@ -96,6 +96,19 @@ def seed(session, spec: SeedTicket) -> Ticket:
     return ticket
 
 
+def seed_unread(session, ticket: Ticket, at: datetime, text: str = "Das ist eine Frechheit", language: str = "de") -> None:
+    """A customer message in a language the scorer cannot read, as the worker stores it: scored
+    with placeholder values (score 0, frustration 0) and kept out of the rules."""
+    comment = Comment(ticket_id=ticket.id, comment_key=f"id:{language}:{at.timestamp()}", fingerprint=language,
+                      source="zendesk.event", author_role="customer", is_public=True, body=text, text=text,
+                      commented_at=at, received_at=at, status="done")
+    session.add(comment)
+    session.flush()
+    session.add(Score(ticket_id=ticket.id, comment_id=comment.id, commented_at=at, text=text, score=0.0,
+                      label="neutral", frustration=0.0, urgency=0.0, cues=[], scorer="local", scorer_version="test",
+                      unsupported_language=language))
+
+
 def calm(helpdesk: str, number: str, start: datetime) -> SeedTicket:
     return SeedTicket(helpdesk, number, start, [Msg(0, 0.2, 0.1, "neutral"), Msg(30, 0.4, 0.05, "positive")])
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.dashboard_seed import Esc, Msg, SeedTicket, calm, furious, seed, souring
+from tests.dashboard_seed import Esc, Msg, SeedTicket, calm, furious, seed, seed_unread, souring
 from ticketpulse.config import Environment
 from ticketpulse.models import Escalation, utcnow
 
@@ -416,20 +416,10 @@ def test_the_charts_message_numbers_are_the_message_tables(dashboard, seeded):
 def test_a_message_the_scorer_cannot_read_is_shown_as_not_read_and_kept_off_the_chart(dashboard, sessions):
     """Its stored values are placeholders (frustration 0) kept out of the rules; the page showed them as a
     score and drew them on the trajectory."""
-    from ticketpulse.models import Comment, Score
-
     start = utcnow() - timedelta(hours=3)
     with sessions.begin() as session:
         ticket = seed(session, SeedTicket("zendesk", "4242", start, [Msg(0, -0.7, 0.8), Msg(10, -0.75, 0.85)]))
-        at = start + timedelta(minutes=20)
-        comment = Comment(ticket_id=ticket.id, comment_key="id:de", fingerprint="de", source="zendesk.event",
-                          author_role="customer", is_public=True, body="Das ist eine Frechheit", text="Das ist eine Frechheit",
-                          commented_at=at, received_at=at, status="done")
-        session.add(comment)
-        session.flush()
-        session.add(Score(ticket_id=ticket.id, comment_id=comment.id, commented_at=at, text=comment.text, score=0.0,
-                          label="neutral", frustration=0.0, urgency=0.0, cues=[], scorer="local", scorer_version="test",
-                          unsupported_language="de"))
+        seed_unread(session, ticket, start + timedelta(minutes=20))
     html = dashboard.test_client().get(f"/dashboard/tickets/{ticket.id}", headers=basic()).get_data(as_text=True)
     assert html.count('class="point score"') == 2
     rows = [text_of_html(row) for row in re.findall(r'<tr class="message [a-z]+">.*?</tr>', html, re.S)]

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.dashboard_seed import Msg, SeedTicket, calm, furious, seed, souring
+from tests.dashboard_seed import Msg, SeedTicket, calm, furious, seed, seed_unread, souring
 from ticketpulse.models import utcnow
 
 
@@ -173,21 +173,11 @@ def test_the_dashboards_replay_takes_only_the_latest_reviewed_conversations(sess
 def test_show_prints_a_message_the_scorer_cannot_read_as_not_read(runner, sessions, database_url, monkeypatch):
     """Its stored values are placeholders (score +0.00, frustration 0) kept out of the rules, as the
     dashboard's ticket page shows it."""
-    from ticketpulse.models import Comment, Score
-
     monkeypatch.setenv("DATABASE_URL", database_url)
     start = utcnow() - timedelta(hours=3)
     with sessions.begin() as session:
         ticket = seed(session, SeedTicket("zendesk", "4242", start, [Msg(0, -0.7, 0.8)]))
-        at = start + timedelta(minutes=20)
-        comment = Comment(ticket_id=ticket.id, comment_key="id:de", fingerprint="de", source="zendesk.event",
-                          author_role="customer", is_public=True, body="Das ist eine Frechheit",
-                          text="Das ist eine Frechheit", commented_at=at, received_at=at, status="done")
-        session.add(comment)
-        session.flush()
-        session.add(Score(ticket_id=ticket.id, comment_id=comment.id, commented_at=at, text=comment.text, score=0.0,
-                          label="neutral", frustration=0.0, urgency=0.0, cues=[], scorer="local",
-                          scorer_version="test", unsupported_language="de"))
+        seed_unread(session, ticket, start + timedelta(minutes=20))
 
     result = runner("show", "zendesk:4242")
     assert result.code == 0, result.err

@@ -5,19 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.dashboard_seed import Msg, SeedTicket, seed
-from ticketpulse.models import Comment, Score, utcnow
-
-
-def _unread(session, ticket, at):
-    comment = Comment(ticket_id=ticket.id, comment_key="id:de", fingerprint="de", source="zendesk.event",
-                      author_role="customer", is_public=True, body="Das ist eine Frechheit", text="Das ist eine Frechheit",
-                      commented_at=at, received_at=at, status="done")
-    session.add(comment)
-    session.flush()
-    session.add(Score(ticket_id=ticket.id, comment_id=comment.id, commented_at=at, text=comment.text, score=0.0,
-                      label="neutral", frustration=0.0, urgency=0.0, cues=[], scorer="local", scorer_version="test",
-                      unsupported_language="de"))
+from tests.dashboard_seed import Msg, SeedTicket, seed, seed_unread
+from ticketpulse.models import utcnow
 
 
 def test_tickets_shows_the_last_score_the_rules_read_not_an_unread_messages_placeholder(runner, sessions, database_url,
@@ -26,9 +15,9 @@ def test_tickets_shows_the_last_score_the_rules_read_not_an_unread_messages_plac
     start = utcnow() - timedelta(hours=3)
     with sessions.begin() as session:
         ticket = seed(session, SeedTicket("zendesk", "4242", start, [Msg(0, -0.7, 0.8), Msg(10, -0.75, 0.85)]))
-        _unread(session, ticket, start + timedelta(minutes=20))
+        seed_unread(session, ticket, start + timedelta(minutes=20))
         only_german = seed(session, SeedTicket("zendesk", "4343", start))
-        _unread(session, only_german, start + timedelta(minutes=5))
+        seed_unread(session, only_german, start + timedelta(minutes=5))
     result = runner("tickets")
     assert result.code == 0, result.err
     line = next(line for line in result.out.splitlines() if line.startswith("zendesk:4242"))

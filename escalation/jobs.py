@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ticketpulse.escalation.queue import ESCALATION, NOTIFY_CHANNEL, SCORING
 from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
+from ticketpulse.sentiment.clean import one_line
 
 
 def backlog(session: Session) -> dict:
@@ -59,15 +60,12 @@ def list_jobs(session: Session, statuses: tuple[str, ...] = (QueuedWork.PENDING,
             .order_by(model.id)
         )
         jobs += [
-            Job(kind, row.id, helpdesk, external_id, row.status, row.attempts, row.run_after, _one_line(row.reason))
+            # a reason on its row: a helpdesk's error page (HTML from a proxy) has line breaks
+            Job(kind, row.id, helpdesk, external_id, row.status, row.attempts, row.run_after,
+                one_line(row.reason) if row.reason else row.reason)
             for row, helpdesk, external_id in rows
         ]
     return jobs
-
-
-def _one_line(reason: str | None) -> str | None:
-    """A reason on one row of the list: a helpdesk's error page (HTML from a proxy) has line breaks."""
-    return " ".join(reason.split()) if reason else reason
 
 
 def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None = None) -> int:

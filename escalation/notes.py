@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Sequence
 
 from ticketpulse.escalation.comments import NOTE_MARKER
+from ticketpulse.sentiment.clean import one_line
 from ticketpulse.escalation.rules import Decision
 from ticketpulse.escalation.tracker import Trajectory
 
@@ -23,7 +24,7 @@ def escalation_note(
         f"Latest customer message: sentiment {current.score:+.2f} ({current.label}), "
         f"frustration {current.frustration:.2f}, urgency {current.urgency:.2f}.",
     ]
-    cues = [_one_line(cue) for cue in current.cues]
+    cues = [one_line(cue) for cue in current.cues]  # copied from the message (by the LLM too)
     if any(cues):
         lines.append("What moved the score: " + ", ".join(f'"{cue}"' for cue in cues if cue) + ".")
     signals = conversation_signals(trajectory)
@@ -53,12 +54,6 @@ def escalation_note(
 def _utc(at: datetime) -> datetime:
     """In UTC, as the note says: PostgreSQL answers in its session's time zone (naive means UTC)."""
     return at.astimezone(timezone.utc) if at.tzinfo else at
-
-
-def _one_line(cue: str) -> str:
-    """A cue on one line: copied from the customer's message (by the LLM too), a line break in it
-    would start a line of the note that the service did not write."""
-    return " ".join("".join(c if c.isprintable() else " " for c in cue).split())
 
 
 def conversation_signals(trajectory: Trajectory) -> list[str]:

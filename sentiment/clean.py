@@ -35,6 +35,9 @@ _QUOTE_CLASSES = frozenset({"gmail_quote", "zendesk_quote", "freshdesk_quote", "
 
 # A line that opens the quoted earlier conversation: everything from it on is dropped.
 _ON_WROTE = re.compile(r"^\s*On .{3,200}(wrote|écrit|schrieb)\s*:?\s*$", re.IGNORECASE)
+# Zendesk's separator in rendered comment threads (46 dashes); not a customer's "-----" between
+# two parts of the message. Also what webhooks/zendesk.py strips before a trigger's comment.
+ZENDESK_SEPARATOR = r"-{20,}"
 _QUOTE_HEADERS = [
     _ON_WROTE,
     re.compile(r"^\s*-{2,}\s*(Original Message|Forwarded message)\s*-{2,}", re.IGNORECASE),
@@ -45,9 +48,7 @@ _QUOTE_HEADERS = [
     # Zendesk's mail delimiter in the requester's language: "##- Bitte geben Sie Ihre Antwort über
     # dieser Zeile ein. -##", "##- Veuillez écrire votre réponse au-dessus de cette ligne -##".
     re.compile(r"^\s*#{2,}\s*-.{1,200}-\s*#{2,}\s*$"),
-    # Zendesk's separator in rendered comment threads (46 dashes); not a customer's "-----"
-    # between two parts of the message.
-    re.compile(r"^\s*-{20,}\s*$"),
+    re.compile(rf"^\s*{ZENDESK_SEPARATOR}\s*$"),
 ]
 # The "From:" line of a quoted message's header: it ends in the sender's address, or the header's
 # next field follows it. Not a sentence that starts "From: my side everything is configured".
@@ -218,17 +219,36 @@ def strip_quotes_and_signature(text: str) -> str:
     return "\n".join(kept)
 
 
+def plain_letters(text: str) -> str:
+    """Fullwidth, "fancy" and ligature letters as the letters they are (_COMPATIBILITY_LETTERS)."""
+    if text.isascii():
+        return text
+    return _COMPATIBILITY_LETTERS.sub(lambda found: unicodedata.normalize("NFKC", found.group()), text)
+
+
 def clean_text(value: str | None) -> str:
     """The customer's words from a raw (HTML or plain) comment body."""
     if not value:
         return ""
     text = html_to_text(value).replace("\r\n", "\n").replace("\r", "\n")
-    if not text.isascii():
-        text = _COMPATIBILITY_LETTERS.sub(lambda found: unicodedata.normalize("NFKC", found.group()), text)
-    text = strip_quotes_and_signature(text)
+    text = strip_quotes_and_signature(plain_letters(text))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines).strip()
     return _BLANK_LINES.sub("\n\n", text)
+
+
+_UNPRINTABLE = frozenset({"Cc", "Cs"})  # control characters (NUL, ESC, ...) and lone surrogates
+
+
+def one_line(text: str) -> str:
+    """Text as one line that can be stored and shown: line breaks and tabs as one space, other
+    control characters and lone surrogates dropped (PostgreSQL text cannot hold a NUL, nor UTF-8
+    a lone surrogate; an ESC would drive the terminal that prints it, a line break would start a
+    line of an internal note that the service did not write)."""
+    if not text.isprintable():
+        text = "".join(" " if ch.isspace() else ch for ch in text
+                       if ch.isspace() or unicodedata.category(ch) not in _UNPRINTABLE)
+    return " ".join(text.split())
 
 
 def squash_whitespace(value: str) -> str:

@@ -23,9 +23,10 @@ import re
 import shutil
 import tempfile
 import threading
-import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
+
+from ticketpulse.sentiment.clean import plain_letters
 
 SUPPORTED = frozenset({"en"})  # what the local scorer reads
 # py3langid's label for text with no language in it (ids, hex, hashes, a pasted log): an English
@@ -54,12 +55,6 @@ _lock = threading.Lock()
 log = logging.getLogger("ticketpulse.sentiment")
 
 
-def _folded(text: str) -> str:
-    """Fullwidth (ＳＴＩＬＬ) and "fancy" letters (𝐒𝐓𝐈𝐋𝐋 𝐛𝐫𝐨𝐤𝐞𝐧, pasted from text generators) as
-    the letters they are: py3langid reads them as another script and names Cantonese or none."""
-    return text if text.isascii() else unicodedata.normalize("NFKC", text)
-
-
 def _suspicion(text: str) -> str | None:
     """"script" (mostly non-ASCII letters), "words" (almost no English function words), or None."""
     lowered = text.lower()
@@ -80,7 +75,7 @@ def _suspicion(text: str) -> str | None:
 
 def looks_non_english(text: str) -> bool:
     """True when a message may not be English (then ``detect_language`` decides)."""
-    return _suspicion(_folded(text)) is not None
+    return _suspicion(plain_letters(text)) is not None
 
 
 def _detector():
@@ -214,7 +209,7 @@ def _fsync_directory(path: Path) -> None:
 
 def detect_language(text: str) -> str | None:
     """The language code of a message the local scorer cannot read, or None (English, or unsure)."""
-    text = _folded(text)
+    text = plain_letters(text)  # py3langid reads fullwidth ＳＴＩＬＬ as another script (Cantonese)
     suspicion = _suspicion(text)
     if suspicion is None:
         return None

@@ -25,7 +25,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Callable, Sequence
 from urllib.parse import urlparse
@@ -36,6 +35,7 @@ from openai.types.chat.chat_completion import Choice
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ticketpulse.sentiment.base import Scorer, SentimentScore, clamp, label_for
+from ticketpulse.sentiment.clean import one_line as printable
 from ticketpulse import metrics
 from ticketpulse.config import field_problems
 from ticketpulse.retry import backoff, is_transient_status, retry_after
@@ -160,19 +160,6 @@ class OutageBreaker:
                 self._in_a_row = 0
                 self._opened_at = None
             self._trial = False
-
-
-_UNPRINTABLE = frozenset({"Cc", "Cs"})  # control characters (NUL, ESC, ...) and lone surrogates
-
-
-def printable(text: str) -> str:
-    """The server's words as one line that can be stored and shown: line breaks and tabs as one
-    space, other control characters and lone surrogates dropped (PostgreSQL text cannot hold a
-    NUL, nor UTF-8 a lone surrogate; an ESC would drive the terminal that prints it)."""
-    if not text.isprintable():
-        text = "".join(" " if ch.isspace() else ch for ch in text
-                       if ch.isspace() or unicodedata.category(ch) not in _UNPRINTABLE)
-    return " ".join(text.split())
 
 
 class LLMFailure(Exception):

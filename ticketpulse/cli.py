@@ -176,7 +176,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     follow_config(runtime, worker, live)
     # After follow_config, which builds the new scorer: the conversation API was given the first
     # one, and went on scoring with the old backend after a reload changed [scoring].
-    live.subscribe(lambda _old, _new: app.extensions.__setitem__("ticketpulse.scorer", runtime.scorer))
+    def share_scorer(_old, _new) -> None:
+        app.extensions["ticketpulse.scorer"] = runtime.scorer
+
+    live.subscribe(share_scorer)
     threads = worker.start(stop)
     live.watch(stop)
     live.reload_on_sighup()

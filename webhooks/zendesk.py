@@ -11,6 +11,7 @@ from flask import Blueprint, current_app
 from ticketpulse.escalation.comments import AuthorRole
 from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.models import utcnow
+from ticketpulse.sentiment.clean import ZENDESK_SEPARATOR
 from ticketpulse.webhooks import payload
 from ticketpulse.webhooks.payload import PayloadError
 from ticketpulse.webhooks.feedback import KIND, is_tags_change, parse_zendesk_tags
@@ -21,9 +22,9 @@ bp = Blueprint("zendesk", __name__)
 
 COMMENT_ADDED = "zen:event-type:ticket.comment_added"
 _AGENT_ROLES = {"agent", "admin", "administrator", "light agent", "light_agent", "staff"}
-# "{{ticket.latest_public_comment}}" renders as a separator line (46 dashes) and "Name, date"
-# before the text; a customer's own "-----" heading the message is not it (as in sentiment.clean).
-_RENDERED_HEADER = re.compile(r"\A\s*-{20,}\s*\n\s*\n?[^\n]{1,200}\n\s*\n", re.MULTILINE)
+# "{{ticket.latest_public_comment}}" renders as Zendesk's separator line and "Name, date" before
+# the text; a customer's own "-----" heading the message is not it.
+_RENDERED_HEADER = re.compile(rf"\A\s*{ZENDESK_SEPARATOR}\s*\n\s*\n?[^\n]{{1,200}}\n\s*\n", re.MULTILINE)
 
 
 ACCOUNT_HEADER = "X-Zendesk-Account-Id"

@@ -2,6 +2,7 @@
 autogenerate); revision files never import them, so a later model change cannot rewrite history."""
 
 from alembic import context
+from sqlalchemy import event, text
 
 from ticketpulse.models.db import make_engine
 from ticketpulse.models.tables import Base, UTCDateTime
@@ -26,12 +27,34 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        _without_foreign_keys(engine)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite", render_item=render_item)
+                          render_as_batch=sqlite, render_item=render_item)
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                _refuse_broken_references(connection)
     engine.dispose()
+
+
+def _without_foreign_keys(engine) -> None:
+    """SQLite's batch migrations rebuild a table (copy, drop, rename): with foreign keys enforced,
+    dropping a table that other rows point at fails, so migrations run with them off (the pragma
+    is a no-op inside a transaction: it is set as the connection opens, after make_engine's ON)."""
+
+    @event.listens_for(engine, "connect")
+    def _off(dbapi_connection, _record) -> None:
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+
+def _refuse_broken_references(connection) -> None:
+    """What the enforcement would have caught, checked once at the end: a row pointing at none."""
+    broken = connection.execute(text("PRAGMA foreign_key_check")).first()
+    if broken is not None:
+        raise RuntimeError(f"migration left {broken[0]} row {broken[1]} pointing at no {broken[2]} row")
 
 
 if context.is_offline_mode():

@@ -60,3 +60,25 @@ def test_every_migration_up_and_down_keeps_the_rows_already_stored(database_url,
         assert row_counts(engine) == stored, f"downgrade to {revision}"
     command.upgrade(config, "head")
     assert row_counts(engine) == stored
+
+
+# A cascade's scorer_version names the model: over the 64 characters revisions before 0007 held.
+LONG_SCORER_VERSION = "cascade:local-3+accounts/fireworks/models/llama-v3p1-405b-instruct-long+prompt-4"
+
+
+def test_a_downgrade_below_0007_keeps_a_long_scorer_version_cut_to_64_characters(database_url, engine):
+    config = alembic_config(database_url)
+    command.downgrade(config, "base")
+    command.upgrade(config, "0001")
+    with engine.begin() as connection:
+        seed_revision_0001(connection)
+    command.upgrade(config, "head")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE scores SET scorer_version = :version WHERE comment_id = 2"),
+                           {"version": LONG_SCORER_VERSION})
+
+    command.downgrade(config, "0006")
+
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT scorer_version FROM scores ORDER BY comment_id")).scalars().all()
+    assert versions == ["local-1", LONG_SCORER_VERSION[:64]]

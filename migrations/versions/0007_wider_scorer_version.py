@@ -24,6 +24,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # A longer version cannot be kept in 64 characters (PostgreSQL refuses the ALTER): its start,
+    # which names the scorer, is.
+    op.execute("UPDATE scores SET scorer_version = substr(scorer_version, 1, 64) WHERE length(scorer_version) > 64")
     with op.batch_alter_table('scores', schema=None) as batch_op:
         batch_op.alter_column('scorer_version', existing_type=sa.String(length=255), type_=sa.String(length=64),
                               existing_nullable=False)

@@ -42,7 +42,8 @@ def trend_of(scores: Sequence[float], window: int, delta: float) -> tuple[Trend,
     if len(scores) < window:
         return Trend.INSUFFICIENT_DATA, 0.0
     recent = scores[-window:]
-    change = recent[-1] - recent[0]
+    # Scores have 4 decimals: a change of exactly `delta` must count (-0.7 - -0.4 is -0.29999...).
+    change = round(recent[-1] - recent[0], 9)
     if change <= -delta:
         return Trend.DECLINING, change
     if change >= delta:

@@ -311,7 +311,8 @@ class Conversations:
         counts = session.execute(
             select(func.count(Comment.id), func.count(Score.id))
             .select_from(Comment)
-            .outerjoin(Score, Score.comment_id == Comment.id)
+            # A message the scorer could not read is stored, not scored (as the POST answer and the note count)
+            .outerjoin(Score, (Score.comment_id == Comment.id) & Score.unsupported_language.is_(None))
             .where(Comment.ticket_id == ticket.id)
         ).one()
         last = session.scalars(

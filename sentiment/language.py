@@ -4,7 +4,8 @@ A cheap test first (``looks_non_english``: almost no English function words, or 
 non-ASCII words), so ordinary English messages never pay for detection; only those go to
 py3langid (langid.py's model of 97 languages, shipped inside its wheel: nothing is downloaded).
 A message is called non-English only when py3langid is confident; short or mixed messages
-stay English.
+stay English: a customer's own English sentences next to a pasted foreign error or reply make
+the message English (the scorer reads its English words).
 
 The model is 70 MB unpacked. Read from the wheel's compressed file it costs every process that
 meets a suspect message 0.6 s and 78 MB of private memory; so it is unpacked once per user into
@@ -48,8 +49,16 @@ some someone still such sure take than thank thanks that the their them then the
 think this those through time to today too took tried try trying two up us use used very want was
 wasnt way we week well were what when where which while who why will with without wont work working
 would wrong year yes yet you your""".split())
+# English words that are also among the commonest words of Spanish, Portuguese, Italian, French,
+# German or Dutch ("no", "me", "a": es/pt/it; "on": fr; "was", "will", "also": de; "is", "we": nl),
+# or greetings every language borrows: they count only next to an English word of no other
+# language, so a Spanish "no me ha llegado" still goes to the detector.
+_SHARED = frozenset("""a am an also at bad come do for hello her hey hi i in is me most no of ok okay on
+once over see so was we will""".split())
 _NOISE = re.compile(r"@\w+|#\w+|https?://\S+|www\.\S+")
 _WORD = re.compile(r"[^\W\d_]+")
+# Where a message's sentences and lines end, in Latin and CJK punctuation.
+_SEGMENT_END = re.compile(r"(?<=[.!?:;。！？])\s*|\n+")
 _identifier = None
 _lock = threading.Lock()
 log = logging.getLogger("ticketpulse.sentiment")
@@ -60,7 +69,7 @@ def _suspicion(text: str) -> str | None:
     lowered = text.lower()
     if lowered.isascii():  # the common case, in C: plain ASCII with English words in it
         tokens = lowered.split()
-        if len(tokens) < MIN_WORDS or len(_ENGLISH.intersection(tokens)) * 5 >= len(tokens):
+        if len(tokens) < MIN_WORDS or _english_enough(list(_ENGLISH.intersection(tokens)), len(tokens)):
             return None
     words = _WORD.findall(_NOISE.sub(" ", lowered))
     letters = sum(len(word) for word in words)
@@ -68,9 +77,14 @@ def _suspicion(text: str) -> str | None:
         return "script"  # Cyrillic, CJK, Arabic, ...: no English model reads it
     if len(words) < MIN_WORDS:
         return None
-    if sum(1 for word in words if word in _ENGLISH) * 5 < len(words):
+    if not _english_enough([word for word in words if word in _ENGLISH], len(words)):
         return "words"
     return None
+
+
+def _english_enough(english: list[str], words: int) -> bool:
+    """A fifth of the words are English ones, and not all of them words other languages share."""
+    return len(english) * 5 >= words and not _SHARED.issuperset(english)
 
 
 def looks_non_english(text: str) -> bool:
@@ -218,7 +232,22 @@ def detect_language(text: str) -> str | None:
     needed = MIN_SCRIPT_CONFIDENCE if suspicion == "script" else MIN_CONFIDENCE
     if language in SUPPORTED or language == NO_LANGUAGE or confidence < needed:
         return None
+    if _writes_english_too(text, language):
+        return None
     return language
+
+
+def _writes_english_too(text: str, language: str) -> bool:
+    """Whether the sentences py3langid does not give to `language` are English ones of at least
+    MIN_WORDS words: "Third time!! Your app shows: <a German error message>" is the customer's
+    English around a quote; a German message's stray "OK." or "Thanks." is not."""
+    detector = _detector()
+    others = []
+    for segment in _SEGMENT_END.split(_NOISE.sub(" ", text)):
+        if _WORD.search(segment) and detector.classify(segment)[0] != language:
+            others.append(segment)
+    rest = " ".join(others)
+    return len(_WORD.findall(rest)) >= MIN_WORDS and detector.classify(rest)[0] in SUPPORTED
 
 
 def preload() -> None:

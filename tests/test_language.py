@@ -34,6 +34,49 @@ def test_non_english_messages_are_detected(text, language):
 
 
 @pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Hola, mi pedido no ha llegado. Es la tercera vez que escribo. Me pueden ayudar? No me gusta esto.", "es"),
+        ("Ya no sé qué hacer, me cobraron dos veces y nadie me responde a los correos.", "es"),
+        ("O pedido não chegou. Eu paguei e ninguém me responde, é a terceira vez.", "pt"),
+        ("Il mio ordine non è arrivato, è la terza volta che scrivo e nessuno mi risponde.", "it"),
+        ("Mijn bestelling is nog steeds niet aangekomen, wat is er aan de hand?", "nl"),
+    ],
+)
+def test_words_english_shares_with_other_languages_do_not_make_a_message_english(text, language):
+    # "no", "me", "a", "is", "was", ...: once counted as English words, they let these through
+    # to the English scorer unread by the detector.
+    assert detect_language(text) == language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Third time!! Your app shows: Fehler beim Speichern der Datei. Bitte versuchen Sie es später erneut.",
+        "Useless. Your support replied: Nous avons bien reçu votre demande et nous vous répondrons dans les "
+        "plus brefs délais. Merci de votre patience.",
+        "Your app crashes every time: 应用程序错误，请稍后再试。请联系客服。",
+    ],
+)
+def test_a_customers_english_around_a_pasted_foreign_text_is_scored(text):
+    assert detect_language(text) is None
+    result = default_scorer().score(text)
+    assert result.unsupported_language is None and result.frustration > 0.3
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Thanks. Merci beaucoup pour votre aide, tout fonctionne maintenant.", "fr"),
+        ("OK. Ich habe das Problem gefunden. Danke für die schnelle Hilfe!", "de"),
+        ("Hi team, Je voudrais annuler ma commande numéro 12345 s'il vous plaît.", "fr"),
+    ],
+)
+def test_a_stray_english_word_does_not_make_a_foreign_message_english(text, language):
+    assert detect_language(text) == language
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "WORST SERVICE EVER!!! I WANT MY MONEY BACK",

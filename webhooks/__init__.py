@@ -13,7 +13,7 @@ from ticketpulse.config import load_config, load_environment
 from ticketpulse.logs import configure_logging
 from ticketpulse.startup import freeze_startup_objects
 from ticketpulse.webhooks.inbox import Inbox
-from ticketpulse.webhooks.responses import database_unavailable, json_error
+from ticketpulse.webhooks.responses import database_unavailable, json_error, with_security_headers
 from ticketpulse.webhooks.payload import PayloadError
 from ticketpulse.webhooks.refusals import authentication_reason, record_refusal, webhook_helpdesk
 from ticketpulse.webhooks.signing import AuthenticationError
@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(dashboard.bp)
     _register_error_handlers(app)
+    app.after_request(with_security_headers)
     _register_api(app, test_config.get("SCORER"))
     if not app.testing:
         _warn_missing_secrets(env)

@@ -36,6 +36,17 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def head_revisions() -> set[str]:
     """The revisions no other migration builds on, read from the migration files' headers."""
+    revisions, parents = _revision_graph()
+    return revisions - parents
+
+
+def known_revisions() -> set[str]:
+    """Every revision this ticketpulse has a migration for."""
+    return _revision_graph()[0]
+
+
+def _revision_graph() -> tuple[set[str], set[str]]:
+    """The revisions of the migration files, and those another one builds on."""
     revisions, parents = set(), set()
     for path in (HERE / "versions").glob("*.py"):
         found = dict((bool(down), value) for down, value in _REVISION.findall(path.read_text(encoding="utf-8")))
@@ -43,20 +54,29 @@ def head_revisions() -> set[str]:
             revisions.add(found[False])
             if found.get(True) and found[True] != "None":
                 parents.add(found[True])
-    return revisions - parents
+    return revisions, parents
+
+
+def database_revisions(connection) -> set[str]:
+    """The revisions the database is at; none when it was never migrated."""
+    from sqlalchemy import inspect, text
+
+    if not inspect(connection).has_table("alembic_version"):
+        return set()
+    return {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
 
 
 def at_head(database_url: str) -> bool:
     """Is the database at the head revision? (False when unsure: Alembic then decides.)"""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
     from sqlalchemy.exc import SQLAlchemyError
 
     heads = head_revisions()
     engine = create_engine(normalize_url(database_url), poolclass=_null_pool())
     try:
         with engine.connect() as connection:
-            current = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
-    except SQLAlchemyError:  # no alembic_version table yet: a new database
+            current = database_revisions(connection)
+    except SQLAlchemyError:  # unsure (unreachable ...): Alembic says what is wrong
         return False
     finally:
         engine.dispose()

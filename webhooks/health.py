@@ -1,6 +1,9 @@
-"""GET /healthz: is the database reachable, and how old is the oldest pending work? GET /metrics."""
+"""GET /healthz: is the database reachable and migrated, and how old is the oldest pending work?
+GET /metrics."""
 
 from __future__ import annotations
+
+from functools import cache
 
 import prometheus_client
 from flask import Blueprint, Response, current_app, jsonify
@@ -8,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ticketpulse.escalation.jobs import backlog
 from ticketpulse.metrics import registry as metrics_registry
+from ticketpulse.migrations import database_revisions, head_revisions, known_revisions
 from ticketpulse.webhooks.responses import database_unavailable
 
 bp = Blueprint("health", __name__)
@@ -18,12 +22,34 @@ def healthz():
     sessions = current_app.extensions["ticketpulse.sessions"]
     try:
         with sessions() as session:
+            revisions = database_revisions(session.connection())
+            if revisions != _heads():
+                return _not_migrated(revisions)
             summary = backlog(session)
     except SQLAlchemyError as exc:
         return database_unavailable(
             jsonify(status="error", database="unreachable", error=str(exc.__class__.__name__))
         )
     return jsonify(status="ok", database="ok", **summary)
+
+
+@cache
+def _heads() -> frozenset[str]:
+    """The revision this code needs (read once: a new release is a new process)."""
+    return frozenset(head_revisions())
+
+
+def _not_migrated(revisions: set[str]) -> Response:
+    """Not ready: the webhooks could not store their work in this schema."""
+    current = ", ".join(sorted(revisions)) or None
+    expected = ", ".join(sorted(_heads()))
+    if revisions - known_revisions():
+        error = f"the database was migrated by a newer ticketpulse ({current}); this one needs {expected}"
+    else:
+        error = f"the database is at revision {current or 'none'}, this ticketpulse needs {expected}: " \
+                "run `ticketpulse db upgrade`"
+    return database_unavailable(jsonify(status="error", database="not_migrated", revision=current,
+                                        expected_revision=expected, error=error))
 
 
 @bp.get("/metrics")

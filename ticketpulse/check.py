@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ticketpulse.config import Config, Environment
+from ticketpulse.config import SEVERITIES, Config, Environment, HelpdeskSection
 from ticketpulse.webhooks.refusals import WEBHOOK_SECRETS
 
 
@@ -36,8 +36,7 @@ def describe(config: Config, env: Environment) -> list[str]:
             mode = f"live at {url}" + (f" as {user}" if user else "")
         else:
             mode = f"dry-run (no API credentials; set {variables} to go live)"
-        group = getattr(config, helpdesk).senior_group_id
-        lines.append(f"{helpdesk}: {mode}; senior group {group or 'not set (escalations keep the group)'}")
+        lines.append(f"{helpdesk}: {mode}; {_groups(getattr(config, helpdesk))}")
         variable = WEBHOOK_SECRETS[helpdesk]
         secret = getattr(env, variable.lower())
         lines.append(
@@ -52,6 +51,20 @@ def describe(config: Config, env: Environment) -> list[str]:
     else:
         lines.append(f"scoring backend: {scoring.backend} (model {scoring.openai.model} at {_llm_url(env)})")
     return lines
+
+
+def _groups(section: HelpdeskSection) -> str:
+    """Where escalations go, with the [<helpdesk>.groups] that differ from senior_group_id: 'senior
+    group not set (escalations keep the group)' alone was wrong when a critical one moves."""
+    senior = section.senior_group_id
+    own = {level: section.group_for(level) for level in SEVERITIES if section.group_for(level) != senior}
+    if not own:
+        return f"senior group {senior or 'not set (escalations keep the group)'}"
+    moved = ", ".join(f"{level}: {group}" for level, group in own.items())
+    if senior:
+        return f"senior group {senior} ({moved})"
+    kept = [level for level in SEVERITIES if level not in own]
+    return f"senior group not set ({moved}" + (f"; {', '.join(kept)} keep the group)" if kept else ")")
 
 
 def _zendesk_account(env: Environment) -> str:

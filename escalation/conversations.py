@@ -20,7 +20,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -243,36 +243,35 @@ class Conversations:
         return State(trajectory, scored, None, escalated, None, decision, tone_for(trajectory, self.config.tone))
 
     def _replay(self, session: Session, comment: Comment) -> Answer:
-        """The answer a message got the first time, rebuilt from what was stored then."""
+        """The answer a message got the first time, rebuilt from what was stored by then: messages
+        dated earlier but posted after it (a customer's, an agent's reply) are not part of it."""
         ticket = session.get(Ticket, comment.ticket_id)
         message_id = comment.comment_key.removeprefix("id:")
-        score_row = session.scalars(select(Score).where(Score.comment_id == comment.id)).first()
-        if score_row is None:
-            return Answer(
-                message_id, True, None, None, False, f"not scored: {comment.reason}", None, self._state(session, ticket)
-            )
         thresholds = self.config.thresholds
-        trajectory = _trajectory(session, ticket.id, thresholds, until=score_row)
-        decision = decide(trajectory, thresholds) if trajectory and not score_row.unsupported_language else None
+        trajectory = _trajectory(session, ticket.id, thresholds, stored_by=comment.id)
         escalations = session.execute(
             select(Escalation.comment_id, Escalation.severity, Escalation.rule, Escalation.note).where(
                 Escalation.ticket_id == ticket.id, Escalation.comment_id <= comment.id
             )
         ).all()
         escalated_then = max((row.severity for row in escalations), key=severity_rank, default=None)
+        scored_then = session.scalar(
+            select(func.count(Score.id)).where(
+                Score.ticket_id == ticket.id, Score.unsupported_language.is_(None), Score.comment_id <= comment.id,
+            )
+        )
+        score_row = session.scalars(select(Score).where(Score.comment_id == comment.id)).first()
+        if score_row is None:
+            decision = decide(trajectory, thresholds) if trajectory else None
+            state = self._brief_state(trajectory, scored_then, escalated_then, decision)
+            return Answer(message_id, True, None, None, False, f"not scored: {comment.reason}", None, state)
+        decision = decide(trajectory, thresholds) if trajectory and not score_row.unsupported_language else None
         mine = next((row for row in escalations if row.comment_id == comment.id), None)
         if mine is not None:
             decision = Decision(mine.severity, mine.rule, decision.reason if decision else "")
             reason, note = decision.reason, mine.note
         else:
-            before = [row.severity for row in escalations]
-            reason, note = respond_reason(decision, max(before, key=severity_rank, default=None)), None
-        scored_then = session.scalar(
-            select(func.count(Score.id)).where(
-                Score.ticket_id == ticket.id, Score.unsupported_language.is_(None),
-                tuple_(Score.commented_at, Score.id) <= tuple_(score_row.commented_at, score_row.id),
-            )
-        )
+            reason, note = respond_reason(decision, escalated_then), None
         state = self._brief_state(trajectory, scored_then, escalated_then, decision)
         score = _stored_score(score_row)
         if score.unsupported_language:
@@ -518,20 +517,21 @@ def _point(row: Score) -> ScorePoint:
 
 
 def _trajectory(
-    session: Session, ticket_id: int, thresholds: Thresholds, *, until: Score | None = None, full: bool = False
+    session: Session, ticket_id: int, thresholds: Thresholds, *, stored_by: int | None = None, full: bool = False
 ) -> Trajectory | None:
-    """The trajectory from the latest scores (up to `until`, in comment-time order); the peak
-    frustration over all of them. `full` loads every score (for the note's history count)."""
+    """The trajectory from the latest scores (in comment-time order); the peak frustration over
+    all of them. `stored_by`: only what was stored up to that comment id (what its answer saw).
+    `full` loads every score (for the note's history count)."""
     where = [Score.ticket_id == ticket_id, Score.unsupported_language.is_(None)]  # what the rules read
-    if until is not None:
-        where.append(tuple_(Score.commented_at, Score.id) <= tuple_(until.commented_at, until.id))
+    if stored_by is not None:
+        where.append(Score.comment_id <= stored_by)
     query = select(Score).where(*where).order_by(Score.commented_at.desc(), Score.id.desc())
     if not full:
         query = query.limit(max(RECENT_SCORES, thresholds.trend_window, thresholds.consecutive_negative_messages))
     points = [_point(row) for row in reversed(session.scalars(query).all())]
     if not points:
         return None
-    points = with_conversation_signals(session, ticket_id, points)  # as the worker decides
+    points = with_conversation_signals(session, ticket_id, points, stored_by=stored_by)  # as the worker decides
     trajectory = track(
         points,
         window=thresholds.trend_window,

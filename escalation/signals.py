@@ -42,16 +42,20 @@ def unanswered_counts(points: Sequence[ScorePoint], agent_reply_times: Sequence[
     return out
 
 
-def agent_reply_times(session: Session, ticket_id: int, until: datetime) -> list[datetime]:
-    """Public agent comments on the ticket up to ``until`` (they are stored, never scored)."""
-    return list(session.scalars(
-        select(Comment.commented_at).where(
-            Comment.ticket_id == ticket_id,
-            Comment.author_role == AuthorRole.AGENT,
-            Comment.is_public.is_(True),
-            Comment.commented_at <= until,
-        )
-    ))
+def agent_reply_times(
+    session: Session, ticket_id: int, until: datetime, *, stored_by: int | None = None
+) -> list[datetime]:
+    """Public agent comments on the ticket up to ``until`` (they are stored, never scored); with
+    ``stored_by``, only those stored up to that comment id."""
+    where = [
+        Comment.ticket_id == ticket_id,
+        Comment.author_role == AuthorRole.AGENT,
+        Comment.is_public.is_(True),
+        Comment.commented_at <= until,
+    ]
+    if stored_by is not None:
+        where.append(Comment.id <= stored_by)
+    return list(session.scalars(select(Comment.commented_at).where(*where)))
 
 
 def agent_reply_times_by_ticket(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[datetime]]:
@@ -70,12 +74,15 @@ def agent_reply_times_by_ticket(session: Session, ticket_ids: Sequence[int]) -> 
     return found
 
 
-def with_conversation_signals(session: Session, ticket_id: int, points: Sequence[ScorePoint]) -> list[ScorePoint]:
-    """The worker's points with the signals that need the rest of the conversation."""
+def with_conversation_signals(
+    session: Session, ticket_id: int, points: Sequence[ScorePoint], *, stored_by: int | None = None
+) -> list[ScorePoint]:
+    """The worker's points with the signals that need the rest of the conversation (as stored up
+    to comment id ``stored_by``, when given)."""
     if not points:
         return list(points)
     until = max(point.commented_at for point in points)
-    return unanswered_counts(points, agent_reply_times(session, ticket_id, until))
+    return unanswered_counts(points, agent_reply_times(session, ticket_id, until, stored_by=stored_by))
 
 
 def unsupported_languages(session: Session, ticket_id: int) -> list[str]:

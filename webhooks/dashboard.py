@@ -2,8 +2,8 @@
 
 Access: refused until DASHBOARD_PASSWORD is set; then HTTP Basic (any user name, that password)
 or the login form, which sets a signed, HTTP-only session cookie. Changing the password ends every
-session (the cookie's key derives from it). The only write is the verdict buttons, which need the
-session's CSRF token. URLs carry filters and ticket numbers only, never customer text.
+session (the cookie's key derives from it). The only writes are the verdict buttons and signing
+out, which need the session's CSRF token. URLs carry filters and ticket numbers only, never customer text.
 """
 
 from __future__ import annotations
@@ -80,6 +80,12 @@ def _session_viewer(password: str) -> Viewer | None:
         return None
     csrf = data.get("csrf") if isinstance(data, dict) else None
     return Viewer(csrf, "session") if isinstance(csrf, str) else None
+
+
+def _check_form_token(viewer: Viewer) -> None:
+    """Every POST but the sign-in carries the viewer's CSRF token, which a form on another site cannot know."""
+    if not same_secret(request.form.get("csrf", ""), viewer.csrf):
+        abort(403, description="The form is stale or not from this dashboard; reload the page and try again.")
 
 
 def _html_error(message: str, status: int, **headers):
@@ -192,7 +198,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Signing out is a write too: another site's form must not end a lead's session. A browser
+    sends no Lax cookie with another site's POST, so without a session nothing is deleted."""
     response = redirect(url_for("dashboard.login"))
+    viewer = _session_viewer(_password())
+    if viewer is None:
+        return response
+    _check_form_token(viewer)
     response.delete_cookie(COOKIE, path="/dashboard")
     return response
 
@@ -330,8 +342,7 @@ def ticket(ticket_id: str):
 
 @bp.post("/tickets/<ticket_id>/verdict")
 def record_verdict(ticket_id: str):
-    if not same_secret(request.form.get("csrf", ""), g.viewer.csrf):
-        abort(403, description="The form is stale or not from this dashboard; reload the page and try again.")
+    _check_form_token(g.viewer)
     choice = request.form.get("verdict", "")
     if choice not in VERDICT_CHOICES:
         raise ReportError(f"verdict: {choice!r} is not one of {', '.join(VERDICT_CHOICES)}")

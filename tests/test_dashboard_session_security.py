@@ -1,0 +1,45 @@
+"""The dashboard's session: signing out needs the page's form token, and the cookie's flags."""
+
+from __future__ import annotations
+
+import re
+
+from tests.test_dashboard import PASSWORD, dashboard, seeded  # noqa: F401  (fixtures)
+
+
+def signed_in(app):
+    client = app.test_client()
+    assert client.post("/dashboard/login", data={"password": PASSWORD}).status_code == 302
+    return client
+
+
+def sign_out_token(client) -> str:
+    page = client.get("/dashboard/").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/dashboard/logout">(.*?)</form>', page, re.S).group(1)
+    return re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+
+
+def test_another_sites_sign_out_form_does_not_end_the_session(dashboard, seeded):
+    client = signed_in(dashboard)
+    forged = client.post("/dashboard/logout", data={"csrf": "guess"})
+    assert forged.status_code == 403
+    assert "Set-Cookie" not in forged.headers
+    missing = client.post("/dashboard/logout")
+    assert missing.status_code == 403
+    assert client.get("/dashboard/").status_code == 200  # still signed in
+
+
+def test_a_sign_out_without_the_session_cookie_deletes_nothing(dashboard):
+    """What a browser sends with another site's POST: no Lax cookie. Answering it with a cookie
+    deletion would sign the lead out all the same."""
+    response = dashboard.test_client().post("/dashboard/logout")
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard/login"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_the_sign_out_button_ends_the_session(dashboard, seeded):
+    client = signed_in(dashboard)
+    response = client.post("/dashboard/logout", data={"csrf": sign_out_token(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard/login"
+    assert "ticketpulse_dashboard=;" in response.headers["Set-Cookie"]
+    assert client.get("/dashboard/").status_code == 302

@@ -47,3 +47,24 @@ def test_check_config_without_groups_still_says_escalations_keep_the_group(runne
 
     assert result.code == 0, result.err
     assert helpdesk_line(result.out, "zendesk").endswith("senior group not set (escalations keep the group)")
+
+
+def help_example(command: str) -> list[str]:
+    """The example at the end of `ticketpulse COMMAND --help`, as argv."""
+    import shlex
+
+    from ticketpulse.cli import EXAMPLES
+
+    return shlex.split(EXAMPLES[command])
+
+
+def test_the_eval_help_example_runs_on_a_file_with_the_columns_it_names(runner, tmp_path):
+    argv = help_example("eval")
+    labelled = next(arg for arg in argv if arg.endswith((".csv", ".tsv")))
+    (tmp_path / labelled).write_text((ROOT / "tests/fixtures/eval_small.tsv").read_text())
+
+    result = runner(*argv[1:])
+
+    assert result.code == 0, result.err  # it named a folder `--goemotions` refuses: "no goemotions/ under ..."
+    assert "target: frustration   n=12   positives=6" in result.out
+    assert "at frustration_threshold (frustration >= 0.75)" in result.out

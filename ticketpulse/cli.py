@@ -613,7 +613,7 @@ EXAMPLES = {
     "setup": "ticketpulse setup zendesk --url https://ticketpulse.example.com",
     "setup zendesk": "ticketpulse setup zendesk --url https://ticketpulse.example.com --trigger",
     "setup freshdesk": "ticketpulse setup freshdesk --url https://ticketpulse.example.com",
-    "eval": "ticketpulse eval --goemotions ../shared/data/goemotions/group --target frustration",
+    "eval": "ticketpulse eval labelled.tsv --label-column label --positive frustrated --target frustration",
 }
 
 

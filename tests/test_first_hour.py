@@ -68,3 +68,59 @@ def test_the_eval_help_example_runs_on_a_file_with_the_columns_it_names(runner, 
     assert result.code == 0, result.err  # it named a folder `--goemotions` refuses: "no goemotions/ under ..."
     assert "target: frustration   n=12   positives=6" in result.out
     assert "at frustration_threshold (frustration >= 0.75)" in result.out
+
+
+def example_config() -> tuple[dict, set[str]]:
+    """ticketpulse.example.toml: its values by dotted key, and the keys it shows commented out
+    (`# senior_group_id = 360001234567`: no default, an example value)."""
+    import re
+    import tomllib
+
+    text = (ROOT / "ticketpulse.example.toml").read_text()
+    values: dict = {}
+
+    def flatten(table: dict, prefix: str = "") -> None:
+        for key, value in table.items():
+            if isinstance(value, dict):
+                flatten(value, f"{prefix}{key}.")
+            else:
+                values[f"{prefix}{key}"] = value
+
+    flatten(tomllib.loads(text))
+    commented, section = set(), ""
+    for line in text.splitlines():
+        if header := re.fullmatch(r"\[([\w.]+)\]", line.strip()):
+            section = header.group(1) + "."
+        elif key := re.match(r"#\s*(\w+)\s*=\s*\S", line):
+            commented.add(section + key.group(1))
+    return values, commented
+
+
+def default_keys(model=None, prefix: str = "") -> dict:
+    """Every leaf key of the config with its built-in default."""
+    from pydantic import BaseModel
+
+    from ticketpulse.config import Config
+
+    model = model if model is not None else Config()
+    keys = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            keys |= default_keys(value, f"{prefix}{name}.")
+        else:
+            keys[f"{prefix}{name}"] = value
+    return keys
+
+
+def test_the_example_config_lists_every_key_with_the_default_the_code_uses():
+    values, commented = example_config()
+    defaults = default_keys()
+
+    assert set(values) <= set(defaults)  # nothing the code does not read (it also loads: test_cli)
+    wrong = {key: (values[key], default) for key, default in defaults.items()
+             if key in values and values[key] != default}
+    assert not wrong  # (shown, code's default)
+    missing = [key for key, default in defaults.items()
+               if key not in values and not (default is None and key in commented)]
+    assert not missing  # a key with no default is shown commented out, with an example value

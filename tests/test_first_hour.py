@@ -124,3 +124,19 @@ def test_the_example_config_lists_every_key_with_the_default_the_code_uses():
     missing = [key for key, default in defaults.items()
                if key not in values and not (default is None and key in commented)]
     assert not missing  # a key with no default is shown commented out, with an example value
+
+
+def test_the_readme_score_example_prints_what_the_readme_shows(runner):
+    import json
+    import re
+    import shlex
+
+    readme = (ROOT / "README.md").read_text()
+    command, shown = re.search(r"^\$ (ticketpulse score .+)\n(\{.+\})$", readme, re.M).groups()
+    expected = json.loads(shown.replace(", ...}", "}"))  # the README shows the leading fields
+
+    result = runner(*shlex.split(command)[1:])
+
+    assert result.code == 0, result.err
+    printed = json.loads(result.out)
+    assert {key: printed[key] for key in expected} == expected

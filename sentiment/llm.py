@@ -13,7 +13,7 @@ Retry-After up to two minutes, which would park a worker thread. Here the transi
 credit) and connection errors are retried up to `max_retries` times, honouring Retry-After / retry-after-ms
 (or exponential backoff) but never waiting longer than `max_retry_wait_seconds`; a server that asks
 for a longer wait gets none, the message falls back at once. Timeouts are not retried: a timeout
-already cost `timeout_seconds`.
+already cost `timeout_seconds`, which bounds each request as a whole (``http_client_within``).
 
 Thread-safe: the scorer holds no per-call state and the openai client may be shared by threads.
 """
@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any, Callable, Sequence
 from urllib.parse import urlparse
 
+import httpx2
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 from openai.types.chat.chat_completion import Choice
@@ -254,7 +255,48 @@ def make_client(
         base_url=base_url or DEFAULT_BASE_URL,
         timeout=timeout_seconds,
         max_retries=0,
+        http_client=http_client_within(timeout_seconds),
     )
+
+
+_DEADLINE = "ticketpulse.deadline"  # a request extension: when its answer must be complete
+
+
+def http_client_within(seconds: float) -> httpx2.Client:
+    """openai's HTTP client, with each request's answer complete within `seconds` of sending it.
+
+    The client's own timeouts bound each network operation: a server, or a proxy, that sends a
+    byte every few seconds would hold a scoring thread for as long as it went on. Headers that
+    arrive late, or a body still coming at the deadline, raise a ReadTimeout (openai's
+    APITimeoutError)."""
+
+    def stamp(request: httpx2.Request) -> None:
+        request.extensions[_DEADLINE] = time.monotonic() + seconds
+
+    def bound(response: httpx2.Response) -> None:
+        deadline = response.request.extensions[_DEADLINE]
+        _check_deadline(deadline, seconds, response.request)
+        response.stream = _StreamWithin(response.stream, deadline, seconds, response.request)
+
+    return openai.DefaultHttpxClient(event_hooks={"request": [stamp], "response": [bound]})
+
+
+def _check_deadline(deadline: float, seconds: float, request: httpx2.Request) -> None:
+    if time.monotonic() > deadline:
+        raise httpx2.ReadTimeout(f"no complete answer within {seconds:g}s", request=request)
+
+
+class _StreamWithin(httpx2.SyncByteStream):
+    def __init__(self, stream, deadline: float, seconds: float, request: httpx2.Request) -> None:
+        self._stream, self._deadline, self._seconds, self._request = stream, deadline, seconds, request
+
+    def __iter__(self):
+        for chunk in self._stream:
+            _check_deadline(self._deadline, self._seconds, self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 _OWN_TAGS = re.compile(r"</?\s*(message|earlier_message)\b[^>]*>", re.IGNORECASE)

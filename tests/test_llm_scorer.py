@@ -417,6 +417,24 @@ def test_an_answer_slower_than_the_timeout_falls_back_with_the_reason(fake_opena
     assert metric("ticketpulse_llm_calls_total", outcome="timeout") == before + 1
 
 
+def test_an_answer_trickling_in_past_the_timeout_falls_back_with_the_reason(fake_openai, make):
+    # Each read is quick (0.1 s), so a per-read timeout alone would wait for the whole answer
+    # (about 20 s here); timeout_seconds bounds the request as a whole.
+    fake_openai.script(fake_openai.dripping(0.1, fake_openai.answer(GOOD)))
+    started = time.monotonic()
+    result = make(timeout_seconds=0.5).score("x")
+    assert time.monotonic() - started < 1.5
+    assert result.scorer == "stub-local"
+    assert result.fallback_reason == "openai: timeout after 0.5s"
+    assert len(fake_openai.requests) == 1
+
+
+def test_an_answer_trickling_in_within_the_timeout_is_used(fake_openai, make):
+    fake_openai.script(fake_openai.dripping(0.001, fake_openai.answer(GOOD), chunk_bytes=64))
+    result = make(timeout_seconds=5).score("x")
+    assert result.scorer == "openai" and result.fallback_reason is None
+
+
 def test_unreachable_server_falls_back(local):
     settings = LLMSettings(timeout_seconds=0.5, max_retries=1, max_retry_wait_seconds=0.05)
     client = make_client("k", "http://127.0.0.1:9/v1", 0.5)  # discard port: nothing listens

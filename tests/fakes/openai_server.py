@@ -127,6 +127,25 @@ class FakeOpenAI:
 
         return behave
 
+    @staticmethod
+    def dripping(seconds_per_chunk: float, then: Behaviour, chunk_bytes: int = 4) -> Behaviour:
+        """The answer's headers at once, then its body a few bytes at a time: every read is
+        quick, the whole answer slow (a server or proxy trickling it out)."""
+
+        def behave(body: dict) -> Response:
+            answer = then(body)
+            data = answer.get_data()
+
+            def trickle():
+                for start in range(0, len(data), chunk_bytes):
+                    time.sleep(seconds_per_chunk)
+                    yield data[start:start + chunk_bytes]
+
+            headers = {"Content-Type": answer.mimetype, "Content-Length": str(len(data))}
+            return Response(trickle(), status=answer.status_code, headers=headers, direct_passthrough=True)
+
+        return behave
+
     # -- inspection -----------------------------------------------------------------------------
 
     @property

@@ -43,3 +43,26 @@ def test_the_sign_out_button_ends_the_session(dashboard, seeded):
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard/login"
     assert "ticketpulse_dashboard=;" in response.headers["Set-Cookie"]
     assert client.get("/dashboard/").status_code == 302
+
+
+def session_cookie(app, headers: dict | None = None, base_url: str = "http://localhost") -> str:
+    response = app.test_client().post("/dashboard/login", data={"password": PASSWORD}, headers=headers or {},
+                                      base_url=base_url)
+    assert response.status_code == 302
+    return response.headers["Set-Cookie"]
+
+
+def test_the_session_cookie_is_secure_behind_a_tls_proxy(dashboard):
+    """ticketpulse speaks plain HTTP to the proxy that holds the TLS; the browser's page is HTTPS."""
+    for proxy in ({"X-Forwarded-Proto": "https"}, {"X-Forwarded-Proto": "https, http"},
+                  {"Forwarded": 'for=203.0.113.9;proto=https;host="tp.example.com"'}, {"Forwarded": "Proto=HTTPS"}):
+        cookie = session_cookie(dashboard, proxy)
+        assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie, proxy
+    assert "; Secure" in session_cookie(dashboard, base_url="https://localhost")
+
+
+def test_over_plain_http_the_session_cookie_is_not_secure(dashboard):
+    """README's sign-in at http://127.0.0.1:8000/dashboard/ keeps working: a browser drops a Secure
+    cookie set over plain HTTP."""
+    for headers in ({}, {"X-Forwarded-Proto": "http"}, {"Forwarded": "for=203.0.113.9;proto=http"}):
+        assert "Secure" not in session_cookie(dashboard, headers), headers

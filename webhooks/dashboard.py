@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -176,6 +177,15 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.overview")
 
 
+def _browser_uses_https() -> bool:
+    """Whether the sign-in page was served over HTTPS. ticketpulse speaks plain HTTP behind the TLS
+    proxy, which says so in X-Forwarded-Proto (or RFC 7239's Forwarded). Those headers are unsigned,
+    but they only ever add Secure: a client that fakes them can only lose its own cookie."""
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")
+    forwarded += re.findall(r"proto=\"?([a-z]+)", request.headers.get("Forwarded", ""), re.IGNORECASE)
+    return request.is_secure or any(proto.strip().lower() == "https" for proto in forwarded)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     password = _password()
@@ -190,7 +200,7 @@ def login():
     token = _serializer(password).dumps({"csrf": secrets.token_urlsafe(24)})
     response.set_cookie(
         COOKIE, token, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True, samesite="Lax",
-        secure=request.is_secure, path="/dashboard",
+        secure=_browser_uses_https(), path="/dashboard",
     )
     log.info("dashboard: signed in from %s", request.remote_addr)
     return response

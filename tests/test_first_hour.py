@@ -140,3 +140,17 @@ def test_the_readme_score_example_prints_what_the_readme_shows(runner):
     assert result.code == 0, result.err
     printed = json.loads(result.out)
     assert {key: printed[key] for key in expected} == expected
+
+
+def test_every_metric_ticketpulse_exposes_is_named_in_the_readme():
+    from prometheus_client import Counter
+    from prometheus_client.metrics import MetricWrapperBase
+
+    import ticketpulse.metrics as metrics
+
+    readme = (ROOT / "README.md").read_text()
+    exposed = [metric._name + ("_total" if isinstance(metric, Counter) else "")
+               for metric in vars(metrics).values() if isinstance(metric, MetricWrapperBase)]
+
+    assert len(exposed) >= 10
+    assert [name for name in exposed if f"`{name}" not in readme] == []

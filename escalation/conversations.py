@@ -44,6 +44,8 @@ SOURCE = "api"
 # whole (fullmatch): a `$` would also take a trailing newline.
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
 CONVERSATION_ID_RULE = "1 to 64 characters of letters, digits and . _ : @ -, starting with a letter or digit"
+# The caller's message id is stored as "id:<message_id>" in a 128-character key.
+MAX_MESSAGE_ID_LENGTH = 100
 # The trajectory is computed from this many latest scores (plus the peak over all of them), so a
 # message's cost does not grow with the conversation's length. The rules look at no more than
 # the trend window (<= 50) and the negative streak (<= 20).

@@ -22,6 +22,7 @@ from ticketpulse.escalation.comments import AuthorRole
 from ticketpulse.escalation.conversations import (
     CONVERSATION_ID,
     CONVERSATION_ID_RULE,
+    MAX_MESSAGE_ID_LENGTH,
     AmbiguousTicket,
     Answer,
     Conversations,
@@ -46,7 +47,6 @@ log = logging.getLogger("ticketpulse.api")
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 HELPDESKS = ("zendesk", "freshdesk")
-MAX_MESSAGE_ID_LENGTH = 100  # stored as "id:<message_id>" in a 128-character key
 _scorer_lock = threading.Lock()
 SCORER_RETRY_AFTER = "5"  # seconds, on a 503 when the scorer fails
 _BUILT_FOR = "ticketpulse.api_scorer_settings"  # app.extensions: the settings the API built its scorer from

@@ -5,6 +5,7 @@ tests/test_api.py validates the real answers against these schemas, so they cann
 
 from __future__ import annotations
 
+from ticketpulse.escalation.conversations import MAX_MESSAGE_ID_LENGTH
 from ticketpulse.models.tables import MAX_TICKET_NUMBER_LENGTH
 from ticketpulse.webhooks.payload import MAX_CLOCK_SKEW
 
@@ -142,15 +143,19 @@ SPEC: dict = {
                 "additionalProperties": False,
                 "required": ["text"],
                 "properties": {
-                    "text": {"type": "string", "minLength": 1, "description": "The message (plain text or HTML)."},
+                    "text": {"type": "string", "pattern": "\\S",
+                             "description": "The message (plain text or HTML), not only spaces."},
                     "author": {"type": "string", "enum": ["customer", "agent"], "default": "customer",
                                "description": "Agent messages are stored, not scored."},
-                    "time": {"type": "string", "format": "date-time",
+                    "time": {"type": ["string", "null"], "format": "date-time",
                              "description": "When it was written (ISO 8601; default now). History is ordered by it. "
                                             f"More than {MAX_CLOCK_SKEW.total_seconds() / 60:.0f} minutes ahead of the "
                                             "server's clock is refused."},
-                    "message_id": {"type": ["string", "integer"],
-                                   "description": "Your id for the message (1-100 characters, no spaces, no NUL): "
+                    "message_id": {"type": ["string", "integer", "null"],
+                                   # for a string; an integer's digits count the same
+                                   "minLength": 1, "maxLength": MAX_MESSAGE_ID_LENGTH, "pattern": "^\\S*$",
+                                   "description": f"Your id for the message (1-{MAX_MESSAGE_ID_LENGTH} characters, "
+                                                  "no spaces, no NUL): "
                                                   "posting it again returns the first answer and changes nothing. "
                                                   "Without it every post is a new message."},
                 },

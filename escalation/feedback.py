@@ -2,7 +2,9 @@
 
 The verdict is the ticket's: every escalation the helpdesk saw or will see (all but superseded
 ones) carries it. The latest word wins: an event older than the recorded verdict is ignored, so
-deliveries out of order or twice leave the same result.
+deliveries out of order or twice leave the same result. A delivery that carries only the tags as
+they are (a Zendesk trigger, a Freshdesk rule: they fire on every update of a tagged ticket) says
+the tag is on the ticket, not that it was just added: it gives the first word, never a later one.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def record_tag_change(session: Session, change: TagChange, false_alarm_tag: str)
         return Outcome.NOT_ESCALATED
     if not involved:
         return Outcome.UNCHANGED
+    if not (change.added or change.removed) and _has_a_word(session, ticket_id):
+        return Outcome.UNCHANGED  # the tag still on the ticket: a lead's "Right call" since then stands
     if verdict is None and not _called_false_alarm(session, ticket_id):
         return Outcome.UNCHANGED  # the tag's removal takes back a false alarm, not a lead's confirmation
     return record_verdict(session, ticket_id, verdict, source=change.helpdesk, at=change.changed_at)
@@ -74,6 +78,13 @@ def record_tag_change(session: Session, change: TagChange, false_alarm_tag: str)
 def _called_false_alarm(session: Session, ticket_id: int) -> bool:
     return session.scalar(
         select(Escalation.id).where(*_feedback_targets(ticket_id), Escalation.verdict == Verdict.FALSE_ALARM).limit(1)
+    ) is not None
+
+
+def _has_a_word(session: Session, ticket_id: int) -> bool:
+    """Has a verdict been given, or cleared, on the ticket's escalations?"""
+    return session.scalar(
+        select(Escalation.id).where(*_feedback_targets(ticket_id), Escalation.verdict_at.is_not(None)).limit(1)
     ) is not None
 
 

@@ -195,3 +195,47 @@ def test_an_unrelated_tag_change_does_not_undo_a_later_confirmation(client, dash
     vip["detail"]["tags"].append("vip")
     assert post_zendesk(client, vip).get_json()["feedback"] == "unchanged"
     assert verdicts(sessions, escalated["zendesk"])[0][1:] == ("confirmed", "dashboard")
+
+
+def _confirm_on_the_dashboard(dashboard_client, ticket_id):
+    import re
+
+    from tests.test_dashboard import basic
+
+    page = dashboard_client.get(f"/dashboard/tickets/{ticket_id}", headers=basic()).get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    dashboard_client.post(f"/dashboard/tickets/{ticket_id}/verdict", headers=basic(),
+                          data={"verdict": "confirmed", "csrf": csrf})
+
+
+def test_a_trigger_firing_again_on_a_tagged_ticket_does_not_undo_a_later_confirmation(
+    client, dashboard_client, sessions, escalated,
+):
+    """The trigger sends the tags as they are on every update of a tagged ticket: the tag still
+    there is no new word after the lead's 'Right call'."""
+    body = {"kind": "tags_changed", "ticket_id": "48213", "tags": "shipping sentiment_escalated sentiment_false_alarm"}
+    assert post_zendesk(client, body).get_json()["feedback"] == "recorded"
+    _confirm_on_the_dashboard(dashboard_client, escalated["zendesk"])
+    assert post_zendesk(client, body).get_json()["feedback"] == "unchanged"
+    assert verdicts(sessions, escalated["zendesk"])[0][1:] == ("confirmed", "dashboard")
+
+
+def test_a_freshdesk_rule_firing_again_does_not_undo_a_later_confirmation(client, dashboard_client, sessions, escalated):
+    rule = fixture_json("freshdesk_tags_changed.json")
+    assert post_freshdesk(client, rule).get_json()["feedback"] == "recorded"
+    _confirm_on_the_dashboard(dashboard_client, escalated["freshdesk"])
+    rule["ticket"]["updated_at"] = (utcnow() + timedelta(minutes=1)).isoformat()  # a note added later
+    assert post_freshdesk(client, rule).get_json()["feedback"] == "unchanged"
+    assert verdicts(sessions, escalated["freshdesk"]) == [("low", "confirmed", "dashboard")]
+
+
+def test_after_a_leads_verdict_only_an_event_that_adds_the_tag_records_a_false_alarm(
+    client, dashboard_client, sessions, escalated,
+):
+    _confirm_on_the_dashboard(dashboard_client, escalated["zendesk"])
+    body = {"kind": "tags_changed", "ticket_id": "48213", "tags": "sentiment_false_alarm"}
+    assert post_zendesk(client, body).get_json()["feedback"] == "unchanged"
+    added = fixture_json("zendesk_tags_changed.json")  # the event says the tag was added: a new word
+    added["time"] = (utcnow() + timedelta(seconds=1)).isoformat()
+    assert post_zendesk(client, added).get_json()["feedback"] == "recorded"
+    assert verdicts(sessions, escalated["zendesk"])[0][1:] == ("false_alarm", "zendesk")

@@ -154,3 +154,19 @@ def test_every_metric_ticketpulse_exposes_is_named_in_the_readme():
 
     assert len(exposed) >= 10
     assert [name for name in exposed if f"`{name}" not in readme] == []
+
+
+def test_a_config_that_can_be_read_only_once_is_used_not_replaced_by_the_defaults(runner):
+    """`ticketpulse --config <(git show main:ticketpulse.toml) backtest`: a pipe, read once."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"[zendesk]\nsenior_group_id = 777\n")
+    os.close(write_end)
+    try:
+        result = runner("--config", f"/dev/fd/{read_end}", "check-config")
+    finally:
+        os.close(read_end)
+
+    assert result.code == 0, result.err
+    assert helpdesk_line(result.out, "zendesk").endswith("; senior group 777")

@@ -28,7 +28,7 @@ METRICS_HOST = "0.0.0.0"  # `worker --metrics-port`: for a scraper on another ho
 def cmd_check_config(args: argparse.Namespace) -> int:
     from ticketpulse.check import describe, online, refuse_what_serve_refuses
 
-    config = load_config(args.config)
+    config = _config(args)
     env = load_environment()
     refuse_what_serve_refuses(config, env)
     source = config_path(args.config) or "built-in defaults"
@@ -63,7 +63,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from ticketpulse.sentiment.clean import clean_text
     from ticketpulse.sentiment.factory import build_scorer
 
-    scorer = build_scorer(load_config(args.config), load_environment())
+    scorer = build_scorer(_config(args), load_environment())
 
     def emit(message: str) -> None:  # flushed: a line out for each line in, also through a pipe
         print(json.dumps(scorer.score(clean_text(message)).to_dict(), ensure_ascii=False), flush=True)
@@ -85,10 +85,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return evaluate.run(args)
 
 
+def _config(args: argparse.Namespace):
+    """The --config file as main read it, else the usual search ($TICKETPULSE_CONFIG, ...)."""
+    loaded = getattr(args, "loaded_config", None)
+    return loaded if loaded is not None else load_config(args.config)
+
+
 def _runtime(args: argparse.Namespace):
     from ticketpulse.runtime import build_runtime
 
-    return build_runtime(load_config(args.config), load_environment())
+    return build_runtime(_config(args), load_environment())
 
 
 def _stop_on_signals() -> threading.Event:
@@ -325,7 +331,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from ticketpulse.escalation.backtest import format_report, recorded_escalations, replay, stored_histories
     from ticketpulse.models import make_engine, make_session_factory, utcnow
 
-    config = load_config(args.config)
+    config = _config(args)
     env = load_environment()
     since = utcnow() - timedelta(days=args.days) if args.days else None
     with make_session_factory(make_engine(env.database_url))() as session:
@@ -426,7 +432,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     from ticketpulse.integrations.setup import setup_freshdesk, setup_zendesk
     from ticketpulse.integrations.zendesk import ZendeskClient
 
-    config = load_config(args.config)
+    config = _config(args)
     env = load_environment()
     check_credentials(env)
     policy = HttpPolicy(timeout=(5.0, 30.0), attempts=2)
@@ -668,7 +674,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             # missing or wrong is never silently replaced by the defaults.
             if not args.config.strip():
                 return _fail("--config: an empty file name", 2)
-            load_config(args.config)
+            # Read once, here: a file that can be read only once (`--config <(git show
+            # main:ticketpulse.toml)`) gave the command's own second read the defaults.
+            args.loaded_config = load_config(args.config)
         _check_metrics_directory()
         return args.func(args)
     except ConfigError as exc:

@@ -66,3 +66,16 @@ def test_over_plain_http_the_session_cookie_is_not_secure(dashboard):
     cookie set over plain HTTP."""
     for headers in ({}, {"X-Forwarded-Proto": "http"}, {"Forwarded": "for=203.0.113.9;proto=http"}):
         assert "Secure" not in session_cookie(dashboard, headers), headers
+
+
+def test_no_dashboard_page_is_kept_in_a_cache(dashboard, seeded):
+    """Back after signing out must not show a ticket's messages from the browser's cache."""
+    client = signed_in(dashboard)
+    for path in ("/dashboard/", "/dashboard/escalations", "/dashboard/tuning", f"/dashboard/tickets/{seeded['furious']}",
+                 "/dashboard/tickets/999999", "/dashboard/login"):
+        response = client.get(path)
+        assert response.headers["Cache-Control"] == "no-store", path
+    verdict = client.post(f"/dashboard/tickets/{seeded['furious']}/verdict", data={"verdict": "confirmed", "csrf": "x"})
+    assert verdict.status_code == 403 and verdict.headers["Cache-Control"] == "no-store"
+    assert dashboard.test_client().get("/dashboard/").headers["Cache-Control"] == "no-store"  # the redirect
+    assert "no-store" not in dashboard.test_client().get("/dashboard/static/dashboard.css").headers.get("Cache-Control", "")

@@ -119,6 +119,16 @@ def authenticate():
     return None
 
 
+@bp.after_request
+def not_stored(response):
+    """The pages quote customers: no browser or proxy keeps a copy, so that Back after signing out
+    (or the next user of a shared computer) shows the sign-in form, not a ticket. The stylesheet is
+    public and may be cached."""
+    if request.endpoint != "dashboard.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _check_query_string() -> None:
     """Werkzeug decodes the query string as strict UTF-8 when the filters are read: a raw byte
     that is not (a hand-made URL, a scanner) raised UnicodeDecodeError, a 500."""

@@ -17,12 +17,14 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str) -> Engine:
+    # An error's message names the statement, not its values: they are the customer's words, and
+    # the web app and the worker log a database error with its traceback.
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
         _use_immediate_transactions(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 def _use_immediate_transactions(engine: Engine) -> None:

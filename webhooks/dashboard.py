@@ -308,7 +308,16 @@ def escalations():
         severities=("critical", "high", "medium", "low"),
         rules=reports.RULES,
         link=_links(),
+        page_url=_page_url(period, filters),
     )
+
+
+def _page_url(period: str, filters: dict):
+    """The list's URL for a page number, with its filters and nothing else of the query string:
+    handed to url_for, a key such as `endpoint` or `_method` raised a TypeError (a 500), and
+    `_external` or `_anchor` rewrote the link."""
+    chosen = {name: value for name, value in filters.items() if value}
+    return lambda number: url_for("dashboard.escalations", period=period, **chosen, page=number)
 
 
 @bp.get("/ticket")

@@ -170,3 +170,14 @@ def test_a_config_that_can_be_read_only_once_is_used_not_replaced_by_the_default
 
     assert result.code == 0, result.err
     assert helpdesk_line(result.out, "zendesk").endswith("; senior group 777")
+
+
+def test_the_readme_states_the_conversation_id_rule_the_api_applies():
+    import re
+
+    from ticketpulse.escalation.conversations import CONVERSATION_ID, CONVERSATION_ID_RULE
+
+    readme = " ".join((ROOT / "README.md").read_text().replace("`", "").split())
+
+    assert CONVERSATION_ID_RULE in readme  # it left out "starting with a letter or digit"
+    assert not CONVERSATION_ID.fullmatch("-chat") and re.search(r"-chat is refused with 400", readme)

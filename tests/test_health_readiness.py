@@ -53,3 +53,28 @@ def test_healthz_of_a_database_migrated_by_a_newer_release_says_so(client):
     assert health.status_code == 503
     assert health.json["revision"] == "0099"
     assert "newer ticketpulse" in health.json["error"]
+
+
+def test_healthz_is_503_unwritable_while_postgresql_takes_no_writes(postgres_url):
+    """DATABASE_URL on a standby after a failover, or a database set read-only: every webhook is a 503."""
+    from sqlalchemy import create_engine, make_url
+
+    from ticketpulse.config import Config, Environment
+    from ticketpulse.webhooks import create_app
+    from tests.conftest import ZENDESK_SECRET
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"ALTER DATABASE {make_url(postgres_url).database} SET default_transaction_read_only = on")
+    admin.dispose()
+    app = create_app({"TESTING": True, "TICKETPULSE": Config(),
+                      "ENVIRONMENT": Environment(database_url=postgres_url, zendesk_webhook_secret=ZENDESK_SECRET)})
+    client = app.test_client()
+
+    webhook = post_zendesk(client, comment_event("1", "1", "hello", time="2025-03-05T10:00:00Z"))
+    health = client.get("/healthz")
+
+    assert webhook.status_code == 503
+    assert health.status_code == 503
+    assert health.json["database"] == "unwritable"
+    assert "read-only transaction" in health.json["error"]

@@ -1,4 +1,4 @@
-"""GET /healthz: is the database reachable and migrated, and how old is the oldest pending work?
+"""GET /healthz: is the database reachable, migrated and writable, and how old is the oldest pending work?
 GET /metrics."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from functools import cache
 
 import prometheus_client
 from flask import Blueprint, Response, current_app, jsonify
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ticketpulse.escalation.jobs import backlog
 from ticketpulse.metrics import registry as metrics_registry
@@ -15,6 +16,10 @@ from ticketpulse.migrations import database_revisions, head_revisions, known_rev
 from ticketpulse.webhooks.responses import database_unavailable
 
 bp = Blueprint("health", __name__)
+
+# A write like the webhooks' (to no row, rolled back): a standby after a failover, a database set
+# read-only, a user without the grant or an unwritable SQLite file refuse it, as every webhook.
+_WRITE_PROBE = text("UPDATE tickets SET id = id WHERE 1 = 0")
 
 
 @bp.get("/healthz")
@@ -25,12 +30,26 @@ def healthz():
             revisions = database_revisions(session.connection())
             if revisions != _heads():
                 return _not_migrated(revisions)
+            refused = _refused_write(session)
+            if refused:
+                return database_unavailable(jsonify(status="error", database="unwritable", error=refused))
             summary = backlog(session)
     except SQLAlchemyError as exc:
         return database_unavailable(
             jsonify(status="error", database="unreachable", error=str(exc.__class__.__name__))
         )
     return jsonify(status="ok", database="ok", **summary)
+
+
+def _refused_write(session) -> str | None:
+    """Why the database takes no writes (the driver's words), or None when it does."""
+    try:
+        session.execute(_WRITE_PROBE)
+    except DBAPIError as exc:
+        if exc.connection_invalidated:  # the database went away: unreachable, not unwritable
+            raise
+        return str(exc.orig).strip().splitlines()[0]
+    return None
 
 
 @cache

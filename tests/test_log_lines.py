@@ -48,3 +48,20 @@ def test_a_line_break_in_a_refused_path_stays_inside_its_json_log_line(tmp_path,
 
     [line] = result.stderr.strip().split("\n")
     assert "/webhooks/zendesk/\n" + FORGED in json.loads(line)["message"]
+
+
+def test_text_log_times_are_utc_and_say_so_on_a_host_in_another_zone(tmp_path):
+    from datetime import datetime, timezone
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "FRESHDESK_", "TICKETPULSE_"))}
+    env["TZ"] = "America/New_York"  # as the JSON format, the dashboard and the CLI: UTC
+    script = "from ticketpulse.logs import configure_logging; import logging; configure_logging(); " \
+             "logging.getLogger('ticketpulse.worker').warning('a line')"
+    before = datetime.now(timezone.utc)
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=60)
+
+    stamp, rest = result.stderr.strip().split(" ", 1)
+    assert rest == "WARNING ticketpulse.worker: a line"
+    logged = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    assert abs((logged - before).total_seconds()) < 30

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+import time
 from datetime import datetime, timezone
 
 LOG_FORMATS = ("text", "json")
@@ -24,7 +25,12 @@ _ESCAPES |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", 0x2028: "\\u2
 
 
 class TextFormatter(logging.Formatter):
-    """TEXT_FORMAT, one line per event (a traceback still follows on lines of its own)."""
+    """TEXT_FORMAT, one line per event (a traceback still follows on lines of its own), its time
+    in UTC and marked so, as every other time ticketpulse shows (not the host's zone, unnamed)."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         return super().formatMessage(record).translate(_ESCAPES)

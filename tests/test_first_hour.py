@@ -181,3 +181,24 @@ def test_the_readme_states_the_conversation_id_rule_the_api_applies():
 
     assert CONVERSATION_ID_RULE in readme  # it left out "starting with a letter or digit"
     assert not CONVERSATION_ID.fullmatch("-chat") and re.search(r"-chat is refused with 400", readme)
+
+
+def test_with_only_the_subdomain_or_domain_set_check_config_says_dry_run_and_asks_only_for_what_is_missing(
+        runner, monkeypatch):
+    monkeypatch.setenv("ZENDESK_SUBDOMAIN", "acme")
+    monkeypatch.setenv("FRESHDESK_DOMAIN", "acme")
+
+    result = runner("check-config")
+
+    assert result.code == 0, result.err  # not refused as partial credentials: dry-run, with dashboard links
+    assert helpdesk_line(result.out, "zendesk").startswith(
+        "zendesk: dry-run (no API credentials; set ZENDESK_EMAIL and ZENDESK_API_TOKEN to go live);")
+    assert helpdesk_line(result.out, "freshdesk").startswith(
+        "freshdesk: dry-run (no API credentials; set FRESHDESK_API_KEY to go live);")
+
+
+def test_with_no_credentials_check_config_asks_for_all_of_them(runner):
+    result = runner("check-config")
+
+    assert "set ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN to go live" in helpdesk_line(result.out, "zendesk")
+    assert "set FRESHDESK_DOMAIN and FRESHDESK_API_KEY to go live" in helpdesk_line(result.out, "freshdesk")

@@ -26,16 +26,20 @@ def refuse_what_serve_refuses(config: Config, env: Environment) -> None:
 def describe(config: Config, env: Environment) -> list[str]:
     """What would run: per helpdesk live or dry-run, its webhook secret, the scorer."""
     lines = []
+    # Per helpdesk: its API URL, whom it calls as, and each variable live updates need.
     helpdesks = {
-        "zendesk": (env.zendesk_api_url, env.zendesk_email and env.zendesk_api_token, env.zendesk_email,
-                    "ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN"),
-        "freshdesk": (env.freshdesk_api_url, env.freshdesk_api_key, None, "FRESHDESK_DOMAIN and FRESHDESK_API_KEY"),
+        "zendesk": (env.zendesk_api_url, env.zendesk_email, {
+            "ZENDESK_SUBDOMAIN": env.zendesk_api_url, "ZENDESK_EMAIL": env.zendesk_email,
+            "ZENDESK_API_TOKEN": env.zendesk_api_token}),
+        "freshdesk": (env.freshdesk_api_url, None, {
+            "FRESHDESK_DOMAIN": env.freshdesk_api_url, "FRESHDESK_API_KEY": env.freshdesk_api_key}),
     }
-    for helpdesk, (url, live, user, variables) in helpdesks.items():
-        if url and live:
+    for helpdesk, (url, user, variables) in helpdesks.items():
+        missing = [name for name, value in variables.items() if not value]
+        if not missing:
             mode = f"live at {url}" + (f" as {user}" if user else "")
-        else:
-            mode = f"dry-run (no API credentials; set {variables} to go live)"
+        else:  # only what is missing: "set ZENDESK_SUBDOMAIN" when it is set sent the admin in circles
+            mode = f"dry-run (no API credentials; set {_and(missing)} to go live)"
         lines.append(f"{helpdesk}: {mode}; {_groups(getattr(config, helpdesk))}")
         variable = WEBHOOK_SECRETS[helpdesk]
         secret = getattr(env, variable.lower())
@@ -51,6 +55,11 @@ def describe(config: Config, env: Environment) -> list[str]:
     else:
         lines.append(f"scoring backend: {scoring.backend} (model {scoring.openai.model} at {_llm_url(env)})")
     return lines
+
+
+def _and(names: list[str]) -> str:
+    """["A", "B", "C"] -> "A, B and C"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _groups(section: HelpdeskSection) -> str:

@@ -217,10 +217,10 @@ class Pipeline:
             fingerprints = sorted({c.fingerprint for ticket_id in busy for c in works[ticket_id].comments})
             for row in session.execute(_DONE_DUPLICATES, {"ids": busy, "fingerprints": fingerprints}):
                 works[row.ticket_id].done_fingerprints.append(tuple(row)[1:])
+            # All of them: the history holds messages dated after this turn's comments (one
+            # delivered late), and unanswered_counts reads each message against the replies before it.
             for ticket_id, at in session.execute(_AGENT_REPLIES, {"ids": busy}):
-                work = works[ticket_id]
-                if at <= work.comments[-1].commented_at:
-                    work.agent_replies.append(at)
+                works[ticket_id].agent_replies.append(at)
         return [works[ticket_id] for ticket_id in ids]
 
     def score_due(self, lease: Lease, work: TicketWork) -> None:

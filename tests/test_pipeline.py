@@ -360,6 +360,23 @@ def test_the_same_follow_up_after_an_agent_reply_does_not_escalate(client, sessi
     assert [c.author_role for c in rows(sessions, Comment)] == ["customer", "agent", "customer"]
 
 
+def test_a_late_comment_dated_before_an_agent_reply_does_not_hide_the_reply(client, sessions, runtime, scorer):
+    """A comment delivered late, dated before the agent's reply: the customer's later message
+    still follows that reply (one unanswered, not three in a row)."""
+    scorer.answers.update({"My invoice is wrong.": (-0.3, 0.4, 0.2), "Hello?? Anyone there??": (-0.4, 0.7, 0.3),
+                           "Also the address on it is wrong.": (-0.3, 0.4, 0.2)})
+    say(client, "My invoice is wrong.", 0)
+    say(client, "Which invoice number?", 1, staff=True)
+    say(client, "Hello?? Anyone there??", 2)
+    runtime.worker.drain()
+    late = comment_event("48213", "499", "Also the address on it is wrong.", time="2025-03-05T10:30:00Z")
+    assert post_zendesk(client, late).status_code == 202
+    runtime.worker.drain()
+
+    assert rows(sessions, Escalation) == []
+    assert [c.status for c in rows(sessions, Comment)] == ["done", "skipped", "done", "done"]  # the reply is not scored
+
+
 def make_due(sessions):
     """Let a rescheduled escalation run now (instead of after its wait)."""
     with sessions.begin() as session:

@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from tests.conftest import as_body, fixture_json
+from tests.test_dashboard_browser import click_and_wait
 from tests.test_dashboard import PASSWORD, basic, dashboard, seeded  # noqa: F401  (fixtures)
 from tests.zendesk_helpers import signed_headers
 
@@ -53,7 +54,7 @@ def test_the_dashboard_renders_under_its_policy_in_chromium(dashboard_in_chromiu
     browser, base, ids = dashboard_in_chromium
     browser.get(f"{base}/dashboard/login")
     browser.find_element(By.CSS_SELECTOR, "input[name=password]").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.login button"))
     for path in ("/dashboard/", "/dashboard/escalations", "/dashboard/tuning", f"/dashboard/tickets/{ids['furious']}"):
         browser.get(f"{base}{path}")
         assert browser.current_url == f"{base}{path}"  # signed in: the form's POST was allowed
@@ -61,6 +62,11 @@ def test_the_dashboard_renders_under_its_policy_in_chromium(dashboard_in_chromiu
         assert header.value_of_css_property("display") == "flex", path  # the stylesheet applied
         violations = [entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
         assert violations == [], path
+    # Signing out, a form POST with the page's token, is allowed by the policy and ends the session.
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "header.top form button.link"))
+    assert browser.current_url == f"{base}/dashboard/login"
+    browser.get(f"{base}/dashboard/")
+    assert "/dashboard/login" in browser.current_url
 
 
 @pytest.fixture

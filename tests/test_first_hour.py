@@ -202,3 +202,16 @@ def test_with_no_credentials_check_config_asks_for_all_of_them(runner):
 
     assert "set ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN to go live" in helpdesk_line(result.out, "zendesk")
     assert "set FRESHDESK_DOMAIN and FRESHDESK_API_KEY to go live" in helpdesk_line(result.out, "freshdesk")
+
+
+def test_the_worker_help_and_the_readme_say_the_metrics_port_listens_on_every_interface(runner):
+    """`serve` listens on 127.0.0.1 unless told otherwise; the worker's metrics port does not."""
+    from ticketpulse.cli import METRICS_HOST
+
+    help_text = " ".join(runner("worker", "--help").out.split())
+    readme = (ROOT / "README.md").read_text()
+    [row] = [line for line in readme.splitlines() if line.startswith("| `ticketpulse worker")]
+
+    assert METRICS_HOST == "0.0.0.0"
+    assert f"on every interface ({METRICS_HOST}" in help_text
+    assert f"listens on every interface, `{METRICS_HOST}`" in row

@@ -530,7 +530,8 @@ def build_parser() -> argparse.ArgumentParser:
     lifetime = worker.add_mutually_exclusive_group()
     lifetime.add_argument("--once", action="store_true", help="work until nothing is due, then exit")
     lifetime.add_argument("--metrics-port", type=_port, metavar="N",
-                          help="serve Prometheus metrics on this port (not with --once)")
+                          help=f"serve Prometheus metrics on this port, on every interface ({METRICS_HOST}; "
+                               "not with --once)")
     worker.set_defaults(func=cmd_worker)
 
     db = commands.add_parser("db", help="database schema")

@@ -186,12 +186,17 @@ def _ticket_filter(helpdesk: str | None):
 
 
 def conversation_buckets(session: Session, since: datetime, now: datetime, unit: str, helpdesk: str | None) -> list[Bucket]:
-    """Conversations first seen per bucket, and how many of them were escalated (the cohort's rate)."""
+    """Conversations first seen per bucket, and how many of them were escalated (the cohort's rate).
+
+    A conversation is a ticket with a customer message the rules read, as `backtest` counts them:
+    an agent-only ticket, or one whose messages are all in a language the scorer cannot read,
+    could never be escalated and would only dilute the rate."""
     dialect = session.get_bind().dialect.name
     bucket = _bucket(Ticket.created_at, unit, dialect).label("bucket")
+    read = select(Score.id).where(Score.ticket_id == Ticket.id, Score.unsupported_language.is_(None))
     rows = session.execute(
         select(bucket, func.count(), func.count(Ticket.escalated_severity))
-        .where(Ticket.created_at >= since, *_ticket_filter(helpdesk))
+        .where(Ticket.created_at >= since, read.exists(), *_ticket_filter(helpdesk))
         .group_by(bucket)
     ).all()
     found = {label: (total, escalated) for label, total, escalated in rows}

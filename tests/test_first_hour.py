@@ -215,3 +215,17 @@ def test_the_worker_help_and_the_readme_say_the_metrics_port_listens_on_every_in
     assert METRICS_HOST == "0.0.0.0"
     assert f"on every interface ({METRICS_HOST}" in help_text
     assert f"listens on every interface, `{METRICS_HOST}`" in row
+
+
+def test_eval_scores_offline_whatever_the_backend_and_its_help_and_the_readme_say_so(runner, tmp_path):
+    config = tmp_path / "cascade.toml"
+    config.write_text('[scoring]\nbackend = "cascade"\n')  # no OPENAI_API_KEY: building it would be refused
+    (tmp_path / "labelled.tsv").write_text((ROOT / "tests/fixtures/eval_small.tsv").read_text())
+
+    result = runner("--config", str(config), "eval", "labelled.tsv", "--label-column", "label", "--positive", "frustrated")
+
+    assert result.code == 0, result.err  # the offline scorer, not the configured cascade
+    assert "measure the offline scorer (whatever [scoring] backend says)" in " ".join(runner("--help").out.split())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "measure the offline scorer (whatever `[scoring] backend` says)" in readme
+    assert "`eval` always scores with the offline scorer" in readme

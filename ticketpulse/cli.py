@@ -574,7 +574,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("text", nargs="*", help="the message (omit, or -, to read stdin)")
     score.set_defaults(func=cmd_score)
 
-    eval_parser = commands.add_parser("eval", help="measure the scorer on a labelled CSV/TSV file")
+    eval_parser = commands.add_parser("eval", help="measure the offline scorer (whatever [scoring] backend says) "
+                                                  "on a labelled CSV/TSV file")
     evaluate.add_arguments(eval_parser)
     eval_parser.add_argument("--conversations", type=Path, metavar="FILE",
                              help="replay labelled conversations (JSON) through scorer, tracker and rules; see README")

@@ -9,6 +9,10 @@ from ticketpulse.models.tables import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
+# PostgreSQL: one migration run at a time per database (any 64-bit number of our own). Replicas
+# that each run `db upgrade` or `serve` as they start would otherwise all create the first
+# tables at once, and all but one fail; the others now wait, then find the database at head.
+MIGRATION_LOCK = 0x7469636B70756C73  # "tickpuls"
 
 
 def render_item(type_, obj, autogen_context):
@@ -34,6 +38,8 @@ def run_migrations_online() -> None:
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=sqlite, render_item=render_item)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":  # held until the migrations commit
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
             if sqlite:
                 _refuse_broken_references(connection)

@@ -229,3 +229,30 @@ def test_eval_scores_offline_whatever_the_backend_and_its_help_and_the_readme_sa
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert "measure the offline scorer (whatever `[scoring] backend` says)" in readme
     assert "`eval` always scores with the offline scorer" in readme
+
+
+def test_a_read_only_postgresql_exits_1_saying_the_database_cannot_be_used(runner, postgres_url, monkeypatch):
+    """A standby after a failover (or default_transaction_read_only): one line like an unwritable
+    SQLite file, not 'unexpected InternalError'."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    read_only = make_url(postgres_url).update_query_dict({"options": "-c default_transaction_read_only=on"})
+    monkeypatch.setenv("DATABASE_URL", read_only.render_as_string(hide_password=False))
+    engine = create_engine(postgres_url)
+    try:
+        from tests.dashboard_seed import Esc, Msg, SeedTicket, seed
+        from ticketpulse.models import make_session_factory, utcnow
+
+        with make_session_factory(engine).begin() as session:
+            seed(session, SeedTicket("zendesk", "5158", utcnow(), messages=[Msg(0, -0.8, 0.95)],
+                                     escalations=[Esc(0, "critical", "critical_frustration", status="failed")]))
+    finally:
+        engine.dispose()
+
+    result = runner("jobs", "retry", "--all")
+
+    assert result.code == 1, (result.out, result.err)
+    [line] = result.err.strip().splitlines()
+    assert line.startswith("ticketpulse: error: cannot use the database postgresql"), line
+    assert line.endswith(": cannot execute UPDATE in a read-only transaction"), line

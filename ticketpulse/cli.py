@@ -752,10 +752,14 @@ def _newer_schema_problem(exc: Exception) -> str | None:
             "restore the database from before its upgrade")
 
 
-def _not_allowed(driver_error: object) -> bool:
-    """PostgreSQL's insufficient_privilege: the database user may not read or change the tables
-    (`permission denied for table comments`), a grant to give, not an error of ours."""
-    return getattr(driver_error, "sqlstate", None) == "42501"
+# PostgreSQL refusing the work, not an error of ours: insufficient_privilege (the user may not read
+# or change the tables, `permission denied for table comments`: a grant to give) and
+# read_only_sql_transaction (a standby after a failover, or default_transaction_read_only).
+REFUSING_SQLSTATES = frozenset({"42501", "25006"})
+
+
+def _refused_by_the_database(driver_error: object) -> bool:
+    return getattr(driver_error, "sqlstate", None) in REFUSING_SQLSTATES
 
 
 def _database_problem(exc: Exception) -> str | None:
@@ -770,7 +774,7 @@ def _database_problem(exc: Exception) -> str | None:
     # The bare DatabaseError is SQLite's "file is not a database" (a DATABASE_URL pointing at
     # another file) or "database disk image is malformed"; its subclasses (IntegrityError ...)
     # are not the database's fault.
-    if isinstance(exc, OperationalError) or type(exc) is DatabaseError or _not_allowed(driver_error):
+    if isinstance(exc, OperationalError) or type(exc) is DatabaseError or _refused_by_the_database(driver_error):
         return f"cannot use the database {_database_name()}: {_first_line(driver_error)}"
     return None
 

@@ -256,3 +256,14 @@ def test_a_read_only_postgresql_exits_1_saying_the_database_cannot_be_used(runne
     [line] = result.err.strip().splitlines()
     assert line.startswith("ticketpulse: error: cannot use the database postgresql"), line
     assert line.endswith(": cannot execute UPDATE in a read-only transaction"), line
+
+
+@pytest.mark.parametrize("helpdesk", ["zendesk", "freshdesk"])
+@pytest.mark.parametrize("url", ["https://tp.example.com?x=1", "https://tp.example.com/#top"])
+def test_setup_refuses_a_url_with_a_query_or_fragment_that_the_webhook_path_would_land_in(runner, helpdesk, url):
+    result = runner("setup", helpdesk, "--url", url)
+
+    assert result.code == 2, result.err  # was https://tp.example.com?x=1/webhooks/freshdesk in the rule
+    last = result.err.strip().splitlines()[-1]
+    assert last == (f"ticketpulse setup {helpdesk}: error: argument --url: {url!r} has a ?query or #fragment; "
+                    "give ticketpulse's base URL, like https://ticketpulse.example.com (/webhooks/<helpdesk> is added to it)")

@@ -455,12 +455,21 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def _public_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
     from ticketpulse.config import http_url
 
+    example = "https://ticketpulse.example.com"
     try:
-        return http_url(value, example="https://ticketpulse.example.com")
+        url = http_url(value, example=example)
     except ValueError as exc:  # as ArgumentTypeError, so argparse names --url, not this function
         raise argparse.ArgumentTypeError(str(exc)) from None
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:  # /webhooks/<helpdesk> is added after it: it would land in the query
+        raise argparse.ArgumentTypeError(
+            f"{url!r} has a ?query or #fragment; give ticketpulse's base URL, like {example} "
+            "(/webhooks/<helpdesk> is added to it)")
+    return url
 
 
 def _safe_url(url: str) -> str:

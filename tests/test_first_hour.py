@@ -267,3 +267,21 @@ def test_setup_refuses_a_url_with_a_query_or_fragment_that_the_webhook_path_woul
     last = result.err.strip().splitlines()[-1]
     assert last == (f"ticketpulse setup {helpdesk}: error: argument --url: {url!r} has a ?query or #fragment; "
                     "give ticketpulse's base URL, like https://ticketpulse.example.com (/webhooks/<helpdesk> is added to it)")
+
+
+def test_every_environment_variable_ticketpulse_or_its_tests_read_is_named_in_the_readme():
+    import re
+
+    from ticketpulse.config import Environment
+    from ticketpulse.logs import LOG_FORMAT_VARIABLE
+
+    read = re.compile(r'environ\.get\("([A-Z0-9_]+)"|environ\["([A-Z0-9_]+)"\](?!\s*=[^=])|getenv\("([A-Z0-9_]+)"')
+    folders = ("ticketpulse", "webhooks", "escalation", "integrations", "sentiment", "models", "migrations", "tests")
+    names = {LOG_FORMAT_VARIABLE, *(field.upper() for field in Environment.model_fields)}
+    for folder in folders:
+        for source in (ROOT / folder).rglob("*.py"):
+            names |= {name for match in read.findall(source.read_text()) for name in match if name}
+    readme = (ROOT / "README.md").read_text()
+
+    assert {"TEST_DATABASE_URL", "XDG_CACHE_HOME", "DATABASE_URL"} <= names
+    assert sorted(name for name in names if not re.search(rf"[`$]{name}\b", readme)) == []

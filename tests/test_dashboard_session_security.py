@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.test_dashboard import PASSWORD, dashboard, seeded  # noqa: F401  (fixtures)
+from tests.test_dashboard import PASSWORD, basic, dashboard, seeded  # noqa: F401  (fixtures)
 
 
 def signed_in(app):
@@ -79,3 +79,13 @@ def test_no_dashboard_page_is_kept_in_a_cache(dashboard, seeded):
     assert verdict.status_code == 403 and verdict.headers["Cache-Control"] == "no-store"
     assert dashboard.test_client().get("/dashboard/").headers["Cache-Control"] == "no-store"  # the redirect
     assert "no-store" not in dashboard.test_client().get("/dashboard/static/dashboard.css").headers.get("Cache-Control", "")
+
+
+def test_the_dashboard_without_its_slash_is_not_sent_to_plain_http(dashboard, seeded):
+    """README's `/dashboard` behind the TLS proxy: Werkzeug's slash redirect named the URL it saw,
+    http://host/dashboard/, taking the lead off HTTPS (or to a port nothing listens on)."""
+    client = dashboard.test_client()
+    page = client.get("/dashboard", headers=basic(), base_url="http://tp.example.com")
+    assert page.status_code == 200 and 'id="conversations"' in page.get_data(as_text=True)
+    unsigned = client.get("/dashboard", base_url="http://tp.example.com")
+    assert unsigned.status_code == 302 and unsigned.headers["Location"] == "/dashboard/login?next=/dashboard"

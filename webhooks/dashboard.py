@@ -248,7 +248,7 @@ def _page_number() -> int:
     return page
 
 
-@bp.get("/")
+@bp.get("/", strict_slashes=False)  # "/dashboard" too: its redirect would name http:// behind a TLS proxy
 def overview():
     period = request.args.get("period") or "week"
     helpdesk = request.args.get("helpdesk") or None

@@ -106,3 +106,16 @@ def dashboard_in_chromium(tmp_path):
         driver.quit()
         engine.dispose()
 
+
+
+def test_a_header_an_answer_sets_itself_is_kept_and_the_others_are_added():
+    from flask import Flask, Response
+
+    from ticketpulse.webhooks.responses import SECURITY_HEADERS, with_security_headers
+
+    with Flask(__name__).app_context():
+        answer = with_security_headers(Response("x", headers={"x-frame-options": "SAMEORIGIN"}))
+    assert answer.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    for name, value in SECURITY_HEADERS.items():
+        if name != "X-Frame-Options":
+            assert answer.headers.getlist(name) == [value]

@@ -35,8 +35,12 @@ def database_unavailable(response: Response) -> Response:
     return response
 
 
+_SECURITY_HEADERS_BY_KEY = {name.lower(): (name, value) for name, value in SECURITY_HEADERS.items()}
+
+
 def with_security_headers(response: Response) -> Response:
-    """Every answer of the app; a view that sets one of them keeps its own."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    """Every answer of the app; a view that sets one of them keeps its own. (One pass over the
+    answer's few headers: four `setdefault`s, each a scan, were a tenth of a webhook's own time.)"""
+    present = set(response.headers.keys(lower=True))
+    response.headers.extend([header for key, header in _SECURITY_HEADERS_BY_KEY.items() if key not in present])
     return response

@@ -285,3 +285,26 @@ def test_every_environment_variable_ticketpulse_or_its_tests_read_is_named_in_th
 
     assert {"TEST_DATABASE_URL", "XDG_CACHE_HOME", "DATABASE_URL"} <= names
     assert sorted(name for name in names if not re.search(rf"[`$]{name}\b", readme)) == []
+
+
+@pytest.mark.parametrize("command", [["serve", "--port"], ["worker", "--metrics-port"]])
+def test_serve_and_worker_refuse_a_config_pipe_they_could_not_reread_instead_of_reverting_to_the_defaults(
+        runner, tmp_path, command):
+    import os
+    import socket
+
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"[thresholds]\nfrustration_threshold = 0.8\n")
+    os.close(write_end)
+    with socket.socket() as busy:  # were the pipe taken, the command would stop at this port, not run on
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        try:
+            result = runner("--config", f"/dev/fd/{read_end}", *command, str(busy.getsockname()[1]))
+        finally:
+            os.close(read_end)
+
+    assert result.code == 2, result.err  # serve ran, and a second later reloaded 0.8 -> 0.75 from the drained pipe
+    assert result.err.strip() == (f"ticketpulse: error: /dev/fd/{read_end}: not a regular file (a pipe?); serve and "
+                                  "worker reread the config when it changes, so give them a file")
+    assert not (tmp_path / "first-hour.db").exists()  # refused before migrating or binding

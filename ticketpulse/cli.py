@@ -117,6 +117,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         done = worker.drain()
         print(f"processed {done} ticket(s)")
         return 0
+    _refuse_a_config_that_cannot_be_reread(args)
     if args.metrics_port:
         import prometheus_client
 
@@ -166,6 +167,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ticketpulse.runtime import follow_config
     from ticketpulse.webhooks import create_app
 
+    _refuse_a_config_that_cannot_be_reread(args)
     runtime = _runtime(args)
     upgrade(runtime.env.database_url)
     live = _live_config(args, runtime)
@@ -219,6 +221,15 @@ def _defer_sighup() -> list[int]:
     received: list[int] = []
     signal.signal(signal.SIGHUP, lambda signum, _frame: received.append(signum))
     return received
+
+
+def _refuse_a_config_that_cannot_be_reread(args: argparse.Namespace) -> None:
+    """serve and worker reread the config file when it changes: a pipe (`--config <(...)`) reads
+    empty the second time, and the running config silently became the defaults."""
+    path = config_path(args.config)
+    if path is not None and path.exists() and not path.is_file():
+        raise ConfigError(f"{path}: not a regular file (a pipe?); serve and worker reread the config "
+                          "when it changes, so give them a file")
 
 
 def _live_config(args: argparse.Namespace, runtime):

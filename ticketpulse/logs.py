@@ -33,7 +33,10 @@ class TextFormatter(logging.Formatter):
     default_msec_format = "%s.%03dZ"
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        return super().formatMessage(record).translate(_ESCAPES)
+        line = super().formatMessage(record)
+        # isprintable() is false for every character _ESCAPES maps: the common line skips the
+        # per-character translate (a webhook's log line is on the ingest hot path).
+        return line if line.isprintable() else line.translate(_ESCAPES)
 
 
 class JsonFormatter(logging.Formatter):

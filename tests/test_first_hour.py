@@ -156,20 +156,29 @@ def test_every_metric_ticketpulse_exposes_is_named_in_the_readme():
     assert [name for name in exposed if f"`{name}" not in readme] == []
 
 
-def test_a_config_that_can_be_read_only_once_is_used_not_replaced_by_the_defaults(runner):
-    """`ticketpulse --config <(git show main:ticketpulse.toml) backtest`: a pipe, read once."""
+def pipe_with(text: bytes):
+    """A config that can be read only once, as `--config <(git show main:ticketpulse.toml)` gives:
+    (its /dev/fd path, its read end to close)."""
     import os
 
     read_end, write_end = os.pipe()
-    os.write(write_end, b"[zendesk]\nsenior_group_id = 777\n")
+    os.write(write_end, text)
     os.close(write_end)
+    return f"/dev/fd/{read_end}", read_end
+
+
+def test_a_config_that_can_be_read_only_once_is_used_not_replaced_by_the_defaults(runner, monkeypatch):
+    import os
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    path, read_end = pipe_with(b'[scoring]\nbackend = "openai"\n')
     try:
-        result = runner("--config", f"/dev/fd/{read_end}", "check-config")
+        result = runner("--config", path, "score", "where is my refund")
     finally:
         os.close(read_end)
 
-    assert result.code == 0, result.err
-    assert helpdesk_line(result.out, "zendesk").endswith("; senior group 777")
+    assert result.code == 2, result.out  # the defaults (local) would have scored it
+    assert result.err.startswith('ticketpulse: error: OPENAI_API_KEY: not set, and [scoring] backend = "openai"')
 
 
 def test_the_readme_states_the_conversation_id_rule_the_api_applies():
@@ -293,14 +302,12 @@ def test_serve_and_worker_refuse_a_config_pipe_they_could_not_reread_instead_of_
     import os
     import socket
 
-    read_end, write_end = os.pipe()
-    os.write(write_end, b"[thresholds]\nfrustration_threshold = 0.8\n")
-    os.close(write_end)
+    path, read_end = pipe_with(b"[thresholds]\nfrustration_threshold = 0.8\n")
     with socket.socket() as busy:  # were the pipe taken, the command would stop at this port, not run on
         busy.bind(("0.0.0.0", 0))
         busy.listen()
         try:
-            result = runner("--config", f"/dev/fd/{read_end}", *command, str(busy.getsockname()[1]))
+            result = runner("--config", path, *command, str(busy.getsockname()[1]))
         finally:
             os.close(read_end)
 
@@ -308,3 +315,16 @@ def test_serve_and_worker_refuse_a_config_pipe_they_could_not_reread_instead_of_
     assert result.err.strip() == (f"ticketpulse: error: /dev/fd/{read_end}: not a regular file (a pipe?); serve and "
                                   "worker reread the config when it changes, so give them a file")
     assert not (tmp_path / "first-hour.db").exists()  # refused before migrating or binding
+
+
+def test_check_config_refuses_a_config_pipe_as_serve_does(runner):
+    import os
+
+    path, read_end = pipe_with(b"[thresholds]\nfrustration_threshold = 0.8\n")
+    try:
+        result = runner("--config", path, "check-config")
+    finally:
+        os.close(read_end)
+
+    assert result.code == 2, result.out  # it said "config OK", and serve then refused the same file
+    assert result.err.strip().startswith(f"ticketpulse: error: {path}: not a regular file (a pipe?)")

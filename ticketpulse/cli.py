@@ -28,6 +28,7 @@ METRICS_HOST = "0.0.0.0"  # `worker --metrics-port`: for a scraper on another ho
 def cmd_check_config(args: argparse.Namespace) -> int:
     from ticketpulse.check import describe, online, refuse_what_serve_refuses
 
+    _refuse_a_config_that_cannot_be_reread(args)
     config = _config(args)
     env = load_environment()
     refuse_what_serve_refuses(config, env)

@@ -328,3 +328,16 @@ def test_check_config_refuses_a_config_pipe_as_serve_does(runner):
 
     assert result.code == 2, result.out  # it said "config OK", and serve then refused the same file
     assert result.err.strip().startswith(f"ticketpulse: error: {path}: not a regular file (a pipe?)")
+
+
+@pytest.mark.parametrize("helpdesk, domain, expected", [
+    ("zendesk", ("ZENDESK_SUBDOMAIN", "acme"), "set ZENDESK_EMAIL and ZENDESK_API_TOKEN (an admin's API token) first"),
+    ("freshdesk", ("FRESHDESK_DOMAIN", "acme"), "set FRESHDESK_API_KEY first"),
+])
+def test_setup_with_only_the_subdomain_set_asks_for_what_is_missing(runner, monkeypatch, helpdesk, domain, expected):
+    monkeypatch.setenv(*domain)
+
+    result = runner("setup", helpdesk, "--url", "https://ticketpulse.example.com")
+
+    assert result.code == 2
+    assert result.err.strip() == f"ticketpulse: error: setup {helpdesk}: {expected}"  # not "set {domain[0]}"

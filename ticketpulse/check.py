@@ -26,20 +26,13 @@ def refuse_what_serve_refuses(config: Config, env: Environment) -> None:
 def describe(config: Config, env: Environment) -> list[str]:
     """What would run: per helpdesk live or dry-run, its webhook secret, the scorer."""
     lines = []
-    # Per helpdesk: its API URL, whom it calls as, and each variable live updates need.
-    helpdesks = {
-        "zendesk": (env.zendesk_api_url, env.zendesk_email, {
-            "ZENDESK_SUBDOMAIN": env.zendesk_api_url, "ZENDESK_EMAIL": env.zendesk_email,
-            "ZENDESK_API_TOKEN": env.zendesk_api_token}),
-        "freshdesk": (env.freshdesk_api_url, None, {
-            "FRESHDESK_DOMAIN": env.freshdesk_api_url, "FRESHDESK_API_KEY": env.freshdesk_api_key}),
-    }
-    for helpdesk, (url, user, variables) in helpdesks.items():
-        missing = [name for name, value in variables.items() if not value]
+    helpdesks = {"zendesk": (env.zendesk_api_url, env.zendesk_email), "freshdesk": (env.freshdesk_api_url, None)}
+    for helpdesk, (url, user) in helpdesks.items():
+        missing = missing_credentials(env, helpdesk)
         if not missing:
             mode = f"live at {url}" + (f" as {user}" if user else "")
         else:  # only what is missing: "set ZENDESK_SUBDOMAIN" when it is set sent the admin in circles
-            mode = f"dry-run (no API credentials; set {_and(missing)} to go live)"
+            mode = f"dry-run (no API credentials; set {and_list(missing)} to go live)"
         lines.append(f"{helpdesk}: {mode}; {_groups(getattr(config, helpdesk))}")
         variable = WEBHOOK_SECRETS[helpdesk]
         secret = getattr(env, variable.lower())
@@ -57,7 +50,17 @@ def describe(config: Config, env: Environment) -> list[str]:
     return lines
 
 
-def _and(names: list[str]) -> str:
+def missing_credentials(env: Environment, helpdesk: str) -> list[str]:
+    """The variables a helpdesk's live API calls still need (none: live)."""
+    needed = {
+        "zendesk": {"ZENDESK_SUBDOMAIN": env.zendesk_api_url, "ZENDESK_EMAIL": env.zendesk_email,
+                    "ZENDESK_API_TOKEN": env.zendesk_api_token},
+        "freshdesk": {"FRESHDESK_DOMAIN": env.freshdesk_api_url, "FRESHDESK_API_KEY": env.freshdesk_api_key},
+    }[helpdesk]
+    return [name for name, value in needed.items() if not value]
+
+
+def and_list(names: list[str]) -> str:
     """["A", "B", "C"] -> "A, B and C"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 

@@ -437,6 +437,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
+    from ticketpulse.check import and_list, missing_credentials
     from ticketpulse.config import check_credentials
     from ticketpulse.escalation.helpdesk import HelpdeskError
     from ticketpulse.integrations.freshdesk import FreshdeskClient
@@ -449,16 +450,14 @@ def cmd_setup(args: argparse.Namespace) -> int:
     check_credentials(env)
     policy = HttpPolicy(timeout=(5.0, 30.0), attempts=2)
     try:
+        if missing := missing_credentials(env, args.setup_command):
+            admin = " (an admin's API token)" if "ZENDESK_API_TOKEN" in missing else ""
+            raise ConfigError(f"setup {args.setup_command}: set {and_list(missing)}{admin} first")
         if args.setup_command == "zendesk":
-            if not (env.zendesk_api_url and env.zendesk_email and env.zendesk_api_token):
-                raise ConfigError("setup zendesk: set ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN "
-                                  "(an admin's API token) first")
             client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, policy)
             ok = setup_zendesk(client, args.url, trigger=args.trigger, current_secret=env.zendesk_webhook_secret,
                                section=config.zendesk, account_id=env.zendesk_account_id)
         else:
-            if not (env.freshdesk_api_url and env.freshdesk_api_key):
-                raise ConfigError("setup freshdesk: set FRESHDESK_DOMAIN and FRESHDESK_API_KEY first")
             client = FreshdeskClient(env.freshdesk_api_url, env.freshdesk_api_key, policy)
             ok = setup_freshdesk(client, args.url, section=config.freshdesk, current_secret=env.freshdesk_webhook_secret)
     except HelpdeskError as exc:

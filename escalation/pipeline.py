@@ -302,9 +302,9 @@ class Pipeline:
                 return
             # Another worker recorded these comments: it took the ticket over while we scored.
             raise LeaseLost(works[0].lease.ticket_id) from None
-        for work, (ticket_scores, ticket_updates, _) in planned:
+        for work, (ticket_scores, ticket_updates, decisions) in planned:
             if work.lease.ticket_id in held:
-                _count_and_log(work)
+                _count_and_log(work, decisions)
         if decided:
             ESCALATION_BELL.ring()  # this process's escalation thread applies it at once
 
@@ -456,9 +456,6 @@ class Pipeline:
                     "created_at": now,
                     "dry_run": False,
                 })
-                metrics.ESCALATIONS.labels(severity=decision.severity, outcome="decided").inc()
-                log.info("ticket %s: escalates to %s (%s: %s)",
-                         lease.ticket_ref, decision.severity, decision.rule, decision.reason)
             marks.append({"b_id": lease.ticket_id, "b_severity": decisions[-1][1].severity, "b_now": now})
         if superseded:
             session.execute(_SUPERSEDE, superseded)
@@ -687,13 +684,17 @@ def _score_values(comment: DueComment, text: str, score: SentimentScore, now: da
     )
 
 
-def _count_and_log(work: TicketWork) -> None:
-    """Metrics and log lines for a recorded turn (after its commit: a rolled-back turn counts nothing)."""
+def _count_and_log(work: TicketWork, decisions: list = ()) -> None:
+    """Metrics and log lines for a recorded turn and its decisions (after its commit: a
+    rolled-back turn, e.g. a batch written again ticket by ticket, counts nothing)."""
     ref = work.lease.ticket_ref
     for prepared in work.prepared:
         comment, score = prepared.comment, prepared.score
         if prepared.error is not None:
-            metrics.COMMENTS.labels(outcome="retried" if comment.status != CommentStatus.FAILED else "failed").inc()
+            failed = comment.status == CommentStatus.FAILED
+            metrics.COMMENTS.labels(outcome="failed" if failed else "retried").inc()
+            if failed:
+                log.error("ticket %s: comment %s failed for good: %s", ref, comment.id, comment.reason)
         elif score is None:
             metrics.COMMENTS.labels(outcome="skipped").inc()
             log.info("ticket %s: comment %s skipped: %s", ref, comment.id, prepared.skip)
@@ -707,6 +708,9 @@ def _count_and_log(work: TicketWork) -> None:
                     ref, comment.id, score.scorer, score.score, score.frustration, score.urgency,
                     f" (fallback: {score.fallback_reason})" if score.fallback_reason else "",
                 )
+    for _comment, decision, _trajectory in decisions:
+        metrics.ESCALATIONS.labels(severity=decision.severity, outcome="decided").inc()
+        log.info("ticket %s: escalates to %s (%s: %s)", ref, decision.severity, decision.rule, decision.reason)
 
 
 def _delivered_by_other_kind(comment: DueComment, done: list[tuple[int, str, str, datetime]]) -> int | None:

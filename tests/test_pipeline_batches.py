@@ -217,3 +217,36 @@ def test_jobs_retry_makes_a_failed_escalation_due_at_once(client, sessions, conf
     with sessions() as session:
         assert session.scalars(select(Escalation.status)).all() == ["applied"]
     assert len(fake.writes()) == 1
+
+
+def test_a_batch_written_again_ticket_by_ticket_counts_and_logs_each_decision_once(client, sessions, runtime, caplog):
+    """A batch that hits another worker's rows is rolled back and written again one ticket at a
+    time: the decisions it had counted and logged before the rollback are not counted again."""
+    from prometheus_client import REGISTRY
+
+    def decided() -> float:
+        return REGISTRY.get_sample_value("ticketpulse_escalations_total", {"severity": "medium", "outcome": "decided"}) or 0.0
+
+    for t in range(3):
+        post(client, str(500 + t), 1, ANGRY)
+    pipeline = runtime.pipeline
+    leases = claim_many(sessions, 30, "test", 10)
+    with sessions() as session:
+        works = pipeline.read_due_many(session, leases)
+    for work in works:
+        pipeline.score_due(work.lease, work)
+    taken = works[1]
+    with sessions.begin() as session:  # another worker queued this ticket's escalation meanwhile
+        session.add(Escalation(ticket_id=taken.lease.ticket_id, comment_id=taken.comments[0].id, severity="medium",
+                               rule="frustration", note="x", status="pending", attempts=0, run_after=utcnow(),
+                               created_at=utcnow(), dry_run=False))
+    before = decided()
+    caplog.set_level("INFO", logger="ticketpulse")
+
+    pipeline.record_many(works)
+
+    with sessions() as session:
+        queued = session.scalar(select(func.count()).select_from(Escalation))
+    assert queued == 3  # the other worker's, and ours for the two other tickets
+    assert decided() == before + 2
+    assert len([r for r in caplog.records if "escalates to medium" in r.getMessage()]) == 2

@@ -162,11 +162,18 @@ def test_agent_comment_and_private_note_are_accepted_for_the_record(client, sess
 
 
 def test_other_event_types_are_acknowledged_and_ignored(client, sessions):
+    from prometheus_client import REGISTRY
+
+    def ignored() -> float:
+        return REGISTRY.get_sample_value("ticketpulse_webhooks_total", {"helpdesk": "zendesk", "status": "ignored"}) or 0.0
+
+    before = ignored()
     response = post_zendesk(client, fixture_json("zendesk_ticket_status_changed.json"))
 
     assert response.status_code == 200
     assert response.json["status"] == "ignored"
     assert comments(sessions) == []
+    assert ignored() == before + 1  # counted, as /metrics documents
 
 
 @pytest.mark.parametrize(

@@ -55,10 +55,10 @@ CASCADE_MESSAGES = Counter(
 
 # --- the pipeline --------------------------------------------------------------------------------
 
-# helpdesk: zendesk | freshdesk; status: accepted | duplicate | ignored
+# helpdesk: zendesk | freshdesk; status: accepted | duplicate | ignored (signed, not a comment event)
 WEBHOOKS = Counter(
     "ticketpulse_webhooks_total",
-    "Webhook deliveries accepted into the inbox, by helpdesk and result.",
+    "Signed webhook comment deliveries, by helpdesk and result (ignored: another event type).",
     ["helpdesk", "status"],
 )
 # outcome: scored | skipped | retried | failed

@@ -46,6 +46,7 @@ _MAX_NAMED_PREFIX = 400
 def freshdesk_webhook():
     env = current_app.config["ENVIRONMENT"]
     return receive(
+        "freshdesk",
         authenticate=lambda body, headers: verify_freshdesk(body, headers, env.freshdesk_webhook_secrets),
         parse=lambda data, headers: parse_freshdesk(data, default_domain=env.freshdesk_domain),
     )

@@ -65,6 +65,7 @@ def read_json(body: bytes) -> Any:
 
 
 def receive(
+    helpdesk: str,
     authenticate: Callable[[bytes, Any], None],
     parse: Callable[[Any, Any], CommentEvent | TagChange | None],
 ):
@@ -74,6 +75,7 @@ def receive(
     if isinstance(event, TagChange):  # feedback on an escalation, not a comment
         return receive_tags(event)
     if event is None:
+        metrics.WEBHOOKS.labels(helpdesk=helpdesk, status="ignored").inc()
         return jsonify(status="ignored", reason="not a comment event"), 200
     # Clean the comment now (text, fingerprint and key are cached on the event): cleaning a long
     # HTML comment must not run while the session holds the database's write lock (SQLite takes

@@ -36,6 +36,7 @@ def zendesk_webhook():
     env = current_app.config["ENVIRONMENT"]
     tolerance = current_app.config["TICKETPULSE"].webhooks.signature_tolerance_seconds
     return receive(
+        "zendesk",
         authenticate=lambda body, headers: verify_zendesk(
             body, headers, env.zendesk_webhook_secrets, tolerance_seconds=tolerance
         ),

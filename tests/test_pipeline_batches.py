@@ -250,3 +250,20 @@ def test_a_batch_written_again_ticket_by_ticket_counts_and_logs_each_decision_on
     assert queued == 3  # the other worker's, and ours for the two other tickets
     assert decided() == before + 2
     assert len([r for r in caplog.records if "escalates to medium" in r.getMessage()]) == 2
+
+
+def test_a_comment_whose_scoring_fails_for_good_says_so_in_the_log(client, sessions, config, environment, engine, caplog):
+    class Broken(ScriptedScorer):
+        def score(self, text, context=()):
+            raise RuntimeError("boom")
+
+    one_try = config.model_copy(update={"worker": config.worker.model_copy(update={"max_attempts": 1})})
+    runtime = build_runtime(one_try, environment, engine=engine, scorer=Broken({}), helpdesks={})
+    post(client, "600", 1)
+    caplog.set_level("INFO", logger="ticketpulse")
+    runtime.worker.run_once()
+
+    with sessions() as session:
+        comment = session.scalars(select(Comment)).one()
+    assert comment.status == "failed"
+    assert f"comment {comment.id} failed for good: scoring failed: RuntimeError('boom')" in caplog.text

@@ -341,3 +341,15 @@ def test_setup_with_only_the_subdomain_set_asks_for_what_is_missing(runner, monk
 
     assert result.code == 2
     assert result.err.strip() == f"ticketpulse: error: setup {helpdesk}: {expected}"  # not "set {domain[0]}"
+
+
+def test_the_readme_names_every_database_state_healthz_answers():
+    import re
+
+    source = (ROOT / "webhooks/health.py").read_text()
+    states = set(re.findall(r'database="(\w+)"', source))
+    readme = (ROOT / "README.md").read_text()
+    [bullet] = re.findall(r"^- `GET /healthz`.*?(?=^- )", readme, re.M | re.S)
+
+    assert {"ok", "unreachable", "not_migrated", "unwritable"} <= states
+    assert sorted(state for state in states if f"`{state}`" not in bullet and f'"{state}"' not in bullet) == []

@@ -27,7 +27,9 @@ ALLOWED = {
     "ticketpulse.cli": "*",  # the wiring at the top: anything
     "ticketpulse.runtime": "*",
     "ticketpulse.check": "*",  # check-config: builds what serve builds
-    "ticketpulse.webhooks": {"ticketpulse.escalation", "ticketpulse.sentiment", "ticketpulse.models"},
+    # /healthz reads the schema's revision against the migrations' head (webhooks/health.py).
+    "ticketpulse.webhooks": {"ticketpulse.escalation", "ticketpulse.sentiment", "ticketpulse.models",
+                             "ticketpulse.migrations"},
     "ticketpulse.integrations": {"ticketpulse.escalation", "ticketpulse.sentiment", "ticketpulse.models"},
     "ticketpulse.escalation": {"ticketpulse.sentiment", "ticketpulse.models"},
     "ticketpulse.sentiment": {"ticketpulse.models"},

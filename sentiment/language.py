@@ -117,11 +117,16 @@ def cache_root() -> Path:
     return Path(base) / "ticketpulse"
 
 
+_CACHED_MODEL = "py3langid-"
+
+
 def mapped_identifier(model_file: Path, root: Path):
-    """py3langid's identifier on the model's arrays memory-mapped from `root` (unpacked there on first use)."""
-    stat = model_file.stat()
-    key = hashlib.sha256(f"{model_file}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    directory = root / f"py3langid-{key}"
+    """py3langid's identifier on the model's arrays memory-mapped from `root` (unpacked there on first use).
+
+    The copy is named after the model's content (6 ms to hash): every virtualenv and reinstall of
+    the same py3langid shares one, and unpacking a new model removes the copies of older ones."""
+    key = hashlib.sha256(model_file.read_bytes()).hexdigest()[:16]
+    directory = root / f"{_CACHED_MODEL}{key}"
     if directory.exists():
         try:
             return _identifier_from(directory)
@@ -139,7 +144,17 @@ def mapped_identifier(model_file: Path, root: Path):
         with _exclusive(root):  # processes starting together unpack 70 MB once, not once each
             if not directory.exists():
                 _unpack(model_file, directory)
+                _remove_other_models(root, keep=directory)
     return _identifier_from(directory)
+
+
+def _remove_other_models(root: Path, keep: Path) -> None:
+    """Older models' copies (67 MB each). A process still mapping one keeps its pages; one that
+    loads it later finds it gone and unpacks its model again."""
+    for stale in root.glob(f"{_CACHED_MODEL}*"):
+        if stale != keep and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+            log.info("language model copy %s removed: %s is the current model", stale.name, keep.name)
 
 
 @contextmanager

@@ -277,3 +277,25 @@ def test_without_a_writable_cache_the_model_is_loaded_into_the_process(tmp_path,
 
     assert detect_language(GERMAN) == "de"
     assert "language model not memory-mapped" in caplog.text
+
+
+def test_every_install_of_the_same_model_shares_one_unpacked_copy(model_file, tmp_path):
+    # Another virtualenv, or a reinstall: the same model file at another path, with another mtime.
+    root, other_venv = tmp_path / "cache", tmp_path / "venv2" / model_file.name
+    other_venv.parent.mkdir()
+    other_venv.write_bytes(model_file.read_bytes())
+    language.mapped_identifier(model_file, root)
+    language.mapped_identifier(other_venv, root)
+    assert len(list(root.glob("py3langid-*"))) == 1
+
+
+def test_unpacking_a_new_model_removes_the_copies_of_older_ones(model_file, tmp_path):
+    stale = tmp_path / "py3langid-0123456789abcdef"
+    stale.mkdir()
+    (stale / "ptc.npy").write_bytes(b"an older model's array")
+    unrelated = tmp_path / "something-else"
+    unrelated.mkdir()
+
+    assert language.mapped_identifier(model_file, tmp_path).classify(GERMAN)[0] == "de"
+    assert sorted(path.name for path in tmp_path.iterdir() if not path.name.startswith("py3langid-")) == ["something-else"]
+    assert len(list(tmp_path.glob("py3langid-*"))) == 1 and not stale.exists()

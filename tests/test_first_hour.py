@@ -312,8 +312,8 @@ def test_serve_and_worker_refuse_a_config_pipe_they_could_not_reread_instead_of_
             os.close(read_end)
 
     assert result.code == 2, result.err  # serve ran, and a second later reloaded 0.8 -> 0.75 from the drained pipe
-    assert result.err.strip() == (f"ticketpulse: error: /dev/fd/{read_end}: not a regular file (a pipe?); serve and "
-                                  "worker reread the config when it changes, so give them a file")
+    assert result.err.strip() == (f"ticketpulse: error: /dev/fd/{read_end}: not a regular file (a pipe?); a running "
+                                  "ticketpulse rereads its config when it changes, so give it a file")
     assert not (tmp_path / "first-hour.db").exists()  # refused before migrating or binding
 
 

@@ -225,12 +225,10 @@ def _defer_sighup() -> list[int]:
 
 
 def _refuse_a_config_that_cannot_be_reread(args: argparse.Namespace) -> None:
-    """serve and worker reread the config file when it changes: a pipe (`--config <(...)`) reads
-    empty the second time, and the running config silently became the defaults."""
-    path = config_path(args.config)
-    if path is not None and path.exists() and not path.is_file():
-        raise ConfigError(f"{path}: not a regular file (a pipe?); serve and worker reread the config "
-                          "when it changes, so give them a file")
+    """Before migrating or binding: the LiveConfig that follows the file would refuse it later."""
+    from ticketpulse.reload import refuse_a_config_that_cannot_be_reread
+
+    refuse_a_config_that_cannot_be_reread(config_path(args.config))
 
 
 def _live_config(args: argparse.Namespace, runtime):

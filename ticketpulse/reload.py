@@ -61,6 +61,14 @@ def _stamp(path: Path | None) -> tuple | None:
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
+def refuse_a_config_that_cannot_be_reread(path: Path | None) -> None:
+    """A followed config is reread when it changes: a pipe (`--config <(...)`) reads empty the
+    second time, and the running config would silently become the defaults."""
+    if path is not None and path.exists() and not path.is_file():
+        raise ConfigError(f"{path}: not a regular file (a pipe?); a running ticketpulse rereads its config "
+                          "when it changes, so give it a file")
+
+
 class LiveConfig:
     """The running config of one process; replaced only by a reload that validated."""
 
@@ -74,6 +82,7 @@ class LiveConfig:
         self.current = config
         # The file the config came from, or the one that would be read if it appeared.
         self.path = config_path(explicit) or Path("ticketpulse.toml").absolute()
+        refuse_a_config_that_cannot_be_reread(self.path)
         self._validate = validate
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()

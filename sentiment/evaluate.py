@@ -34,7 +34,12 @@ class InputError(Exception):
 
 
 def configured_thresholds(args: argparse.Namespace | None = None) -> Thresholds:
-    """The escalation thresholds of the config file (``--config``, else the usual search)."""
+    """The escalation thresholds of the config file (``--config`` as the CLI read it, else the
+    usual search): read once, so a config that can be read only once (a pipe) is not taken for
+    the defaults the second time."""
+    loaded = getattr(args, "loaded_config", None)
+    if loaded is not None:
+        return loaded.thresholds
     try:
         return load_config(getattr(args, "config", None)).thresholds
     except ConfigError as exc:

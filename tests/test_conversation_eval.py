@@ -59,6 +59,22 @@ def test_eval_conversations_uses_the_configured_thresholds(runner, tmp_path):
     assert _table_value(result.out, "recall of frustrated") == 0.75
 
 
+def test_eval_conversations_uses_a_config_that_can_be_read_only_once(runner):
+    import os
+
+    read_end, write_end = os.pipe()  # --config <(git show main:ticketpulse.toml)
+    os.write(write_end, b"[thresholds]\nunanswered_frustration_threshold = 1.0\n")
+    os.close(write_end)
+    try:
+        result = runner("--config", f"/dev/fd/{read_end}", "eval", "--conversations", str(CONVERSATIONS),
+                        "--labels", str(LABELS))
+    finally:
+        os.close(read_end)
+
+    assert result.code == 0, result.err
+    assert _table_value(result.out, "recall of frustrated") == 0.75  # the defaults give 1.0
+
+
 @pytest.mark.parametrize(
     ("labels", "message"),
     [

@@ -95,7 +95,7 @@ def test_a_forged_or_old_password_cookie_is_not_a_session(dashboard, config, dat
     old = dashboard.test_client()
     old.post("/dashboard/login", data={"password": PASSWORD})
     changed = create_app({"TESTING": True, "TICKETPULSE": config, "ENGINE": engine,
-                          "ENVIRONMENT": Environment(database_url=database_url, dashboard_password="new-pw")})
+                          "ENVIRONMENT": Environment(database_url=database_url, dashboard_password="new-password-9Xq")})
     moved = changed.test_client()
     moved.set_cookie("ticketpulse_dashboard", old.get_cookie("ticketpulse_dashboard", path="/dashboard").value, path="/dashboard")
     assert moved.get("/dashboard/").status_code == 302

@@ -381,6 +381,18 @@ class Environment(BaseSettings):
                 )
         return value
 
+    @field_validator("dashboard_password")
+    @classmethod
+    def _strong_dashboard_password(cls, value: str | None) -> str | None:
+        """The dashboard quotes customers, and its sign-in is open to anyone who reaches it:
+        a short password is guessed online."""
+        if value is not None and len(value) < MIN_DASHBOARD_PASSWORD_LENGTH:
+            raise ValueError(
+                f"{len(value)} characters; use at least {MIN_DASHBOARD_PASSWORD_LENGTH} "
+                "(e.g. `openssl rand -hex 16`)"
+            )
+        return value
+
     @property
     def api_keys(self) -> tuple[str, ...]:
         return api_keys(self.ticketpulse_api_keys)
@@ -495,6 +507,7 @@ def check_credentials(env: "Environment") -> None:
 
 
 MIN_API_KEY_LENGTH = 16
+MIN_DASHBOARD_PASSWORD_LENGTH = 12
 
 
 def api_keys(value: str | None) -> tuple[str, ...]:

@@ -48,7 +48,7 @@ from ticketpulse.config import Config, Environment  # noqa: E402
 from ticketpulse.migrations import upgrade  # noqa: E402
 from ticketpulse.models import Comment, Escalation, Score, Ticket, make_engine, utcnow  # noqa: E402
 
-PASSWORD = "bench"
+PASSWORD = "bench-dashboard-pw"  # DASHBOARD_PASSWORD takes 12 characters or more
 RULES = [("critical", "critical_frustration"), ("high", "negative_and_declining"), ("medium", "frustration"), ("low", "repeated_negative")]
 PAGES = {
     "overview day": "/dashboard/?period=day",

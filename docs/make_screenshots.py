@@ -32,7 +32,7 @@ from ticketpulse.migrations import upgrade  # noqa: E402
 from ticketpulse.models import make_engine, make_session_factory, utcnow  # noqa: E402
 from ticketpulse.webhooks import create_app  # noqa: E402
 
-PASSWORD = "screenshot"
+PASSWORD = "screenshot-pw-1"  # DASHBOARD_PASSWORD takes 12 characters or more
 
 
 def main() -> int:

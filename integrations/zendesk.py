@@ -3,12 +3,14 @@
 The escalation is one `PUT /api/v2/tickets/{id}`: group, priority, tags (Zendesk replaces the
 whole list, so the ticket is read first and every other tag kept) and a private comment. It sends
 `safe_update` with the `updated_at` it read; a 409 means an agent changed the ticket in between,
-so it reads again and retries.
+so it reads again and retries. A 422 because the ticket's assignee is no member of the group it
+moves to is sent again with the ticket unassigned.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +31,8 @@ from ticketpulse.integrations.http import HttpPolicy, api_root, expect_object, e
 
 log = logging.getLogger("ticketpulse.helpdesk")
 
+# Zendesk's validation details as integrations/http.py lists them: "(field: ...; field: ...)".
+_ASSIGNEE_DETAIL = re.compile(r"[(;] ?assignee: ")
 CONFLICT_RETRIES = 3  # fresh reads after a 409, within one call
 MAX_PAGES = 100  # of webhooks, triggers or groups: far beyond any account; guards against a cursor loop
 
@@ -196,9 +200,35 @@ class ZendeskHelpdesk:
         if already_escalated(tags, plan):
             return Applied(requests=[], already=True)
         body = zendesk_update(plan, ticket)
+        try:
+            record = self._send(plan, body)
+        except PermanentError as exc:
+            if not _assignee_outside_group(exc, body, ticket):
+                raise
+            # The assignee is no member of the senior group: Zendesk refused the whole update
+            # (nothing was written, the stamp still holds). As its agent UI does on a group
+            # change, the ticket moves unassigned, for the senior group to take.
+            log.info("ticket %s: assignee %s is not in group %s; moving it unassigned",
+                     plan.ticket_ref or plan.external_id, ticket.get("assignee_id"), plan.group_id)
+            body["ticket"]["assignee_id"] = None
+            record = self._send(plan, body)
+        return Applied(requests=[record])
+
+    def _send(self, plan: EscalationPlan, body: dict[str, Any]) -> dict[str, Any]:
         record = plan.sending("PUT", ticket_path(plan), body)
         self.client.update_ticket(plan.external_id, body)
-        return Applied(requests=[record])
+        return record
+
+
+def _assignee_outside_group(exc: PermanentError, body: dict[str, Any], ticket: dict[str, Any]) -> bool:
+    """Zendesk's 422 for a group change whose assignee is not a member of the new group:
+    `{"details": {"assignee": [{"description": "Assignee: is not a member of the group"}]}}`."""
+    return (
+        exc.status == 422
+        and "group_id" in body["ticket"]
+        and ticket.get("assignee_id") is not None
+        and _ASSIGNEE_DETAIL.search(str(exc)) is not None
+    )
 
 
 class DryRunZendesk:

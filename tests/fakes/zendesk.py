@@ -1,8 +1,8 @@
 """A fake Zendesk Support API on loopback, with the real request and response shapes.
 
 Enforces API-token auth, replaces the tag list on PUT (storing tags in lower case, as Zendesk
-does), rejects a stale `updated_stamp` with 409, refuses updates to closed tickets and invalid
-priorities with 422 (`details` per field), and can be told to answer 429/503 with `Retry-After`.
+does), rejects a stale `updated_stamp` with 409, refuses updates to closed tickets, invalid
+priorities and an assignee outside the ticket's group with 422 (`details` per field), and can be told to answer 429/503 with `Retry-After`.
 Every request it receives is recorded for the tests to assert on.
 """
 
@@ -90,6 +90,8 @@ class FakeZendesk:
     # The account's groups (GET /api/v2/groups): id -> name; deleted ones are not listed.
     groups: dict[int, str] = field(default_factory=lambda: {320: "Support", 360001234567: "Senior support"})
     groups_page_size: int = 100
+    # Each group's agents: Zendesk refuses (422) a ticket whose assignee is not in its group.
+    group_members: dict[int, set[int]] = field(default_factory=lambda: {320: {310}, 360001234567: {311}})
 
     def add_ticket(self, ticket_id: str, tags: list[str] | None = None, **fields) -> dict:
         ticket = {
@@ -206,6 +208,8 @@ class FakeZendesk:
                         description="Record validation errors",
                         details={"priority": [{"description": "Priority: is invalid"}]},
                     ), 422
+                if (refused := self._assignee_outside_group(ticket, body)) is not None:
+                    return refused
                 for key in ("group_id", "priority", "status", "assignee_id"):
                     if key in body:
                         ticket[key] = body[key]
@@ -217,6 +221,18 @@ class FakeZendesk:
                 return jsonify(ticket=public(ticket), audit={"id": len(self.requests), "events": []})
 
         return app
+
+    def _assignee_outside_group(self, ticket: dict, body: dict):
+        """Zendesk's 422 for a ticket (moved or assigned) whose assignee is not a member of its group."""
+        group_id = body.get("group_id", ticket.get("group_id"))
+        assignee_id = body.get("assignee_id", ticket.get("assignee_id"))
+        if assignee_id is None or group_id is None or assignee_id in self.group_members.get(group_id, set()):
+            return None
+        return jsonify(
+            error="RecordInvalid",
+            description="Record validation errors",
+            details={"assignee": [{"description": "Assignee: is not a member of the group"}]},
+        ), 422
 
     # -- webhooks API: /api/v2/webhooks --------------------------------------------------------
 

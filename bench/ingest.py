@@ -115,12 +115,18 @@ def start_gunicorn(target: str, port: int, env: dict, workers: int, log: Path, t
         except urllib.error.HTTPError:
             return process  # it answers (404 on the bare app's /)
         except OSError:
+            if process.poll() is not None:
+                break
             time.sleep(0.2)
-    raise SystemExit(f"gunicorn {target} did not start; see {log}")
+    stop(process)  # not left running (or holding its port) behind the error
+    raise SystemExit(f"gunicorn {target} did not start:\n{log.read_text()[-2000:]}")
 
 
 def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:  # it has exited already
+        pass
     process.wait(timeout=30)
 
 
@@ -234,6 +240,18 @@ def database(kind: str, admin_url: str | None, workdir: Path) -> str:
     return url
 
 
+def drop_database(kind: str, admin_url: str | None) -> None:
+    """The PostgreSQL database `database` made (SQLite's file goes with the temporary directory)."""
+    if kind != "postgresql":
+        return
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS tp_bench_ingest WITH (FORCE)"))
+    admin.dispose()
+
+
 def minimal_dsn(url: str) -> str:
     """The database of the app's URL, for bench/minimal_receiver.py (its own table in it)."""
     from sqlalchemy.engine import make_url
@@ -309,16 +327,20 @@ def main() -> None:
             url = database(kind, args.admin_url, workdir)
             env = os.environ | {"DATABASE_URL": url, "ZENDESK_WEBHOOK_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
             env.pop("TICKETPULSE_CONFIG", None)
-            app = start_gunicorn("ticketpulse.webhooks:create_app()", 8701, env, args.workers, workdir / "app.log", args.threads)
-            bare = start_gunicorn("bench.bare_flask:create_app()", 8702, env, args.workers, workdir / "bare.log", args.threads)
-            minimal = None
-            if not args.skip_wrk and not args.no_minimal:
-                minimal_env = env | {"MINIMAL_RECEIVER_DSN": minimal_dsn(url)}
-                minimal = start_gunicorn("bench.minimal_receiver:create_app()", 8703, minimal_env, args.workers,
-                                         workdir / "minimal.log", args.threads)
             wrk_results: dict[str, list[dict]] = {"app": [], "bare": [], "minimal": []}
             fixed_results: dict[str, list[dict]] = {"app": [], "bare": []}
+            servers: list[subprocess.Popen] = []  # stopped, and the database dropped, however the run ends
             try:
+                servers.append(start_gunicorn("ticketpulse.webhooks:create_app()", 8701, env, args.workers,
+                                              workdir / "app.log", args.threads))
+                servers.append(start_gunicorn("bench.bare_flask:create_app()", 8702, env, args.workers,
+                                              workdir / "bare.log", args.threads))
+                minimal = None
+                if not args.skip_wrk and not args.no_minimal:
+                    minimal_env = env | {"MINIMAL_RECEIVER_DSN": minimal_dsn(url)}
+                    minimal = start_gunicorn("bench.minimal_receiver:create_app()", 8703, minimal_env, args.workers,
+                                             workdir / "minimal.log", args.threads)
+                    servers.append(minimal)
                 # Bodies never sent before for every run (signed now: the app refuses stale ones).
                 sent = 0
                 if not args.skip_wrk:
@@ -343,9 +365,9 @@ def main() -> None:
                         fixed_results["app"].append(run_fixed_rate(8701, signed, args.rate, args.connections))
                         fixed_results["bare"].append(run_fixed_rate(8702, signed, args.rate, args.connections))
             finally:
-                for server in (app, bare, minimal):
-                    if server is not None:
-                        stop(server)
+                for server in servers:
+                    stop(server)
+                drop_database(kind, args.admin_url)
             if not args.skip_wrk:
                 _print_wrk(kind, args, wrk_results)
             if args.rate:

@@ -1,0 +1,123 @@
+"""bench/ingest.py as a user runs it: whatever happens in a run, its servers are stopped and its
+PostgreSQL database is dropped (the servers and the load generators are stood in for)."""
+
+import importlib.util
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_URL = os.environ.get("TEST_DATABASE_URL")
+needs_postgres = pytest.mark.skipif(not ADMIN_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("bench_ingest_under_test", ROOT / "bench" / "ingest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    pid = -1
+
+
+def database_exists(name: str) -> bool:
+    admin = create_engine(ADMIN_URL)
+    try:
+        with admin.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": name}).scalar() > 0
+    finally:
+        admin.dispose()
+
+
+def run_fixed_rate_only(bench, monkeypatch, started: list, stopped: list) -> None:
+    def start_gunicorn(*args, **kwargs):
+        started.append(Server())
+        return started[-1]
+
+    monkeypatch.setattr(bench, "start_gunicorn", start_gunicorn)
+    monkeypatch.setattr(bench, "stop", stopped.append)
+    monkeypatch.setattr(sys, "argv", ["ingest.py", "--database", "postgresql", "--admin-url", ADMIN_URL,
+                                      "--skip-wrk", "--rounds", "1", "--rate", "5", "--rate-seconds", "1"])
+    bench.main()
+
+
+@needs_postgres
+def test_the_postgresql_database_is_dropped_when_the_run_ends(monkeypatch, capsys):
+    bench = load_bench()
+    answered = {"sent_rate": 5.0, "p50": 1.0, "p99": 2.0, "max": 2.0, "failures": {}}
+    monkeypatch.setattr(bench, "run_fixed_rate", lambda *args: answered)
+    started, stopped = [], []
+
+    run_fixed_rate_only(bench, monkeypatch, started, stopped)
+
+    assert "postgresql: fixed rate 5 req/s" in capsys.readouterr().out
+    assert stopped == started and len(started) == 2
+    assert not database_exists("tp_bench_ingest")
+
+
+@needs_postgres
+def test_a_run_that_fails_still_stops_its_servers_and_drops_the_database(monkeypatch):
+    bench = load_bench()
+
+    def connection_refused(*args):
+        raise ConnectionRefusedError("the app went away")
+
+    monkeypatch.setattr(bench, "run_fixed_rate", connection_refused)
+    started, stopped = [], []
+
+    with pytest.raises(ConnectionRefusedError):
+        run_fixed_rate_only(bench, monkeypatch, started, stopped)
+
+    assert stopped == started and len(started) == 2
+    assert not database_exists("tp_bench_ingest")
+
+
+def test_a_server_that_cannot_start_is_stopped_and_leaves_the_others_stopped(monkeypatch, tmp_path):
+    """The second server fails to start (its port taken, say): the first is not left running."""
+    bench = load_bench()
+    started, stopped = [], []
+
+    def start_gunicorn(target, *args, **kwargs):
+        if "bare_flask" in target:
+            raise SystemExit("gunicorn bench.bare_flask:create_app() did not start")
+        started.append(Server())
+        return started[-1]
+
+    monkeypatch.setattr(bench, "start_gunicorn", start_gunicorn)
+    monkeypatch.setattr(bench, "stop", stopped.append)
+    monkeypatch.setattr(sys, "argv", ["ingest.py", "--database", "sqlite", "--skip-wrk", "--rounds", "1"])
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(SystemExit, match="did not start"):
+        bench.main()
+
+    assert stopped == started and len(started) == 1
+    assert not (tmp_path / "ticketpulse.db").exists()
+
+
+def test_gunicorn_that_exits_at_start_up_is_reported_with_its_log_at_once(tmp_path):
+    """A gunicorn that cannot start (here: no such app) is reported with its log, not waited for
+    30 s, and nothing is left running."""
+    bench = load_bench()
+    log = tmp_path / "app.log"
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+
+    began = time.monotonic()
+    with pytest.raises(SystemExit) as failed:
+        bench.start_gunicorn("bench.no_such_module:create_app()", free_port(), env, 1, log)
+
+    assert time.monotonic() - began < 20  # its 30 s start-up deadline was not waited out
+    assert "No module named 'bench.no_such_module'" in str(failed.value)

@@ -62,11 +62,21 @@ def _zendesk_details(details: dict[str, Any]) -> list[dict[str, Any]]:
 def classify(response: requests.Response) -> HelpdeskError:
     status = response.status_code
     message = f"{response.request.method} {response.url} -> {status}: {_error_detail(response)}"
+    if 300 <= status < 400:
+        return PermanentError(_redirect_message(response), status=status)
     if status == 409:
         return ConflictError(message, status=status)
     if retry_policy.is_transient_status(status):
         return TransientError(message, status=status, retry_after=retry_policy.retry_after(response.headers))
     return PermanentError(message, status=status)
+
+
+def _redirect_message(response: requests.Response) -> str:
+    """Redirects are not followed: requests would turn a PUT into a GET (302) or drop its body
+    (301), and the update would look done. The address the server names is the one to configure."""
+    where = response.headers.get("Location") or "an address it did not name"
+    return (f"{response.request.method} {response.url} -> {response.status_code}: redirected to {where}; "
+            "set the helpdesk's base URL to the address the API answers on")
 
 
 def expect_object(body: Any, key: str | None, where: str) -> dict[str, Any]:
@@ -170,6 +180,7 @@ class HttpPolicy:
 
     def _send(self, method: str, url: str, **kwargs: Any) -> tuple[Any, requests.Response]:
         kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("allow_redirects", False)  # see _redirect_message
         try:
             response = self.session.request(method, url, **kwargs)
         except (

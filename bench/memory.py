@@ -47,6 +47,7 @@ def start_serve(env: dict, port: int, log: Path) -> tuple[subprocess.Popen, floa
             return serve, time.monotonic() - began
         except OSError:
             if serve.poll() is not None or time.monotonic() > deadline:
+                stop(serve)  # not left running (or holding the port) behind the error
                 raise SystemExit(f"serve did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.05)
 
@@ -72,6 +73,18 @@ def database(kind: str, admin_url: str | None, workdir: Path, n: int) -> str:
         conn.execute(text("CREATE DATABASE tp_bench_memory"))
     admin.dispose()
     return make_url(admin_url).set(database="tp_bench_memory").render_as_string(hide_password=False)
+
+
+def drop_database(kind: str, admin_url: str | None) -> None:
+    """The PostgreSQL database `database` made (SQLite's files go with the temporary directory)."""
+    if kind != "postgresql":
+        return
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS tp_bench_memory WITH (FORCE)"))
+    admin.dispose()
 
 
 def one_run(kind: str, args, workdir: Path, n: int) -> dict:
@@ -127,7 +140,10 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
         for kind in kinds:
-            runs = [one_run(kind, args, Path(tmp), n) for n in range(args.runs)]
+            try:
+                runs = [one_run(kind, args, Path(tmp), n) for n in range(args.runs)]
+            finally:
+                drop_database(kind, args.admin_url)
             print(f"{kind}: serve, {args.runs} runs, idle {args.idle:g} s")
             for key, label, unit in (("rss", "RSS at rest", "MB"), ("fresh", "start-up, empty database", "s"),
                                      ("restart", "start-up, migrated database", "s")):
@@ -135,8 +151,10 @@ def main() -> None:
                 print(f"  {label:<30} " + " ".join(f"{v:6.1f}" if unit == "MB" else f"{v:6.2f}" for v in values)
                       + f"   median {statistics.median(values):.2f} {unit}", flush=True)
     if args.breakdown:
-        print("where the RSS comes from (in-process, first-time imports):")
-        breakdown()
+        print("where the RSS comes from (in-process, first-time imports):", flush=True)
+        # A fresh interpreter: this one has imported SQLAlchemy and psycopg for the PostgreSQL runs.
+        subprocess.run([sys.executable, "-c", "from bench.memory import breakdown; breakdown()"], cwd=ROOT,
+                       env=os.environ | {"PYTHONPATH": str(ROOT)}, check=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -17,7 +17,6 @@ of 150 escalations by design).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import threading
@@ -29,7 +28,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from serve_harness import CALM, FURIOUS, pending, send_steady, serving, signed  # noqa: E402
+from serve_harness import CALM, FURIOUS, pct, pending, send_steady, serving, signed  # noqa: E402
 from tests.fakes.server import LiveServer  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk  # noqa: E402
 
@@ -81,10 +80,6 @@ def flood(url: str, count: int, first_ticket: int) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-
-
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
 def stage_times(db: Path, sent_at: dict[str, float], first_put: dict[str, float]) -> dict[str, list[float]]:
@@ -144,13 +139,12 @@ def main() -> None:
         left = pending(url)
         after = rss_mb(serve.pid)
 
-    q = statistics.quantiles(latencies, n=100)
     print(f"time to escalation at {args.rate:.0f} webhooks/s for {args.seconds:.0f} s ({total} webhooks, "
-          f"{len(sent_at)} escalating, {missing} without a PUT): p50 {statistics.median(latencies):.0f} ms, "
-          f"p95 {q[94]:.0f} ms, max {latencies[-1]:.0f} ms")
+          f"{len(sent_at)} escalating, {missing} without a PUT): p50 {pct(latencies, 50):.0f} ms, "
+          f"p95 {pct(latencies, 95):.0f} ms, max {max(latencies, default=float('nan')):.0f} ms")
     for name, values in stages.items():
         if values:
-            print(f"  {name:<38} p50 {statistics.median(values):6.0f} ms   p95 {pct(values, 95):6.0f} ms")
+            print(f"  {name:<38} p50 {pct(values, 50):6.0f} ms   p95 {pct(values, 95):6.0f} ms")
     print(f"serve RSS: {at_rest:.0f} MB at rest; {after_accept:.0f} MB right after {args.flood:,} more webhooks "
           f"(accepted in {accepted:.0f} s); {after:.0f} MB {drained:.0f} s later, {left} items still queued")
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from serve_harness import CALM, FURIOUS, send_steady, serving, signed  # noqa: E402
+from serve_harness import CALM, FURIOUS, pct, send_steady, serving, signed  # noqa: E402
 from tests.fakes.server import LiveServer  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk  # noqa: E402
 
@@ -81,9 +80,9 @@ def phase(name: str, hang: bool, args) -> list[float]:
         latencies = sorted((done[t] - sent) * 1000 for t, sent in sent_at.items() if t in done)
         missing = len(sent_at) - len(latencies)
         furious_scored = sum(1 for t in range(1, args.furious + 1) if str(t) in done)
-    p95 = statistics.quantiles(latencies, n=100)[94]
-    print(f"  {name:<9} {len(sent_at)} other tickets: p50 {statistics.median(latencies):6.0f} ms   p95 {p95:6.0f} ms   "
-          f"max {latencies[-1]:6.0f} ms   not scored {missing}; {furious_scored}/{args.furious} furious scored, "
+    p95 = pct(latencies, 95)
+    print(f"  {name:<9} {len(sent_at)} other tickets: p50 {pct(latencies, 50):6.0f} ms   p95 {p95:6.0f} ms   "
+          f"max {max(latencies, default=float('nan')):6.0f} ms   not scored {missing}; {furious_scored}/{args.furious} furious scored, "
           f"{calls.count} API calls reached the helpdesk", flush=True)
     return latencies
 
@@ -99,7 +98,7 @@ def main() -> None:
           f"after {args.furious} escalating tickets (serve, SQLite)", flush=True)
     healthy = phase("healthy", False, args)
     hung = phase("hung", True, args)
-    ratio = statistics.quantiles(hung, n=100)[94] / statistics.quantiles(healthy, n=100)[94]
+    ratio = pct(hung, 95) / pct(healthy, 95)
     print(f"p95 hung / healthy = {ratio:.2f}")
 
 

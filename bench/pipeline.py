@@ -173,24 +173,36 @@ def main() -> None:
         parser.error("--admin-url (or TEST_DATABASE_URL) is needed for PostgreSQL")
 
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        empty = fresh_database(args.database, args.admin_url, workdir, "tp_bench_empty")
-        full = fresh_database(args.database, args.admin_url, workdir, "tp_bench_history")
-        print(f"{args.database}: loading {args.history_tickets:,} tickets x {args.scores_per_ticket} scores ...", flush=True)
-        loaded = load_history(make_engine(full), args.history_tickets, args.scores_per_ticket)
-        print(f"  loaded in {loaded:.0f} s", flush=True)
-        print(f"{args.database}: {args.tickets * args.per_ticket} comments per round "
-              f"({args.tickets} tickets x {args.per_ticket}), {args.rounds} rounds each, alternating", flush=True)
-        stored = f"{args.history_tickets:,} tickets stored"
-        rates = measure({"empty database": empty, stored: full}, args.rounds, args.tickets, args.per_ticket)
-        empty_rates, full_rates = rates["empty database"], rates[stored]
-        ratio = statistics.median(full_rates) / statistics.median(empty_rates)
-        print(f"{args.database}: with history / empty = {ratio:.2f}")
-        if args.database == "postgresql":
-            admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                for name in ("tp_bench_empty", "tp_bench_history"):
-                    conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        try:
+            run(args, Path(tmp))
+        finally:  # an interrupted load or a failed round too: no database left behind
+            if args.database == "postgresql":
+                drop_databases(args.admin_url)
+
+
+def run(args, workdir: Path) -> None:
+    empty = fresh_database(args.database, args.admin_url, workdir, "tp_bench_empty")
+    full = fresh_database(args.database, args.admin_url, workdir, "tp_bench_history")
+    print(f"{args.database}: loading {args.history_tickets:,} tickets x {args.scores_per_ticket} scores ...", flush=True)
+    history = make_engine(full)
+    loaded = load_history(history, args.history_tickets, args.scores_per_ticket)
+    history.dispose()
+    print(f"  loaded in {loaded:.0f} s", flush=True)
+    print(f"{args.database}: {args.tickets * args.per_ticket} comments per round "
+          f"({args.tickets} tickets x {args.per_ticket}), {args.rounds} rounds each, alternating", flush=True)
+    stored = f"{args.history_tickets:,} tickets stored"
+    rates = measure({"empty database": empty, stored: full}, args.rounds, args.tickets, args.per_ticket)
+    empty_rates, full_rates = rates["empty database"], rates[stored]
+    ratio = statistics.median(full_rates) / statistics.median(empty_rates)
+    print(f"{args.database}: with history / empty = {ratio:.2f}")
+
+
+def drop_databases(admin_url: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in ("tp_bench_empty", "tp_bench_history"):
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
 
 
 if __name__ == "__main__":

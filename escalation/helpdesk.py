@@ -9,7 +9,7 @@ live here too, so both helpdesks follow them alike.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 from ticketpulse.config import SEVERITIES, Config, Tags
 from ticketpulse.escalation.rules import severity_rank
@@ -91,6 +91,16 @@ def escalated_tags(current: list[str], plan: EscalationPlan) -> list[str]:
     wanted = [plan.tags.escalated, plan.tags.severity_tag(plan.severity)]
     added = [tag for tag in wanted if not has_tag(kept, tag)]  # the ticket's own tags untouched
     return list(dict.fromkeys(kept + added))
+
+
+def raised_priority(plan: EscalationPlan, current: Any, order: Sequence[str | int]) -> str | int:
+    """The severity's configured priority, or the ticket's own where that is higher (`order`:
+    the helpdesk's priorities, lowest first): an escalation raises a ticket's priority and never
+    lowers it (an Urgent ticket escalated at low severity stays Urgent)."""
+    own = current.strip().lower() if isinstance(current, str) else current
+    if own in order and plan.priority in order and order.index(own) > order.index(plan.priority):
+        return own
+    return plan.priority
 
 
 def already_escalated(current: list[str], plan: EscalationPlan) -> bool:

@@ -19,6 +19,7 @@ from ticketpulse.escalation.helpdesk import (
     PermanentError,
     already_escalated,
     escalated_tags,
+    raised_priority,
     has_tag,
     request_record,
 )
@@ -109,10 +110,13 @@ def ticket_path(plan: EscalationPlan) -> str:
     return f"/api/v2/tickets/{plan.external_id}"
 
 
+PRIORITIES = (1, 2, 3, 4)  # Freshdesk's: low, medium, high, urgent
+
+
 def freshdesk_update(plan: EscalationPlan, ticket: dict[str, Any]) -> dict[str, Any]:
     """PUT /api/v2/tickets/{id}: Freshdesk replaces the whole tag list, so send the union."""
     body: dict[str, Any] = {
-        "priority": int(plan.priority),
+        "priority": int(raised_priority(plan, ticket.get("priority"), PRIORITIES)),
         "tags": escalated_tags(list(ticket.get("tags") or []), plan),
     }
     if plan.group_id is not None:

@@ -24,6 +24,7 @@ from ticketpulse.escalation.helpdesk import (
     TransientError,
     already_escalated,
     escalated_tags,
+    raised_priority,
     request_record,
 )
 from ticketpulse.integrations.dry_run import log_dry_run
@@ -154,9 +155,12 @@ def ticket_path(plan: EscalationPlan) -> str:
     return f"/api/v2/tickets/{plan.external_id}"
 
 
+PRIORITIES = ("low", "normal", "high", "urgent")  # Zendesk's, lowest first
+
+
 def zendesk_update(plan: EscalationPlan, ticket: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "priority": plan.priority,
+        "priority": raised_priority(plan, ticket.get("priority"), PRIORITIES),
         "tags": escalated_tags(list(ticket.get("tags") or []), plan),
         "comment": {"body": plan.note, "public": False},
     }

@@ -91,6 +91,26 @@ def pending_on(engine, ticket_ids: list[int]) -> int:
             for t in ticket_ids)
 
 
+def wait_until(done, timeout: float, what: str) -> None:
+    """Poll `done()` until it is true; a run that gets stuck ends with what it waited for, not a hang."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what}: not within {timeout:g} s")
+        time.sleep(0.01)
+
+
+def end(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 def doubled(fake: FakeZendesk) -> int:
     puts = Counter(r.path for r in fake.writes())
     return sum(1 for count in puts.values() if count > 1)
@@ -126,37 +146,34 @@ def run(kind: str, url: str, tmp: Path, tickets: int) -> None:
                 database_url=url, zendesk_webhook_secret=SECRET)}))
             web.__enter__()
         base = web if isinstance(web, str) else web.url
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("server did not start")
-                time.sleep(0.2)
-        for t in range(tickets):
-            body, headers = signed(1000 + t, FURIOUS)
-            assert requests.post(f"{base}/webhooks/zendesk", data=body, headers=headers, timeout=30).status_code == 202
-        while not holds_lease(engine, victim.pid):
-            time.sleep(0.01)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait()
-        killed = time.monotonic()
-        held = held_by(engine, victim.pid)
-        if kind == "sqlite":  # the embedded default: the process manager starts it again
-            others = [subprocess.Popen(command, env=env, stdout=log, stderr=log)]
-        while pending_on(engine, held):
-            time.sleep(0.1)
-        taken_over = time.monotonic() - killed
-        while backlog(engine):
-            time.sleep(0.1)
-        recovered = time.monotonic() - killed
-        for process in others:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
-        if not isinstance(web, str):
-            web.__exit__(None, None, None)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    requests.get(f"{base}/healthz", timeout=2)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("server did not start")
+                    time.sleep(0.2)
+            for t in range(tickets):
+                body, headers = signed(1000 + t, FURIOUS)
+                assert requests.post(f"{base}/webhooks/zendesk", data=body, headers=headers, timeout=30).status_code == 202
+            wait_until(lambda: holds_lease(engine, victim.pid), 120, "the process to kill holding a lease")
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            killed = time.monotonic()
+            held = held_by(engine, victim.pid)
+            if kind == "sqlite":  # the embedded default: the process manager starts it again
+                others = [subprocess.Popen(command, env=env, stdout=log, stderr=log)]
+            wait_until(lambda: not pending_on(engine, held), 300, "the killed process's tickets done")
+            taken_over = time.monotonic() - killed
+            wait_until(lambda: not backlog(engine), 300, "the whole backlog done")
+            recovered = time.monotonic() - killed
+        finally:  # no process left running, whatever stopped the run
+            end([victim, *others])
+            if not isinstance(web, str):
+                web.__exit__(None, None, None)
     what = "kill -9 of `serve`, then a restart" if kind == "sqlite" else "kill -9 of one of two workers"
     print(f"{kind}: {what}: the killed process's {len(held)} leased ticket(s) done {taken_over:.1f} s after "
           f"the kill; whole backlog done after {recovered:.1f} s "
@@ -254,31 +271,29 @@ def run_outage(url: str, tmp: Path, tickets: int, outage: float) -> None:
                                     stderr=log) for _ in range(2)]
         web = LiveServer(create_app({"TICKETPULSE": Config(), "ENVIRONMENT": Environment(
             database_url=url, zendesk_webhook_secret=SECRET)}))
-        with web:
-            def post(first: int) -> None:
-                for t in range(first, first + tickets):
-                    body, headers = signed(1000 + t, FURIOUS)
-                    assert requests.post(f"{web.url}/webhooks/zendesk", data=body, headers=headers,
-                                         timeout=30).status_code == 202
+        try:
+            with web:
+                def post(first: int) -> None:
+                    for t in range(first, first + tickets):
+                        body, headers = signed(1000 + t, FURIOUS)
+                        assert requests.post(f"{web.url}/webhooks/zendesk", data=body, headers=headers,
+                                             timeout=30).status_code == 202
 
-            post(0)
-            deadline = time.monotonic() + 120
-            while backlog(engine) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            before = len(fake.writes())
-            post(tickets)  # in flight when the database goes away
-            time.sleep(0.3)
-            proxy.down()
-            post(2 * tickets)  # arrive during the outage
-            time.sleep(outage)
-            proxy.up()
-            back = time.monotonic()
-            while backlog(engine) and time.monotonic() - back < 300:
-                time.sleep(0.1)
-            done = time.monotonic() - back
-            for process in workers:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=60)
+                post(0)
+                wait_until(lambda: not backlog(engine), 120, "the first tickets done before the outage")
+                before = len(fake.writes())
+                post(tickets)  # in flight when the database goes away
+                time.sleep(0.3)
+                proxy.down()
+                post(2 * tickets)  # arrive during the outage
+                time.sleep(outage)
+                proxy.up()
+                back = time.monotonic()
+                wait_until(lambda: not backlog(engine), 300,
+                           "the whole backlog done after the database came back")
+                done = time.monotonic() - back
+        finally:  # no worker left running, whatever stopped the run
+            end(workers)
     print(f"postgresql: database away {outage:g} s (2 workers, {2 * tickets} furious comments arriving just "
           f"before and during it): whole backlog done {done:.1f} s after the database came back "
           f"({len(fake.writes()) - before} escalation writes); tickets updated twice: {doubled(fake)}", flush=True)
@@ -302,10 +317,12 @@ def main() -> None:
             with admin.connect() as conn:
                 conn.execute(text("DROP DATABASE IF EXISTS tp_bench_outage WITH (FORCE)"))
                 conn.execute(text("CREATE DATABASE tp_bench_outage"))
-            run_outage(make_url(args.admin_url).set(database="tp_bench_outage").render_as_string(hide_password=False),
-                       tmp, args.tickets, args.outage)
-            with admin.connect() as conn:
-                conn.execute(text("DROP DATABASE IF EXISTS tp_bench_outage WITH (FORCE)"))
+            try:
+                run_outage(make_url(args.admin_url).set(database="tp_bench_outage").render_as_string(
+                    hide_password=False), tmp, args.tickets, args.outage)
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text("DROP DATABASE IF EXISTS tp_bench_outage WITH (FORCE)"))
             return
         run("sqlite", f"sqlite:///{tmp / 'recovery.db'}", tmp, args.tickets)
         if args.admin_url:
@@ -316,9 +333,11 @@ def main() -> None:
                 conn.execute(text("DROP DATABASE IF EXISTS tp_bench_recovery WITH (FORCE)"))
                 conn.execute(text("CREATE DATABASE tp_bench_recovery"))
             url = make_url(args.admin_url).set(database="tp_bench_recovery").render_as_string(hide_password=False)
-            run("postgresql", url, tmp, args.tickets)
-            with admin.connect() as conn:
-                conn.execute(text("DROP DATABASE IF EXISTS tp_bench_recovery WITH (FORCE)"))
+            try:
+                run("postgresql", url, tmp, args.tickets)
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text("DROP DATABASE IF EXISTS tp_bench_recovery WITH (FORCE)"))
 
 
 if __name__ == "__main__":

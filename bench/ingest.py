@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -97,7 +98,18 @@ init = function(args) i = part * math.floor(#r / threads_expected) end
     path.write_text("\n".join(lines))
 
 
+def refuse_a_taken_port(port: int) -> None:
+    """Another server on the port would answer the start-up check and be measured in our place
+    (gunicorn, unable to bind, gives up a few seconds later)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise SystemExit(f"port {port} is in use: stop what listens there (a server of an earlier run?)") from None
+
+
 def start_gunicorn(target: str, port: int, env: dict, workers: int, log: Path, threads: int = 1) -> subprocess.Popen:
+    refuse_a_taken_port(port)
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     # threads > 1: the gthread worker (keep-alive, a request waiting on the database's commit
     # does not hold a whole process); the same settings for both servers.

@@ -121,3 +121,22 @@ def test_gunicorn_that_exits_at_start_up_is_reported_with_its_log_at_once(tmp_pa
 
     assert time.monotonic() - began < 20  # its 30 s start-up deadline was not waited out
     assert "No module named 'bench.no_such_module'" in str(failed.value)
+
+
+def test_a_port_another_server_answers_on_is_refused_not_measured(tmp_path):
+    """An HTTP server already on the port (a leftover of an earlier run, say) answers the start-up
+    check: the bench would measure it in place of the gunicorn that could not bind."""
+    import http.server
+    import threading
+
+    bench = load_bench()
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(SystemExit, match=f"port {other.server_port} is in use"):
+            started = bench.start_gunicorn("bench.bare_flask:create_app()", other.server_port,
+                                           os.environ | {"PYTHONPATH": str(ROOT)}, 1, tmp_path / "bare.log")
+            bench.stop(started)  # taken for a running server: not left behind by the failing test
+    finally:
+        other.shutdown()
+        other.server_close()

@@ -102,6 +102,8 @@ def refuse_a_taken_port(port: int) -> None:
     """Another server on the port would answer the start-up check and be measured in our place
     (gunicorn, unable to bind, gives up a few seconds later)."""
     with socket.socket() as probe:
+        # as gunicorn binds: the previous round's connections in TIME_WAIT do not count, a listener does
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -140,3 +140,22 @@ def test_a_port_another_server_answers_on_is_refused_not_measured(tmp_path):
     finally:
         other.shutdown()
         other.server_close()
+
+
+def test_a_port_the_previous_round_just_closed_is_not_taken_for_in_use():
+    """The SQLite stage's server closed its connections first (TIME_WAIT on its port): the
+    PostgreSQL stage's server binds the same port, as gunicorn can."""
+    bench = load_bench()
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    served, _ = listener.accept()
+    served.close()  # the server closes first: its side waits in TIME_WAIT
+    client.recv(1)
+    client.close()
+    listener.close()
+
+    bench.refuse_a_taken_port(port)

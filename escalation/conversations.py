@@ -29,7 +29,7 @@ from ticketpulse.escalation.comments import AuthorRole, skip_reason
 from ticketpulse.escalation.notes import escalation_note
 from ticketpulse.escalation.rules import Decision, decide, severity_rank, should_escalate
 from ticketpulse.escalation.signals import (
-    log_unsupported_language, unanswered_counts, unsupported_languages, with_conversation_signals,
+    IS_AGENT_REPLY, log_unsupported_language, unanswered_counts, unsupported_languages, with_conversation_signals,
 )
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, Trend, track
 from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
@@ -407,8 +407,7 @@ _RECENT = (
 # ones do not change the counts, the oldest loaded message counts as the first either way.
 _AGENT_REPLIES = select(_comments.c.commented_at).where(
     _comments.c.ticket_id == bindparam("ticket_id"),
-    _comments.c.author_role == str(AuthorRole.AGENT),
-    _comments.c.is_public.is_(True),
+    IS_AGENT_REPLY,
     _comments.c.commented_at >= bindparam("since", type_=_comments.c.commented_at.type),
 )
 _PEAK_AND_COUNT = select(func.max(_scores.c.frustration), func.count(_scores.c.id)).where(

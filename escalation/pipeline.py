@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ticketpulse import metrics
 from ticketpulse.config import Config
-from ticketpulse.escalation.comments import AuthorRole, skip_reason
+from ticketpulse.escalation.comments import skip_reason
 from ticketpulse.escalation.helpdesk import Helpdesk, HelpdeskError, PermanentError, TransientError, plan_for
 from ticketpulse.escalation.notes import escalation_note
 from ticketpulse.escalation.queue import ESCALATION_BELL, Lease, finish, finish_many, hold, hold_many
 from ticketpulse.escalation.rules import Decision, decide, should_escalate
-from ticketpulse.escalation.signals import log_unsupported_language, unanswered_counts
+from ticketpulse.escalation.signals import IS_AGENT_REPLY, log_unsupported_language, unanswered_counts
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, track
 from ticketpulse.models import ApiBudget, Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
@@ -122,9 +122,7 @@ _DONE_DUPLICATES = select(
     _COMMENTS.c.status == CommentStatus.DONE,
 )
 _AGENT_REPLIES = select(_COMMENTS.c.ticket_id, _COMMENTS.c.commented_at).where(
-    _COMMENTS.c.ticket_id.in_(bindparam("ids", expanding=True)),
-    _COMMENTS.c.author_role == AuthorRole.AGENT,
-    _COMMENTS.c.is_public.is_(True),
+    _COMMENTS.c.ticket_id.in_(bindparam("ids", expanding=True)), IS_AGENT_REPLY,
 )
 _UPDATE_COMMENT = (
     update(_COMMENTS)

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from ticketpulse.escalation.comments import AuthorRole
@@ -27,6 +27,11 @@ from ticketpulse.models import Comment, Score
 from ticketpulse.sentiment import SentimentScore
 
 log = logging.getLogger("ticketpulse.pipeline")
+
+_COMMENTS = Comment.__table__
+# What answers the customer: an agent's public comment (a private note is no reply). The one rule
+# for the worker, the conversation API and the backtest.
+IS_AGENT_REPLY = and_(_COMMENTS.c.author_role == AuthorRole.AGENT, _COMMENTS.c.is_public.is_(True))
 
 
 def unanswered_counts(points: Sequence[ScorePoint], agent_reply_times: Sequence[datetime]) -> list[ScorePoint]:
@@ -49,8 +54,7 @@ def agent_reply_times(
     ``stored_by``, only those stored up to that comment id."""
     where = [
         Comment.ticket_id == ticket_id,
-        Comment.author_role == AuthorRole.AGENT,
-        Comment.is_public.is_(True),
+        IS_AGENT_REPLY,
         Comment.commented_at <= until,
     ]
     if stored_by is not None:
@@ -65,8 +69,7 @@ def agent_reply_times_by_ticket(session: Session, ticket_ids: Sequence[int]) -> 
         rows = session.execute(
             select(Comment.ticket_id, Comment.commented_at).where(
                 Comment.ticket_id.in_(ticket_ids[start:start + 500]),
-                Comment.author_role == AuthorRole.AGENT,
-                Comment.is_public.is_(True),
+                IS_AGENT_REPLY,
             )
         )
         for ticket_id, at in rows:

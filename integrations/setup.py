@@ -68,6 +68,13 @@ FRESHDESK_BODY = """{"event":"{{triggered_event}}",
  "requester":{"id":"{{ticket.requester.id}}","email":"{{ticket.requester.email}}","name":"{{ticket.requester.name}}"},
  "comment_html":"{{ticket.latest_public_comment}}","comment_text":"{{ticket.latest_public_comment_text}}"}"""
 FRESHDESK_RULE_NAME = "ticketpulse: customer replies"
+# The Ticket Creation rule's body: the same, with the ticket's description as the comment (a
+# ticket's first message comes with the ticket, not as a reply).
+FRESHDESK_FIRST_MESSAGE_BODY = FRESHDESK_BODY.replace(
+    '"comment_html":"{{ticket.latest_public_comment}}","comment_text":"{{ticket.latest_public_comment_text}}"',
+    '"comment_html":"{{ticket.description}}","comment_text":"{{ticket.description_text}}"',
+)
+FRESHDESK_FIRST_MESSAGE_RULE_NAME = "ticketpulse: first messages"
 
 
 def endpoint_url(base_url: str, helpdesk: str) -> str:
@@ -316,11 +323,21 @@ def setup_freshdesk(client: FreshdeskClient, base_url: str, *, section: Helpdesk
         out("FRESHDESK_WEBHOOK_SECRET has a space, and Freshdesk stops a rule whose header value has one. "
             "Set it to a value without spaces (e.g. `openssl rand -hex 24`) and run this command again.")
         return False
-    out("The automation rule: Admin > Workflows > Automations > Ticket Updates > New rule")
+    out("1. The automation rule for replies: Admin > Workflows > Automations > Ticket Updates > New rule")
     out(f"  Rule name:                          {FRESHDESK_RULE_NAME}")
     out("  When an action performed by:        Requester")
     out("  Involves any of these events:       Reply is sent")
     out("  On tickets with these properties:   (leave empty)")
+    _print_webhook_action(endpoint, secret, FRESHDESK_BODY, out)
+    out("")
+    out("2. The rule for a ticket's first message: Admin > Workflows > Automations > Ticket Creation > New rule")
+    out(f"  Rule name:                          {FRESHDESK_FIRST_MESSAGE_RULE_NAME}")
+    out("  On tickets with these properties:   (leave empty, or Source is not Outbound Email)")
+    _print_webhook_action(endpoint, secret, FRESHDESK_FIRST_MESSAGE_BODY, out)
+    return ok
+
+
+def _print_webhook_action(endpoint: str, secret: str, body: str, out: Print) -> None:
     out("  Perform these actions:              Trigger webhook")
     out("    Request type:                     POST")
     out(f"    Callback URL:                     {endpoint}")
@@ -329,7 +346,6 @@ def setup_freshdesk(client: FreshdeskClient, base_url: str, *, section: Helpdesk
     out(f"      X-Webhook-Token: {secret}")
     out("    Encoding:                         JSON")
     out("    Content:                          Advanced, with this body:")
-    for line in FRESHDESK_BODY.splitlines():
+    for line in body.splitlines():
         out(f"      {line}")
     out("  Save the rule and make sure it is enabled.")
-    return ok

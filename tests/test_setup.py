@@ -12,7 +12,7 @@ import pytest
 from tests.fakes.freshdesk import FakeFreshdesk
 from tests.fakes.server import LiveServer
 from tests.fakes.zendesk import FakeZendesk, sign
-from ticketpulse.integrations.setup import EVENTS, FRESHDESK_BODY, TRIGGER_BODY, TRIGGER_TITLE
+from ticketpulse.integrations.setup import EVENTS, FRESHDESK_BODY, FRESHDESK_FIRST_MESSAGE_BODY, TRIGGER_BODY, TRIGGER_TITLE
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -215,6 +215,14 @@ def test_setup_freshdesk_lists_every_group_and_prints_the_rule(runner, freshdesk
         assert f"      {line}" in result.out
     assert "FRESHDESK_WEBHOOK_SECRET=" not in result.out  # already set
     assert FRESHDESK_BODY in README
+    # The second rule: a ticket's first message comes with the ticket, not as a reply.
+    first = result.out[result.out.index("2. The rule for a ticket's first message"):]
+    assert "Automations > Ticket Creation > New rule" in first.splitlines()[0]
+    assert "      X-Webhook-Token: fd-whk-7Qm2vX9rLp4sT8" in first
+    for line in FRESHDESK_FIRST_MESSAGE_BODY.splitlines():
+        assert f"      {line}" in first
+    assert '"comment_text":"{{ticket.description_text}}"' in FRESHDESK_FIRST_MESSAGE_BODY
+    assert FRESHDESK_FIRST_MESSAGE_BODY in README
     assert [r.path for r in freshdesk.requests] == ["/api/v2/agents/me", "/api/v2/groups", "/api/v2/groups"]
 
 

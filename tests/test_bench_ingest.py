@@ -1,26 +1,14 @@
 """bench/ingest.py as a user runs it: whatever happens in a run, its servers are stopped and its
 PostgreSQL database is dropped (the servers and the load generators are stood in for)."""
 
-import importlib.util
 import os
 import socket
 import sys
 import time
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-ROOT = Path(__file__).resolve().parents[1]
-ADMIN_URL = os.environ.get("TEST_DATABASE_URL")
-needs_postgres = pytest.mark.skipif(not ADMIN_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
-
-
-def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_ingest_under_test", ROOT / "bench" / "ingest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.bench_helpers import ADMIN_URL, ROOT, database_exists, load_bench, needs_postgres
 
 
 def free_port() -> int:
@@ -31,15 +19,6 @@ def free_port() -> int:
 
 class Server:
     pid = -1
-
-
-def database_exists(name: str) -> bool:
-    admin = create_engine(ADMIN_URL)
-    try:
-        with admin.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": name}).scalar() > 0
-    finally:
-        admin.dispose()
 
 
 def run_fixed_rate_only(bench, monkeypatch, started: list, stopped: list) -> None:
@@ -56,7 +35,7 @@ def run_fixed_rate_only(bench, monkeypatch, started: list, stopped: list) -> Non
 
 @needs_postgres
 def test_the_postgresql_database_is_dropped_when_the_run_ends(monkeypatch, capsys):
-    bench = load_bench()
+    bench = load_bench("ingest")
     answered = {"sent_rate": 5.0, "p50": 1.0, "p99": 2.0, "max": 2.0, "failures": {}}
     monkeypatch.setattr(bench, "run_fixed_rate", lambda *args: answered)
     started, stopped = [], []
@@ -70,7 +49,7 @@ def test_the_postgresql_database_is_dropped_when_the_run_ends(monkeypatch, capsy
 
 @needs_postgres
 def test_a_run_that_fails_still_stops_its_servers_and_drops_the_database(monkeypatch):
-    bench = load_bench()
+    bench = load_bench("ingest")
 
     def connection_refused(*args):
         raise ConnectionRefusedError("the app went away")
@@ -87,7 +66,7 @@ def test_a_run_that_fails_still_stops_its_servers_and_drops_the_database(monkeyp
 
 def test_a_server_that_cannot_start_is_stopped_and_leaves_the_others_stopped(monkeypatch, tmp_path):
     """The second server fails to start (its port taken, say): the first is not left running."""
-    bench = load_bench()
+    bench = load_bench("ingest")
     started, stopped = [], []
 
     def start_gunicorn(target, *args, **kwargs):
@@ -111,7 +90,7 @@ def test_a_server_that_cannot_start_is_stopped_and_leaves_the_others_stopped(mon
 def test_gunicorn_that_exits_at_start_up_is_reported_with_its_log_at_once(tmp_path):
     """A gunicorn that cannot start (here: no such app) is reported with its log, not waited for
     30 s, and nothing is left running."""
-    bench = load_bench()
+    bench = load_bench("ingest")
     log = tmp_path / "app.log"
     env = os.environ | {"PYTHONPATH": str(ROOT)}
 
@@ -129,7 +108,7 @@ def test_a_port_another_server_answers_on_is_refused_not_measured(tmp_path):
     import http.server
     import threading
 
-    bench = load_bench()
+    bench = load_bench("ingest")
     other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
     threading.Thread(target=other.serve_forever, daemon=True).start()
     try:
@@ -145,7 +124,7 @@ def test_a_port_another_server_answers_on_is_refused_not_measured(tmp_path):
 def test_a_port_the_previous_round_just_closed_is_not_taken_for_in_use():
     """The SQLite stage's server closed its connections first (TIME_WAIT on its port): the
     PostgreSQL stage's server binds the same port, as gunicorn can."""
-    bench = load_bench()
+    bench = load_bench("ingest")
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))

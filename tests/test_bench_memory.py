@@ -1,33 +1,13 @@
 """bench/memory.py as a user runs it: its PostgreSQL database is dropped after the runs, and the
 RSS breakdown starts from a fresh interpreter, not from one the PostgreSQL runs have grown."""
 
-import importlib.util
 import os
 import re
 import sys
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-ROOT = Path(__file__).resolve().parents[1]
-ADMIN_URL = os.environ.get("TEST_DATABASE_URL")
-
-
-def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_memory_under_test", ROOT / "bench" / "memory.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def database_exists(name: str) -> bool:
-    admin = create_engine(ADMIN_URL)
-    try:
-        with admin.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": name}).scalar() > 0
-    finally:
-        admin.dispose()
+from tests.bench_helpers import ADMIN_URL, database_exists, load_bench
 
 
 class Serve:
@@ -36,7 +16,7 @@ class Serve:
 
 @pytest.mark.skipif(not ADMIN_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
 def test_the_postgresql_database_is_dropped_after_the_runs(monkeypatch, capsys):
-    bench = load_bench()
+    bench = load_bench("memory")
     monkeypatch.setattr(bench, "start_serve", lambda env, port, log: (Serve(), 0.5))
     monkeypatch.setattr(bench, "stop", lambda serve: None)
     monkeypatch.setattr(sys, "argv", ["memory.py", "--database", "postgresql", "--admin-url", ADMIN_URL,
@@ -51,7 +31,7 @@ def test_the_postgresql_database_is_dropped_after_the_runs(monkeypatch, capsys):
 def test_the_breakdown_starts_from_a_fresh_interpreter(monkeypatch, capfd):
     """This test's process has imported SQLAlchemy and the app, as the PostgreSQL runs do: the
     breakdown's first step ("python") is a bare interpreter, far below this process."""
-    bench = load_bench()
+    bench = load_bench("memory")
     import ticketpulse.webhooks  # noqa: F401  (what a process that ran the benchmark holds)
 
     monkeypatch.delenv("TEST_DATABASE_URL", raising=False)  # PostgreSQL skipped: the breakdown only

@@ -1,34 +1,12 @@
 """bench/recovery.py as a user runs it: its PostgreSQL databases are dropped however a run ends,
 and a run that gets stuck ends saying what it waited for instead of hanging."""
 
-import importlib.util
-import os
 import sys
 import time
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-ROOT = Path(__file__).resolve().parents[1]
-ADMIN_URL = os.environ.get("TEST_DATABASE_URL")
-needs_postgres = pytest.mark.skipif(not ADMIN_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
-
-
-def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_recovery_under_test", ROOT / "bench" / "recovery.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def database_exists(name: str) -> bool:
-    admin = create_engine(ADMIN_URL)
-    try:
-        with admin.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": name}).scalar() > 0
-    finally:
-        admin.dispose()
+from tests.bench_helpers import ADMIN_URL, database_exists, load_bench, needs_postgres
 
 
 def stuck(*args):
@@ -37,7 +15,7 @@ def stuck(*args):
 
 @needs_postgres
 def test_a_failed_outage_run_drops_its_database(monkeypatch):
-    bench = load_bench()
+    bench = load_bench("recovery")
     monkeypatch.setattr(bench, "run_outage", stuck)
     monkeypatch.setattr(sys, "argv", ["recovery.py", "--admin-url", ADMIN_URL, "--outage", "1"])
     with pytest.raises(SystemExit):
@@ -47,7 +25,7 @@ def test_a_failed_outage_run_drops_its_database(monkeypatch):
 
 @needs_postgres
 def test_a_failed_kill_run_on_postgresql_drops_its_database(monkeypatch):
-    bench = load_bench()
+    bench = load_bench("recovery")
     monkeypatch.setattr(bench, "run", lambda kind, *args: stuck() if kind == "postgresql" else None)
     monkeypatch.setattr(sys, "argv", ["recovery.py", "--admin-url", ADMIN_URL])
     with pytest.raises(SystemExit):
@@ -56,7 +34,7 @@ def test_a_failed_kill_run_on_postgresql_drops_its_database(monkeypatch):
 
 
 def test_a_wait_that_never_ends_says_what_it_waited_for():
-    bench = load_bench()
+    bench = load_bench("recovery")
     began = time.monotonic()
     with pytest.raises(SystemExit, match="the killed process's tickets done: not within 0.2 s"):
         bench.wait_until(lambda: False, 0.2, "the killed process's tickets done")

@@ -1,0 +1,38 @@
+"""What the tests of the bench scripts share: loading a script as a module, and the PostgreSQL
+databases a run makes."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_URL = os.environ.get("TEST_DATABASE_URL")
+needs_postgres = pytest.mark.skipif(not ADMIN_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+
+
+def load_bench(script: str):
+    """bench/<script>.py, loaded afresh (its module-level state new for each test)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{script}_under_test", ROOT / "bench" / f"{script}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def existing_databases(*names: str) -> list[str]:
+    """Which of these PostgreSQL databases exist."""
+    admin = create_engine(ADMIN_URL)
+    try:
+        with admin.connect() as conn:
+            return list(conn.execute(text("SELECT datname FROM pg_database WHERE datname = ANY(:names)"),
+                                     {"names": list(names)}).scalars())
+    finally:
+        admin.dispose()
+
+
+def database_exists(name: str) -> bool:
+    return existing_databases(name) == [name]

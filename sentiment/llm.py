@@ -274,7 +274,9 @@ def http_client_within(seconds: float) -> httpx2.Client:
         request.extensions[_DEADLINE] = time.monotonic() + seconds
 
     def bound(response: httpx2.Response) -> None:
-        deadline = response.request.extensions[_DEADLINE]
+        deadline = response.request.extensions.get(_DEADLINE)
+        if deadline is None:  # not sent through `stamp` (nothing of ours does that)
+            return
         _check_deadline(deadline, seconds, response.request)
         response.stream = _StreamWithin(response.stream, deadline, seconds, response.request)
 

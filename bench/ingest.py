@@ -44,6 +44,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
+
+DATABASE = "tp_bench_ingest"
+
 SECRET = "YmVuY2hfc2VjcmV0X2Zvcl9pbmdlc3Q="
 TEXTS = ["Where is my order?", "Still no refund. This is unacceptable.", "Thanks, that worked!",
          "The app crashes when I upload a file.", "Any update? It has been a week."]
@@ -238,32 +242,15 @@ def _ms(value: str) -> float:
 def database(kind: str, admin_url: str | None, workdir: Path) -> str:
     from ticketpulse.migrations import upgrade
 
-    if kind == "sqlite":
-        url = f"sqlite:///{workdir / 'ingest.db'}"
-    else:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS tp_bench_ingest WITH (FORCE)"))
-            conn.execute(text("CREATE DATABASE tp_bench_ingest"))
-        admin.dispose()
-        url = make_url(admin_url).set(database="tp_bench_ingest").render_as_string(hide_password=False)
+    url = f"sqlite:///{workdir / 'ingest.db'}" if kind == "sqlite" else fresh_postgres(admin_url, DATABASE)
     upgrade(url)
     return url
 
 
 def drop_database(kind: str, admin_url: str | None) -> None:
     """The PostgreSQL database `database` made (SQLite's file goes with the temporary directory)."""
-    if kind != "postgresql":
-        return
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS tp_bench_ingest WITH (FORCE)"))
-    admin.dispose()
+    if kind == "postgresql":
+        drop_postgres(admin_url, DATABASE)
 
 
 def minimal_dsn(url: str) -> str:

@@ -25,6 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
+
+DATABASE = "tp_bench_memory"
+
 
 def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -64,27 +68,13 @@ def stop(serve: subprocess.Popen) -> None:
 def database(kind: str, admin_url: str | None, workdir: Path, n: int) -> str:
     if kind == "sqlite":
         return f"sqlite:///{workdir / f'serve{n}.db'}"
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS tp_bench_memory WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE tp_bench_memory"))
-    admin.dispose()
-    return make_url(admin_url).set(database="tp_bench_memory").render_as_string(hide_password=False)
+    return fresh_postgres(admin_url, DATABASE)
 
 
 def drop_database(kind: str, admin_url: str | None) -> None:
     """The PostgreSQL database `database` made (SQLite's files go with the temporary directory)."""
-    if kind != "postgresql":
-        return
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS tp_bench_memory WITH (FORCE)"))
-    admin.dispose()
+    if kind == "postgresql":
+        drop_postgres(admin_url, DATABASE)
 
 
 def one_run(kind: str, args, workdir: Path, n: int) -> dict:

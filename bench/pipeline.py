@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
+
 from ticketpulse.config import Config  # noqa: E402
 from ticketpulse.escalation.pipeline import Pipeline  # noqa: E402
 from ticketpulse.escalation.worker import Worker  # noqa: E402
@@ -142,17 +144,7 @@ def measure(urls: dict[str, str], rounds: int, tickets: int, per_ticket: int) ->
 
 
 def fresh_database(kind: str, admin_url: str | None, workdir: Path, name: str) -> str:
-    if kind == "sqlite":
-        url = f"sqlite:///{workdir / (name + '.db')}"
-    else:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        from sqlalchemy.engine import make_url
-
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    url = f"sqlite:///{workdir / (name + '.db')}" if kind == "sqlite" else fresh_postgres(admin_url, name)
     upgrade(url)
     return url
 
@@ -198,11 +190,8 @@ def run(args, workdir: Path) -> None:
 
 
 def drop_databases(admin_url: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for name in ("tp_bench_empty", "tp_bench_history"):
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    for name in ("tp_bench_empty", "tp_bench_history"):
+        drop_postgres(admin_url, name)
 
 
 if __name__ == "__main__":

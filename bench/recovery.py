@@ -38,6 +38,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
+
 from tests.fakes.server import LiveServer  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk  # noqa: E402
 
@@ -311,33 +313,19 @@ def main() -> None:
         if args.outage:
             if not args.admin_url:
                 raise SystemExit("--outage needs --admin-url / $TEST_DATABASE_URL (PostgreSQL)")
-            from sqlalchemy.engine import make_url
-
-            admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text("DROP DATABASE IF EXISTS tp_bench_outage WITH (FORCE)"))
-                conn.execute(text("CREATE DATABASE tp_bench_outage"))
+            url = fresh_postgres(args.admin_url, "tp_bench_outage")
             try:
-                run_outage(make_url(args.admin_url).set(database="tp_bench_outage").render_as_string(
-                    hide_password=False), tmp, args.tickets, args.outage)
+                run_outage(url, tmp, args.tickets, args.outage)
             finally:
-                with admin.connect() as conn:
-                    conn.execute(text("DROP DATABASE IF EXISTS tp_bench_outage WITH (FORCE)"))
+                drop_postgres(args.admin_url, "tp_bench_outage")
             return
         run("sqlite", f"sqlite:///{tmp / 'recovery.db'}", tmp, args.tickets)
         if args.admin_url:
-            from sqlalchemy.engine import make_url
-
-            admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text("DROP DATABASE IF EXISTS tp_bench_recovery WITH (FORCE)"))
-                conn.execute(text("CREATE DATABASE tp_bench_recovery"))
-            url = make_url(args.admin_url).set(database="tp_bench_recovery").render_as_string(hide_password=False)
+            url = fresh_postgres(args.admin_url, "tp_bench_recovery")
             try:
                 run("postgresql", url, tmp, args.tickets)
             finally:
-                with admin.connect() as conn:
-                    conn.execute(text("DROP DATABASE IF EXISTS tp_bench_recovery WITH (FORCE)"))
+                drop_postgres(args.admin_url, "tp_bench_recovery")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import time
+import traceback
 from datetime import datetime, timezone
 
 LOG_FORMATS = ("text", "json")
@@ -33,10 +34,37 @@ class TextFormatter(logging.Formatter):
     default_msec_format = "%s.%03dZ"
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        line = super().formatMessage(record)
-        # isprintable() is false for every character _ESCAPES maps: the common line skips the
-        # per-character translate (a webhook's log line is on the ingest hot path).
-        return line if line.isprintable() else line.translate(_ESCAPES)
+        return _escape(super().formatMessage(record))
+
+    def formatException(self, exc_info) -> str:
+        """The traceback's own lines as Python writes them; the exception's text (and its notes),
+        which may carry a customer's words, escaped as the message is."""
+        report = traceback.TracebackException(*exc_info)
+        _escape_exception_texts(report)
+        return "".join(report.format()).rstrip("\n")
+
+
+def _escape(text: str) -> str:
+    # isprintable() is false for every character _ESCAPES maps: the common line skips the
+    # per-character translate (a webhook's log line is on the ingest hot path).
+    return text if text.isprintable() else text.translate(_ESCAPES)
+
+
+def _escape_exception_texts(report: traceback.TracebackException) -> None:
+    """Every exception of the report: its causes, contexts and the members of a group."""
+    seen: set[int] = set()
+    pending = [report]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current._str = _escape(current._str)  # what format_exception_only writes after "Type: "
+        if isinstance(current.__notes__, (list, tuple)):
+            current.__notes__ = [_escape(str(note)) for note in current.__notes__]
+        if isinstance(getattr(current, "msg", None), str):  # a SyntaxError's message, written instead
+            current.msg = _escape(current.msg)
+        pending += [current.__cause__, current.__context__, *(current.exceptions or ())]
 
 
 class JsonFormatter(logging.Formatter):

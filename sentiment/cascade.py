@@ -1,9 +1,10 @@
 """The cascade: the local scorer first, the LLM only where its answer could change a decision.
 
-Escalation turns on three per-message numbers (config.thresholds): frustration against
-frustration_threshold (0.75) and critical_frustration_threshold (0.9), and the sentiment score
-against negative_score_threshold (-0.6). A local result within `band` of any of them is sent to the
-LLM, whose answer then decides, so near the thresholds the cascade reaches the decisions that
+Escalation turns on per-message numbers (config.thresholds): frustration against
+frustration_threshold (0.75), critical_frustration_threshold (0.9) and
+unanswered_frustration_threshold (0.6: the scorer cannot know whether the message went unanswered,
+so it counts as if it did), and the sentiment score against negative_score_threshold (-0.6). A
+local result within `band` of any of them is sent to the LLM, whose answer then decides, so near the thresholds the cascade reaches the decisions that
 LLM-for-everything would. A local result far from every threshold is kept: a second opinion could
 not plausibly move it across one.
 
@@ -55,6 +56,10 @@ class CascadeScorer:
             (
                 abs(local.frustration - thresholds.critical_frustration_threshold),
                 "frustration near critical_frustration_threshold",
+            ),
+            (
+                abs(local.frustration - thresholds.unanswered_frustration_threshold),
+                "frustration near unanswered_frustration_threshold",
             ),
             (abs(local.score - thresholds.negative_score_threshold), "score near negative_score_threshold"),
         ]

@@ -100,7 +100,7 @@ def test_near_a_threshold_the_llm_decides(fake_openai, llm, local_score, local_f
 
 
 @pytest.mark.parametrize(
-    "frustration, asks_llm", [(0.59, False), (0.61, True), (1.0, True)]
+    "frustration, asks_llm", [(0.44, False), (0.61, True), (1.0, True)]
 )
 def test_the_band_is_measured_from_the_thresholds(fake_openai, llm, frustration, asks_llm):
     scorer = cascade(TableLocal({"m": (0.0, frustration)}), llm, band=0.15)

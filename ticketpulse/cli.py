@@ -28,6 +28,7 @@ METRICS_HOST = "0.0.0.0"  # `worker --metrics-port`: for a scraper on another ho
 def cmd_check_config(args: argparse.Namespace) -> int:
     from ticketpulse.check import describe, online, refuse_what_serve_refuses
 
+    _check_metrics_directory(args.metrics_directory)
     _refuse_a_config_that_cannot_be_reread(args)
     config = _config(args)
     env = load_environment()
@@ -682,6 +683,7 @@ def _everywhere(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.metrics_directory = _leave_metrics_directory_to_gunicorn()
     from ticketpulse.logs import LOG_FORMAT_VARIABLE, LOG_FORMATS, log_format_from_environment
 
     if args.log_format is None and log_format_from_environment() not in LOG_FORMATS:
@@ -697,7 +699,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Read once, here: a file that can be read only once (`--config <(git show
             # main:ticketpulse.toml)`) gave the command's own second read the defaults.
             args.loaded_config = load_config(args.config)
-        _check_metrics_directory()
         return args.func(args)
     except ConfigError as exc:
         return _fail(str(exc), 2)
@@ -717,11 +718,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"unexpected {type(exc).__name__}" + (f": {detail}" if detail else ""), 1)
 
 
-def _check_metrics_directory() -> None:
-    """PROMETHEUS_MULTIPROC_DIR, which ticketpulse.metrics creates on import: one that cannot be
-    a directory is a wrong variable (exit 2), checked here without importing prometheus_client
-    (it was 'unexpected NotADirectoryError' from every command that counts, check-config too)."""
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+def _leave_metrics_directory_to_gunicorn() -> str | None:
+    """PROMETHEUS_MULTIPROC_DIR, taken out of this process's environment before prometheus_client
+    is imported, and returned. A ticketpulse command is one process, and `serve` and `worker
+    --metrics-port` answer for it alone; written into gunicorn's directory too (an environment
+    shared with the web processes), a worker was counted by gunicorn's /metrics and by its own port,
+    and its port added in the web processes' counts: twice each in a sum over the targets."""
+    os.environ.pop("prometheus_multiproc_dir", None)  # the old name, which prometheus_client still reads
+    return os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+
+def _check_metrics_directory(path: str | None) -> None:
+    """PROMETHEUS_MULTIPROC_DIR for gunicorn, whose ticketpulse.metrics creates it on import: one
+    that cannot be a directory is a wrong variable (exit 2), checked without prometheus_client."""
     if not path:
         return
     if os.path.exists(path) and not os.path.isdir(path):

@@ -11,6 +11,7 @@ import os
 from prometheus_client import Counter, Histogram
 
 # Multiprocess mode (gunicorn -w N): each process writes its values to files in this directory.
+# Never a `ticketpulse` command's process: cli.main takes the variable out (one process, its own port).
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 

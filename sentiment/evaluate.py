@@ -10,7 +10,8 @@ defaults: frustration 0.75, critical 0.9, score -0.6). Targets: ``frustration`` 
 ``negativity`` ranks by -score, ``score`` treats positives as score >= 0.05 (AUC by score).
 
 ``--goemotions DIR`` instead reports on GoEmotions (DIR = shared/data or its goemotions/ folder)
-and the calibration share at frustration >= 0.75.
+and the calibration share at frustration >= 0.75: its own labels and targets, so FILE, --target,
+--positive and --ratings are refused with it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ np = lazy_module("numpy")  # imported on first use: `ticketpulse serve` (which i
 
 from ticketpulse.config import ConfigError, Thresholds, load_config
 from ticketpulse.sentiment.base import NEGATIVE_BELOW, POSITIVE_ABOVE
+
+
+DEFAULT_TARGET = "frustration"
 
 
 class InputError(Exception):
@@ -196,7 +200,7 @@ def report(y, values, target: str, out=None, thresholds: Thresholds | None = Non
 
 
 def goemotions_report(root: Path, split: str = "test", out=None, scorer=None,
-                      thresholds: Thresholds | None = None) -> dict:
+                      thresholds: Thresholds | None = None, progress: bool = True) -> dict:
     out = out or sys.stdout
     th = thresholds or Thresholds()
     from ticketpulse.sentiment.train import ANGER, ANNOYANCE, NEGATIVE_GROUP, read_goemotions
@@ -208,7 +212,7 @@ def goemotions_report(root: Path, split: str = "test", out=None, scorer=None,
     else:
         raise InputError(f"no goemotions/ under {root}")
     texts, emotions, groups = read_goemotions(root, split)
-    scores = score_texts(texts, scorer)
+    scores = score_texts(texts, scorer, progress)
     s = np.array([x.score for x in scores])
     f = np.array([x.frustration for x in scores])
     y_neg = np.array([NEGATIVE_GROUP in g for g in groups])
@@ -244,8 +248,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-column", default="label", help="name or 0-based index (default: label)")
     parser.add_argument("--positive", action="append", default=None, metavar="LABEL",
                         help="label value(s) counted as positive; repeat or comma-separate (default: 1)")
+    # No default here: run() tells a --target given with --goemotions (refused) from none.
     parser.add_argument("--target", choices=("frustration", "negativity", "score", "urgency"),
-                        default="frustration", help="what the label means (default: frustration)")
+                        help=f"what the label means (default: {DEFAULT_TARGET})")
     parser.add_argument("--delimiter", default="auto", type=delimiter_option, help="auto (tab for .tsv or a tab in line 1), tab, comma, or a character")
     parser.add_argument("--header", choices=("auto", "yes", "no"), default="auto")
     parser.add_argument("--goemotions", type=Path, metavar="DIR",
@@ -272,29 +277,41 @@ def ratings_report(texts: list[str], labels: list[str], target: str, progress: b
     return 0
 
 
+def _refuse_file_options(args: argparse.Namespace) -> None:
+    """--goemotions has its own labels and its two targets: FILE's options would be left unread."""
+    given = [name for name, value in (("FILE", args.file), ("--target", args.target), ("--positive", args.positive),
+                                      ("--ratings", args.ratings or None)) if value is not None]
+    if given:
+        raise InputError(f"--goemotions reports negativity and frustration on GoEmotions' own labels: "
+                         f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for a labelled FILE, "
+                         "in a run of its own")
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         thresholds = configured_thresholds(args)
         if args.goemotions is not None:
-            goemotions_report(args.goemotions, args.split, thresholds=thresholds)
+            _refuse_file_options(args)
+            goemotions_report(args.goemotions, args.split, thresholds=thresholds, progress=not args.no_progress)
             return 0
         if args.file is None:
             raise InputError("give a FILE or --goemotions DIR")
+        target = args.target or DEFAULT_TARGET
         texts, labels = read_labelled(args.file, args.text_column, args.label_column,
                                       args.delimiter, args.header)
         if args.ratings:
-            return ratings_report(texts, labels, args.target, progress=not args.no_progress)
+            return ratings_report(texts, labels, target, progress=not args.no_progress)
         positive = {p.strip() for spec in (args.positive or ["1"]) for p in spec.split(",")}
         y = [lab in positive for lab in labels]
         if not any(y) or all(y):
             raise InputError(f"labels {sorted(positive)} must mark some rows but not all "
                              f"(labels seen: {', '.join(sorted(set(labels))[:10])})")
         scores = score_texts(texts, progress=not args.no_progress)
-        if args.target in ("negativity", "score"):
+        if target in ("negativity", "score"):
             values = [s.score for s in scores]
         else:
-            values = [getattr(s, args.target) for s in scores]
-        report(y, values, args.target, thresholds=thresholds)
+            values = [getattr(s, target) for s in scores]
+        report(y, values, target, thresholds=thresholds)
         return 0
     except (InputError, OSError, UnicodeError, csv.Error) as exc:
         print(f"ticketpulse: error: {exc}", file=sys.stderr)

@@ -4,7 +4,9 @@ The verdict is the ticket's: every escalation the helpdesk saw or will see (all 
 ones) carries it. The latest word wins: an event older than the recorded verdict is ignored, so
 deliveries out of order or twice leave the same result. A delivery that carries only the tags as
 they are (a Zendesk trigger, a Freshdesk rule: they fire on every update of a tagged ticket) says
-the tag is on the ticket, not that it was just added: it gives the first word, never a later one.
+the tag is on the ticket, not that it was just added: it gives each escalation its first word,
+never a later one (an escalation without a word yet, e.g. a higher one that came after a lead's
+"Right call", gets it; one that has a word keeps it).
 """
 
 from __future__ import annotations
@@ -68,24 +70,15 @@ def record_tag_change(session: Session, change: TagChange, false_alarm_tag: str)
         return Outcome.NOT_ESCALATED
     if not involved:
         return Outcome.UNCHANGED
-    if not (change.added or change.removed) and _has_a_word(session, ticket_id):
-        return Outcome.UNCHANGED  # the tag still on the ticket: a lead's "Right call" since then stands
-    if verdict is None and not _called_false_alarm(session, ticket_id):
-        return Outcome.UNCHANGED  # the tag's removal takes back a false alarm, not a lead's confirmation
-    return record_verdict(session, ticket_id, verdict, source=change.helpdesk, at=change.changed_at)
-
-
-def _called_false_alarm(session: Session, ticket_id: int) -> bool:
-    return session.scalar(
-        select(Escalation.id).where(*_feedback_targets(ticket_id), Escalation.verdict == Verdict.FALSE_ALARM).limit(1)
-    ) is not None
-
-
-def _has_a_word(session: Session, ticket_id: int) -> bool:
-    """Has a verdict been given, or cleared, on the ticket's escalations?"""
-    return session.scalar(
-        select(Escalation.id).where(*_feedback_targets(ticket_id), Escalation.verdict_at.is_not(None)).limit(1)
-    ) is not None
+    if not (change.added or change.removed):
+        # The tag still there: the first word of each escalation; one given since (a lead's) stands.
+        among = (Escalation.verdict_at.is_(None),)
+    elif verdict is None:
+        # The tag's removal takes back a false alarm, never a lead's confirmation.
+        among = (Escalation.verdict == Verdict.FALSE_ALARM,)
+    else:
+        among = ()
+    return record_verdict(session, ticket_id, verdict, source=change.helpdesk, at=change.changed_at, among=among)
 
 
 def _feedback_targets(ticket_id: int):
@@ -93,15 +86,19 @@ def _feedback_targets(ticket_id: int):
 
 
 def record_verdict(
-    session: Session, ticket_id: int, verdict: str | None, *, source: str, at: datetime | None = None
+    session: Session, ticket_id: int, verdict: str | None, *, source: str, at: datetime | None = None,
+    among: tuple = (),
 ) -> Outcome:
-    """Set (or with None clear) the verdict on the ticket's escalations."""
+    """Set (or with None clear) the verdict on the ticket's escalations (only on those `among`
+    selects, when given)."""
     at = at or utcnow()
+    targets = (*_feedback_targets(ticket_id), *among)
     rows = session.execute(
-        select(Escalation.id, Escalation.verdict, Escalation.verdict_at).where(*_feedback_targets(ticket_id))
-        .with_for_update()
+        select(Escalation.id, Escalation.verdict, Escalation.verdict_at).where(*targets).with_for_update()
     ).all()
     if not rows:
+        if among and session.scalar(select(Escalation.id).where(*_feedback_targets(ticket_id)).limit(1)):
+            return Outcome.UNCHANGED  # escalated, but none the change speaks to
         return Outcome.NOT_ESCALATED
     if verdict is None and all(row.verdict is None for row in rows):
         return Outcome.UNCHANGED
@@ -112,7 +109,7 @@ def record_verdict(
         return Outcome.UNCHANGED  # a later word is already recorded
     session.execute(
         update(Escalation)
-        .where(*_feedback_targets(ticket_id))
+        .where(*targets)
         .values(verdict=verdict, verdict_source=source if verdict else None, verdict_at=at)
     )
     return Outcome.RECORDED if verdict else Outcome.CLEARED

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from ticketpulse.escalation.helpdesk import (
     Applied,
     EscalationPlan,
+    HelpdeskError,
     PermanentError,
     already_escalated,
     escalated_tags,
@@ -24,7 +25,14 @@ from ticketpulse.escalation.helpdesk import (
     request_record,
 )
 from ticketpulse.integrations.dry_run import log_dry_run
-from ticketpulse.integrations.http import HttpPolicy, api_root, expect_object, expect_strings, path_segment
+from ticketpulse.integrations.http import (
+    HttpPolicy,
+    api_root,
+    expect_object,
+    expect_strings,
+    explained,
+    path_segment,
+)
 from ticketpulse.sentiment.clean import squash_whitespace
 
 log = logging.getLogger("ticketpulse.freshdesk")
@@ -48,14 +56,24 @@ class FreshdeskClient:
     def _ticket_url(self, external_id: str, rest: str = "") -> str:
         return self._url(f"tickets/{path_segment(external_id)}{rest}")
 
+    def _exchange(self, method: str, url: str, *, ticket: str | None = None, **kwargs: Any) -> tuple[Any, Any]:
+        """The policy's exchange, its errors saying what they mean here (`ticket`: the call's)."""
+        try:
+            return self.policy.exchange(method, url, auth=self.auth, **kwargs)
+        except HelpdeskError as exc:
+            raise explained(exc, _meaning(exc.status, ticket)) from None
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> Any:
+        return self._exchange(method, url, **kwargs)[0]
+
     def get_ticket(self, external_id: str) -> dict[str, Any]:
         url = self._ticket_url(external_id)
-        return expect_object(self.policy.request("GET", url, auth=self.auth), None, f"GET {url}")
+        return expect_object(self._request("GET", url, ticket=external_id), None, f"GET {url}")
 
     def get_current_agent(self) -> dict[str, Any]:
         """GET /api/v2/agents/me: the agent whose API key this is."""
         url = self._url("agents/me")
-        return expect_object(self.policy.request("GET", url, auth=self.auth), None, f"GET {url}")
+        return expect_object(self._request("GET", url), None, f"GET {url}")
 
     def list_groups(self) -> list[dict[str, Any]]:
         """GET /api/v2/groups, every page: id, name, description ..."""
@@ -63,7 +81,7 @@ class FreshdeskClient:
 
     def update_ticket(self, external_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT /api/v2/tickets/{id} with only the changed fields; `tags` replaces the list."""
-        return self.policy.request("PUT", self._ticket_url(external_id), json=body, auth=self.auth)
+        return self._request("PUT", self._ticket_url(external_id), ticket=external_id, json=body)
 
     def add_note(self, external_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST /api/v2/tickets/{id}/notes with {"body": html, "private": ...}; 201 + the note.
@@ -71,22 +89,23 @@ class FreshdeskClient:
         Not idempotent: retried in-call only on 429. After a timeout or 5xx the caller looks at
         the conversations before posting again.
         """
-        return self.policy.request(
-            "POST", self._ticket_url(external_id, "/notes"), json=body, auth=self.auth, idempotent=False
+        return self._request(
+            "POST", self._ticket_url(external_id, "/notes"), ticket=external_id, json=body, idempotent=False
         )
 
     def list_conversations(self, external_id: str) -> list[dict[str, Any]]:
         """Every reply and note of the ticket."""
-        return self._every_page(self._ticket_url(external_id, "/conversations"), f"conversations of ticket {external_id}")
+        return self._every_page(self._ticket_url(external_id, "/conversations"), f"conversations of ticket {external_id}",
+                                ticket=external_id)
 
-    def _every_page(self, url: str, what: str) -> list[dict[str, Any]]:
+    def _every_page(self, url: str, what: str, *, ticket: str | None = None) -> list[dict[str, Any]]:
         """The objects of a list endpoint, following its `Link: <...>; rel="next"` header for at
         most MAX_PAGES pages."""
         next_url: str | None = url
         params: dict[str, Any] | None = {"per_page": PER_PAGE}
         items: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
-            page, response = self.policy.exchange("GET", next_url, params=params, auth=self.auth)
+            page, response = self._exchange("GET", next_url, ticket=ticket, params=params)
             if not isinstance(page, list):
                 raise PermanentError(f"GET {next_url}: expected a list of {what}, got {type(page).__name__}")
             items.extend(item for item in page if isinstance(item, dict))
@@ -104,6 +123,17 @@ class FreshdeskClient:
         parts = urlsplit(link)
         path = parts.path[parts.path.find("/api/v2/"):] if "/api/v2/" in parts.path else parts.path
         return f"{self.base_url}{path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def _meaning(status: int | None, ticket: str | None) -> str | None:
+    """What an answer means for the admin: what to fix, or what is gone for good."""
+    if status == 401:
+        return "Freshdesk refused the API key: set FRESHDESK_API_KEY to the key in the agent's Profile settings"
+    if status == 404 and ticket is not None:
+        # Freshdesk answers an unknown ticket with an empty 404; an invalid group is a 400 naming it.
+        return (f"Freshdesk has no ticket {ticket} (deleted, or not on this account: check FRESHDESK_DOMAIN); "
+                "not retried, as every try would get the same 404")
+    return None
 
 
 def ticket_path(plan: EscalationPlan) -> str:

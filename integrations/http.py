@@ -10,6 +10,7 @@ reschedules.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +23,11 @@ from ticketpulse.escalation.helpdesk import ConflictError, HelpdeskError, Perman
 log = logging.getLogger("ticketpulse.http")
 
 def _error_detail(response: requests.Response) -> str:
+    if not response.content:  # Freshdesk's 404 for an unknown ticket: the status's own name
+        try:
+            return HTTPStatus(response.status_code).phrase
+        except ValueError:
+            return "no answer body"
     try:
         body = response.json()
     except ValueError:  # a proxy's page: on one line, as a CLI shows only the first
@@ -69,6 +75,16 @@ def classify(response: requests.Response) -> HelpdeskError:
     if retry_policy.is_transient_status(status):
         return TransientError(message, status=status, retry_after=retry_policy.retry_after(response.headers))
     return PermanentError(message, status=status)
+
+
+def explained(exc: HelpdeskError, meaning: str | None) -> HelpdeskError:
+    """`exc` with what it means for the admin after its message (the same type, status and
+    wait), or `exc` itself when there is nothing to add."""
+    if not meaning:
+        return exc
+    wait = {"retry_after": exc.retry_after} if isinstance(exc, TransientError) else {}
+    said = str(exc)
+    return type(exc)(f"{said}{' ' if said.endswith(('.', '!')) else ': '}{meaning}", status=exc.status, **wait)
 
 
 def _redirect_message(response: requests.Response) -> str:

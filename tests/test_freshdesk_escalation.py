@@ -292,7 +292,7 @@ def test_an_outage_on_the_note_reschedules_and_finishes_later(client, sessions, 
     "api_key, ticket, status, detail",
     [
         ("revoked-key", "4521", 401, "You have to be logged in to perform this action."),
-        (None, "999999", 404, ""),
+        (None, "999999", 404, "Freshdesk has no ticket 999999"),
     ],
 )
 def test_permanent_errors_end_failed_with_the_reason(client, sessions, config, environment, engine, scorer, fake_freshdesk,

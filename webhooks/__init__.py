@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, jsonify, request
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from ticketpulse.models import make_engine, make_session_factory
 from ticketpulse.config import load_config, load_environment
@@ -46,6 +48,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from ticketpulse.webhooks import dashboard, freshdesk, health, zendesk
 
+    # `/dashboard/tuning/` or `/api/v1/conversations/x/` is the page or the JSON answer without the
+    # slash, not a 404 (nor Werkzeug's redirect, which is absolute: see _relative_redirect).
+    app.url_map.strict_slashes = False
+    app.before_request(_relative_redirect)
     app.register_blueprint(zendesk.bp)
     app.register_blueprint(freshdesk.bp)
     app.register_blueprint(health.bp)
@@ -62,6 +68,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     if owns_config and not app.testing:  # gunicorn's worker (`serve` and `worker` freeze their own)
         freeze_startup_objects()
     return app
+
+
+def _relative_redirect():
+    """Werkzeug's own redirect (`/dashboard//tuning` -> `/dashboard/tuning`) names the URL it saw,
+    http://host/... behind the TLS proxy, taking the browser off HTTPS. The path alone keeps the
+    scheme and host the client used; the body is JSON, as every answer but the dashboard's pages."""
+    moved = request.routing_exception
+    if not isinstance(moved, RequestRedirect):
+        return None
+    url = urlsplit(moved.new_url)
+    target = f"{url.path}?{url.query}" if url.query else url.path
+    response = jsonify(location=target)
+    response.status_code = moved.code  # 308: a POST stays a POST, with its body
+    response.headers["Location"] = target
+    return response
 
 
 def _watch_config(app: Flask, config):

@@ -94,7 +94,10 @@ class Worker:
         started = time.perf_counter()
         for work in works:
             pipeline.score_due(work.lease, work)
-        self.turn.measured(len(works), time.perf_counter() - started)
+        # Per ticket the scorer was asked about: a ticket of skipped comments (agent replies)
+        # costs it nothing, and counted it would make an LLM look cheap and grow its turns.
+        scored = sum(1 for work in works if any(prepared.skip is None for prepared in work.prepared))
+        self.turn.measured(scored, time.perf_counter() - started)
         try:
             pipeline.record_many(works)
         except LeaseLost:

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
+from bench.options import positive_int  # noqa: E402
 
 DATABASE = "tp_bench_memory"
 
@@ -118,7 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--admin-url", default=os.environ.get("TEST_DATABASE_URL"))
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=positive_int, default=3)
     parser.add_argument("--idle", type=float, default=5.0)
     parser.add_argument("--port", type=int, default=8731)
     parser.add_argument("--breakdown", action="store_true")

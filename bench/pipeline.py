@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
+from bench.options import positive_int  # noqa: E402
 
 from ticketpulse.config import Config  # noqa: E402
 from ticketpulse.escalation.pipeline import Pipeline  # noqa: E402
@@ -158,7 +159,7 @@ def main() -> None:
     parser.add_argument("--scores-per-ticket", type=int, default=5)
     parser.add_argument("--tickets", type=int, default=500, help="new tickets per round")
     parser.add_argument("--per-ticket", type=int, default=4, help="new comments per new ticket")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=positive_int, default=3)
     args = parser.parse_args()
     logging.disable(logging.INFO)
     if args.database == "postgresql" and not args.admin_url:

@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
+from bench.options import positive_int  # noqa: E402
 
 from tests.fakes.server import LiveServer  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk  # noqa: E402
@@ -305,7 +306,7 @@ def run_outage(url: str, tmp: Path, tickets: int, outage: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--admin-url", default=os.environ.get("TEST_DATABASE_URL"))
-    parser.add_argument("--tickets", type=int, default=10)
+    parser.add_argument("--tickets", type=positive_int, default=10)
     parser.add_argument("--outage", type=float, default=0, help="seconds of database outage (PostgreSQL); 0: kill -9")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

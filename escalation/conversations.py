@@ -20,7 +20,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, literal_column, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -403,12 +403,22 @@ _RECENT = (
     .order_by(_scores.c.commented_at.desc(), _scores.c.id.desc())
     .limit(RECENT_SCORES)
 )
-# The agent replies that answer the loaded scores (for the unanswered-messages signal): earlier
-# ones do not change the counts, the oldest loaded message counts as the first either way.
-_AGENT_REPLIES = select(_comments.c.commented_at).where(
-    _comments.c.ticket_id == bindparam("ticket_id"),
-    IS_AGENT_REPLY,
-    _comments.c.commented_at >= bindparam("since", type_=_comments.c.commented_at.type),
+# For the unanswered-messages signal, in one statement: the agent replies that answer the loaded
+# scores (earlier ones do not change the counts, the oldest loaded message counts as the first
+# either way), and the customer's unread messages (unsupported language: they count as written)
+# since the last reply before the oldest loaded score. `is_reply`: 1 for a reply, 0 for an unread message.
+_SINCE = bindparam("since", type_=_comments.c.commented_at.type)
+_TICKET_REPLIES = (_comments.c.ticket_id == bindparam("ticket_id"), IS_AGENT_REPLY)
+_REPLY_BEFORE = (
+    select(func.max(_comments.c.commented_at)).where(*_TICKET_REPLIES, _comments.c.commented_at < _SINCE)
+    .scalar_subquery()
+)
+_SIGNALS = union_all(
+    select(_comments.c.commented_at, literal_column("1").label("is_reply"))
+    .where(*_TICKET_REPLIES, _comments.c.commented_at >= _SINCE),
+    select(_scores.c.commented_at, literal_column("0"))
+    .where(_scores.c.ticket_id == bindparam("ticket_id"), _scores.c.unsupported_language.is_not(None),
+           or_(_REPLY_BEFORE.is_(None), _scores.c.commented_at > _REPLY_BEFORE)),
 )
 _PEAK_AND_COUNT = select(func.max(_scores.c.frustration), func.count(_scores.c.id)).where(
     _scores.c.ticket_id == bindparam("ticket_id"), _scores.c.unsupported_language.is_(None)
@@ -491,8 +501,10 @@ def _recent_trajectory(
     if not rows:
         return None, 0
     points = [ScorePoint(row[0], row[1], row[2], row[3], row[4], tuple(row[5] or ())) for row in reversed(rows)]
-    replies = connection.execute(_AGENT_REPLIES, {"ticket_id": ticket_id, "since": points[0].commented_at}).scalars()
-    points = unanswered_counts(points, replies.all())
+    replies, unread = [], []
+    for at, is_reply in connection.execute(_SIGNALS, {"ticket_id": ticket_id, "since": points[0].commented_at}):
+        (replies if is_reply else unread).append(at)
+    points = unanswered_counts(points, replies, unread)
     trajectory = track(
         points,
         window=thresholds.trend_window,

@@ -168,7 +168,9 @@ class TicketWork:
     escalated_severity: str | None = None  # as the turn began (only the scoring lane changes it)
     prepared: list[Prepared] = field(default_factory=list)
     agent_replies: list[datetime] = field(default_factory=list)  # public agent comments' times
-    unsupported_languages: list[str] = field(default_factory=list)  # stored unscored, for the note
+    # Customer messages stored unread (unsupported language): (time, language), for the unanswered
+    # count and the note; kept out of the rules.
+    unread: list[tuple[datetime, str]] = field(default_factory=list)
     lease: Lease | None = None
 
 
@@ -211,7 +213,7 @@ class Pipeline:
                 if row.unsupported_language is None:
                     work.history.append(row)
                 else:  # a message in a language the scorer cannot read is kept out of the rules
-                    work.unsupported_languages.append(row.unsupported_language)
+                    work.unread.append((row.commented_at, row.unsupported_language))
             fingerprints = sorted({c.fingerprint for ticket_id in busy for c in works[ticket_id].comments})
             for row in session.execute(_DONE_DUPLICATES, {"ids": busy, "fingerprints": fingerprints}):
                 works[row.ticket_id].done_fingerprints.append(tuple(row)[1:])
@@ -316,6 +318,7 @@ class Pipeline:
     def _decide(self, work: TicketWork, now: datetime):
         """The turn's rows to write and its decisions, in comment-time order (no database)."""
         points = [_point(row) for row in work.history]
+        unread = [at for at, _language in work.unread]
         severity = work.escalated_severity
         scores: list[dict] = []
         updates: list[dict] = []
@@ -330,10 +333,12 @@ class Pipeline:
                 score = prepared.score
                 comment.status, comment.finished_at = CommentStatus.DONE, now
                 scores.append(_score_values(comment, prepared.text, score, now))
-                if not score.unsupported_language:  # stored, but kept out of the rules
+                if score.unsupported_language:  # stored, kept out of the rules; still written
+                    unread.append(comment.commented_at)
+                else:
                     points.append(ScorePoint(comment.commented_at, score.score, score.frustration, score.urgency,
                                              score.label, tuple(score.cues)))
-                    trajectory = self._trajectory(points, work.agent_replies)
+                    trajectory = self._trajectory(points, work.agent_replies, unread)
                     decision = decide(trajectory, self.config.thresholds)
                     if should_escalate(decision, severity):
                         decisions.append((comment, decision, trajectory))
@@ -431,7 +436,7 @@ class Pipeline:
             if not in_flight:
                 superseded.append({"b_ticket_id": lease.ticket_id, "b_now": now,
                                    "b_reason": f"superseded by {decisions[0][1].severity}"})
-            languages = work.unsupported_languages + [
+            languages = [language for _at, language in work.unread] + [
                 p.score.unsupported_language for p in work.prepared if p.score is not None and p.score.unsupported_language
             ]
             for n, (comment, decision, trajectory) in enumerate(decisions):
@@ -463,8 +468,9 @@ class Pipeline:
             session.execute(_MARK_ESCALATED, marks)
         return bool(rows)
 
-    def _trajectory(self, points: list[ScorePoint], agent_replies: list[datetime]) -> Trajectory:
-        points = unanswered_counts(points, agent_replies)
+    def _trajectory(self, points: list[ScorePoint], agent_replies: list[datetime],
+                    unread: list[datetime]) -> Trajectory:
+        points = unanswered_counts(points, agent_replies, unread)
         thresholds = self.config.thresholds
         return track(
             points,

@@ -7,7 +7,9 @@ more likely frustrated than one answering an agent; a follow-up after a reply is
 detail, so the count starts again at every agent reply.
 
 unsupported language: a message the scorer could not read is stored as scored (with its
-language) but kept out of the trajectory; the note and the log say so.
+language) but kept out of the trajectory; the note and the log say so. It was still written: it
+counts toward `unanswered` (a count of messages, not a score), while the rules that read the
+words' scores never see it.
 """
 
 from __future__ import annotations
@@ -34,16 +36,23 @@ _COMMENTS = Comment.__table__
 IS_AGENT_REPLY = and_(_COMMENTS.c.author_role == AuthorRole.AGENT, _COMMENTS.c.is_public.is_(True))
 
 
-def unanswered_counts(points: Sequence[ScorePoint], agent_reply_times: Sequence[datetime]) -> list[ScorePoint]:
-    """The points (by comment time) with ``unanswered`` set from the agent replies' times."""
+def unanswered_counts(
+    points: Sequence[ScorePoint], agent_reply_times: Sequence[datetime], unread_times: Sequence[datetime] = (),
+) -> list[ScorePoint]:
+    """The points (by comment time) with ``unanswered`` set from the agent replies' times;
+    ``unread_times``: the customer's messages the scorer could not read, which count as written
+    (they get no point)."""
     replies = sorted(agent_reply_times)
+    messages = sorted([(point.commented_at, point) for point in points] + [(at, None) for at in unread_times],
+                      key=lambda message: message[0])
     out: list[ScorePoint] = []
     run, last_reply = 0, -1
-    for point in sorted(points, key=lambda p: p.commented_at):
-        reply = bisect_left(replies, point.commented_at) - 1  # the last reply before this message
+    for at, point in messages:
+        reply = bisect_left(replies, at) - 1  # the last reply before this message
         run = run + 1 if reply == last_reply else 1
         last_reply = reply
-        out.append(point if point.unanswered == run else replace(point, unanswered=run))
+        if point is not None:
+            out.append(point if point.unanswered == run else replace(point, unanswered=run))
     return out
 
 
@@ -77,6 +86,15 @@ def agent_reply_times_by_ticket(session: Session, ticket_ids: Sequence[int]) -> 
     return found
 
 
+def unread_times(session: Session, ticket_id: int, until: datetime, *, stored_by: int | None = None) -> list[datetime]:
+    """The times of the ticket's customer messages stored unread (unsupported language) up to
+    ``until``; with ``stored_by``, only those stored up to that comment id."""
+    where = [Score.ticket_id == ticket_id, Score.unsupported_language.is_not(None), Score.commented_at <= until]
+    if stored_by is not None:
+        where.append(Score.comment_id <= stored_by)
+    return list(session.scalars(select(Score.commented_at).where(*where)))
+
+
 def with_conversation_signals(
     session: Session, ticket_id: int, points: Sequence[ScorePoint], *, stored_by: int | None = None
 ) -> list[ScorePoint]:
@@ -85,7 +103,8 @@ def with_conversation_signals(
     if not points:
         return list(points)
     until = max(point.commented_at for point in points)
-    return unanswered_counts(points, agent_reply_times(session, ticket_id, until, stored_by=stored_by))
+    return unanswered_counts(points, agent_reply_times(session, ticket_id, until, stored_by=stored_by),
+                             unread_times(session, ticket_id, until, stored_by=stored_by))
 
 
 def unsupported_languages(session: Session, ticket_id: int) -> list[str]:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
-from bench.options import positive_int  # noqa: E402
+from bench.options import free_port, positive_int  # noqa: E402
 
 DATABASE = "tp_bench_memory"
 
@@ -82,9 +82,9 @@ def one_run(kind: str, args, workdir: Path, n: int) -> dict:
     env = os.environ | {"DATABASE_URL": database(kind, args.admin_url, workdir, n), "PYTHONPATH": str(ROOT),
                         "ZENDESK_WEBHOOK_SECRET": "bench-secret"}
     env.pop("TICKETPULSE_CONFIG", None)
-    serve, fresh = start_serve(env, args.port, workdir / "serve.log")  # migrates the empty database
+    serve, fresh = start_serve(env, args.port or free_port(), workdir / "serve.log")  # migrates the empty database
     stop(serve)
-    serve, restart = start_serve(env, args.port, workdir / "serve.log")  # at head: nothing to migrate
+    serve, restart = start_serve(env, args.port or free_port(), workdir / "serve.log")  # at head: nothing to migrate
     try:
         time.sleep(args.idle)
         rss = rss_mb(serve.pid)
@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument("--admin-url", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--runs", type=positive_int, default=3)
     parser.add_argument("--idle", type=float, default=5.0)
-    parser.add_argument("--port", type=int, default=8731)
+    parser.add_argument("--port", type=int, help="serve's port (default: a free one for each start)")
     parser.add_argument("--breakdown", action="store_true")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]

@@ -1,8 +1,9 @@
-"""What the bench scripts' command lines share: counts that must be at least one."""
+"""What the bench scripts' command lines share: counts that must be at least one, free ports."""
 
 from __future__ import annotations
 
 import argparse
+import socket
 
 
 def positive_int(value: str) -> int:
@@ -16,3 +17,10 @@ def positive_int(value: str) -> int:
         raise argparse.ArgumentTypeError(f"at least 1, not {number} (it would measure nothing)")
     return number
 
+
+def free_port() -> int:
+    """A port nothing listens on now, on loopback: two runs (or a run next to another server) never
+    share one, as a fixed default port made them."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

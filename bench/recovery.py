@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
-from bench.options import positive_int  # noqa: E402
+from bench.options import free_port, positive_int  # noqa: E402
 
 from tests.fakes.server import LiveServer  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk  # noqa: E402
@@ -135,10 +135,11 @@ def run(kind: str, url: str, tmp: Path, tickets: int) -> None:
                             "ZENDESK_BASE_URL": api.url, "ZENDESK_EMAIL": fake.email, "ZENDESK_API_TOKEN": fake.token}
         log = (tmp / f"{kind}.log").open("w")
         if kind == "sqlite":
-            command = [sys.executable, "-m", "ticketpulse.cli", "serve", "--port", "8721"]
+            port = free_port()  # the restart after the kill takes the same one
+            command = [sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(port)]
             victim = subprocess.Popen(command, env=env, stdout=log, stderr=log)
             others: list[subprocess.Popen] = []
-            web = "http://127.0.0.1:8721"
+            web = f"http://127.0.0.1:{port}"
         else:
             command = [sys.executable, "-m", "ticketpulse.cli", "worker"]
             victim, *others = [subprocess.Popen(command, env=env, stdout=log, stderr=log) for _ in range(2)]

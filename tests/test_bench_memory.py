@@ -1,8 +1,10 @@
-"""bench/memory.py as a user runs it: its PostgreSQL database is dropped after the runs, and the
-RSS breakdown starts from a fresh interpreter, not from one the PostgreSQL runs have grown."""
+"""bench/memory.py as a user runs it: its PostgreSQL database is dropped after the runs, the
+RSS breakdown starts from a fresh interpreter, not from one the PostgreSQL runs have grown, and
+each start of `serve` takes a free port."""
 
 import os
 import re
+import socket
 import sys
 
 import pytest
@@ -44,3 +46,33 @@ def test_the_breakdown_starts_from_a_fresh_interpreter(monkeypatch, capfd):
     first_step = re.search(r"^  python\s+([\d.]+) MB", out, re.MULTILINE)
     assert first_step, out
     assert float(first_step.group(1)) < bench.rss_mb() / 2
+
+
+def hold(port: int) -> socket.socket:
+    """A server on `port` (the bench's old fixed one): another run, or anything else there."""
+    other = socket.socket()
+    try:
+        other.bind(("127.0.0.1", port))
+        other.listen()
+    except OSError:  # something holds it already: as good
+        pass
+    return other
+
+
+def test_each_start_takes_a_free_port(monkeypatch, capsys):
+    bench = load_bench("memory")
+    ports = []
+
+    def start_serve(env, port, log):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))  # in use: serve would have exited, or measured another run's serve
+        ports.append(port)
+        return Serve(), 0.5
+
+    monkeypatch.setattr(bench, "start_serve", start_serve)
+    monkeypatch.setattr(bench, "stop", lambda serve: None)
+    monkeypatch.setattr(sys, "argv", ["memory.py", "--database", "sqlite", "--runs", "1", "--idle", "0"])
+    with hold(8731):
+        bench.main()
+
+    assert len(ports) == 2 and "sqlite: serve, 1 runs" in capsys.readouterr().out

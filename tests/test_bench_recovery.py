@@ -1,6 +1,8 @@
 """bench/recovery.py as a user runs it: its PostgreSQL databases are dropped however a run ends,
-and a run that gets stuck ends saying what it waited for instead of hanging."""
+a run that gets stuck ends saying what it waited for instead of hanging, and `serve` takes a
+free port."""
 
+import socket
 import sys
 import time
 
@@ -39,3 +41,26 @@ def test_a_wait_that_never_ends_says_what_it_waited_for():
     with pytest.raises(SystemExit, match="the killed process's tickets done: not within 0.2 s"):
         bench.wait_until(lambda: False, 0.2, "the killed process's tickets done")
     assert time.monotonic() - began < 5
+
+
+def test_the_kill_run_serves_on_a_free_port(monkeypatch, tmp_path):
+    from tests.test_bench_memory import hold
+
+    bench = load_bench("recovery")
+    started = []
+
+    class Started(Exception):
+        pass
+
+    def popen(command, **kwargs):
+        started.append((command, kwargs))
+        raise Started  # the run stops at its first process
+
+    monkeypatch.setattr(bench.subprocess, "Popen", popen)
+    with hold(8721), pytest.raises(Started):
+        bench.run("sqlite", f"sqlite:///{tmp_path / 'r.db'}", tmp_path, 1)
+
+    [(command, kwargs)] = started
+    port = int(command[command.index("--port") + 1])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # nothing else there

@@ -13,6 +13,9 @@ Measured: seconds from the database's return until every queued comment and esca
 A slow (fake, loopback) Zendesk keeps escalations in flight; the process is killed while it
 holds a lease. Measured: seconds from the kill until every queued comment and escalation is done,
 and whether any escalation was sent twice.
+
+The service's log lines (the processes started, the web app and migrations run in this one) go to
+`--log FILE`, else to a new file in the temporary directory; its name is the first line printed.
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import requests
 from sqlalchemy import create_engine, text
@@ -119,7 +124,7 @@ def doubled(fake: FakeZendesk) -> int:
     return sum(1 for count in puts.values() if count > 1)
 
 
-def run(kind: str, url: str, tmp: Path, tickets: int) -> None:
+def run(kind: str, url: str, tmp: Path, tickets: int, log_path: Path) -> None:
     from ticketpulse.migrations import upgrade
 
     upgrade(url)
@@ -133,7 +138,7 @@ def run(kind: str, url: str, tmp: Path, tickets: int) -> None:
         config.write_text("[zendesk]\nrequests_per_minute = 100000\n")
         env = os.environ | {"DATABASE_URL": url, "TICKETPULSE_CONFIG": str(config), "ZENDESK_WEBHOOK_SECRET": SECRET,
                             "ZENDESK_BASE_URL": api.url, "ZENDESK_EMAIL": fake.email, "ZENDESK_API_TOKEN": fake.token}
-        log = (tmp / f"{kind}.log").open("w")
+        log = log_path.open("a")
         if kind == "sqlite":
             port = free_port()  # the restart after the kill takes the same one
             command = [sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(port)]
@@ -245,7 +250,7 @@ class OutageProxy:
         await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
 
 
-def run_outage(url: str, tmp: Path, tickets: int, outage: float) -> None:
+def run_outage(url: str, tmp: Path, tickets: int, outage: float, log_path: Path) -> None:
     """Workers lose the database for `outage` seconds; how soon after its return is the work done?"""
     from sqlalchemy.engine import make_url
 
@@ -270,7 +275,7 @@ def run_outage(url: str, tmp: Path, tickets: int, outage: float) -> None:
         env = os.environ | {"DATABASE_URL": via_proxy, "TICKETPULSE_CONFIG": str(config),
                             "ZENDESK_WEBHOOK_SECRET": SECRET, "ZENDESK_BASE_URL": api.url,
                             "ZENDESK_EMAIL": fake.email, "ZENDESK_API_TOKEN": fake.token}
-        log = (tmp / "outage.log").open("w")
+        log = log_path.open("a")
         workers = [subprocess.Popen([sys.executable, "-m", "ticketpulse.cli", "worker"], env=env, stdout=log,
                                     stderr=log) for _ in range(2)]
         web = LiveServer(create_app({"TICKETPULSE": Config(), "ENVIRONMENT": Environment(
@@ -304,28 +309,56 @@ def run_outage(url: str, tmp: Path, tickets: int, outage: float) -> None:
     engine.dispose()
 
 
+@contextmanager
+def logs_in(path: Path | None) -> Iterator[Path]:
+    """The log lines of this process (the web app run in it, the migrations) in `path`, else in a
+    new file kept after the run; the processes it starts write there too. On stderr they came
+    between the results, and the started processes' files went with the temporary directory."""
+    from ticketpulse.logs import TEXT_FORMAT, TextFormatter
+
+    if path is None:
+        handle, name = tempfile.mkstemp(prefix="ticketpulse-bench-recovery-", suffix=".log")
+        os.close(handle)
+        path = Path(name)
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(TextFormatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)  # before create_app: its configure_logging then keeps this handler
+    root.setLevel(logging.INFO)
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--admin-url", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--tickets", type=positive_int, default=10)
     parser.add_argument("--outage", type=float, default=0, help="seconds of database outage (PostgreSQL); 0: kill -9")
+    parser.add_argument("--log", type=Path, metavar="FILE",
+                        help="where the service's log lines go (default: a new file in the temporary directory)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.outage and not args.admin_url:
+        parser.error("--outage needs --admin-url / $TEST_DATABASE_URL (PostgreSQL)")
+    with logs_in(args.log) as log_path, tempfile.TemporaryDirectory() as tmp:
+        print(f"service logs: {log_path}", flush=True)
         tmp = Path(tmp)
         if args.outage:
-            if not args.admin_url:
-                raise SystemExit("--outage needs --admin-url / $TEST_DATABASE_URL (PostgreSQL)")
             url = fresh_postgres(args.admin_url, "tp_bench_outage")
             try:
-                run_outage(url, tmp, args.tickets, args.outage)
+                run_outage(url, tmp, args.tickets, args.outage, log_path)
             finally:
                 drop_postgres(args.admin_url, "tp_bench_outage")
             return
-        run("sqlite", f"sqlite:///{tmp / 'recovery.db'}", tmp, args.tickets)
+        run("sqlite", f"sqlite:///{tmp / 'recovery.db'}", tmp, args.tickets, log_path)
         if args.admin_url:
             url = fresh_postgres(args.admin_url, "tp_bench_recovery")
             try:
-                run("postgresql", url, tmp, args.tickets)
+                run("postgresql", url, tmp, args.tickets, log_path)
             finally:
                 drop_postgres(args.admin_url, "tp_bench_recovery")
 

@@ -1,9 +1,10 @@
 """Freshdesk: the API v2 client, the update body and note, the adapter and the dry-run.
 
-The escalation reads the ticket, then sends `PUT /api/v2/tickets/{id}` (group, priority, and the
-ticket's tags plus ours: Freshdesk replaces the whole list), then `POST .../notes` with a private
-note. Neither is sent twice: on a retry the ticket's tags show whether the update was made, and
-its conversations whether the note was posted.
+The escalation reads the ticket and its conversations, then sends `PUT /api/v2/tickets/{id}`
+(group, priority, and the ticket's tags plus ours: Freshdesk replaces the whole list), then
+`POST .../notes` with a private note. Neither is sent twice: on a retry our note on the ticket
+shows both were made (an agent may have undone the update since: it is not made again), else the
+ticket's tags show whether the update was.
 """
 
 from __future__ import annotations
@@ -193,8 +194,8 @@ class FreshdeskHelpdesk:
     """Two writes: the ticket update (PUT) and a private note (POST), each sent at most once.
 
     A crash between them, or after the note but before the pipeline records success, is
-    recovered on the retry: the ticket's tags say the update is done, its conversations say
-    whether the note is.
+    recovered on the retry: its conversations say whether the note (and so the update) is done,
+    the ticket's tags whether the update is.
     """
 
     def __init__(self, client: FreshdeskClient) -> None:
@@ -207,17 +208,20 @@ class FreshdeskHelpdesk:
         already = already_escalated(tags, plan)
         if already and not has_tag(tags, plan.tags.severity_tag(plan.severity)):
             return Applied(requests=[], already=True)  # a higher severity is on it: this one is moot
+        # Read before writing: the update always goes first, so our note on the ticket means both
+        # were made; tags missing since then are an agent's undoing, not work left to do.
+        conversations = self.client.list_conversations(plan.external_id)
+        if note_on_ticket(conversations, plan.note, f"GET {ticket_path(plan)}/conversations"):
+            return Applied(requests=[], already=True)
         if not already:
             body = freshdesk_update(plan, ticket)
             record = plan.sending("PUT", ticket_path(plan), body)
             self.client.update_ticket(plan.external_id, body)
             sent.append(record)
-        conversations = self.client.list_conversations(plan.external_id)
-        if not note_on_ticket(conversations, plan.note, f"GET {ticket_path(plan)}/conversations"):
-            note = freshdesk_note(plan)
-            record = plan.sending("POST", f"{ticket_path(plan)}/notes", note)
-            self.client.add_note(plan.external_id, note)
-            sent.append(record)
+        note = freshdesk_note(plan)
+        record = plan.sending("POST", f"{ticket_path(plan)}/notes", note)
+        self.client.add_note(plan.external_id, note)
+        sent.append(record)
         return Applied(requests=sent, already=already)
 
 

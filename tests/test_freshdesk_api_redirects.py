@@ -67,7 +67,7 @@ def test_an_escalation_on_a_moved_account_fails_and_is_never_recorded_as_applied
     def route(path):
         with (reads if request.method == "GET" else moves).test_client() as inner:
             answer = inner.open(f"/{path}", method=request.method, headers=dict(request.headers),
-                                data=request.get_data(), query_string=request.query_string)
+                                data=request.get_data(), query_string=request.query_string.decode())
             return answer.get_data(), answer.status_code, dict(answer.headers)
 
     with LiveServer(mixed) as server:

@@ -526,9 +526,8 @@ def test_a_base_url_given_with_the_api_path_reaches_the_ticket(fake_freshdesk):
                           note="[ticketpulse] Escalated: severity HIGH.", tags=Tags())
     FreshdeskHelpdesk(client).apply(plan)
 
-    assert paths(fake_freshdesk) == [("GET", "/api/v2/tickets/4521"), ("PUT", "/api/v2/tickets/4521"),
-                                     ("GET", "/api/v2/tickets/4521/conversations"),
-                                     ("POST", "/api/v2/tickets/4521/notes")]
+    assert paths(fake_freshdesk) == [("GET", "/api/v2/tickets/4521"), ("GET", "/api/v2/tickets/4521/conversations"),
+                                     ("PUT", "/api/v2/tickets/4521"), ("POST", "/api/v2/tickets/4521/notes")]
     assert fake_freshdesk.tickets["4521"]["tags"] == ["refund", "vip", "sentiment_escalated", "sentiment_severity_high"]
 
 

@@ -275,3 +275,26 @@ class ApiBudget(Base):
     account: Mapped[str] = mapped_column(String(128), primary_key=True)
     tokens: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime]
+
+
+class DashboardSession(Base):
+    """A signed-in dashboard session. Its cookie is honoured only while this row exists: signing
+    out deletes it, so a copied cookie ends with the session, not 12 hours later."""
+
+    __tablename__ = "dashboard_sessions"
+    __table_args__ = (Index("ix_dashboard_sessions_created", "created_at"),)  # pruning the expired
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignInFailures(Base):
+    """Wrong dashboard passwords from one client since `window_start`: the sign-in throttle, shared
+    by every web process through the database."""
+
+    __tablename__ = "dashboard_sign_in_failures"
+    __table_args__ = (Index("ix_dashboard_sign_in_failures_window", "window_start"),)  # pruning the old
+
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)  # an address; an IPv6 client's /64
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime]

@@ -1,9 +1,10 @@
 """/dashboard: what ticketpulse escalated, why, and whether agents agreed. Server-rendered, no JavaScript.
 
 Access: refused until DASHBOARD_PASSWORD is set; then HTTP Basic (any user name, that password)
-or the login form, which sets a signed, HTTP-only session cookie. Changing the password ends every
-session (the cookie's key derives from it). The only writes are the verdict buttons and signing
-out, which need the session's CSRF token. URLs carry filters and ticket numbers only, never customer text.
+or the login form, which sets a signed, HTTP-only session cookie naming a session row. Signing out
+deletes the row, so the cookie (or a copy of it) is dead on the server; changing the password ends
+every session (the cookie's key derives from it). The only writes are the verdict buttons and
+signing out, which need the session's CSRF token. URLs carry filters and ticket numbers only, never customer text.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, select
 from werkzeug.exceptions import HTTPException
 
 from ticketpulse.escalation import feedback, reports
 from ticketpulse.escalation.reports import ReportError
-from ticketpulse.models import EscalationStatus, Ticket, Verdict
+from ticketpulse.models import EscalationStatus, Ticket, Verdict, utcnow
+from ticketpulse.models.tables import DashboardSession
 from ticketpulse.webhooks import charts
 from ticketpulse.webhooks.request_input import bounded_number, row_id, same_secret, storable
 
@@ -48,6 +51,7 @@ TUNING_LATEST = 100
 class Viewer:
     csrf: str
     via: str  # "basic" or "session"
+    session_id: str | None = None  # the session's row, when signed in with the form
 
 
 def _password() -> str | None:
@@ -79,8 +83,27 @@ def _session_viewer(password: str) -> Viewer | None:
         data = _serializer(password).loads(cookie, max_age=int(SESSION_LIFETIME.total_seconds()))
     except BadSignature:
         return None
-    csrf = data.get("csrf") if isinstance(data, dict) else None
-    return Viewer(csrf, "session") if isinstance(csrf, str) else None
+    if not isinstance(data, dict) or not isinstance(data.get("csrf"), str) or not isinstance(data.get("sid"), str):
+        return None  # a cookie from before sessions had rows names none to sign out: sign in again
+    with _session() as session:
+        if session.get(DashboardSession, data["sid"]) is None:  # signed out
+            return None
+    return Viewer(data["csrf"], "session", data["sid"])
+
+
+def _start_session() -> str:
+    """A new session's id; the expired are pruned here, so the table holds the last 12 hours'
+    sign-ins at most."""
+    session_id = secrets.token_urlsafe(32)
+    with current_app.extensions["ticketpulse.sessions"].begin() as session:
+        session.execute(delete(DashboardSession).where(DashboardSession.created_at < utcnow() - SESSION_LIFETIME))
+        session.add(DashboardSession(id=session_id))
+    return session_id
+
+
+def _end_session(session_id: str) -> None:
+    with current_app.extensions["ticketpulse.sessions"].begin() as session:
+        session.execute(delete(DashboardSession).where(DashboardSession.id == session_id))
 
 
 def _check_form_token(viewer: Viewer) -> None:
@@ -207,7 +230,7 @@ def login():
         log.warning("dashboard: wrong password (login form) from %s", request.remote_addr)
         return render_template("dashboard/login.html", next=target, error="Wrong password."), 401
     response = redirect(target)
-    token = _serializer(password).dumps({"csrf": secrets.token_urlsafe(24)})
+    token = _serializer(password).dumps({"sid": _start_session(), "csrf": secrets.token_urlsafe(24)})
     response.set_cookie(
         COOKIE, token, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True, samesite="Lax",
         secure=_browser_uses_https(), path="/dashboard",
@@ -219,13 +242,16 @@ def login():
 @bp.post("/logout")
 def logout():
     """Signing out is a write too: another site's form must not end a lead's session. A browser
-    sends no Lax cookie with another site's POST, so without a session nothing is deleted."""
+    sends no Lax cookie with another site's POST, so without a session nothing is deleted.
+    The session's row goes first: a copy of the cookie is refused from then on."""
     response = redirect(url_for("dashboard.login"))
     viewer = _session_viewer(_password())
     if viewer is None:
         return response
     _check_form_token(viewer)
+    _end_session(viewer.session_id)
     response.delete_cookie(COOKIE, path="/dashboard")
+    log.info("dashboard: signed out from %s", request.remote_addr)
     return response
 
 

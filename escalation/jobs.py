@@ -1,4 +1,5 @@
-"""What the work queue holds, for people: the backlog (/healthz), `ticketpulse jobs` and `jobs retry`."""
+"""What the work queue holds, for people: the backlog (/healthz), `ticketpulse jobs` and `jobs retry`;
+and the tries kept when a reload lowers max_attempts."""
 
 from __future__ import annotations
 
@@ -97,3 +98,20 @@ def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None 
                 # Sent at commit; the payload tells the listener which lane has work.
                 session.execute(select(func.pg_notify(NOTIFY_CHANNEL, lane.name)))
     return count
+
+
+def one_more_try(session: Session, max_attempts: int) -> int:
+    """After `max_attempts` was lowered: each pending escalation that has had that many tries or
+    more gets one more, as a comment does (its next failure ends it), instead of being failed
+    unseen: at or past the limit, a pending escalation reads as one whose tries a crash cut
+    short. One being applied now (its ticket's lease is live) finishes its own try. Returns how
+    many were given a try."""
+    now = utcnow()
+    applying = select(Ticket.id).where(ESCALATION.owner.is_not(None), ESCALATION.expires > now)
+    return session.execute(
+        update(Escalation)
+        .where(Escalation.status == Escalation.PENDING, Escalation.attempts >= max_attempts,
+               Escalation.ticket_id.not_in(applying))
+        .values(attempts=max_attempts - 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount

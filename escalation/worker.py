@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
+from ticketpulse.escalation.jobs import one_more_try
 from ticketpulse.escalation.pipeline import LeaseLost, Pipeline
 from ticketpulse.escalation.queue import (
     ESCALATION,
@@ -70,6 +71,8 @@ class Worker:
         self._unreleased_lock = threading.Lock()
         self.heartbeat = Heartbeat(pipeline.sessions, lambda: self.settings.lease_seconds)
         self.turn = TurnSize()
+        self._max_attempts = pipeline.config.worker.max_attempts  # as last seen (a reload may lower it)
+        self._max_attempts_lock = threading.Lock()
 
     @property
     def sessions(self):
@@ -106,6 +109,7 @@ class Worker:
     def run_escalations_once(self, helpdesk: str) -> bool:
         """Apply one ticket's due escalations on `helpdesk`; False when there were none."""
         self._release_leftovers()
+        self._follow_max_attempts()
         with self.sessions.begin() as session:  # the claim and the read: one transaction
             lease = claim(None, self.settings.lease_seconds, worker_name(), lane=ESCALATION, helpdesk=helpdesk,
                           session=session)
@@ -114,6 +118,22 @@ class Worker:
             return False
         self._work_on([lease], lambda leases: self.pipeline.apply_due_escalations(leases[0], due))
         return True
+
+    def _follow_max_attempts(self) -> None:
+        """After a reload that lowered max_attempts, before any escalation is tried under it:
+        those that had the new limit's tries already get one more (jobs.one_more_try)."""
+        limit = self.pipeline.config.worker.max_attempts  # what the pipeline gives up at
+        if limit >= self._max_attempts:
+            self._max_attempts = limit
+            return
+        with self._max_attempts_lock:
+            if limit < self._max_attempts:
+                with self.sessions.begin() as session:
+                    kept = one_more_try(session, limit)
+                self._max_attempts = limit
+                if kept:
+                    log.info("max_attempts lowered to %d: %d escalation(s) that had as many tries get one more",
+                             limit, kept)
 
     def _work_on(self, leases: list[Lease], job) -> None:
         with self.heartbeat.keep(leases):

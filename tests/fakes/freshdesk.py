@@ -3,12 +3,16 @@
 Enforces API-key auth (Basic `api_key:X`), replaces the tag list on PUT, validates fields with
 Freshdesk's 400 body (`{"description": "Validation failed", "errors": [{field, message, code}]}`),
 answers unknown tickets with 404, pages conversations with `per_page`/`page` and a `Link`
-header, and can be told to answer 429/503 with `Retry-After`. Every request is recorded.
+header, and can be told to answer 429/503 with `Retry-After`. Like the real API it counts the
+account's calls per minute: every answer carries `X-RateLimit-Total`, `X-RateLimit-Remaining` and
+`X-RateLimit-Used-CurrentRequest`, and a call over the limit gets 429 with `Retry-After` (the
+seconds left in the minute). Every request is recorded.
 """
 
 from __future__ import annotations
 
 import base64
+import math
 import re
 import threading
 import time
@@ -64,6 +68,10 @@ class FakeFreshdesk:
     url: str = ""
     # Freshdesk's Link header names the account's own domain, not the address we called.
     link_base: str = "https://acme.freshdesk.com"
+    # The account's calls a minute (Pro: 400), counted over fixed one-minute windows.
+    rate_limit: int = 400
+    window_started: float = 0.0
+    used_this_minute: int = 0
     _next_id: int = 9000
 
     def add_ticket(self, ticket_id: str, tags: list[str] | None = None, **fields) -> dict:
@@ -132,6 +140,15 @@ class FakeFreshdesk:
                     Recorded(request.method, request.path, dict(request.args), request.get_json(silent=True),
                              request.headers.get("Authorization"))
                 )
+                now = time.monotonic()
+                if now - self.window_started >= 60:
+                    self.window_started, self.used_this_minute = now, 0
+                if self.used_this_minute >= self.rate_limit:
+                    response = jsonify(message="You have exceeded the limit of requests per minute")
+                    response.status_code = 429
+                    response.headers["Retry-After"] = str(max(1, math.ceil(60 - (now - self.window_started))))
+                    return response
+                self.used_this_minute += 1  # every call counts, a refused one too
                 if not authorized():
                     return jsonify(code="invalid_credentials", message="You have to be logged in to perform this action."), 401
                 scripted = self.method_failures.get(request.method) or self.failures
@@ -156,6 +173,14 @@ class FakeFreshdesk:
                     lost = jsonify(message="Gateway Timeout")
                     lost.status_code = 504
                     return lost
+            return response
+
+        @app.after_request
+        def rate_limit_headers(response):  # runs before lose_the_answer: a proxy's 504 has none
+            with self.lock:
+                response.headers["X-RateLimit-Total"] = str(self.rate_limit)
+                response.headers["X-RateLimit-Remaining"] = str(max(0, self.rate_limit - self.used_this_minute))
+                response.headers["X-RateLimit-Used-CurrentRequest"] = "0" if response.status_code == 429 else "1"
             return response
 
         def not_found():

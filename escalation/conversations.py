@@ -194,49 +194,60 @@ class Conversations:
             if comment_id is None:  # the same message id again: answer as the first time
                 seen = connection.execute(_SEEN, {**conversation, "key": key}).scalar()
                 return self._replay(session, session.get(Comment, seen))
-            thresholds = self.config.thresholds
-            if score is None:
-                trajectory, count = _recent_trajectory(connection, ticket_id, thresholds)
-                decision = decide(trajectory, thresholds) if trajectory else None
-                state = self._brief_state(trajectory, count, escalated, decision)
-                return Answer(message.message_id, False, None, None, False, f"not scored: {skip}", None, state)
-            connection.execute(_INSERT_SCORE, _score_values(ticket_id, comment_id, message, score))
+            answer = self._decide(session, message, ticket_id, comment_id, escalated, score, skip)
+            if message.message_id:  # a retry gets this very answer, whatever was reloaded or deployed since
+                connection.execute(_REMEMBER, {"b_id": comment_id, "b_given": {"answer": _given(answer)}})
+            return answer
+
+    def _decide(
+        self, session: Session, message: Message, ticket_id: int, comment_id: int, escalated: str | None,
+        score: SentimentScore | None, skip: str | None,
+    ) -> Answer:
+        """Score (stored), decide and, when the rules say so, escalate the stored message."""
+        connection = session.connection()
+        thresholds = self.config.thresholds
+        if score is None:
             trajectory, count = _recent_trajectory(connection, ticket_id, thresholds)
-            if score.unsupported_language:  # stored, but kept out of the rules
-                log_unsupported_language(f"{NAMESPACE}:{message.conversation_id}", comment_id, score)
-                state = self._brief_state(trajectory, count, escalated, None)
-                return Answer(message.message_id, False, score, None, False, unread_reason(score), None, state)
-            decision = decide(trajectory, thresholds)
-            escalate = should_escalate(decision, escalated)
-            note = None
-            if escalate:
-                note = escalation_note(
-                    decision, _trajectory(session, ticket_id, thresholds, full=True), to_senior_group=False,
-                    unscored_languages=unsupported_languages(session, ticket_id),
-                )
-                session.add(
-                    Escalation(
-                        ticket_id=ticket_id,
-                        comment_id=comment_id,
-                        severity=decision.severity,
-                        rule=decision.rule,
-                        group_id=None,
-                        note=note,
-                        # Delivered by this very answer: nothing for the worker to send.
-                        status=EscalationStatus.APPLIED,
-                        finished_at=utcnow(),
-                        reason="handed over in the API answer",
-                    )
-                )
-                session.execute(
-                    update(Ticket).where(Ticket.id == ticket_id).values(escalated_severity=decision.severity)
-                )
-                escalated = decision.severity
-                reason = decision.reason
-            else:
-                reason = respond_reason(decision, escalated)
+            decision = decide(trajectory, thresholds) if trajectory else None
             state = self._brief_state(trajectory, count, escalated, decision)
-            return Answer(message.message_id, False, score, decision, escalate, reason, note, state)
+            return Answer(message.message_id, False, None, None, False, f"not scored: {skip}", None, state)
+        connection.execute(_INSERT_SCORE, _score_values(ticket_id, comment_id, message, score))
+        trajectory, count = _recent_trajectory(connection, ticket_id, thresholds)
+        if score.unsupported_language:  # stored, but kept out of the rules
+            log_unsupported_language(f"{NAMESPACE}:{message.conversation_id}", comment_id, score)
+            state = self._brief_state(trajectory, count, escalated, None)
+            return Answer(message.message_id, False, score, None, False, unread_reason(score), None, state)
+        decision = decide(trajectory, thresholds)
+        escalate = should_escalate(decision, escalated)
+        note = None
+        if escalate:
+            note = escalation_note(
+                decision, _trajectory(session, ticket_id, thresholds, full=True), to_senior_group=False,
+                unscored_languages=unsupported_languages(session, ticket_id),
+            )
+            session.add(
+                Escalation(
+                    ticket_id=ticket_id,
+                    comment_id=comment_id,
+                    severity=decision.severity,
+                    rule=decision.rule,
+                    group_id=None,
+                    note=note,
+                    # Delivered by this very answer: nothing for the worker to send.
+                    status=EscalationStatus.APPLIED,
+                    finished_at=utcnow(),
+                    reason="handed over in the API answer",
+                )
+            )
+            session.execute(
+                update(Ticket).where(Ticket.id == ticket_id).values(escalated_severity=decision.severity)
+            )
+            escalated = decision.severity
+            reason = decision.reason
+        else:
+            reason = respond_reason(decision, escalated)
+        state = self._brief_state(trajectory, count, escalated, decision)
+        return Answer(message.message_id, False, score, decision, escalate, reason, note, state)
 
     def _brief_state(
         self, trajectory: Trajectory | None, scored: int, escalated: str | None, decision: Decision | None
@@ -245,8 +256,10 @@ class Conversations:
         return State(trajectory, scored, None, escalated, None, decision, tone_for(trajectory, self.config.tone))
 
     def _replay(self, session: Session, comment: Comment) -> Answer:
-        """The answer a message got the first time, rebuilt from what was stored by then: messages
-        dated earlier but posted after it (a customer's, an agent's reply) are not part of it."""
+        """The answer a message got the first time: what the settings decided then (the decision,
+        its reason, the trend, the tone) as stored with it, the rest rebuilt from what was stored
+        by then: messages dated earlier but posted after it (a customer's, an agent's reply) are
+        not part of it."""
         ticket = session.get(Ticket, comment.ticket_id)
         message_id = comment.comment_key.removeprefix("id:")
         thresholds = self.config.thresholds
@@ -263,7 +276,18 @@ class Conversations:
             )
         )
         score_row = session.scalars(select(Score).where(Score.comment_id == comment.id)).first()
-        if score_row is None:
+        given = (comment.ticket_snapshot or {}).get("answer")
+        if given is not None:  # the first answer as given: thresholds or tone reloaded since change nothing
+            mine = next((row for row in escalations if row.comment_id == comment.id), None)
+            if trajectory is not None:
+                trajectory = replace(trajectory, trend=Trend(given["trend"]), trend_delta=given["trend_delta"],
+                                     consecutive_negative=given["consecutive_negative"])
+            state = State(trajectory, scored_then, None, escalated_then, None, _decision(given["state_decision"]),
+                          ToneHint(*given["tone"]))
+            return Answer(message_id, True, _stored_score(score_row) if score_row else None,
+                          _decision(given["decision"]), mine is not None, given["reason"],
+                          mine.note if mine else None, state)
+        if score_row is None:  # a message answered before answers were stored: rebuilt under today's settings
             decision = decide(trajectory, thresholds) if trajectory else None
             state = self._brief_state(trajectory, scored_then, escalated_then, decision)
             return Answer(message_id, True, None, None, False, f"not scored: {comment.reason}", None, state)
@@ -424,6 +448,12 @@ _PEAK_AND_COUNT = select(func.max(_scores.c.frustration), func.count(_scores.c.i
     _scores.c.ticket_id == bindparam("ticket_id"), _scores.c.unsupported_language.is_(None)
 )
 _INSERT_SCORE = insert(_scores)
+# A message's first answer, kept on its row for a retry (see _given). The row is the conversation
+# message's: its ticket_snapshot holds nothing else (only helpdesk comments carry a ticket's).
+_REMEMBER = (
+    update(_comments).where(_comments.c.id == bindparam("b_id"))
+    .values(ticket_snapshot=bindparam("b_given", type_=_comments.c.ticket_snapshot.type))
+)
 _INSERTS = {
     dialect.__name__.rsplit(".", 1)[-1]: (
         dialect.insert(_tickets).on_conflict_do_nothing(index_elements=["helpdesk", "account", "external_id"]),
@@ -515,6 +545,29 @@ def _recent_trajectory(
         return trajectory, len(rows)
     peak, count = connection.execute(_PEAK_AND_COUNT, {"ticket_id": ticket_id}).one()
     return replace(trajectory, peak_frustration=max(peak, trajectory.peak_frustration)), count
+
+
+def _given(answer: Answer) -> dict:
+    """What of an answer the settings and the code decided (the rest is stored data: the scores,
+    the escalation and its note), as JSON."""
+    trajectory = answer.state.trajectory
+    return {
+        "decision": _decision_json(answer.decision),
+        "state_decision": _decision_json(answer.state.decision),
+        "reason": answer.reason,
+        "trend": (trajectory.trend if trajectory else Trend.INSUFFICIENT_DATA).value,
+        "trend_delta": trajectory.trend_delta if trajectory else 0.0,
+        "consecutive_negative": trajectory.consecutive_negative if trajectory else 0,
+        "tone": [answer.state.tone.label, answer.state.tone.instruction],
+    }
+
+
+def _decision_json(decision: Decision | None) -> list[str] | None:
+    return [decision.severity, decision.rule, decision.reason] if decision else None
+
+
+def _decision(stored: list[str] | None) -> Decision | None:
+    return Decision(*stored) if stored else None
 
 
 def _stored_score(row: Score) -> SentimentScore:

@@ -116,12 +116,15 @@ def test_an_unescaped_quoted_phrase_followed_by_a_colon_and_prose_is_recovered(c
     assert row.body == 'I pressed "Refund", "Error": nothing happened. Again.'
 
 
-def test_a_reply_that_rewrites_the_bodys_ticket_is_refused(client, sessions):
+def test_a_reply_that_rewrites_the_bodys_ticket_stays_on_its_own_ticket(client, sessions):
+    # Mallory's reply on ticket 9100 repeats the "ticket" object with 4521's: it was refused (400)
+    # and never scored. The copy is her text; the template's ticket, given before it, stands.
     response = post_freshdesk(client, fixture_text("freshdesk_reply_injected.txt"))
 
-    assert response.status_code == 400
-    assert response.json["error"].startswith("body: key 'ticket' appears twice")
-    assert comments(sessions) == [] and tickets(sessions) == []
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert row.body.startswith('This is outrageous!!!", "ticket": {"id": "4521"')
+    assert tickets(sessions) == [("freshdesk", "acme.freshdesk.com", "9100")]
 
 
 def test_a_reply_that_dresses_the_body_as_a_tag_change_is_refused(client, sessions):

@@ -99,13 +99,17 @@ def test_a_trigger_comment_headed_by_the_customers_own_dashes_keeps_its_first_li
     assert row.body == comment
 
 
-def test_a_comment_that_rewrites_the_trigger_bodys_ticket_id_is_refused(client, sessions):
+def test_a_comment_that_rewrites_the_trigger_bodys_ticket_id_stays_on_its_own_ticket(client, sessions):
     # Mallory's comment on ticket 8100 completes the JSON with another ticket's id and comment id.
+    # It was refused (400): her message was never scored. The copies are her words, not fields.
     response = post_zendesk(client, fixture_text("zendesk_trigger_injected.txt"))
 
-    assert response.status_code == 400
-    assert response.json["error"].startswith("body: key 'ticket_id' appears twice")
-    assert comments(sessions) == []
+    assert response.status_code == 202, response.json
+    [row] = comments(sessions)
+    assert row.comment_key == "id:912"
+    assert row.body == 'I am furious, WORST service ever, I will sue!!!", "ticket_id": "5158", "comment_id": "377", "zz": "'
+    with sessions() as session:
+        assert [t.external_id for t in session.scalars(select(Ticket))] == ["8100"]
 
 
 MALLORYS_TRIGGER = ('{"ticket_id":"8100","comment_id":"912","comment":"COMMENT","is_public":"true","author":"Mallory",'

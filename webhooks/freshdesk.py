@@ -20,7 +20,7 @@ from ticketpulse.escalation.comments import AuthorRole
 from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.models import Ticket, utcnow
 from ticketpulse.sentiment.clean import squash_whitespace
-from ticketpulse.webhooks import payload
+from ticketpulse.webhooks import lenient_json, payload
 from ticketpulse.webhooks.payload import PayloadError
 from ticketpulse.webhooks.feedback import is_tags_change, parse_freshdesk_tags
 from ticketpulse.webhooks.receive import receive
@@ -40,6 +40,16 @@ _ANY_AUTHOR_PREFIX = re.compile(r"\A\s*[^:\n<>]{1,80} : ")
 # Where "Author Name : " may end; the name itself may hold a colon ("Acme: Billing").
 _PREFIX_END = re.compile(r"\s*:\s*")
 _MAX_NAMED_PREFIX = 400
+# The README's bodies (replies, first messages, tag changes): the values holding a customer's text,
+# and each object's keys. Where the text is unescaped, it ends only before one of these keys.
+SHAPE = lenient_json.Shape(
+    text=frozenset({"ticket.subject", "requester.name", "requester.email", "comment_html", "comment_text"}),
+    keys={
+        "": frozenset({"event", "kind", "performer", "ticket", "requester", "comment_html", "comment_text"}),
+        "ticket": frozenset({"id", "subject", "status", "priority", "group_id", "group", "tags", "url", "updated_at"}),
+        "requester": frozenset({"id", "email", "name"}),
+    },
+)
 
 
 @bp.post("/webhooks/freshdesk")
@@ -49,6 +59,7 @@ def freshdesk_webhook():
         "freshdesk",
         authenticate=lambda body, headers: verify_freshdesk(body, headers, env.freshdesk_webhook_secrets),
         parse=lambda data, headers: parse_freshdesk(data, default_domain=env.freshdesk_domain),
+        shape=SHAPE,
     )
 
 

@@ -8,17 +8,22 @@ The repair knows whether a string is a key or a value: a value ends only where t
 structure goes on (`}`, `]`, or `,` and the next `"key":`), so quotes in a message followed by
 `:` or `, "` stay in the message.
 
-A key may appear once per object. A customer's text that completes the template's JSON
-(`…", "ticket_id": "5158", "x": "`) would otherwise choose the ticket, or the comment id, it is
-filed under: the parser keeps the last copy of a repeated key. So a repeated key is refused
-(`RepeatedKey`), in the body as sent and in the repaired one.
+A key may appear once per object: the parser would keep the last copy, so text that completes
+the template's JSON (`…", "ticket_id": "5158", "x": "`) would choose the ticket it is filed under.
+Given the template's `Shape` (which values hold a customer's text, and each object's keys), a
+message's text ends only before a key of the template that has not been given yet: a copy of a
+key the template gave before any customer text (`ticket_id` ahead of `comment`), and a key no
+template has (`"error":` in a pasted log), are the customer's words. A body that is valid JSON
+as sent but repeats a key was pasted unescaped, and is read that way. A key that still repeats
+is refused (`RepeatedKey`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 _VALID_ESCAPES = set('"\\/bfnrtu')
 # A `\u` escape is one only with four hex digits after it: `C:\users` is a path, not an escape.
@@ -29,7 +34,7 @@ _SPACE = re.compile(r"\s*")
 # keys are short and plain). `, "Error": it crashed` is a customer's prose, not the next field;
 # `, "group_id":,` (an unquoted placeholder rendered empty) is a broken template, refused as such.
 _KEY_AHEAD = re.compile(
-    r'\s*"[^"\\\n]{1,100}"\s*:\s*'
+    r'\s*"([^"\\\n]{1,100})"\s*:\s*'
     r'(?:["{\[,}\]]|\Z|(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)\s*(?:[,}\]]|\Z))'
 )
 
@@ -38,6 +43,23 @@ class RepeatedKey(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(f"key {key!r} appears twice in one object")
         self.key = key
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A template's body: the dotted paths of the values that hold a customer's text
+    (`requester.name`), and per object path ("" for the top) the keys the template may have."""
+
+    text: frozenset[str] = frozenset()
+    keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass
+class _Frame:
+    kind: str  # "{" or "["
+    path: str
+    trusted: set[str] = field(default_factory=set)  # keys given before any customer text
+    key: str | None = None  # the object's latest key
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -51,13 +73,24 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def loads(raw: str) -> Any:
+def _parse(raw: str) -> Any:
+    return json.loads(raw, strict=False, object_pairs_hook=_unique_keys)
+
+
+def loads(raw: str, shape: Shape | None = None) -> Any:
     try:
-        return json.loads(raw, strict=False, object_pairs_hook=_unique_keys)
-    except json.JSONDecodeError as first_error:
-        repaired = repair(raw)
+        return _parse(raw)
+    except RepeatedKey as repeated:
+        if shape is None:
+            raise
+        # No template repeats a key: a customer's text was pasted unescaped and completed the JSON.
         try:
-            return json.loads(repaired, strict=False, object_pairs_hook=_unique_keys)
+            return _parse(repair(raw, shape))
+        except json.JSONDecodeError:
+            raise repeated from None
+    except json.JSONDecodeError as first_error:
+        try:
+            return _parse(repair(raw, shape))
         except json.JSONDecodeError:
             raise first_error from None
 
@@ -66,7 +99,24 @@ def _skip_space(raw: str, at: int) -> int:
     return _SPACE.match(raw, at).end()
 
 
-def _closes_value(raw: str, after: int, container: str | None) -> bool:
+def _child(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _key_follows(raw: str, at: int, frame: _Frame, shape: Shape, is_text: bool) -> bool:
+    """Does the next key of `frame`'s object start at `at`? After a customer's text only a key the
+    template may have, and has not given yet, does."""
+    match = _KEY_AHEAD.match(raw, at)
+    if match is None:
+        return False
+    if not is_text:
+        return True
+    key = match.group(1)
+    known = shape.keys.get(frame.path)
+    return key not in frame.trusted and (known is None or key in known)
+
+
+def _closes_value(raw: str, after: int, stack: list[_Frame], shape: Shape, is_text: bool) -> bool:
     """Is the quote just before `after` the end of a value string, judging by what follows?
 
     In an object a value ends at `}` or at `,` followed by the next `"key":`; in an array at `]`
@@ -77,27 +127,33 @@ def _closes_value(raw: str, after: int, container: str | None) -> bool:
     at = _skip_space(raw, after)
     if at == len(raw):
         return True
+    if not stack:
+        return False
     ch = raw[at]
-    if container == "{":
+    frame = stack[-1]
+    if frame.kind == "{":
         if ch == "}":
-            return _closes_container(raw, at + 1)
-        return ch == "," and _KEY_AHEAD.match(raw, at + 1) is not None
-    if container == "[":
-        if ch == "]":
-            return _closes_container(raw, at + 1)
-        if ch == ",":
-            at = _skip_space(raw, at + 1)
-            nxt = raw[at:at + 1]
-            return nxt in ('"', "{", "[", "") or nxt.isdigit() or nxt in "-tfn"
+            return _closes_container(raw, at + 1, stack[:-1], shape, is_text)
+        return ch == "," and _key_follows(raw, at + 1, frame, shape, is_text)
+    if ch == "]":
+        return _closes_container(raw, at + 1, stack[:-1], shape, is_text)
+    if ch == ",":
+        at = _skip_space(raw, at + 1)
+        nxt = raw[at:at + 1]
+        return nxt in ('"', "{", "[", "") or nxt.isdigit() or nxt in "-tfn"
     return False
 
 
-def _closes_container(raw: str, at: int) -> bool:
+def _closes_container(raw: str, at: int, outer: list[_Frame], shape: Shape, is_text: bool) -> bool:
     """After a `}` or `]` that would close the container: is that plausible JSON structure?"""
     at = _skip_space(raw, at)
+    if not outer:  # the body's own end: nothing may follow it
+        return at == len(raw)
     if at == len(raw) or raw[at] in "}]":
         return True
     if raw[at] == ",":
+        if outer[-1].kind == "{":
+            return _key_follows(raw, at + 1, outer[-1], shape, is_text)
         if _KEY_AHEAD.match(raw, at + 1) is not None:
             return True
         nxt = _skip_space(raw, at + 1)
@@ -105,28 +161,42 @@ def _closes_container(raw: str, at: int) -> bool:
     return False
 
 
-def _closes(raw: str, after: int, is_key: bool, stack: list[str]) -> bool:
+def _closes(raw: str, after: int, is_key: bool, is_text: bool, stack: list[_Frame], shape: Shape) -> bool:
     """Does the quote just before `after` end the string it is in?"""
     if is_key:
         at = _skip_space(raw, after)
         return raw[at:at + 1] == ":"
-    return _closes_value(raw, after, stack[-1] if stack else None)
+    return _closes_value(raw, after, stack, shape, is_text)
 
 
-def repair(raw: str) -> str:
+def repair(raw: str, shape: Shape | None = None) -> str:
+    shape = shape or Shape()
     out: list[str] = []
-    stack: list[str] = []  # the open containers, "{" or "["
+    stack: list[_Frame] = []  # the open containers
     expect_key = False  # in an object, before a key
-    in_string = is_key = False
+    in_string = is_key = is_text = False
+    texts_begun = False  # from here on a key may be the customer's, never trusted
+    key_start = 0
     i = 0
     while i < len(raw):
         ch = raw[i]
         if not in_string:
+            frame = stack[-1] if stack else None
             if ch == '"':
                 in_string = True
-                is_key = bool(stack) and stack[-1] == "{" and expect_key
+                is_key = frame is not None and frame.kind == "{" and expect_key
+                key_start = i + 1
+                is_text = (not is_key and frame is not None and frame.kind == "{" and frame.key is not None
+                           and _child(frame.path, frame.key) in shape.text)
+                texts_begun = texts_begun or is_text
             elif ch in "{[":
-                stack.append(ch)
+                if frame is None:
+                    path = ""
+                elif frame.kind == "{" and frame.key is not None:
+                    path = _child(frame.path, frame.key)
+                else:
+                    path = frame.path
+                stack.append(_Frame(ch, path))
                 expect_key = ch == "{"
             elif ch in "}]":
                 if stack:
@@ -135,11 +205,11 @@ def repair(raw: str) -> str:
             elif ch == ":":
                 expect_key = False
             elif ch == ",":
-                expect_key = bool(stack) and stack[-1] == "{"
+                expect_key = frame is not None and frame.kind == "{"
             out.append(ch)
         elif ch == "\\":
             nxt = raw[i + 1 : i + 2]
-            if nxt == '"' and _closes(raw, i + 2, is_key, stack):
+            if nxt == '"' and _closes(raw, i + 2, is_key, is_text, stack, shape):
                 out.append("\\\\")  # a message ending in a backslash: the quote after it ends the string
                 i += 1
                 continue
@@ -149,8 +219,13 @@ def repair(raw: str) -> str:
                 continue
             out.append("\\\\")
         elif ch == '"':
-            if _closes(raw, i + 1, is_key, stack):
+            if _closes(raw, i + 1, is_key, is_text, stack, shape):
                 in_string = False
+                if is_key:
+                    key = raw[key_start:i]
+                    stack[-1].key = key
+                    if not texts_begun:
+                        stack[-1].trusted.add(key)
                 out.append(ch)
             else:
                 out.append('\\"')

@@ -47,7 +47,8 @@ def read_body() -> bytes:
     return b"".join(chunks)
 
 
-def read_json(body: bytes) -> Any:
+def read_json(body: bytes, shape: lenient_json.Shape | None = None) -> Any:
+    """The body's JSON; `shape`: the helpdesk template's, where a customer's text sits in it."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -55,7 +56,7 @@ def read_json(body: bytes) -> Any:
     if not text.strip():
         raise PayloadError("body", "empty; expected a JSON object")
     try:
-        return lenient_json.loads(text)
+        return lenient_json.loads(text, shape)
     except lenient_json.RepeatedKey as exc:
         raise PayloadError("body", f"{exc}: a message that rewrites the body's fields cannot be read safely") from None
     except ValueError as exc:
@@ -68,10 +69,11 @@ def receive(
     helpdesk: str,
     authenticate: Callable[[bytes, Any], None],
     parse: Callable[[Any, Any], CommentEvent | TagChange | None],
+    shape: lenient_json.Shape | None = None,
 ):
     body = read_body()
     authenticate(body, request.headers)
-    event = parse(read_json(body), request.headers)
+    event = parse(read_json(body, shape), request.headers)
     if isinstance(event, TagChange):  # feedback on an escalation, not a comment
         return receive_tags(event)
     if event is None:

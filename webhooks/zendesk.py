@@ -12,7 +12,7 @@ from ticketpulse.escalation.comments import AuthorRole
 from ticketpulse.webhooks.events import CommentEvent
 from ticketpulse.models import utcnow
 from ticketpulse.sentiment.clean import ZENDESK_SEPARATOR
-from ticketpulse.webhooks import payload
+from ticketpulse.webhooks import lenient_json, payload
 from ticketpulse.webhooks.payload import PayloadError
 from ticketpulse.webhooks.feedback import KIND, is_tags_change, parse_zendesk_tags
 from ticketpulse.webhooks.receive import receive
@@ -26,6 +26,16 @@ _AGENT_ROLES = {"agent", "admin", "administrator", "light agent", "light_agent",
 # the text; a customer's own "-----" heading the message is not it.
 _RENDERED_HEADER = re.compile(rf"\A\s*{ZENDESK_SEPARATOR}\s*\n\s*\n?[^\n]{{1,200}}\n\s*\n", re.MULTILINE)
 
+
+# The values of a trigger body that hold a customer's text (pasted in, maybe unescaped).
+TEXT_FIELDS = ("comment", "author")
+# The fields a trigger body may have (the README's template, older ones): where the text is
+# unescaped, it ends only before one of these. Not "kind" or "type": there they are the text's.
+TRIGGER_FIELDS = frozenset({
+    "ticket_id", "comment_id", "comment", "is_public", "author", "author_id", "updater_id", "updater_role",
+    "requester_id", "via", "group_id", "tags", "brand", "status", "priority", "updated_at", "created_at", "account_id",
+})
+SHAPE = lenient_json.Shape(text=frozenset(TEXT_FIELDS), keys={"": TRIGGER_FIELDS})
 
 ACCOUNT_HEADER = "X-Zendesk-Account-Id"
 INVOCATION_HEADER = "X-Zendesk-Webhook-Invocation-Id"
@@ -41,6 +51,7 @@ def zendesk_webhook():
             body, headers, env.zendesk_webhook_secrets, tolerance_seconds=tolerance
         ),
         parse=lambda data, headers: parse_zendesk(data, headers, account_id=env.zendesk_account_id),
+        shape=SHAPE,
     )
 
 

@@ -2,6 +2,7 @@
 autogenerate); revision files never import them, so a later model change cannot rewrite history."""
 
 import logging
+from contextlib import nullcontext
 
 from alembic import context
 from sqlalchemy import event, text
@@ -37,7 +38,11 @@ def run_migrations_online() -> None:
     sqlite = engine.dialect.name == "sqlite"
     if sqlite:
         _without_foreign_keys(engine)
-    with engine.connect() as connection:
+    with engine.connect() as connection, connection.begin() if sqlite else nullcontext():
+        # SQLite: the whole run in one transaction, begun IMMEDIATE (make_engine), so one run at a
+        # time holds the write lock from reading the revision to the last migration's commit.
+        # Alembic commits each migration on its own there: a second `db upgrade` started at once
+        # read the revision between two of them and ran the next one again ("already exists").
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=sqlite, render_item=render_item)
         with context.begin_transaction():

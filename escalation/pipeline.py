@@ -168,9 +168,9 @@ class TicketWork:
     escalated_severity: str | None = None  # as the turn began (only the scoring lane changes it)
     prepared: list[Prepared] = field(default_factory=list)
     agent_replies: list[datetime] = field(default_factory=list)  # public agent comments' times
-    # Customer messages stored unread (unsupported language): (time, language), for the unanswered
-    # count and the note; kept out of the rules.
-    unread: list[tuple[datetime, str]] = field(default_factory=list)
+    # Score rows (columns of _HISTORY) of customer messages stored unread (unsupported language):
+    # kept out of the rules; the scorer's context, the unanswered count and the note have them.
+    unread: list = field(default_factory=list)
     lease: Lease | None = None
 
 
@@ -213,7 +213,7 @@ class Pipeline:
                 if row.unsupported_language is None:
                     work.history.append(row)
                 else:  # a message in a language the scorer cannot read is kept out of the rules
-                    work.unread.append((row.commented_at, row.unsupported_language))
+                    work.unread.append(row)
             fingerprints = sorted({c.fingerprint for ticket_id in busy for c in works[ticket_id].comments})
             for row in session.execute(_DONE_DUPLICATES, {"ids": busy, "fingerprints": fingerprints}):
                 works[row.ticket_id].done_fingerprints.append(tuple(row)[1:])
@@ -225,7 +225,8 @@ class Pipeline:
 
     def score_due(self, lease: Lease, work: TicketWork) -> None:
         """Score the turn's comments in order, outside any transaction."""
-        texts = [(row.commented_at, row.id, row.text) for row in work.history]
+        # Every message the customer wrote, one stored unread too (the LLM may read its language).
+        texts = [(row.commented_at, row.id, row.text) for row in [*work.history, *work.unread]]
         done = list(work.done_fingerprints)
         for comment in work.comments:
             # Cleaned at ingest; only rows stored before that (migration 0002) are cleaned here.
@@ -318,7 +319,7 @@ class Pipeline:
     def _decide(self, work: TicketWork, now: datetime):
         """The turn's rows to write and its decisions, in comment-time order (no database)."""
         points = [_point(row) for row in work.history]
-        unread = [at for at, _language in work.unread]
+        unread = [row.commented_at for row in work.unread]
         severity = work.escalated_severity
         scores: list[dict] = []
         updates: list[dict] = []
@@ -436,7 +437,7 @@ class Pipeline:
             if not in_flight:
                 superseded.append({"b_ticket_id": lease.ticket_id, "b_now": now,
                                    "b_reason": f"superseded by {decisions[0][1].severity}"})
-            languages = [language for _at, language in work.unread] + [
+            languages = [row.unsupported_language for row in work.unread] + [
                 p.score.unsupported_language for p in work.prepared if p.score is not None and p.score.unsupported_language
             ]
             for n, (comment, decision, trajectory) in enumerate(decisions):

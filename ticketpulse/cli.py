@@ -171,14 +171,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _refuse_a_config_that_cannot_be_reread(args)
     runtime = _runtime(args)
-    upgrade(runtime.env.database_url)
     live = _live_config(args, runtime)
     app = create_app({"TICKETPULSE": runtime.config, "ENVIRONMENT": runtime.env, "ENGINE": runtime.engine,
                       "LIVE_CONFIG": live, "SCORER": runtime.scorer})
     port = args.port or runtime.env.port
-    # Bound before anything claims to serve; waitress stops reading a body at the limit and
-    # answers 413 itself (webhooks/serving.py).
+    # Bound before migrating: a port in use (another ticketpulse, perhaps the release still
+    # running) or a wrong --host refuses the start with the database untouched; it was migrated
+    # first. Requests that come during a migration wait in the socket's queue until it is done.
+    # waitress stops reading a body at the limit and answers 413 itself (webhooks/serving.py).
     server = _listen(app, args.host, port, runtime.config.webhooks.max_body_bytes)
+    upgrade(runtime.env.database_url)
     live.subscribe(lambda _old, new: _follow_body_limit(server, new.webhooks.max_body_bytes))
     stop = threading.Event()
     worker = runtime.worker

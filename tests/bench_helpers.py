@@ -1,10 +1,11 @@
-"""What the tests of the bench scripts share: loading a script as a module, and the PostgreSQL
-databases a run makes."""
+"""What the tests of the bench scripts share: loading a script as a module, the PostgreSQL
+databases a run makes, and a port held as another server would hold it."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,14 @@ def existing_databases(*names: str) -> list[str]:
 
 def database_exists(name: str) -> bool:
     return existing_databases(name) == [name]
+
+
+def hold(port: int) -> socket.socket:
+    """A server on `port` (a bench's old fixed one): another run, or anything else there."""
+    other = socket.socket()
+    try:
+        other.bind(("127.0.0.1", port))
+        other.listen()
+    except OSError:  # something holds it already: as good
+        pass
+    return other

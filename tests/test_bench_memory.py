@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.bench_helpers import ADMIN_URL, database_exists, load_bench
+from tests.bench_helpers import ADMIN_URL, database_exists, hold, load_bench
 
 
 class Serve:
@@ -46,17 +46,6 @@ def test_the_breakdown_starts_from_a_fresh_interpreter(monkeypatch, capfd):
     first_step = re.search(r"^  python\s+([\d.]+) MB", out, re.MULTILINE)
     assert first_step, out
     assert float(first_step.group(1)) < bench.rss_mb() / 2
-
-
-def hold(port: int) -> socket.socket:
-    """A server on `port` (the bench's old fixed one): another run, or anything else there."""
-    other = socket.socket()
-    try:
-        other.bind(("127.0.0.1", port))
-        other.listen()
-    except OSError:  # something holds it already: as good
-        pass
-    return other
 
 
 def test_each_start_takes_a_free_port(monkeypatch, capsys):

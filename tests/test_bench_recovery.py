@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench_helpers import ADMIN_URL, ROOT, database_exists, load_bench, needs_postgres
+from tests.bench_helpers import ADMIN_URL, ROOT, database_exists, hold, load_bench, needs_postgres
 
 
 def stuck(*args):
@@ -48,8 +48,6 @@ def test_a_wait_that_never_ends_says_what_it_waited_for():
 
 
 def test_the_kill_run_serves_on_a_free_port_and_logs_to_the_file(monkeypatch, tmp_path):
-    from tests.test_bench_memory import hold
-
     bench = load_bench("recovery")
     started = []
 

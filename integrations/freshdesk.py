@@ -62,7 +62,7 @@ class FreshdeskClient:
         try:
             return self.policy.exchange(method, url, auth=self.auth, **kwargs)
         except HelpdeskError as exc:
-            raise explained(exc, _meaning(exc.status, ticket)) from None
+            raise explained(exc, _meaning(exc.status, ticket, method)) from None
 
     def _request(self, method: str, url: str, **kwargs: Any) -> Any:
         return self._exchange(method, url, **kwargs)[0]
@@ -126,14 +126,18 @@ class FreshdeskClient:
         return f"{self.base_url}{path}" + (f"?{parts.query}" if parts.query else "")
 
 
-def _meaning(status: int | None, ticket: str | None) -> str | None:
+def _meaning(status: int | None, ticket: str | None, method: str) -> str | None:
     """What an answer means for the admin: what to fix, or what is gone for good."""
     if status == 401:
         return "Freshdesk refused the API key: set FRESHDESK_API_KEY to the key in the agent's Profile settings"
-    if status == 404 and ticket is not None:
+    if ticket is None:
+        return None
+    if status == 404:
         # Freshdesk answers an unknown ticket with an empty 404; an invalid group is a 400 naming it.
         return (f"Freshdesk has no ticket {ticket} (deleted, or not on this account: check FRESHDESK_DOMAIN); "
                 "not retried, as every try would get the same 404")
+    if status == 400 and method == "PUT":
+        return "Freshdesk changed nothing on the ticket; not retried, as the same update would be refused again"
     return None
 
 

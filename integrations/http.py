@@ -84,7 +84,7 @@ def explained(exc: HelpdeskError, meaning: str | None) -> HelpdeskError:
         return exc
     wait = {"retry_after": exc.retry_after} if isinstance(exc, TransientError) else {}
     said = str(exc)
-    return type(exc)(f"{said}{' ' if said.endswith(('.', '!')) else ': '}{meaning}", status=exc.status, **wait)
+    return type(exc)(f"{said}{' ' if said.endswith(('.', '!')) else '. '}{meaning}", status=exc.status, **wait)
 
 
 def _redirect_message(response: requests.Response) -> str:

@@ -27,7 +27,7 @@ def test_an_unknown_ticket_fails_naming_the_ticket_and_why_it_is_not_retried(
     [escalation] = rows(sessions, Escalation)
     assert escalation.status == "failed" and escalation.attempts == 1
     assert escalation.reason.endswith(
-        "/api/v2/tickets/999999 -> 404: Not Found: Freshdesk has no ticket 999999 (deleted, or not on this "
+        "/api/v2/tickets/999999 -> 404: Not Found. Freshdesk has no ticket 999999 (deleted, or not on this "
         "account: check FRESHDESK_DOMAIN); not retried, as every try would get the same 404")
     assert paths(fake_freshdesk) == [("GET", "/api/v2/tickets/999999")]
 
@@ -56,7 +56,7 @@ def test_a_ticket_deleted_before_the_note_names_the_ticket(fake_freshdesk):
         helpdesk.apply(plan)
 
     assert raised.value.status == 404
-    assert "/api/v2/tickets/4521/notes -> 404: Not Found: Freshdesk has no ticket 4521" in str(raised.value)
+    assert "/api/v2/tickets/4521/notes -> 404: Not Found. Freshdesk has no ticket 4521" in str(raised.value)
 
 
 def test_a_refused_api_key_names_the_variable_to_set(client, sessions, config, environment, engine, scorer, fake_freshdesk):

@@ -330,7 +330,8 @@ def test_priority_out_of_range_is_a_permanent_error_listing_the_field(fake_fresh
         live_freshdesk(fake_freshdesk).apply(plan)
 
     assert error.value.status == 400
-    assert str(error.value).endswith("-> 400: Validation failed (priority: It should be one of these values: '1,2,3,4')")
+    assert ("-> 400: Validation failed (priority: It should be one of these values: '1,2,3,4'). "
+            "Freshdesk changed nothing on the ticket; not retried") in str(error.value)
     assert fake_freshdesk.notes("4521") == []
 
 

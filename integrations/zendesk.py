@@ -20,6 +20,7 @@ from ticketpulse.escalation.helpdesk import (
     Applied,
     ConflictError,
     EscalationPlan,
+    HelpdeskError,
     PermanentError,
     TransientError,
     already_escalated,
@@ -28,7 +29,14 @@ from ticketpulse.escalation.helpdesk import (
     request_record,
 )
 from ticketpulse.integrations.dry_run import log_dry_run
-from ticketpulse.integrations.http import HttpPolicy, api_root, expect_object, expect_strings, path_segment
+from ticketpulse.integrations.http import (
+    HttpPolicy,
+    api_root,
+    expect_object,
+    expect_strings,
+    explained,
+    path_segment,
+)
 
 log = logging.getLogger("ticketpulse.helpdesk")
 
@@ -47,16 +55,23 @@ class ZendeskClient:
         # API token auth: "{email}/token:{api_token}" as HTTP Basic.
         self.auth = (f"{email}/token", api_token)
 
+    def _request(self, method: str, url: str, *, ticket: str | None = None, **kwargs: Any) -> Any:
+        """The policy's request, its errors saying what they mean here (`ticket`: the call's)."""
+        try:
+            return self.policy.request(method, url, auth=self.auth, **kwargs)
+        except HelpdeskError as exc:
+            raise explained(exc, _meaning(exc.status, ticket, method)) from None
+
     def _ticket_url(self, external_id: str) -> str:
         return f"{self.base_url}/api/v2/tickets/{path_segment(external_id)}"
 
     def get_ticket(self, external_id: str) -> dict[str, Any]:
         url = self._ticket_url(external_id)
-        return expect_object(self.policy.request("GET", url, auth=self.auth), "ticket", f"GET {url}")
+        return expect_object(self._request("GET", url, ticket=external_id), "ticket", f"GET {url}")
 
     def update_ticket(self, external_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT /api/v2/tickets/{id} with body {"ticket": {...}}."""
-        return self.policy.request("PUT", self._ticket_url(external_id), json=body, auth=self.auth)
+        return self._request("PUT", self._ticket_url(external_id), ticket=external_id, json=body)
 
     # -- setup and check-config: the account, its webhooks and triggers ---------------------------
 
@@ -66,7 +81,7 @@ class ZendeskClient:
     def get_current_user(self) -> dict[str, Any]:
         """GET /api/v2/users/me: whom the credentials authenticate (anonymous: id null)."""
         url = self._api("users/me")
-        return expect_object(self.policy.request("GET", url, auth=self.auth), "user", f"GET {url}")
+        return expect_object(self._request("GET", url), "user", f"GET {url}")
 
     def list_webhooks(self, name_contains: str | None = None) -> list[dict[str, Any]]:
         """GET /api/v2/webhooks, every page (cursor pagination: meta.has_more / after_cursor)."""
@@ -76,7 +91,7 @@ class ZendeskClient:
             params["filter[name_contains]"] = name_contains
         webhooks: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
-            page = expect_object(self.policy.request("GET", url, params=params, auth=self.auth), None, f"GET {url}")
+            page = expect_object(self._request("GET", url, params=params), None, f"GET {url}")
             webhooks.extend(item for item in page.get("webhooks") or [] if isinstance(item, dict))
             meta = page.get("meta") or {}
             if not meta.get("has_more") or not meta.get("after_cursor"):
@@ -87,17 +102,17 @@ class ZendeskClient:
     def create_webhook(self, webhook: dict[str, Any]) -> dict[str, Any]:
         """POST /api/v2/webhooks {"webhook": {...}} → 201 {"webhook": {"id": ...}}. Not idempotent."""
         url = self._api("webhooks")
-        answer = self.policy.request("POST", url, json={"webhook": webhook}, auth=self.auth, idempotent=False)
+        answer = self._request("POST", url, json={"webhook": webhook}, idempotent=False)
         return expect_object(answer, "webhook", f"POST {url}")
 
     def update_webhook(self, webhook_id: str, webhook: dict[str, Any]) -> None:
         """PUT /api/v2/webhooks/{id} {"webhook": {...}} → 204."""
-        self.policy.request("PUT", self._api(f"webhooks/{path_segment(webhook_id)}"), json={"webhook": webhook}, auth=self.auth)
+        self._request("PUT", self._api(f"webhooks/{path_segment(webhook_id)}"), json={"webhook": webhook})
 
     def get_signing_secret(self, webhook_id: str) -> str:
         """GET /api/v2/webhooks/{id}/signing_secret → {"signing_secret": {"algorithm", "secret"}}."""
         url = self._api(f"webhooks/{path_segment(webhook_id)}/signing_secret")
-        secret = expect_object(self.policy.request("GET", url, auth=self.auth), "signing_secret", f"GET {url}").get("secret")
+        secret = expect_object(self._request("GET", url), "signing_secret", f"GET {url}").get("secret")
         if not isinstance(secret, str) or not secret:
             raise TransientError(f"GET {url}: no secret in the answer")
         return secret
@@ -106,8 +121,8 @@ class ZendeskClient:
         """POST /api/v2/webhooks/test?webhook_id={id}: Zendesk sends `request` to the endpoint,
         signed with that webhook's secret, and answers with what the endpoint answered."""
         url = self._api("webhooks/test")
-        answer = self.policy.request(
-            "POST", url, params={"webhook_id": webhook_id}, json={"request": request}, auth=self.auth, idempotent=False
+        answer = self._request(
+            "POST", url, params={"webhook_id": webhook_id}, json={"request": request}, idempotent=False
         )
         return expect_object(answer, "response", f"POST {url}")
 
@@ -125,7 +140,7 @@ class ZendeskClient:
         params: dict[str, Any] | None = {"per_page": 100}
         found: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
-            page = expect_object(self.policy.request("GET", url, params=params, auth=self.auth), None, f"GET {url}")
+            page = expect_object(self._request("GET", url, params=params), None, f"GET {url}")
             found.extend(item for item in page.get(name) or [] if isinstance(item, dict))
             next_page = page.get("next_page")
             if not next_page:
@@ -136,19 +151,34 @@ class ZendeskClient:
     def create_trigger(self, trigger: dict[str, Any]) -> dict[str, Any]:
         """POST /api/v2/triggers {"trigger": {...}} → 201 {"trigger": {...}}. Not idempotent."""
         url = self._api("triggers")
-        answer = self.policy.request("POST", url, json={"trigger": trigger}, auth=self.auth, idempotent=False)
+        answer = self._request("POST", url, json={"trigger": trigger}, idempotent=False)
         return expect_object(answer, "trigger", f"POST {url}")
 
     def update_trigger(self, trigger_id: int | str, trigger: dict[str, Any]) -> dict[str, Any]:
         """PUT /api/v2/triggers/{id} {"trigger": {...}} → 200 {"trigger": {...}}."""
         url = self._api(f"triggers/{path_segment(str(trigger_id))}")
-        return expect_object(self.policy.request("PUT", url, json={"trigger": trigger}, auth=self.auth), "trigger", f"PUT {url}")
+        return expect_object(self._request("PUT", url, json={"trigger": trigger}), "trigger", f"PUT {url}")
 
     def _same_host(self, link: str) -> str:
         """A next-page link on our base URL: the token is never sent to a host a body names."""
         parts = urlsplit(link)
         path = parts.path[parts.path.find("/api/v2/"):] if "/api/v2/" in parts.path else parts.path
         return f"{self.base_url}{path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def _meaning(status: int | None, ticket: str | None, method: str) -> str | None:
+    """What an answer means for the admin: what to fix, or what is gone for good."""
+    if status == 401:
+        return ("Zendesk refused the credentials: check ZENDESK_EMAIL and ZENDESK_API_TOKEN, and that token "
+                "access is enabled (Admin Center > Apps and integrations > APIs)")
+    if ticket is None:
+        return None
+    if status == 404:
+        return (f"Zendesk has no ticket {ticket} (deleted, or not on this account: check ZENDESK_SUBDOMAIN); "
+                "not retried, as every try would get the same 404")
+    if status == 422 and method == "PUT":
+        return "Zendesk changed nothing on the ticket; not retried, as the same update would be refused again"
+    return None
 
 
 def ticket_path(plan: EscalationPlan) -> str:

@@ -2,7 +2,8 @@
 
 Enforces API-token auth, replaces the tag list on PUT (storing tags in lower case, as Zendesk
 does), rejects a stale `updated_stamp` with 409, refuses updates to closed tickets, invalid
-priorities and an assignee outside the ticket's group with 422 (`details` per field), and can be told to answer 429/503 with `Retry-After`.
+priorities, a group that is not one of the account's and an assignee outside the ticket's group
+with 422 (`details` per field), and can be told to answer 429/503 with `Retry-After`.
 Every request it receives is recorded for the tests to assert on.
 """
 
@@ -207,6 +208,12 @@ class FakeZendesk:
                         error="RecordInvalid",
                         description="Record validation errors",
                         details={"priority": [{"description": "Priority: is invalid"}]},
+                    ), 422
+                if body.get("group_id") is not None and body["group_id"] not in self.groups:
+                    return jsonify(  # the shape of Zendesk's other validation errors (this text unconfirmed)
+                        error="RecordInvalid",
+                        description="Record validation errors",
+                        details={"group": [{"description": "Group: is invalid"}]},
                     ), 422
                 if (refused := self._assignee_outside_group(ticket, body)) is not None:
                     return refused

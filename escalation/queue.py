@@ -21,7 +21,6 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -214,6 +213,8 @@ class Heartbeat:
         self._held: dict[tuple[str, str], int] = {}  # (lane name, token): leases kept
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._interval = 0.0  # what the thread is sleeping for
+        self._wake = threading.Event()
 
     @contextmanager
     def keep(self, leases: list[Lease]):
@@ -224,6 +225,8 @@ class Heartbeat:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="ticketpulse-heartbeat", daemon=True)
                 self._thread.start()
+            elif self._lease_seconds() / 3 < self._interval:
+                self._wake.set()  # lease_seconds was lowered (a reload): these leases need a beat sooner
         try:
             yield
         finally:
@@ -243,7 +246,10 @@ class Heartbeat:
     def _run(self) -> None:
         idle_beats = 0
         while True:
-            time.sleep(self._lease_seconds() / 3)
+            with self._lock:
+                self._interval = self._lease_seconds() / 3
+            self._wake.wait(self._interval)
+            self._wake.clear()
             tokens = self._tokens()
             if not tokens:
                 idle_beats += 1

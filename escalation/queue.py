@@ -385,7 +385,8 @@ def reclaim_own(sessions: sessionmaker[Session]) -> int:
     with sessions.begin() as session:
         for lane in (SCORING, ESCALATION):
             owners = session.scalars(
-                select(lane.owner).where(lane.owner.is_not(None), lane.owner.startswith(f"{host}:")).distinct()
+                select(lane.owner).where(lane.owner.is_not(None), lane.owner.startswith(f"{host}:", autoescape=True))
+                .distinct()  # autoescape: a `_` or `%` in the host name is no wildcard
             ).all()
             dead = [owner for owner in owners if not _pid_alive(owner.split(":")[1])]
             if dead:

@@ -124,3 +124,15 @@ def test_a_restart_frees_a_lease_left_under_its_own_pid_by_an_earlier_process(cl
     assert claim_ticket(sessions, 30, f"{queue.host_id()}:{os.getpid()}:1") is not None
 
     assert reclaim_own(sessions) == 1
+
+
+def test_a_restart_leaves_alone_the_leases_of_a_host_its_name_matches_only_as_a_pattern(client, sessions, monkeypatch):
+    _one_due_ticket(client)
+    # "worker_1" restarts; "workerA1" (another host, its pid not running here) holds a live lease.
+    # An underscore in a name is no wildcard: that lease is not this host's to free.
+    assert claim_ticket(sessions, 30, "workerA1:999999:1") is not None
+    monkeypatch.setattr(queue.socket, "gethostname", lambda: "worker_1")
+
+    assert reclaim_own(sessions) == 0
+    with sessions() as session:
+        assert session.scalars(select(Ticket.lease_owner)).one().startswith("workerA1:")

@@ -36,6 +36,10 @@ TRIGGER_FIELDS = frozenset({
     "requester_id", "via", "group_id", "tags", "brand", "status", "priority", "updated_at", "created_at", "account_id",
 })
 SHAPE = lenient_json.Shape(text=frozenset(TEXT_FIELDS), keys={"": TRIGGER_FIELDS})
+# Fields that file or date a trigger's comment. The text can add fields after itself (`…", "updated_at":
+# "2001-01-01", "x": "`): these are read only from before the first text field, or as the body's last field
+# (the template's end follows the text).
+PLACED_FIELDS = ("comment_id", "account_id", "created_at", "updated_at")
 
 ACCOUNT_HEADER = "X-Zendesk-Account-Id"
 INVOCATION_HEADER = "X-Zendesk-Webhook-Invocation-Id"
@@ -155,21 +159,32 @@ def parse_trigger(data: dict, headers, account_id: str | None = None) -> Comment
     body = _trigger_comment(data)
     requester_id = payload.identifier(data, "requester_id")
     author_id = payload.identifier(data, "author_id") or payload.identifier(data, "updater_id")
+    placed = placed_fields(data)
     return CommentEvent(
         helpdesk="zendesk",
-        account=signed_account(data, headers, account_id),
+        account=signed_account(placed, headers, account_id),
         external_id=external_id,
-        comment_id=payload.id_number(payload.identifier(data, "comment_id"), "comment_id"),
+        comment_id=payload.id_number(payload.identifier(placed, "comment_id"), "comment_id"),
         body=strip_rendered_header(body),
         is_public=payload.boolean(data, "is_public", default=True),
         author_role=_trigger_role(payload.text(data, "updater_role")),
         author_id=author_id,
         author_name=payload.text(data, "author"),
-        commented_at=_trigger_time(data),
+        commented_at=_trigger_time(placed),
         source="zendesk.trigger",
         delivery_id=_invocation_id(headers),
         ticket=_ticket_snapshot(data, "", requester_id),
     )
+
+
+def placed_fields(data: dict) -> dict:
+    """The PLACED_FIELDS of a trigger body that a customer's text cannot have added."""
+    keys = list(data)
+    first_text = min((keys.index(key) for key in TEXT_FIELDS if key in data), default=len(keys))
+    return {
+        key: data[key] for key in PLACED_FIELDS
+        if key in data and (keys.index(key) < first_text or keys.index(key) == len(keys) - 1)
+    }
 
 
 def _trigger_comment(data: dict) -> str:

@@ -3,8 +3,9 @@
 Access: refused until DASHBOARD_PASSWORD is set; then HTTP Basic (any user name, that password)
 or the login form, which sets a signed, HTTP-only session cookie naming a session row. Signing out
 deletes the row, so the cookie (or a copy of it) is dead on the server; changing the password ends
-every session (the cookie's key derives from it). The only writes are the verdict buttons and
-signing out, which need the session's CSRF token. URLs carry filters and ticket numbers only, never customer text.
+every session (the cookie's key derives from it). Both doors are throttled per client address,
+in the database so that every gunicorn process counts alike. The only writes are the verdict
+buttons and signing out, which need the session's CSRF token. URLs carry filters and ticket numbers only, never customer text.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import logging
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -21,13 +24,14 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.exceptions import HTTPException
 
 from ticketpulse.escalation import feedback, reports
 from ticketpulse.escalation.reports import ReportError
 from ticketpulse.models import EscalationStatus, Ticket, Verdict, utcnow
-from ticketpulse.models.tables import DashboardSession
+from ticketpulse.models.tables import DashboardSession, SignInFailures, UTCDateTime
 from ticketpulse.webhooks import charts
 from ticketpulse.webhooks.request_input import bounded_number, row_id, same_secret, storable
 
@@ -40,6 +44,10 @@ bp = Blueprint(
 
 COOKIE = "ticketpulse_dashboard"
 SESSION_LIFETIME = timedelta(hours=12)
+# The sign-in throttle: after this many wrong passwords from one client address within the window
+# (from its first), that address is refused (429) until the window ends, the password unread.
+SIGN_IN_FAILURES = 10
+SIGN_IN_WINDOW = timedelta(minutes=15)
 VERDICT_CHOICES = {"false_alarm": Verdict.FALSE_ALARM, "confirmed": Verdict.CONFIRMED, "clear": None}
 MAX_PAGE = 1_000_000
 # The tuning page replays at most this many of the latest false alarms and confirmed escalations
@@ -106,6 +114,95 @@ def _end_session(session_id: str) -> None:
         session.execute(delete(DashboardSession).where(DashboardSession.id == session_id))
 
 
+class SignInsRefused(Exception):
+    """Too many wrong passwords from this client lately."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _client_address() -> str:
+    """The client the throttle counts, so that someone guessing elsewhere never locks the lead out.
+    The TLS proxy connects from loopback, a private network or a Unix socket: behind it the client
+    is the last X-Forwarded-For entry, the one the proxy added (a client can only write entries
+    before it). An IPv6 client counts by its /64, the block one host is commonly given."""
+    address = _ip(request.remote_addr)
+    if address is None or address.is_loopback or address.is_private:
+        address = _ip(request.headers.get("X-Forwarded-For", "").rpartition(",")[2]) or address
+    if address is None:
+        return (request.remote_addr or "unknown")[:64]
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _ip(text: str | None):
+    """An address, with or without a port (`203.0.113.9:4711`, `[2001:db8::1]:4711`), else None."""
+    text = (text or "").strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return getattr(address, "ipv4_mapped", None) or address  # ::ffff:203.0.113.9 is 203.0.113.9
+
+
+def _password_matches(given: str, password: str, door: str) -> bool:
+    """Both doors' check (the form, HTTP Basic). Past SIGN_IN_FAILURES wrong passwords in the window
+    it raises SignInsRefused without reading the password; a wrong one is counted, a right one
+    clears the count. One client's attempts take turns (_lock_client), so that concurrent guesses
+    cannot all pass the check before any is counted."""
+    client, now = _client_address(), utcnow()
+    expired = now - SIGN_IN_WINDOW
+    with current_app.extensions["ticketpulse.sessions"].begin() as session:
+        _lock_client(session, client)
+        row = session.execute(
+            select(SignInFailures.failures, SignInFailures.window_start).where(SignInFailures.client == client)
+        ).one_or_none()
+        if row is not None and row.window_start > expired and row.failures >= SIGN_IN_FAILURES:
+            retry_after = max(1, math.ceil((row.window_start - expired).total_seconds()))
+            log.warning("dashboard: sign-in refused (%s) from %s: %d wrong passwords since %s, retry in %d s",
+                        door, client, row.failures, charts.utc_minute(row.window_start), retry_after)
+            raise SignInsRefused(retry_after)
+        if same_secret(given, password):
+            if row is not None:
+                session.execute(delete(SignInFailures).where(SignInFailures.client == client))
+            return True
+        session.execute(_count_failure(session.get_bind().dialect.name, client, now, expired))
+        # Old counts go with each new one, so the table holds one window's clients at most. SKIP
+        # LOCKED: a row another sign-in is rewriting is left to the next prune (waiting could deadlock).
+        stale = select(SignInFailures.client).where(SignInFailures.window_start <= expired)
+        session.execute(delete(SignInFailures).where(
+            SignInFailures.client.in_(stale.with_for_update(skip_locked=True).scalar_subquery())))
+    log.warning("dashboard: wrong password (%s) from %s", door, client)
+    return False
+
+
+def _lock_client(session, client: str) -> None:
+    """PostgreSQL: a transaction lock on the client's name, held even before its row exists (a row
+    lock would not be). SQLite: every transaction holds the database's write lock already."""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(b"ticketpulse sign-in\0" + client.encode()).digest()
+        session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
+
+
+def _count_failure(dialect: str, client: str, now, expired):
+    """One more wrong password, in a window that starts anew once the last one is over."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    new_window = SignInFailures.window_start <= literal(expired, UTCDateTime())
+    return insert(SignInFailures).values(client=client, failures=1, window_start=now).on_conflict_do_update(
+        index_elements=[SignInFailures.client],
+        set_={
+            "failures": case((new_window, 1), else_=SignInFailures.failures + 1),
+            "window_start": case((new_window, literal(now, UTCDateTime())), else_=SignInFailures.window_start),
+        },
+    )
+
+
 def _check_form_token(viewer: Viewer) -> None:
     """Every POST but the sign-in carries the viewer's CSRF token, which a form on another site cannot know."""
     if not same_secret(request.form.get("csrf", ""), viewer.csrf):
@@ -130,10 +227,9 @@ def authenticate():
         return None
     given = _basic_password()
     if given is not None:
-        if same_secret(given, password):
+        if _password_matches(given, password, "HTTP Basic"):
             g.viewer = Viewer(hmac.new(password.encode(), b"basic csrf", hashlib.sha256).hexdigest(), "basic")
             return None
-        log.warning("dashboard: wrong password (HTTP Basic) from %s", request.remote_addr)
         return _html_error("Wrong password.", 401, **{"WWW-Authenticate": 'Basic realm="ticketpulse dashboard"'})
     viewer = _session_viewer(password)
     if viewer is None:
@@ -173,6 +269,16 @@ def _this_page() -> str:
 @bp.errorhandler(ReportError)
 def bad_filter(exc: ReportError):
     return _html_error(str(exc), 400)
+
+
+@bp.errorhandler(SignInsRefused)
+def sign_ins_refused(exc: SignInsRefused):
+    message = f"Too many wrong passwords from your address: try again in {math.ceil(exc.retry_after / 60)} min."
+    headers = {"Retry-After": str(exc.retry_after)}
+    if request.endpoint == "dashboard.login":
+        form = render_template("dashboard/login.html", next=_safe_next(request.values.get("next")), error=message)
+        return form, 429, headers
+    return _html_error(message, 429, **headers)
 
 
 @bp.errorhandler(HTTPException)
@@ -225,9 +331,7 @@ def login():
     target = _safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("dashboard/login.html", next=target, error=None)
-    given = request.form.get("password", "")
-    if not same_secret(given, password):
-        log.warning("dashboard: wrong password (login form) from %s", request.remote_addr)
+    if not _password_matches(request.form.get("password", ""), password, "login form"):
         return render_template("dashboard/login.html", next=target, error="Wrong password."), 401
     response = redirect(target)
     token = _serializer(password).dumps({"sid": _start_session(), "csrf": secrets.token_urlsafe(24)})
@@ -235,7 +339,7 @@ def login():
         COOKIE, token, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True, samesite="Lax",
         secure=_browser_uses_https(), path="/dashboard",
     )
-    log.info("dashboard: signed in from %s", request.remote_addr)
+    log.info("dashboard: signed in from %s", _client_address())
     return response
 
 
@@ -251,7 +355,7 @@ def logout():
     _check_form_token(viewer)
     _end_session(viewer.session_id)
     response.delete_cookie(COOKIE, path="/dashboard")
-    log.info("dashboard: signed out from %s", request.remote_addr)
+    log.info("dashboard: signed out from %s", _client_address())
     return response
 
 

@@ -216,6 +216,9 @@ class FreshdeskHelpdesk:
         # were made; tags missing since then are an agent's undoing, not work left to do.
         conversations = self.client.list_conversations(plan.external_id)
         if note_on_ticket(conversations, plan.note, f"GET {ticket_path(plan)}/conversations"):
+            if not already:
+                log.info("ticket %s: our note is on it but not our tags: an agent undid the escalation; left so",
+                         plan.ticket_ref or plan.external_id)
             return Applied(requests=[], already=True)
         if not already:
             body = freshdesk_update(plan, ticket)

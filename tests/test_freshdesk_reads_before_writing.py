@@ -4,6 +4,8 @@ a crash never makes it again, even when an agent has undone it in between."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.test_freshdesk_escalation import (  # noqa: F401 (fixtures)
@@ -13,7 +15,7 @@ from ticketpulse.models import Escalation
 
 
 def test_a_retry_after_the_note_leaves_an_escalation_an_agent_undid_alone(
-        client, sessions, runtime, fake_freshdesk, monkeypatch):
+        client, sessions, runtime, fake_freshdesk, monkeypatch, caplog):
     crash_once(monkeypatch, after_note=True)  # the note is posted, the worker dies before recording it
     say(client, CRITICAL)
     with pytest.raises(WorkerKilled):
@@ -23,10 +25,12 @@ def test_a_retry_after_the_note_leaves_an_escalation_an_agent_undid_alone(
     # Before the retry, an agent reads the note, disagrees, and puts the ticket back.
     ticket.update(group_id=43000123456, priority=2, tags=["refund", "vip"])
 
-    runtime.worker.drain()
+    with caplog.at_level(logging.INFO, logger="ticketpulse.freshdesk"):
+        runtime.worker.drain()
 
     [escalation] = rows(sessions, Escalation)
     assert escalation.status == "applied" and escalation.request["requests"] == []
+    assert "our note is on it but not our tags: an agent undid the escalation; left so" in caplog.text
     assert len(paths(fake_freshdesk, "PUT")) == 1  # not escalated a second time
     assert (ticket["group_id"], ticket["priority"], ticket["tags"]) == (43000123456, 2, ["refund", "vip"])
     assert len(fake_freshdesk.notes("4521")) == 1

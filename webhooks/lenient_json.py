@@ -131,12 +131,13 @@ def _closes_value(raw: str, after: int, stack: list[_Frame], shape: Shape, is_te
         return False
     ch = raw[at]
     frame = stack[-1]
+    outer = stack[-2] if len(stack) > 1 else None
     if frame.kind == "{":
         if ch == "}":
-            return _closes_container(raw, at + 1, stack[:-1], shape, is_text)
+            return _closes_container(raw, at + 1, outer, shape, is_text)
         return ch == "," and _key_follows(raw, at + 1, frame, shape, is_text)
     if ch == "]":
-        return _closes_container(raw, at + 1, stack[:-1], shape, is_text)
+        return _closes_container(raw, at + 1, outer, shape, is_text)
     if ch == ",":
         at = _skip_space(raw, at + 1)
         nxt = raw[at:at + 1]
@@ -144,16 +145,16 @@ def _closes_value(raw: str, after: int, stack: list[_Frame], shape: Shape, is_te
     return False
 
 
-def _closes_container(raw: str, at: int, outer: list[_Frame], shape: Shape, is_text: bool) -> bool:
-    """After a `}` or `]` that would close the container: is that plausible JSON structure?"""
+def _closes_container(raw: str, at: int, outer: _Frame | None, shape: Shape, is_text: bool) -> bool:
+    """After a `}` or `]` that would close the container (in `outer`): is that plausible JSON structure?"""
     at = _skip_space(raw, at)
-    if not outer:  # the body's own end: nothing may follow it
+    if outer is None:  # the body's own end: nothing may follow it
         return at == len(raw)
     if at == len(raw) or raw[at] in "}]":
         return True
     if raw[at] == ",":
-        if outer[-1].kind == "{":
-            return _key_follows(raw, at + 1, outer[-1], shape, is_text)
+        if outer.kind == "{":
+            return _key_follows(raw, at + 1, outer, shape, is_text)
         if _KEY_AHEAD.match(raw, at + 1) is not None:
             return True
         nxt = _skip_space(raw, at + 1)

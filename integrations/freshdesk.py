@@ -33,6 +33,8 @@ from ticketpulse.integrations.http import (
     expect_strings,
     explained,
     path_segment,
+    ticket_gone,
+    update_refused,
 )
 from ticketpulse.sentiment.clean import squash_whitespace
 
@@ -132,12 +134,10 @@ def _meaning(status: int | None, ticket: str | None, method: str) -> str | None:
         return "Freshdesk refused the API key: set FRESHDESK_API_KEY to the key in the agent's Profile settings"
     if ticket is None:
         return None
-    if status == 404:
-        # Freshdesk answers an unknown ticket with an empty 404; an invalid group is a 400 naming it.
-        return (f"Freshdesk has no ticket {ticket} (deleted, or not on this account: check FRESHDESK_DOMAIN); "
-                "not retried, as every try would get the same 404")
+    if status == 404:  # an empty 404; an invalid group is a 400 naming it
+        return ticket_gone("Freshdesk", ticket, "FRESHDESK_DOMAIN")
     if status == 400 and method == "PUT":
-        return "Freshdesk changed nothing on the ticket; not retried, as the same update would be refused again"
+        return update_refused("Freshdesk")
     return None
 
 

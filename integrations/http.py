@@ -87,6 +87,18 @@ def explained(exc: HelpdeskError, meaning: str | None) -> HelpdeskError:
     return type(exc)(f"{said}{' ' if said.endswith(('.', '!')) else '. '}{meaning}", status=exc.status, **wait)
 
 
+def ticket_gone(helpdesk: str, ticket: str, account_variable: str) -> str:
+    """What a 404 on a ticket's own address means: it is not there, and asking again will not help."""
+    return (f"{helpdesk} has no ticket {ticket} (deleted, or not on this account: check {account_variable}); "
+            "not retried, as every try would get the same 404")
+
+
+def update_refused(helpdesk: str) -> str:
+    """What a validation error on a ticket update means: nothing was written, and the same body
+    would be refused again."""
+    return f"{helpdesk} changed nothing on the ticket; not retried, as the same update would be refused again"
+
+
 def _redirect_message(response: requests.Response) -> str:
     """Redirects are not followed: requests would turn a PUT into a GET (302) or drop its body
     (301), and the update would look done. The address the server names is the one to configure."""

@@ -36,6 +36,8 @@ from ticketpulse.integrations.http import (
     expect_strings,
     explained,
     path_segment,
+    ticket_gone,
+    update_refused,
 )
 
 log = logging.getLogger("ticketpulse.helpdesk")
@@ -174,10 +176,9 @@ def _meaning(status: int | None, ticket: str | None, method: str) -> str | None:
     if ticket is None:
         return None
     if status == 404:
-        return (f"Zendesk has no ticket {ticket} (deleted, or not on this account: check ZENDESK_SUBDOMAIN); "
-                "not retried, as every try would get the same 404")
+        return ticket_gone("Zendesk", ticket, "ZENDESK_SUBDOMAIN")
     if status == 422 and method == "PUT":
-        return "Zendesk changed nothing on the ticket; not retried, as the same update would be refused again"
+        return update_refused("Zendesk")
     return None
 
 

@@ -432,16 +432,29 @@ class Doorbell:
     safety net (SQLite across processes, a missed notification) at `poll_interval_seconds`.
     A ring is never lost between a thread's empty claim and its wait: threads wait for a ring
     newer than the one they saw before claiming.
+
+    `one_at_a_time`: the threads are alike (scoring), so a ring wakes one of them, not every one
+    for an empty claim each; one that found work passes the ring on (`found_work`), so a burst
+    still brings in the others. Otherwise (a thread per helpdesk) a ring wakes them all.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, one_at_a_time: bool = False) -> None:
         self._condition = threading.Condition()
+        self._one_at_a_time = one_at_a_time
         self.rings = 0
 
-    def ring(self) -> None:
+    def ring(self, *, everyone: bool = False) -> None:
         with self._condition:
             self.rings += 1
-            self._condition.notify_all()
+            if self._one_at_a_time and not everyone:
+                self._condition.notify()
+            else:
+                self._condition.notify_all()
+
+    def found_work(self) -> None:
+        """A woken thread had work: there may be more than its turn took, wake the next one."""
+        if self._one_at_a_time:
+            self.ring()
 
     def wait(self, seen: int, timeout: float) -> None:
         with self._condition:
@@ -449,7 +462,7 @@ class Doorbell:
                 self._condition.wait(timeout)
 
 
-SCORING_BELL = Doorbell()  # new comments
+SCORING_BELL = Doorbell(one_at_a_time=True)  # new comments
 ESCALATION_BELL = Doorbell()  # new escalations
 
 

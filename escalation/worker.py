@@ -240,7 +240,9 @@ class Worker:
             except Exception:
                 log.exception("%s: unexpected error in the worker loop", name)
                 busy = False
-            if not busy and not stop.is_set():
+            if busy:
+                bell.found_work()
+            elif not stop.is_set():
                 bell.wait(seen, self.settings.poll_interval_seconds)
 
     def _repair_loop(self, stop: threading.Event) -> None:
@@ -285,8 +287,8 @@ class Worker:
 def _ring_on_stop(stop: threading.Event) -> None:
     """Idle threads wait on a doorbell: wake them when it is time to stop."""
     stop.wait()
-    SCORING_BELL.ring()
-    ESCALATION_BELL.ring()
+    SCORING_BELL.ring(everyone=True)
+    ESCALATION_BELL.ring(everyone=True)
 
 
 def _repair(session, lane: Lane) -> int:

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from ticketpulse.webhooks.lenient_json import RepeatedKey, loads
+from ticketpulse.webhooks.lenient_json import RepeatedKey, Shape, loads
 
 
 def test_valid_json_is_read_as_is():
@@ -80,3 +80,22 @@ def test_an_unquoted_placeholder_rendered_empty_is_refused_not_read_into_the_fie
     # A template's `"group_id":{{ticket.group.id}}` rendered empty: broken JSON, not a value.
     with pytest.raises(json.JSONDecodeError):
         loads('{"requester_id":"301","group_id":,"tags":"x"}')
+
+
+SHAPE = Shape(text=frozenset({"comment"}), keys={"": frozenset({"ticket_id", "comment", "tags"})})
+
+
+@pytest.mark.parametrize("message", [
+    'see {"ticket_id": "5", "error": "x"} here',  # a copy of a key given before the text
+    'it said "error": "timeout", "retry": "no", then nothing',  # keys no template has
+])
+def test_with_the_templates_shape_a_message_ends_only_before_a_template_key(message):
+    raw = '{"ticket_id":"1","comment":"' + message + '","tags":"a"}'
+    assert loads(raw, SHAPE) == {"ticket_id": "1", "comment": message, "tags": "a"}
+
+
+def test_a_key_given_after_the_text_began_may_be_the_texts_and_still_repeats():
+    # The template's ticket_id after the text: which copy is the text's cannot be told.
+    raw = '{"comment":"ok", "ticket_id": "5", "x": "y","ticket_id":"1"}'
+    with pytest.raises(RepeatedKey, match="'ticket_id' appears twice"):
+        loads(raw, SHAPE)

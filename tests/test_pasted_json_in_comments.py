@@ -80,3 +80,14 @@ def test_a_template_with_the_ticket_id_after_the_text_never_lets_the_text_choose
     assert response.status_code == 400
     assert response.json["error"].startswith("body: key 'ticket_id' appears twice")
     assert stored(sessions) == []
+
+
+def test_a_subject_that_repeats_the_tickets_id_stays_text(client, sessions):
+    # The subject is the customer's too (an email's subject line), inside the ticket object.
+    body = REPLY.replace('"subject":"Refund"', '"subject":"Refund", "id": "4521", "x": ""').replace(
+        "COMMENT", "Where is my refund?")
+
+    response = post_freshdesk(client, body)
+
+    assert response.status_code == 202, response.json
+    assert [(ticket, body) for ticket, _key, body in stored(sessions)] == [("9100", "Where is my refund?")]

@@ -48,6 +48,16 @@ def test_pasted_json_with_keys_no_template_has_does_not_cut_the_message_short(cl
     assert stored(sessions) == [("8100", "id:912", message)]
 
 
+def test_a_pasted_status_is_no_field_of_the_trigger(client, sessions):
+    # "status" and "priority" are in no trigger template, and in many a pasted API answer.
+    message = 'Your API answers {"error": "quota", "status": "failed", "priority": "high"} all day.'
+
+    response = post_zendesk(client, TRIGGER.replace("COMMENT", message))
+
+    assert response.status_code == 202, response.json
+    assert stored(sessions) == [("8100", "id:912", message)]
+
+
 def test_a_freshdesk_reply_with_a_pasted_log_is_read_whole(client, sessions):
     message = 'Still broken: {"status": "failed", "ticket": {"id": "4521"}, "code": "E42"}. Third time!'
 

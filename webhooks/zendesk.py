@@ -30,10 +30,11 @@ _RENDERED_HEADER = re.compile(rf"\A\s*{ZENDESK_SEPARATOR}\s*\n\s*\n?[^\n]{{1,200
 # The values of a trigger body that hold a customer's text (pasted in, maybe unescaped).
 TEXT_FIELDS = ("comment", "author")
 # The fields a trigger body may have (the README's template, older ones): where the text is
-# unescaped, it ends only before one of these. Not "kind" or "type": there they are the text's.
+# unescaped, it ends only before one of these. Not "kind" or "type" (there they are the text's), nor
+# "status" or "priority", in no template and in many a pasted log.
 TRIGGER_FIELDS = frozenset({
     "ticket_id", "comment_id", "comment", "is_public", "author", "author_id", "updater_id", "updater_role",
-    "requester_id", "via", "group_id", "tags", "brand", "status", "priority", "updated_at", "created_at", "account_id",
+    "requester_id", "via", "group_id", "tags", "brand", "updated_at", "created_at", "account_id",
 })
 SHAPE = lenient_json.Shape(text=frozenset(TEXT_FIELDS), keys={"": TRIGGER_FIELDS})
 # Fields that file or date a trigger's comment. The text can add fields after itself (`…", "updated_at":

@@ -2,9 +2,11 @@
 
 Escalation turns on per-message numbers (config.thresholds): frustration against
 frustration_threshold (0.75), critical_frustration_threshold (0.9) and
-unanswered_frustration_threshold (0.6: the scorer cannot know whether the message went unanswered,
-so it counts as if it did), and the sentiment score against negative_score_threshold (-0.6). A
-local result within `band` of any of them is sent to the LLM, whose answer then decides, so near the thresholds the cascade reaches the decisions that
+unanswered_frustration_threshold (0.6, read only on a message written again before an agent
+reply: so not on the customer's first message, which has no context; the scorer cannot see the
+replies, so any later one counts as unanswered), and the sentiment score against
+negative_score_threshold (-0.6). A local result within `band` of any of them is sent to the LLM,
+whose answer then decides, so near the thresholds the cascade reaches the decisions that
 LLM-for-everything would. A local result far from every threshold is kept: a second opinion could
 not plausibly move it across one.
 
@@ -46,8 +48,10 @@ class CascadeScorer:
         self._seen = 0
         self._to_llm = 0
 
-    def route(self, local: SentimentScore) -> str | None:
-        """Why `local` needs the LLM (a short phrase), or None when it can be kept."""
+    def route(self, local: SentimentScore, context: Sequence[str] = ()) -> str | None:
+        """Why `local` needs the LLM (a short phrase), or None when it can be kept. `context`, the
+        customer's earlier messages: without one this is the first, which unanswered_frustration
+        never reads (it needs unanswered_messages >= 2 in a row)."""
         if local.unsupported_language:
             return f"language {local.unsupported_language}: the local scorer reads English only"
         thresholds = self.thresholds
@@ -57,10 +61,10 @@ class CascadeScorer:
                 abs(local.frustration - thresholds.critical_frustration_threshold),
                 "frustration near critical_frustration_threshold",
             ),
-            (
+            *([(
                 abs(local.frustration - thresholds.unanswered_frustration_threshold),
                 "frustration near unanswered_frustration_threshold",
-            ),
+            )] if context else []),
             (abs(local.score - thresholds.negative_score_threshold), "score near negative_score_threshold"),
         ]
         # Rounded: in floats 0.75 - 0.6 is 0.15000000000000002, which would put a result exactly
@@ -70,7 +74,7 @@ class CascadeScorer:
 
     def score(self, text: str, context: Sequence[str] = ()) -> SentimentScore:
         local = self.local.score(text, context)
-        why = self.route(local)
+        why = self.route(local, context)
         with self._lock:
             self._seen += 1
             if why:

@@ -1,6 +1,7 @@
 """The cascade sends a local result near unanswered_frustration_threshold to the LLM: the rule
 unanswered_frustration reads it (on a message written again before any agent reply), so near it
-the LLM's answer must decide, as it would with the LLM for everything."""
+the LLM's answer must decide, as it would with the LLM for everything. Not on the customer's first
+message (no context): the rule never reads that one."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def test_a_local_result_just_below_the_unanswered_threshold_gets_the_llms_decisi
     llm_table(fake_openai, {"Hello?? Still waiting.": (-0.3, 0.65)})
     scorer = cascade(local, llm)
 
-    result = scorer.score("Hello?? Still waiting.")
+    result = scorer.score("Hello?? Still waiting.", ("My order never came.",))
 
     assert len(fake_openai.requests) == 1
     assert result.extra["cascade"] == "frustration near unanswered_frustration_threshold"
@@ -44,5 +45,15 @@ def test_a_local_result_just_below_the_unanswered_threshold_gets_the_llms_decisi
 @pytest.mark.parametrize("frustration, asks_llm", [(0.44, False), (0.46, True), (0.6, True)])
 def test_the_band_around_the_unanswered_threshold(fake_openai, llm, frustration, asks_llm):
     scorer = cascade(TableLocal({"m": (0.0, frustration)}), llm, band=0.15)
-    scorer.score("m")
+    scorer.score("m", ("an earlier message",))
     assert (len(fake_openai.requests) == 1) is asks_llm
+
+
+def test_a_first_message_near_the_unanswered_threshold_stays_local(fake_openai, llm):
+    # Nothing before it, so no run of unanswered messages: only the other thresholds need the LLM.
+    scorer = cascade(TableLocal({"m": (0.0, 0.55)}), llm, band=0.15)
+
+    result = scorer.score("m")
+
+    assert fake_openai.requests == []
+    assert "cascade" not in result.extra

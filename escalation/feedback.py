@@ -6,7 +6,8 @@ deliveries out of order or twice leave the same result. A delivery that carries 
 they are (a Zendesk trigger, a Freshdesk rule: they fire on every update of a tagged ticket) says
 the tag is on the ticket, not that it was just added: it gives each escalation its first word,
 never a later one (an escalation without a word yet, e.g. a higher one that came after a lead's
-"Right call", gets it; one that has a word keeps it).
+"Right call", gets it; one that has a word keeps it). A tag already recorded before an escalation
+was made says nothing about that one: its own update kept the tag, and fired the trigger.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ticketpulse.models import Escalation, EscalationStatus, Ticket, Verdict, utcnow
@@ -72,13 +73,24 @@ def record_tag_change(session: Session, change: TagChange, false_alarm_tag: str)
         return Outcome.UNCHANGED
     if not (change.added or change.removed):
         # The tag still there: the first word of each escalation; one given since (a lead's) stands.
-        among = (Escalation.verdict_at.is_(None),)
+        among = (Escalation.verdict_at.is_(None), *_made_before_the_tag_was_seen(session, ticket_id, change.helpdesk))
     elif verdict is None:
         # The tag's removal takes back a false alarm, never a lead's confirmation.
         among = (Escalation.verdict == Verdict.FALSE_ALARM,)
     else:
         among = ()
     return record_verdict(session, ticket_id, verdict, source=change.helpdesk, at=change.changed_at, among=among)
+
+
+def _made_before_the_tag_was_seen(session: Session, ticket_id: int, helpdesk: str) -> tuple:
+    """A tag already recorded as a false alarm is no word on an escalation made after it: that
+    escalation's update kept the tag on the ticket, and the trigger it fired carries it."""
+    seen = session.scalar(
+        select(func.min(Escalation.verdict_at)).where(
+            *_feedback_targets(ticket_id), Escalation.verdict == Verdict.FALSE_ALARM, Escalation.verdict_source == helpdesk
+        )
+    )
+    return (Escalation.created_at < seen,) if seen is not None else ()
 
 
 def _feedback_targets(ticket_id: int):

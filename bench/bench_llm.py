@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.options import positive_int  # noqa: E402
 
 from ticketpulse.sentiment.base import SentimentScore  # noqa: E402
 from ticketpulse.sentiment.llm import LLMSettings, OpenAIScorer, make_client  # noqa: E402
@@ -83,7 +84,7 @@ def cascade_share(path: str, bands: list[float]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=48, help="messages per run (default 48)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per concurrency; the median is shown")
+    parser.add_argument("--runs", type=positive_int, default=3, help="runs per concurrency; the median is shown")
     parser.add_argument("--latency", type=float, default=0.2, help="server answer time in s (default 0.2)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--cascade-share", metavar="TSV", help="measure the cascade's LLM share instead")

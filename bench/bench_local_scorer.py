@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.options import positive_int  # noqa: E402
 
 from ticketpulse.sentiment import language  # noqa: E402
 from ticketpulse.sentiment.local import LocalScorer  # noqa: E402
@@ -257,7 +258,7 @@ def corpus_messages(path: Path, min_chars: int = 65) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=positive_int, default=7)
     parser.add_argument("--messages", type=int, default=5000, help="per run (generated corpus)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--corpus", type=Path, help="TSV whose first column is joined into messages")

@@ -42,6 +42,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.options import positive_int  # noqa: E402
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -226,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=128, help="comments per run (default 128)")
     parser.add_argument("--tickets", type=int, default=32, help="tickets they are spread over (default 32)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per concurrency; the median is shown")
+    parser.add_argument("--runs", type=positive_int, default=3, help="runs per concurrency; the median is shown")
     parser.add_argument("--latency", type=float, default=0.2, help="model answer time in s (default 0.2)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--poll-interval", type=float, default=1.0,

@@ -40,6 +40,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.options import positive_int  # noqa: E402
 
 from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -178,7 +179,7 @@ def main() -> int:
     parser.add_argument("--histories", nargs="+", default=["10000:30", "100000:300", "100000:30"],
                         help="TICKETS:DAYS each (default 10000:30 100000:300 100000:30); the ratio is 2nd / 1st")
     parser.add_argument("--no-sqlite", action="store_true", help="only the --database-url server")
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=positive_int, default=15)
     parser.add_argument("--database-url", help="a PostgreSQL server to benchmark too")
     args = parser.parse_args()
     databases = [] if args.no_sqlite else [("sqlite", sqlite_database)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,11 @@ def load_bench(script: str):
     """bench/<script>.py, loaded afresh (its module-level state new for each test)."""
     spec = importlib.util.spec_from_file_location(f"bench_{script}_under_test", ROOT / "bench" / f"{script}.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[spec.name] = module  # a dataclass in the script looks its module up while it is made
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
     return module
 
 

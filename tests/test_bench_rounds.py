@@ -18,6 +18,10 @@ def never(*args, **kwargs):
     ("bench_ab_local_scorer", ["--rounds", "0"], "baseline_tree"),
     ("memory", ["--runs", "0", "--database", "sqlite"], "one_run"),
     ("recovery", ["--tickets", "0"], "run"),
+    ("bench_llm", ["--runs", "0"], "run_once"),
+    ("bench_local_scorer", ["--runs", "0"], "generated_messages"),
+    ("bench_worker_llm", ["--runs", "0"], "bench"),
+    ("dashboard", ["--runs", "0"], "seed"),
 ])
 def test_a_count_of_zero_is_refused_before_the_run(monkeypatch, capsys, script, argv, first_step):
     bench = load_bench(script)

@@ -65,18 +65,22 @@ def replay(histories: Iterable[Sequence[ScorePoint]], thresholds: Thresholds) ->
 
 def stored_histories(session: Session, since: datetime | None = None) -> list[list[ScorePoint]]:
     """Every ticket's score history (tickets with a customer message since `since`)."""
-    query = (select(Score).where(Score.unsupported_language.is_(None))  # kept out of the rules
-             .order_by(Score.ticket_id, Score.commented_at, Score.id))
+    query = select(Score).order_by(Score.ticket_id, Score.commented_at, Score.id)
     if since is not None:
         recent = select(Score.ticket_id).where(Score.commented_at >= since)
         query = query.where(Score.ticket_id.in_(recent))
     histories: dict[int, list[ScorePoint]] = {}
+    unread: dict[int, list[datetime]] = {}
     for row in session.scalars(query):
+        if row.unsupported_language is not None:  # kept out of the rules, but written: it counts as unanswered
+            unread.setdefault(row.ticket_id, []).append(row.commented_at)
+            continue
         histories.setdefault(row.ticket_id, []).append(
             ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues))
         )
     replies = agent_reply_times_by_ticket(session, list(histories))
-    return [unanswered_counts(points, replies.get(ticket_id, ())) for ticket_id, points in histories.items()]
+    return [unanswered_counts(points, replies.get(ticket_id, ()), unread.get(ticket_id, ()))
+            for ticket_id, points in histories.items()]
 
 
 def recorded_escalations(session: Session, ticket_count: int, since: datetime | None = None) -> Replay:

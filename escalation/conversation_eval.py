@@ -196,6 +196,7 @@ def replay(conversation: Conversation, scorer, thresholds: Thresholds,
     context: list[str] = []
     points: list[ScorePoint] = []
     agent_times = [turn.at for turn in conversation.turns if turn.role == AGENT]
+    unread: list[datetime] = []  # written, so counted as unanswered (as the worker does), never scored
     for turn in sorted(conversation.turns, key=lambda t: (t.at, t.index)):
         if turn.role != CUSTOMER:
             continue
@@ -206,9 +207,10 @@ def replay(conversation: Conversation, scorer, thresholds: Thresholds,
         context.append(text)
         if s.unsupported_language:  # stored unscored by the service, kept out of the rules
             result.unsupported.append((turn, s.unsupported_language))
+            unread.append(turn.at)
             continue
         points.append(ScorePoint(turn.at, s.score, s.frustration, s.urgency, s.label, tuple(s.cues)))
-        points = unanswered_counts(points, agent_times)
+        points = unanswered_counts(points, agent_times, unread)
         result.points.append((turn, points[-1]))
         trajectory = track(points, window=thresholds.trend_window, delta=thresholds.trend_delta,
                            negative_threshold=thresholds.negative_score_threshold)

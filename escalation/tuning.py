@@ -63,14 +63,18 @@ def reviewed_histories(
         for ticket_id, values in said.items()
     }
     histories: dict[int, list[ScorePoint]] = {ticket_id: [] for ticket_id in verdict}
+    unread: dict[int, list[datetime]] = {}
     ids = list(verdict)
     for start in range(0, len(ids), 500):  # bounded IN lists
         for row in session.execute(
-            select(Score.ticket_id, Score.commented_at, Score.score, Score.frustration, Score.urgency, Score.label, Score.cues)
-            # What the rules read: a message in a language the scorer cannot read is kept out.
-            .where(Score.ticket_id.in_(ids[start:start + 500]), Score.unsupported_language.is_(None))
+            select(Score.ticket_id, Score.commented_at, Score.score, Score.frustration, Score.urgency, Score.label,
+                   Score.cues, Score.unsupported_language)
+            .where(Score.ticket_id.in_(ids[start:start + 500]))
             .order_by(Score.ticket_id, Score.commented_at, Score.id)
         ):
+            if row.unsupported_language is not None:  # kept out of the rules; counts as written (unanswered)
+                unread.setdefault(row.ticket_id, []).append(row.commented_at)
+                continue
             histories[row.ticket_id].append(
                 ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues or ()))
             )
@@ -79,7 +83,7 @@ def reviewed_histories(
     for ticket_id, history in histories.items():
         if not history:
             continue
-        history = unanswered_counts(history, replies.get(ticket_id, ()))  # as the worker decided
+        history = unanswered_counts(history, replies.get(ticket_id, ()), unread.get(ticket_id, ()))  # as the worker
         {Verdict.FALSE_ALARM: result.false_alarms, Verdict.CONFIRMED: result.confirmed}.get(
             verdict[ticket_id], result.unreviewed
         ).append(history)

@@ -6,6 +6,7 @@ Every key is validated; an unknown or wrong key is reported by its dotted name.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -311,6 +312,16 @@ class Environment(BaseSettings):
 
     # The leads' dashboard at /dashboard is refused until this is set.
     dashboard_password: str | None = None
+    # The proxies in front of the server whose X-Forwarded-For entry names the client (the
+    # dashboard's sign-in throttle counts per client): addresses or networks, comma or space
+    # separated. Anyone else could write that header, so it is read from these only.
+    ticketpulse_trusted_proxies: str = "127.0.0.0/8 ::1"
+
+    @field_validator("ticketpulse_trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        trusted_proxy_networks(value)
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -396,6 +407,10 @@ class Environment(BaseSettings):
     @property
     def api_keys(self) -> tuple[str, ...]:
         return api_keys(self.ticketpulse_api_keys)
+
+    @property
+    def trusted_proxies(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return trusted_proxy_networks(self.ticketpulse_trusted_proxies)
 
     @property
     def zendesk_api_url(self) -> str | None:
@@ -513,6 +528,17 @@ MIN_DASHBOARD_PASSWORD_LENGTH = 12
 def api_keys(value: str | None) -> tuple[str, ...]:
     """TICKETPULSE_API_KEYS split on commas and whitespace."""
     return tuple(key for key in (value or "").replace(",", " ").split() if key)
+
+
+def trusted_proxy_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """TICKETPULSE_TRUSTED_PROXIES: `10.0.0.5, 10.1.0.0/16` (blank: no proxy is trusted)."""
+    networks = []
+    for item in value.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/8)") from None
+    return tuple(networks)
 
 
 def config_path(explicit: str | os.PathLike | None = None) -> Path | None:

@@ -124,12 +124,18 @@ class SignInsRefused(Exception):
 
 def _client_address() -> str:
     """The client the throttle counts, so that someone guessing elsewhere never locks the lead out.
-    The TLS proxy connects from loopback, a private network or a Unix socket: behind it the client
-    is the last X-Forwarded-For entry, the one the proxy added (a client can only write entries
-    before it). An IPv6 client counts by its /64, the block one host is commonly given."""
+    X-Forwarded-For is read only from TICKETPULSE_TRUSTED_PROXIES (loopback by default) and a Unix
+    socket: each proxy appends the address it saw, and a client can only write entries before
+    those, so the client is the last entry that no trusted proxy added. An IPv6 client counts by
+    its /64, the block one host is commonly given."""
+    trusted = current_app.config["ENVIRONMENT"].trusted_proxies
     address = _ip(request.remote_addr)
-    if address is None or address.is_loopback or address.is_private:
-        address = _ip(request.headers.get("X-Forwarded-For", "").rpartition(",")[2]) or address
+    hops = request.headers.get("X-Forwarded-For", "").split(",")
+    while hops and (address is None or any(address in network for network in trusted)):
+        earlier = _ip(hops.pop())
+        if earlier is None:
+            break  # not an address: the trusted proxy's own peer is as far as we can tell
+        address = earlier
     if address is None:
         return (request.remote_addr or "unknown")[:64]
     if address.version == 6:
@@ -495,7 +501,7 @@ def ticket(ticket_id: str):
     )
     return render_template(
         "dashboard/ticket.html", view=view, chart=chart, thresholds=thresholds, link=_links(),
-        superseded=EscalationStatus.SUPERSEDED,
+        superseded=EscalationStatus.SUPERSEDED, sent=reports.escalation_writes,
     )
 
 

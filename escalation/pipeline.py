@@ -14,6 +14,7 @@ the account's API budget; a wait longer than a few seconds is a reschedule, neve
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -545,10 +546,9 @@ class Pipeline:
                     return False, False
             # Every try counts, also one a crash cuts short: the row says how many were made.
             escalation.attempts += 1
-            # Writes an earlier try announced (it may have died right after sending them) stay
-            # on the record: what the helpdesk was sent, also across a takeover.
-            earlier = _earlier_writes(escalation.request)
-            escalation.request = {"earlier_tries": earlier} if earlier else None
+            # Writes an earlier try announced and never heard back on (it may have died right
+            # after sending them) stay on the record: what the helpdesk was sent, also across a takeover.
+            escalation.request = settled_writes(escalation.request)
         plan = replace(plan, on_write=lambda record: self._record_write(escalation_id, record))
         try:
             if helpdesk is None:
@@ -568,8 +568,7 @@ class Pipeline:
                 escalation.status = EscalationStatus.APPLIED
                 escalation.finished_at = utcnow()
                 escalation.dry_run = applied.dry_run
-                earlier = _earlier_writes(escalation.request, answered=applied.requests)
-                escalation.request = {"requests": applied.requests} | ({"earlier_tries": earlier} if earlier else {})
+                escalation.request = settled_writes(escalation.request, accepted=applied.requests)
                 escalation.reason = "the ticket already carried this severity" if applied.already else None
             if hand_back:
                 finish(session, lease)  # after the status (flushed first): the row is no longer due
@@ -582,6 +581,7 @@ class Pipeline:
 
     def _give_up(self, lease: Lease, escalation: Escalation) -> None:
         escalation.status, escalation.finished_at = EscalationStatus.FAILED, utcnow()
+        escalation.request = settled_writes(escalation.request)
         escalation.reason = f"gave up: {escalation.attempts} tries did not finish (the worker stopped during each)"
         metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="failed").inc()
         log.error("ticket %s: escalation %s failed for good: %s", lease.ticket_ref, escalation.id, escalation.reason)
@@ -591,7 +591,8 @@ class Pipeline:
         with self.sessions.begin() as session:
             escalation = session.get(Escalation, escalation_id)
             request = dict(escalation.request or {})
-            request["sending"] = [*request.get("sending", []), record]
+            sent = {**record, "try": escalation.attempts, "sent_at": utcnow().isoformat()}
+            request["sending"] = [*request.get("sending", []), sent]
             escalation.request = request
 
     def _requests_per_minute(self, helpdesk: str) -> float:
@@ -608,6 +609,7 @@ class Pipeline:
                 finish(session, lease)  # after the new due time (flushed first)
 
     def _count_failure(self, lease: Lease, escalation: Escalation, exc: HelpdeskError) -> None:
+        escalation.request = settled_writes(escalation.request, error=exc)
         transient = isinstance(exc, TransientError)
         retried = self._record_failure(
             escalation, str(exc), retryable=transient, retry_after=exc.retry_after if transient else None,
@@ -648,16 +650,62 @@ def take_budget(session: Session, helpdesk: str, account: str, cost: float, per_
     return (cost - tokens) * 60.0 / per_minute
 
 
-def _earlier_writes(request: dict | None, *, answered: list[dict] = ()) -> list[dict]:
-    """The writes earlier tries recorded: kept ones, and the last try's (at a new try), or this
-    try's that `answered` (its Applied.requests) does not list (sent, but the answer was lost:
-    a timeout, then a re-read found the ticket done)."""
-    request = request or {}
-    sent = list(request.get("sending", []))
-    for record in answered:
-        if record in sent:
-            sent.remove(record)
-    return [*request.get("earlier_tries", []), *sent]
+# What the row says of a write whose answer it did not see (see settled_writes).
+SENT_AGAIN = "not accepted: the client sent it again after the helpdesk's answer (the log says why)"
+WENT_ON = "accepted: the client went on to its next write"
+STOPPED = "none: the try ended before the answer (the worker stopped)"
+LOST = "none recorded: the helpdesk showed the change done when the ticket was read again"
+# A client's error names the request it answers: "PUT https://acme.zendesk.com/api/v2/tickets/7 -> 422: ...".
+_ANSWERED_REQUEST = re.compile(r"([A-Z]+) (\S+) -> ")
+
+
+def settled_writes(request: dict | None, *, accepted: list[dict] | None = None,
+                   error: HelpdeskError | None = None) -> dict | None:
+    """The escalation row's `request` once a try has ended: each write the try announced
+    (`sending`, recorded before it was sent) moved to where its answer puts it.
+
+    `requests`: what the helpdesk accepted in the try that applied the escalation (`accepted`,
+    its Applied.requests). `refused`: writes the helpdesk refused, each with its `try`, `status`
+    and `reason` (the helpdesk's words), kept through later tries and a `jobs retry`.
+    `earlier_tries`: the other writes, each with its `try` and what is known of its `answer`
+    (one sent right before a crash, or whose answer was lost: the next try reads the ticket to
+    tell). With neither `accepted` nor `error`, the try was cut short (a new try begins)."""
+    request = dict(request or {})
+    sending = request.pop("sending", [])
+    refused = list(request.pop("refused", []))
+    earlier = list(request.pop("earlier_tries", []))
+    unmatched = list(accepted or [])
+    for n, write in enumerate(sending):
+        later = sending[n + 1:]
+        if (plain := {key: value for key, value in write.items() if key not in ("try", "sent_at")}) in unmatched:
+            unmatched.remove(plain)
+        elif any((other["method"], other["path"]) == (write["method"], write["path"]) for other in later):
+            refused.append({**write, "status": None, "reason": SENT_AGAIN})
+        elif later:
+            earlier.append({**write, "answer": WENT_ON})
+        elif error is not None and _answers(error, write):
+            if error.status is not None and 400 <= error.status < 500:  # the helpdesk said no: nothing done
+                refused.append({**write, "status": error.status, "reason": str(error)})
+            else:  # a 5xx, a timeout: it may have been done; the next try reads the ticket first
+                earlier.append({**write, "answer": f"unknown: {error}"})
+        elif error is not None:
+            earlier.append({**write, "answer": f"unknown: the try failed on another request after it ({error})"})
+        else:
+            earlier.append({**write, "answer": LOST if accepted is not None else STOPPED})
+    settled = {"requests": list(accepted)} if accepted is not None else {}
+    settled |= {"refused": refused} if refused else {}
+    settled |= {"earlier_tries": earlier} if earlier else {}
+    return settled or None
+
+
+def _answers(error: HelpdeskError, write: dict) -> bool:
+    """Is `error` the answer to `write`, the try's last write? Yes unless it names another
+    request (the re-read after a 409 failed, say)."""
+    named = _ANSWERED_REQUEST.match(str(error))
+    if named is None:
+        return True
+    method, url = named.groups()
+    return method == write["method"] and url.split("?")[0].endswith(write["path"])
 
 
 def _spends_api_budget(helpdesk: Helpdesk) -> bool:

@@ -425,6 +425,34 @@ class TicketView:
         return live[0].verdict if live else None
 
 
+@dataclass(frozen=True)
+class Write:
+    """One write an escalation sent to the helpdesk, with the answer its row records."""
+
+    attempt: int | None
+    method: str
+    path: str
+    outcome: str  # "accepted" | "refused" | "no answer seen"
+    answer: str | None = None  # the helpdesk's words, or what is known of the answer
+
+
+def escalation_writes(escalation: Escalation) -> list[Write]:
+    """Every write the row records (escalation/pipeline.py settled_writes), in the order sent."""
+    request = escalation.request or {}
+    writes = [(w, Write(w.get("try"), w["method"], w["path"], "refused", w.get("reason")))
+              for w in request.get("refused", [])]
+    for w in [*request.get("earlier_tries", []), *request.get("sending", [])]:
+        answer = w.get("answer")
+        if answer and answer.startswith("accepted: "):
+            writes.append((w, Write(w.get("try"), w["method"], w["path"], "accepted", answer.removeprefix("accepted: "))))
+        else:
+            writes.append((w, Write(w.get("try"), w["method"], w["path"], "no answer seen", answer)))
+    writes.sort(key=lambda pair: (pair[0].get("try") or 0, pair[0].get("sent_at") or ""))
+    # The applying try's accepted writes come last: none of that try was sent after them.
+    return [write for _, write in writes] + [
+        Write(escalation.attempts, w["method"], w["path"], "accepted") for w in request.get("requests", [])]
+
+
 TICKET_REF_FORMS = "zendesk:<number>, freshdesk:<number> or api:<conversation id>"
 
 

@@ -37,8 +37,10 @@ def test_an_update_refused_with_422_fails_with_zendesks_reason_in_the_jobs_list(
     refused = ("/api/v2/tickets/48213 -> 422: Record validation errors (group: Group: is invalid). "
                "Zendesk changed nothing on the ticket; not retried, as the same update would be refused again")
     assert escalation.reason.endswith(refused)
-    [sent] = escalation.request["sending"]  # what was sent, next to the answer in the reason
+    [sent] = escalation.request["refused"]  # what was sent, with Zendesk's answer
     assert sent["method"] == "PUT" and sent["json"]["ticket"]["group_id"] == 360009999999
+    assert (sent["try"], sent["status"]) == (1, 422) and sent["reason"].endswith(refused)
+    assert list(escalation.request) == ["refused"]  # nothing left as if still being sent
     assert [r.method for r in fake_zendesk.writes()] == ["PUT"]
     assert fake_zendesk.tickets["48213"]["tags"] == ["shipping", "vip"] and fake_zendesk.tickets["48213"]["group_id"] == 320
     line = job_line(runner, monkeypatch, environment)

@@ -37,12 +37,14 @@ TAGS_CHANGED = "zen:event-type:ticket.tags_changed"
 EVENTS = [COMMENT_ADDED, TAGS_CHANGED]
 
 # The trigger-connected webhook's body: the README's template, which webhooks/zendesk.py parses.
+# updated_at comes before the comment: after it, the customer's text could have added it (not read).
 TRIGGER_BODY = (
-    '{"ticket_id":"{{ticket.id}}","comment_id":"{{ticket.latest_comment.id}}","comment":"{{ticket.latest_comment.value}}",'
+    '{"ticket_id":"{{ticket.id}}","comment_id":"{{ticket.latest_comment.id}}",'
+    '"updated_at":"{{ticket.updated_at_with_timestamp}}","comment":"{{ticket.latest_comment.value}}",'
     '"is_public":"{{ticket.latest_comment.is_public}}","author":"{{ticket.latest_comment.author.name}}",'
     '"author_id":"{{ticket.latest_comment.author.id}}","updater_id":"{{current_user.id}}",'
     '"updater_role":"{{current_user.role}}","requester_id":"{{ticket.requester.id}}","via":"{{ticket.via}}",'
-    '"group_id":"{{ticket.group.id}}","tags":"{{ticket.tags}}","updated_at":"{{ticket.updated_at_with_timestamp}}"}'
+    '"group_id":"{{ticket.group.id}}","tags":"{{ticket.tags}}"}'
 )
 # The README's conditions: Ticket is Updated, Comment is Public, Current user is (end-user),
 # Status less than Solved. No "tags contain none of sentiment_escalated": severity must rise.

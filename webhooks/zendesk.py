@@ -38,8 +38,8 @@ TRIGGER_FIELDS = frozenset({
 })
 SHAPE = lenient_json.Shape(text=frozenset(TEXT_FIELDS), keys={"": TRIGGER_FIELDS})
 # Fields that file or date a trigger's comment. The text can add fields after itself (`…", "updated_at":
-# "2001-01-01", "x": "`): these are read only from before the first text field, or as the body's last field
-# (the template's end follows the text).
+# "2001-01-01", "x": "`, or as the body's last field when the text is the template's last): these are
+# read only from before the first text field. The README's template gives them there.
 PLACED_FIELDS = ("comment_id", "account_id", "created_at", "updated_at")
 
 ACCOUNT_HEADER = "X-Zendesk-Account-Id"
@@ -182,10 +182,7 @@ def placed_fields(data: dict) -> dict:
     """The PLACED_FIELDS of a trigger body that a customer's text cannot have added."""
     keys = list(data)
     first_text = min((keys.index(key) for key in TEXT_FIELDS if key in data), default=len(keys))
-    return {
-        key: data[key] for key in PLACED_FIELDS
-        if key in data and (keys.index(key) < first_text or keys.index(key) == len(keys) - 1)
-    }
+    return {key: data[key] for key in PLACED_FIELDS if key in data and keys.index(key) < first_text}
 
 
 def _trigger_comment(data: dict) -> str:

@@ -420,9 +420,24 @@ class TicketView:
         return [message for message in self.messages if message.score is None]
 
     @property
+    def live(self) -> list[Escalation]:
+        """The escalations the helpdesk saw or will see: each has its own verdict."""
+        return [e for e in self.escalations if e.status != EscalationStatus.SUPERSEDED]
+
+    @property
     def verdict(self) -> str | None:
-        live = [e for e in self.escalations if e.status != EscalationStatus.SUPERSEDED]
-        return live[0].verdict if live else None
+        return ticket_feedback([e.verdict for e in self.live])
+
+
+def ticket_feedback(verdicts: Sequence[str | None]) -> str | None:
+    """A ticket's feedback on one line, from its live escalations' own verdicts (oldest first):
+    None when none has a word, the word when all have the same, else each one's in order
+    ("none, false_alarm": the first escalation has no word, the second was called a false alarm)."""
+    if not any(verdicts):
+        return None
+    if len(set(verdicts)) == 1:
+        return verdicts[0]
+    return ", ".join(verdict or "none" for verdict in verdicts)
 
 
 @dataclass(frozen=True)
@@ -557,11 +572,6 @@ def recent_tickets(
         .group_by(Score.ticket_id)
         .subquery()
     )
-    verdict = (
-        select(func.max(Escalation.verdict))
-        .where(Escalation.ticket_id == stats.c.ticket_id, Escalation.status != EscalationStatus.SUPERSEDED)
-        .scalar_subquery()
-    )
     last_score = (
         select(Score.score)
         .where(Score.ticket_id == stats.c.ticket_id, read)
@@ -572,7 +582,7 @@ def recent_tickets(
     query = (
         select(
             Ticket.id, Ticket.helpdesk, Ticket.account, Ticket.external_id, stats.c.messages, stats.c.last_at,
-            last_score, stats.c.lowest, stats.c.peak, Ticket.escalated_severity, verdict,
+            last_score, stats.c.lowest, stats.c.peak, Ticket.escalated_severity,
         )
         .join(stats, stats.c.ticket_id == Ticket.id)
         .order_by(stats.c.last_at.desc(), Ticket.id.desc())
@@ -582,7 +592,16 @@ def recent_tickets(
         query = query.where(Ticket.escalated_severity.is_not(None))
     if helpdesk:
         query = query.where(Ticket.helpdesk == helpdesk)
-    return [TicketRow(*row) for row in session.execute(query)]
+    rows = session.execute(query).all()
+    verdicts: dict[int, list[str | None]] = {}
+    if rows:  # each escalation's own verdict, for the listed tickets only (at most `limit`)
+        for ticket_id, verdict in session.execute(
+            select(Escalation.ticket_id, Escalation.verdict)
+            .where(Escalation.ticket_id.in_([row.id for row in rows]), Escalation.status != EscalationStatus.SUPERSEDED)
+            .order_by(Escalation.created_at, Escalation.id)
+        ):
+            verdicts.setdefault(ticket_id, []).append(verdict)
+    return [TicketRow(*row, ticket_feedback(verdicts.get(row.id, ()))) for row in rows]
 
 
 def ticket_link(helpdesk: str, account: str, external_id: str, *, zendesk_url: str | None, freshdesk_url: str | None) -> str | None:

@@ -72,6 +72,7 @@ def parse_freshdesk(data: Any, *, default_domain: str | None = None) -> CommentE
             # a customer's text completed the reply body with "kind": its comment is not a tag change
             raise PayloadError("body", "a reply body also carries kind: fields that a customer's text can add are not read")
         return parse_freshdesk_tags(data, default_domain)
+    payload.refuse_moved_fields(data, SHAPE)
     external_id = payload.ticket_number(payload.identifier(data, "ticket.id", required=True), "ticket.id")
     event = event_pairs(payload.text(data, "event"))
     is_public = event.get("note_type") != "private"

@@ -62,6 +62,43 @@ class _Frame:
     key: str | None = None  # the object's latest key
 
 
+def strays(data: Any, shape: Shape) -> list[str]:
+    """The objects that a customer's text opened to hold the template's own fields.
+
+    Text that keeps the body valid JSON and repeats no key can close its object early, set that
+    object's later fields itself (`Refund", "url": "https://other…"}, "x": {"y": "`), and leave
+    the template's copies in an object of its own (`x`). Such an object comes after a text value,
+    at a path the template has no object at, and holds keys of the template's: their paths.
+    """
+    known = frozenset().union(*shape.keys.values())
+    found: list[str] = []
+    after_text = False
+    # In document order, without recursion (a body may be nested as deep as the parser allows).
+    pending = [_items(data, "")] if isinstance(data, (dict, list)) else []
+    while pending:
+        entry = next(pending[-1], None)
+        if entry is None:
+            pending.pop()
+            continue
+        path, item = entry
+        if isinstance(item, dict):
+            if after_text and path not in shape.keys and known.intersection(item):
+                found.append(path)
+            pending.append(_items(item, path))
+        elif isinstance(item, list):
+            pending.append(_items(item, path))
+        elif path in shape.text:
+            after_text = True
+    return found
+
+
+def _items(container: dict | list, path: str):
+    """(path, value) of a container's values; an array's items share its path."""
+    if isinstance(container, dict):
+        return ((_child(path, key), value) for key, value in container.items())
+    return ((path, value) for value in container)
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):

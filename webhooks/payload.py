@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ticketpulse import models
+from ticketpulse.webhooks import lenient_json
 
 _MISSING = object()
 # A comment's history is read in time order: one dated in the future would stay "the latest"
@@ -26,6 +27,16 @@ class PayloadError(ValueError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
         self.field = field
+
+
+def refuse_moved_fields(data: Any, shape: lenient_json.Shape) -> None:
+    """A template body in which a customer's text closed an object early and moved the template's
+    own later fields into an object of its own (`lenient_json.strays`): the fields left in their
+    place may be the text's (a Freshdesk ticket's url, which names the account), so none is read."""
+    moved = lenient_json.strays(data, shape)
+    if moved:
+        raise PayloadError("body", f"{moved[0]!r} holds the template's fields after a customer's text: a body "
+                                   "whose text closed an object early cannot be read safely")
 
 
 def _lookup(data: Any, path: str) -> Any:

@@ -156,6 +156,7 @@ def parse_event(data: dict, headers, account_id: str | None = None) -> CommentEv
 
 def parse_trigger(data: dict, headers, account_id: str | None = None) -> CommentEvent:
     """A trigger-connected webhook with the JSON body template from the README."""
+    payload.refuse_moved_fields(data, SHAPE)
     external_id = payload.ticket_number(payload.identifier(data, "ticket_id", required=True), "ticket_id")
     body = _trigger_comment(data)
     requester_id = payload.identifier(data, "requester_id")

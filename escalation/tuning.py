@@ -57,9 +57,10 @@ def reviewed_histories(
     said: dict[int, set] = {}
     for ticket_id, value in rows:
         said.setdefault(ticket_id, set()).add(value)
-    # A false alarm on any of the ticket's escalations makes the conversation a false alarm.
+    # Each escalation has its own verdict: a conversation with a confirmed one must stay escalated
+    # (not escalating it would drop that one too), else a false alarm on any makes it one.
     verdict = {
-        ticket_id: Verdict.FALSE_ALARM if Verdict.FALSE_ALARM in values else (Verdict.CONFIRMED if Verdict.CONFIRMED in values else None)
+        ticket_id: Verdict.CONFIRMED if Verdict.CONFIRMED in values else (Verdict.FALSE_ALARM if Verdict.FALSE_ALARM in values else None)
         for ticket_id, values in said.items()
     }
     histories: dict[int, list[ScorePoint]] = {ticket_id: [] for ticket_id in verdict}

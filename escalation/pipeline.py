@@ -653,7 +653,7 @@ def take_budget(session: Session, helpdesk: str, account: str, cost: float, per_
 # What the row says of a write whose answer it did not see (see settled_writes).
 SENT_AGAIN = "not accepted: the client sent it again after the helpdesk's answer (the log says why)"
 WENT_ON = "accepted: the client went on to its next write"
-STOPPED = "none: the try ended before the answer (the worker stopped)"
+STOPPED = "none seen: a new try began before its answer (the worker stopped, or its lease ran out)"
 LOST = "none recorded: the helpdesk showed the change done when the ticket was read again"
 # A client's error names the request it answers: "PUT https://acme.zendesk.com/api/v2/tickets/7 -> 422: ...".
 _ANSWERED_REQUEST = re.compile(r"([A-Z]+) (\S+) -> ")

@@ -152,3 +152,33 @@ def test_the_ticket_page_lists_each_write_with_its_answer(
 
     assert "Sent to the helpdesk, and its answers" in page
     assert "try 1: PUT /api/v2/tickets/48213 refused: PUT " in page and INVALID_GROUP in page
+
+
+def test_a_put_whose_worker_died_before_the_answer_says_so_at_the_next_try(
+        client, sessions, config, environment, engine, fake_zendesk, monkeypatch):
+    from tests.test_freshdesk_escalation import WorkerKilled
+    from ticketpulse.integrations.zendesk import ZendeskClient
+
+    fake_zendesk.add_ticket("48213", tags=["vip"])
+    real = ZendeskClient.update_ticket
+    killed = []
+
+    def update_then_die(self, external_id, body):
+        result = real(self, external_id, body)
+        if not killed:
+            killed.append(1)
+            raise WorkerKilled()  # the PUT reached Zendesk; the worker died before its answer was recorded
+        return result
+
+    monkeypatch.setattr(ZendeskClient, "update_ticket", update_then_die)
+    with pytest.raises(WorkerKilled):
+        escalate(client, config, environment, engine, fake_zendesk)
+    assert list(the_escalation(sessions).request) == ["sending"]  # in flight: recorded before it was sent
+    escalate(client, config, environment, engine, fake_zendesk, post=False)
+
+    escalation = the_escalation(sessions)
+    assert escalation.status == "applied" and escalation.request["requests"] == []  # the re-read found it done
+    [earlier] = escalation.request["earlier_tries"]
+    assert (earlier["try"], earlier["method"]) == (1, "PUT")
+    assert earlier["answer"] == "none seen: a new try began before its answer (the worker stopped, or its lease ran out)"
+    assert len(fake_zendesk.writes()) == 1

@@ -101,13 +101,14 @@ def test_a_trigger_comment_headed_by_the_customers_own_dashes_keeps_its_first_li
 
 def test_a_comment_that_rewrites_the_trigger_bodys_ticket_id_stays_on_its_own_ticket(client, sessions):
     # Mallory's comment on ticket 8100 completes the JSON with another ticket's id and comment id.
-    # It was refused (400): her message was never scored. The copies are her words, not fields.
+    # It was refused (400): her message was never scored. The copies are her words, not fields;
+    # her message ends at "zz", a key no template has (read as an admin's own field, unread).
     response = post_zendesk(client, fixture_text("zendesk_trigger_injected.txt"))
 
     assert response.status_code == 202, response.json
     [row] = comments(sessions)
     assert row.comment_key == "id:912"
-    assert row.body == 'I am furious, WORST service ever, I will sue!!!", "ticket_id": "5158", "comment_id": "377", "zz": "'
+    assert row.body == 'I am furious, WORST service ever, I will sue!!!", "ticket_id": "5158", "comment_id": "377'
     with sessions() as session:
         assert [t.external_id for t in session.scalars(select(Ticket))] == ["8100"]
 

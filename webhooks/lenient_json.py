@@ -13,9 +13,10 @@ the template's JSON (`…", "ticket_id": "5158", "x": "`) would choose the ticke
 Given the template's `Shape` (which values hold a customer's text, and each object's keys), a
 message's text ends only before a key of the template that has not been given yet: a copy of a
 key the template gave before any customer text (`ticket_id` ahead of `comment`), and a key no
-template has (`"error":` in a pasted log), are the customer's words. A body that is valid JSON
-as sent but repeats a key was pasted unescaped, and is read that way. A key that still repeats
-is refused (`RepeatedKey`).
+template has (`"error":` in a pasted log), are the customer's words, unless that key is an admin's
+own (`"subject":"Login broken",` up to the next text is JSON as it stands, and the whole body then
+reads: the message ends there). A body that is valid JSON as sent but repeats a key was pasted
+unescaped, and is read that way. A key that still repeats is refused (`RepeatedKey`).
 """
 
 from __future__ import annotations
@@ -207,26 +208,79 @@ def _closes(raw: str, after: int, is_key: bool, is_text: bool, stack: list[_Fram
     return _closes_value(raw, after, stack, shape, is_text)
 
 
+@dataclass
+class _State:
+    """Where a repair is: the text written so far, the open containers, and what is being read."""
+
+    out: list[str] = field(default_factory=list)
+    stack: list[_Frame] = field(default_factory=list)  # the open containers
+    at: int = 0
+    expect_key: bool = False  # in an object, before a key
+    in_string: bool = False
+    is_key: bool = False
+    is_text: bool = False
+    texts_begun: bool = False  # from here on a key may be the customer's, never trusted
+    key_start: int = 0
+    # A message ended at a key no template has: the body up to the next text must be JSON that
+    # needs no repair (an admin's own field, not a customer's prose).
+    strict: bool = False
+
+    def copy(self) -> "_State":
+        stack = [_Frame(f.kind, f.path, set(f.trusted), f.key) for f in self.stack]
+        return _State(list(self.out), stack, self.at, self.expect_key, self.in_string, self.is_key, self.is_text,
+                      self.texts_begun, self.key_start, self.strict)
+
+
+# How many places a message may end at a key no template has are tried per body (each may read the
+# rest of the body once).
+_TRIES = 4
+
+
+def _unknown_key_follows(raw: str, after: int, frame: _Frame, shape: Shape) -> bool:
+    """After a quote in a message: `, "key":` with a key of none of the template's, and none given
+    before the text (a copy of one of those stays the customer's words)?"""
+    at = _skip_space(raw, after)
+    match = _KEY_AHEAD.match(raw, at + 1) if raw[at:at + 1] == "," else None
+    if match is None:
+        return False
+    known = shape.keys.get(frame.path)
+    return known is not None and match.group(1) not in known and match.group(1) not in frame.trusted
+
+
+def _reads(raw: str) -> bool:
+    try:
+        _parse(raw)
+    except (json.JSONDecodeError, RepeatedKey):
+        return False
+    return True
+
+
 def repair(raw: str, shape: Shape | None = None) -> str:
-    shape = shape or Shape()
-    out: list[str] = []
-    stack: list[_Frame] = []  # the open containers
-    expect_key = False  # in an object, before a key
-    in_string = is_key = is_text = False
-    texts_begun = False  # from here on a key may be the customer's, never trusted
-    key_start = 0
-    i = 0
-    while i < len(raw):
+    """`raw` with its stray quotes, backslashes and control characters escaped.
+
+    A message's quote before a key no template has (an admin's own `"subject":`) ends the message
+    when the rest of the body, up to the next text, is JSON as it stands and the whole then reads;
+    otherwise the key is the customer's words (`"error": "timeout", and…` in a pasted log)."""
+    return _repair(raw, shape or Shape(), _State(), [_TRIES])
+
+
+def _repair(raw: str, shape: Shape, state: _State, tries: list[int]) -> str | None:
+    """The repair from `state` on; None when `state.strict` and the body needs a repair before the next text."""
+    s = state
+    out, stack = s.out, s.stack
+    while s.at < len(raw):
+        i = s.at
         ch = raw[i]
-        if not in_string:
+        if not s.in_string:
             frame = stack[-1] if stack else None
             if ch == '"':
-                in_string = True
-                is_key = frame is not None and frame.kind == "{" and expect_key
-                key_start = i + 1
-                is_text = (not is_key and frame is not None and frame.kind == "{" and frame.key is not None
-                           and _child(frame.path, frame.key) in shape.text)
-                texts_begun = texts_begun or is_text
+                s.in_string = True
+                s.is_key = frame is not None and frame.kind == "{" and s.expect_key
+                s.key_start = i + 1
+                s.is_text = (not s.is_key and frame is not None and frame.kind == "{" and frame.key is not None
+                             and _child(frame.path, frame.key) in shape.text)
+                s.texts_begun = s.texts_begun or s.is_text
+                s.strict = s.strict and not s.is_text
             elif ch in "{[":
                 if frame is None:
                     path = ""
@@ -235,43 +289,59 @@ def repair(raw: str, shape: Shape | None = None) -> str:
                 else:
                     path = frame.path
                 stack.append(_Frame(ch, path))
-                expect_key = ch == "{"
+                s.expect_key = ch == "{"
             elif ch in "}]":
                 if stack:
                     stack.pop()
-                expect_key = False
+                s.expect_key = False
             elif ch == ":":
-                expect_key = False
+                s.expect_key = False
             elif ch == ",":
-                expect_key = frame is not None and frame.kind == "{"
+                s.expect_key = frame is not None and frame.kind == "{"
             out.append(ch)
         elif ch == "\\":
             nxt = raw[i + 1 : i + 2]
-            if nxt == '"' and _closes(raw, i + 2, is_key, is_text, stack, shape):
+            if nxt == '"' and _closes(raw, i + 2, s.is_key, s.is_text, stack, shape):
+                if s.strict:
+                    return None
                 out.append("\\\\")  # a message ending in a backslash: the quote after it ends the string
-                i += 1
+                s.at += 1
                 continue
             if nxt and nxt in _VALID_ESCAPES and (nxt != "u" or _UNICODE_ESCAPE.match(raw, i + 1)):
                 out.append(ch + nxt)
-                i += 2
+                s.at += 2
                 continue
+            if s.strict:
+                return None
             out.append("\\\\")
         elif ch == '"':
-            if _closes(raw, i + 1, is_key, is_text, stack, shape):
-                in_string = False
-                if is_key:
-                    key = raw[key_start:i]
+            if _closes(raw, i + 1, s.is_key, s.is_text, stack, shape):
+                s.in_string = False
+                if s.is_key:
+                    key = raw[s.key_start:i]
                     stack[-1].key = key
-                    if not texts_begun:
+                    if not s.texts_begun:
                         stack[-1].trusted.add(key)
                 out.append(ch)
             else:
+                if s.is_text and tries[0] > 0 and _unknown_key_follows(raw, i + 1, stack[-1], shape):
+                    tries[0] -= 1
+                    trial = s.copy()
+                    trial.out.append(ch)
+                    trial.in_string, trial.strict, trial.at = False, True, i + 1
+                    ended = _repair(raw, shape, trial, tries)
+                    if ended is not None and _reads(ended):
+                        return ended
+                if s.strict:
+                    return None
                 out.append('\\"')
+        elif s.strict and (ch in _CONTROL_ESCAPES or ord(ch) < 0x20):
+            return None
         elif ch in _CONTROL_ESCAPES:
             out.append(_CONTROL_ESCAPES[ch])
         elif ord(ch) < 0x20:
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
-        i += 1
+        s.at += 1
     return "".join(out)

@@ -549,11 +549,13 @@ class Pipeline:
             # Writes an earlier try announced and never heard back on (it may have died right
             # after sending them) stay on the record: what the helpdesk was sent, also across a takeover.
             escalation.request = settled_writes(escalation.request)
-        plan = replace(plan, on_write=lambda record: self._record_write(escalation_id, record))
+        plan = replace(plan, on_write=lambda record: self._record_write(lease, escalation_id, record))
         try:
             if helpdesk is None:
                 raise PermanentError(f"no {ticket.helpdesk} client configured")
             applied = helpdesk.apply(plan)
+        except LeaseLost:
+            raise  # taken over before a write: nothing more is sent, nor written on its row
         except HelpdeskError as exc:
             self._escalation_failed(lease, escalation_id, exc, hand_back=hand_back)
             return True, hand_back
@@ -563,6 +565,9 @@ class Pipeline:
                                     hand_back=hand_back)
             return True, hand_back
         with self.sessions.begin() as session:
+            # Taken over during the calls: the new holder's try owns the row (what this one sent
+            # is on it already: announced under the lease, kept by the new try's start).
+            self._hold(session, lease)
             escalation = session.get(Escalation, escalation_id)
             if escalation.status == EscalationStatus.PENDING:
                 escalation.status = EscalationStatus.APPLIED
@@ -586,9 +591,12 @@ class Pipeline:
         metrics.ESCALATIONS.labels(severity=escalation.severity, outcome="failed").inc()
         log.error("ticket %s: escalation %s failed for good: %s", lease.ticket_ref, escalation.id, escalation.reason)
 
-    def _record_write(self, escalation_id: int, record: dict) -> None:
-        """Durably note a write about to be sent (see EscalationPlan.on_write)."""
+    def _record_write(self, lease: Lease, escalation_id: int, record: dict) -> None:
+        """Durably note a write about to be sent (see EscalationPlan.on_write), under the lease:
+        a worker whose ticket was taken over sends no more (LeaseLost) and writes nothing on the
+        new holder's record."""
         with self.sessions.begin() as session:
+            self._hold(session, lease)
             escalation = session.get(Escalation, escalation_id)
             request = dict(escalation.request or {})
             sent = {**record, "try": escalation.attempts, "sent_at": utcnow().isoformat()}
@@ -602,6 +610,7 @@ class Pipeline:
     def _escalation_failed(self, lease: Lease, escalation_id: int, exc: HelpdeskError, *,
                            hand_back: bool = False) -> None:
         with self.sessions.begin() as session:
+            self._hold(session, lease)  # taken over: the new holder's try counts, not this one
             escalation = session.get(Escalation, escalation_id)
             if escalation.status == EscalationStatus.PENDING:
                 self._count_failure(lease, escalation, exc)

@@ -182,7 +182,7 @@ def test_an_event_from_another_account_than_configured_is_refused(config, engine
 
 
 def test_a_trigger_body_may_carry_its_account(config, engine, sessions, database_url):
-    payload = fixture_json("zendesk_trigger.json") | {"account_id": "555"}
+    payload = {"account_id": "555"} | fixture_json("zendesk_trigger.json")  # before the comment: the text cannot add it there
     body = as_body(payload)
     with make_live(config, engine, database_url=database_url, zendesk_webhook_secret=ZENDESK_SECRET) as server:
         response = post(server.url, body, signed_headers(body) | {"X-Zendesk-Account-Id": "555"})

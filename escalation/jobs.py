@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ticketpulse.config import Config
 from ticketpulse.escalation.queue import ESCALATION, NOTIFY_CHANNEL, SCORING
 from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
@@ -69,10 +70,15 @@ def list_jobs(session: Session, statuses: tuple[str, ...] = (QueuedWork.PENDING,
     return jobs
 
 
-def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None = None) -> int:
+def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None = None, *,
+               config: Config | None = None) -> int:
     """Queue failed work again, now: each retried job's ticket is made due in its lane at once
     (not left for the worker's periodic repair), and on PostgreSQL running workers are woken
-    (NOTIFY). Returns how many jobs were re-queued."""
+    (NOTIFY). With `config`, a retried escalation that moves its ticket to a senior group goes to
+    the group configured now: the admin may have corrected one the helpdesk refused. Returns how
+    many jobs were re-queued."""
+    if config is not None and kind in (None, "escalation"):
+        _regroup_failed_escalations(session, ids, config)
     count = 0
     now = utcnow()
     for name, model, lane in (("comment", Comment, SCORING), ("escalation", Escalation, ESCALATION)):
@@ -98,6 +104,17 @@ def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None 
                 # Sent at commit; the payload tells the listener which lane has work.
                 session.execute(select(func.pg_notify(NOTIFY_CHANNEL, lane.name)))
     return count
+
+
+def _regroup_failed_escalations(session: Session, ids: list[int] | None, config: Config) -> None:
+    failed = select(Escalation, Ticket.helpdesk).join(Ticket, Ticket.id == Escalation.ticket_id).where(
+        Escalation.status == EscalationStatus.FAILED, Escalation.group_id.is_not(None))
+    for escalation, helpdesk in session.execute(failed.where(Escalation.id.in_(ids)) if ids else failed):
+        section = getattr(config, helpdesk, None)
+        configured = section.group_for(escalation.severity) if section is not None else None
+        if configured is not None:
+            escalation.group_id = configured  # the note says "to the senior group", whichever it is
+    session.flush()
 
 
 def one_more_try(session: Session, max_attempts: int) -> int:

@@ -68,3 +68,22 @@ def test_refused_credentials_name_the_variables_to_check(client, sessions, confi
     assert escalation.reason.endswith(
         "-> 401: Couldn't authenticate you. Zendesk refused the credentials: check ZENDESK_EMAIL and "
         "ZENDESK_API_TOKEN, and that token access is enabled (Admin Center > Apps and integrations > APIs)")
+
+
+def test_a_retry_after_the_group_is_corrected_sends_the_configured_group(
+        client, sessions, environment, engine, fake_zendesk, runner, monkeypatch, tmp_path):
+    # The admin's first senior_group_id is refused (422, not retried); they correct it and retry.
+    wrong = Config.model_validate({"zendesk": {"senior_group_id": 360009999999}})
+    escalate(client, wrong, environment, engine, zendesk_helpdesk(fake_zendesk))
+    config_file = tmp_path / "ticketpulse.toml"
+    config_file.write_text("[zendesk]\nsenior_group_id = 360001234567\n")
+    monkeypatch.setenv("DATABASE_URL", environment.database_url)
+    assert runner("jobs", "retry", "--all", "--config", str(config_file)).code == 0
+
+    corrected = Config.model_validate({"zendesk": {"senior_group_id": 360001234567}})
+    build_runtime(corrected, environment, engine=engine, scorer=ScriptedScorer({}),
+                  helpdesks={"zendesk": zendesk_helpdesk(fake_zendesk)}).worker.drain()
+
+    [escalation] = escalations(sessions)
+    assert escalation.status == "applied" and escalation.group_id == 360001234567
+    assert fake_zendesk.tickets["48213"]["group_id"] == 360001234567

@@ -304,7 +304,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             if unknown:  # a mistyped id: nothing is queued, so that the command can simply be run again
                 return _fail(f"jobs retry: no {args.kind} job {', '.join(unknown)} "
                              "(`ticketpulse jobs` lists the pending and failed ones)", 2)
-            count = retry_jobs(session, args.kind, args.ids or None)
+            count = retry_jobs(session, args.kind, args.ids or None, config=_config(args))
         print(f"queued {count} failed job(s) again")
         not_failed = [f"{job_id} ({status})" for job_id, status in statuses.items() if status != QueuedWork.FAILED]
         if not_failed:  # already pending again, or done: nothing to retry, and no error either

@@ -86,6 +86,17 @@ WEBHOOK_REFUSALS = Counter(
 )
 
 
+# --- the dashboard's sign-in -------------------------------------------------------------------
+
+# door: form | basic; outcome: signed_in | wrong_password | throttled (refused unread, 429).
+# HTTP Basic sends the password with every request, so each of its requests is one attempt.
+DASHBOARD_SIGN_INS = Counter(
+    "ticketpulse_dashboard_sign_ins_total",
+    "Dashboard password checks, by door (form, basic: every request) and outcome.",
+    ["door", "outcome"],
+)
+
+
 def registry():
     """The registry to expose: with PROMETHEUS_MULTIPROC_DIR set (gunicorn -w N), one that adds
     up the values every process wrote there, so any process answers with the true totals."""

@@ -28,6 +28,7 @@ from sqlalchemy import case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.exceptions import HTTPException
 
+from ticketpulse import metrics
 from ticketpulse.escalation import feedback, reports
 from ticketpulse.escalation.reports import ReportError
 from ticketpulse.models import EscalationStatus, Ticket, Verdict, utcnow
@@ -53,6 +54,8 @@ MAX_PAGE = 1_000_000
 # The tuning page replays at most this many of the latest false alarms and confirmed escalations
 # (the page stays fast whatever the traffic; `ticketpulse backtest` replays them all).
 TUNING_LATEST = 100
+# The two doors of the sign-in: the metric's label, and the name the log lines give.
+DOORS = {"form": "login form", "basic": "HTTP Basic"}
 
 
 @dataclass(frozen=True)
@@ -158,10 +161,11 @@ def _ip(text: str | None):
 
 
 def _password_matches(given: str, password: str, door: str) -> bool:
-    """Both doors' check (the form, HTTP Basic). Past SIGN_IN_FAILURES wrong passwords in the window
+    """Both doors' check (`door`: a key of DOORS). Past SIGN_IN_FAILURES wrong passwords in the window
     it raises SignInsRefused without reading the password; a wrong one is counted, a right one
     clears the count. One client's attempts take turns (_lock_client), so that concurrent guesses
-    cannot all pass the check before any is counted."""
+    cannot all pass the check before any is counted. Each check's outcome is counted in
+    ticketpulse_dashboard_sign_ins_total."""
     client, now = _client_address(), utcnow()
     expired = now - SIGN_IN_WINDOW
     with current_app.extensions["ticketpulse.sessions"].begin() as session:
@@ -172,20 +176,25 @@ def _password_matches(given: str, password: str, door: str) -> bool:
         if row is not None and row.window_start > expired and row.failures >= SIGN_IN_FAILURES:
             retry_after = max(1, math.ceil((row.window_start - expired).total_seconds()))
             log.warning("dashboard: sign-in refused (%s) from %s: %d wrong passwords since %s, retry in %d s",
-                        door, client, row.failures, charts.utc_minute(row.window_start), retry_after)
+                        DOORS[door], client, row.failures, charts.utc_minute(row.window_start), retry_after)
+            metrics.DASHBOARD_SIGN_INS.labels(door=door, outcome="throttled").inc()
             raise SignInsRefused(retry_after)
-        if same_secret(given, password):
+        matches = same_secret(given, password)
+        if matches:
             if row is not None:
                 session.execute(delete(SignInFailures).where(SignInFailures.client == client))
-            return True
-        session.execute(_count_failure(session.get_bind().dialect.name, client, now, expired))
-        # Old counts go with each new one, so the table holds one window's clients at most. SKIP
-        # LOCKED: a row another sign-in is rewriting is left to the next prune (waiting could deadlock).
-        stale = select(SignInFailures.client).where(SignInFailures.window_start <= expired)
-        session.execute(delete(SignInFailures).where(
-            SignInFailures.client.in_(stale.with_for_update(skip_locked=True).scalar_subquery())))
-    log.warning("dashboard: wrong password (%s) from %s", door, client)
-    return False
+        else:
+            session.execute(_count_failure(session.get_bind().dialect.name, client, now, expired))
+            # Old counts go with each new one, so the table holds one window's clients at most. SKIP
+            # LOCKED: a row another sign-in is rewriting is left to the next prune (waiting could deadlock).
+            stale = select(SignInFailures.client).where(SignInFailures.window_start <= expired)
+            session.execute(delete(SignInFailures).where(
+                SignInFailures.client.in_(stale.with_for_update(skip_locked=True).scalar_subquery())))
+    # Counted once committed: a check whose write failed answered neither way.
+    metrics.DASHBOARD_SIGN_INS.labels(door=door, outcome="signed_in" if matches else "wrong_password").inc()
+    if not matches:
+        log.warning("dashboard: wrong password (%s) from %s", DOORS[door], client)
+    return matches
 
 
 def _lock_client(session, client: str) -> None:
@@ -233,7 +242,7 @@ def authenticate():
         return None
     given = _basic_password()
     if given is not None:
-        if _password_matches(given, password, "HTTP Basic"):
+        if _password_matches(given, password, "basic"):
             g.viewer = Viewer(hmac.new(password.encode(), b"basic csrf", hashlib.sha256).hexdigest(), "basic")
             return None
         return _html_error("Wrong password.", 401, **{"WWW-Authenticate": 'Basic realm="ticketpulse dashboard"'})
@@ -337,7 +346,7 @@ def login():
     target = _safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("dashboard/login.html", next=target, error=None)
-    if not _password_matches(request.form.get("password", ""), password, "login form"):
+    if not _password_matches(request.form.get("password", ""), password, "form"):
         return render_template("dashboard/login.html", next=target, error="Wrong password."), 401
     response = redirect(target)
     token = _serializer(password).dumps({"sid": _start_session(), "csrf": secrets.token_urlsafe(24)})

@@ -545,9 +545,13 @@ class TicketRow:
     peak_frustration: float
     escalated_severity: str | None
     verdict: str | None
+    # The number is in several accounts of the helpdesk: `show` needs the account to find it.
+    shared_number: bool = False
 
     @property
     def ref(self) -> str:
+        if self.shared_number:
+            return f"{self.helpdesk}:{self.account}:{self.external_id}"
         return f"{self.helpdesk}:{self.external_id}"
 
 
@@ -601,7 +605,23 @@ def recent_tickets(
             .order_by(Escalation.created_at, Escalation.id)
         ):
             verdicts.setdefault(ticket_id, []).append(verdict)
-    return [TicketRow(*row, ticket_feedback(verdicts.get(row.id, ()))) for row in rows]
+    shared = _shared_numbers(session, rows)
+    return [TicketRow(*row, ticket_feedback(verdicts.get(row.id, ())), (row.helpdesk, row.external_id) in shared)
+            for row in rows]
+
+
+def _shared_numbers(session: Session, rows) -> set[tuple[str, str]]:
+    """(helpdesk, number) of the listed tickets whose number is in more than one account."""
+    if not rows:
+        return set()
+    found = session.execute(
+        select(Ticket.helpdesk, Ticket.external_id)
+        .where(Ticket.helpdesk.in_({row.helpdesk for row in rows}),
+               Ticket.external_id.in_({row.external_id for row in rows}))
+        .group_by(Ticket.helpdesk, Ticket.external_id)
+        .having(func.count() > 1)
+    )
+    return {(helpdesk, number) for helpdesk, number in found}
 
 
 def ticket_link(helpdesk: str, account: str, external_id: str, *, zendesk_url: str | None, freshdesk_url: str | None) -> str | None:

@@ -177,7 +177,8 @@ def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False
 
     wanted = _wanted_webhook(endpoint, trigger)
     # Every webhook, not those named like ours: one at this endpoint under another name is ours too.
-    existing = _find_webhook(client.list_webhooks(), wanted, trigger)
+    webhooks = client.list_webhooks()
+    existing = _find_webhook(webhooks, wanted, trigger)
     if existing is None:
         webhook_id = client.create_webhook(wanted)["id"]
         out(f"created webhook {wanted['name']!r} ({webhook_id}): POST {endpoint}, "
@@ -198,13 +199,34 @@ def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False
     secret = client.get_signing_secret(webhook_id)
     out("")
     secret_known = secret in split_secrets(current_secret)
+    other = None if secret_known else _other_kind_in_use(client, webhooks, endpoint, trigger, current_secret)
     if secret_known:
         out("ZENDESK_WEBHOOK_SECRET in this environment is already this webhook's signing secret.")
+    elif other is not None:
+        # Each webhook signs with its own secret: this one's alone would refuse the other's deliveries.
+        webhook, other_secret = other
+        out(f"ZENDESK_WEBHOOK_SECRET in this environment is the signing secret of webhook {webhook.get('name')!r} "
+            f"({webhook.get('id')}), which delivers here too. Put this line in ticketpulse's environment, so that "
+            "both webhooks are accepted (each signs with its own secret; keep them private):")
+        out(f"ZENDESK_WEBHOOK_SECRET={other_secret},{secret}")
     else:
         out("Put this line in ticketpulse's environment (the webhook's signing secret; keep it private):")
         out(f"ZENDESK_WEBHOOK_SECRET={secret}")
     out("")
     return _test_round_trip(client, webhook_id, endpoint, out, secret_known=secret_known) and groups_ok
+
+
+def _other_kind_in_use(client: ZendeskClient, webhooks: list[dict], endpoint: str, trigger: bool,
+                       current_secret: str | None) -> tuple[dict, str] | None:
+    """Our webhook of the other kind (event-subscribed or trigger-connected), when the environment's
+    secret is its signing secret: both deliver to ticketpulse, and both secrets must be accepted."""
+    if not current_secret:
+        return None
+    other = _find_webhook(webhooks, _wanted_webhook(endpoint, not trigger), not trigger)
+    if other is None:
+        return None
+    other_secret = client.get_signing_secret(other["id"])
+    return (other, other_secret) if other_secret in split_secrets(current_secret) else None
 
 
 def _check_zendesk_groups(client: ZendeskClient, configured: dict[str, int], out: Print) -> bool:

@@ -1,0 +1,96 @@
+"""`setup zendesk` and `setup zendesk --trigger` on one account: both webhooks keep delivering.
+
+Each Zendesk webhook signs with its own secret. Run after the event webhook was set up (its
+secret in the environment), `--trigger` printed the trigger webhook's secret alone to put in
+ZENDESK_WEBHOOK_SECRET, and an admin who did so had every event delivery refused with 401.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+
+from tests.fakes.server import LiveServer
+from tests.fakes.zendesk import FakeZendesk
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    for name in ("ZENDESK_SUBDOMAIN", "ZENDESK_ACCOUNT_ID", "ZENDESK_WEBHOOK_SECRET", "FRESHDESK_DOMAIN",
+                 "FRESHDESK_BASE_URL", "FRESHDESK_API_KEY", "FRESHDESK_WEBHOOK_SECRET", "TICKETPULSE_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def zendesk(monkeypatch):
+    fake = FakeZendesk()
+    with LiveServer(fake.app()) as live:
+        monkeypatch.setenv("ZENDESK_BASE_URL", live.url)
+        monkeypatch.setenv("ZENDESK_EMAIL", fake.email)
+        monkeypatch.setenv("ZENDESK_API_TOKEN", fake.token)
+        yield fake
+
+
+@contextmanager
+def ticketpulse_server(tmp_path, secret: str | None):
+    from ticketpulse.config import Config, Environment
+    from ticketpulse.migrations import upgrade
+    from ticketpulse.webhooks import create_app
+
+    url = f"sqlite:///{tmp_path / 'setup.db'}"
+    upgrade(url)
+    app = create_app({"TESTING": True, "TICKETPULSE": Config(),
+                      "ENVIRONMENT": Environment(database_url=url, zendesk_webhook_secret=secret)})
+    with LiveServer(app) as live:
+        yield live
+
+
+def printed_secret(out: str) -> str:
+    [secret] = re.findall(r"^ZENDESK_WEBHOOK_SECRET=(\S+)$", out, re.M)
+    return secret
+
+
+@pytest.mark.parametrize("first, then", [((), ("--trigger",)), (("--trigger",), ())])
+def test_the_second_kind_of_webhook_prints_both_secrets_and_both_round_trips_then_work(
+        runner, zendesk, tmp_path, monkeypatch, first, then):
+    with ticketpulse_server(tmp_path, None) as server:  # each server below has a new port: endpoints follow it
+        set_up = runner("setup", "zendesk", "--url", server.url, *first)
+    first_secret = printed_secret(set_up.out)
+    monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET", first_secret)
+
+    with ticketpulse_server(tmp_path, first_secret) as server:
+        for webhook in zendesk.webhooks.values():
+            webhook["endpoint"] = f"{server.url}/webhooks/zendesk"
+        second = runner("setup", "zendesk", "--url", server.url, *then)
+
+    assert second.code == 1, second.out + second.err  # the server does not accept the new webhook yet
+    [new_id] = [w for w, secret in zendesk.webhook_secrets.items() if secret != first_secret]
+    both = printed_secret(second.out)
+    assert both == f"{first_secret},{zendesk.webhook_secrets[new_id]}"  # the first webhook's is kept
+    assert "which delivers here too" in second.out
+
+    monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET", both)
+    with ticketpulse_server(tmp_path, both) as server:
+        for webhook in zendesk.webhooks.values():
+            webhook["endpoint"] = f"{server.url}/webhooks/zendesk"
+        again_first = runner("setup", "zendesk", "--url", server.url, *first)
+        again_then = runner("setup", "zendesk", "--url", server.url, *then)
+
+    for result in (again_first, again_then):
+        assert result.code == 0, result.out + result.err
+        assert "already this webhook's signing secret" in result.out
+        assert "the signed round trip works" in result.out
+    assert len(zendesk.webhooks) == 2
+
+
+def test_a_secret_of_no_webhook_of_ours_is_replaced_as_before(runner, zendesk, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET", "a-secret-from-another-account")
+    with ticketpulse_server(tmp_path, None) as server:
+        runner("setup", "zendesk", "--url", server.url)
+        trigger = runner("setup", "zendesk", "--url", server.url, "--trigger")
+
+    [trigger_id] = [w for w, hook in zendesk.webhooks.items() if hook["name"] == "ticketpulse (trigger)"]
+    assert printed_secret(trigger.out) == zendesk.webhook_secrets[trigger_id]

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
-from bench.options import positive_int  # noqa: E402
+from bench.options import free_port, positive_int  # noqa: E402
 
 DATABASE = "tp_bench_ingest"
 
@@ -105,7 +105,8 @@ init = function(args) i = part * math.floor(#r / threads_expected) end
 
 def refuse_a_taken_port(port: int) -> None:
     """Another server on the port would answer the start-up check and be measured in our place
-    (gunicorn, unable to bind, gives up a few seconds later)."""
+    (gunicorn, unable to bind, gives up a few seconds later). The ports are free ones, but another
+    program may take one between the pick and gunicorn's bind."""
     with socket.socket() as probe:
         # as gunicorn binds: the previous round's connections in TIME_WAIT do not count, a listener does
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -333,15 +334,20 @@ def main() -> None:
             fixed_results: dict[str, list[dict]] = {"app": [], "bare": []}
             servers: list[subprocess.Popen] = []  # stopped, and the database dropped, however the run ends
             try:
-                servers.append(start_gunicorn("ticketpulse.webhooks:create_app()", 8701, env, args.workers,
+                # Free ports, each picked once the server before it listens: a fixed one was refused
+                # while another run (or anything else) held it.
+                app_port = free_port()
+                servers.append(start_gunicorn("ticketpulse.webhooks:create_app()", app_port, env, args.workers,
                                               workdir / "app.log", args.threads))
-                servers.append(start_gunicorn("bench.bare_flask:create_app()", 8702, env, args.workers,
+                bare_port = free_port()
+                servers.append(start_gunicorn("bench.bare_flask:create_app()", bare_port, env, args.workers,
                                               workdir / "bare.log", args.threads))
                 minimal = None
                 if not args.skip_wrk and not args.no_minimal:
                     minimal_env = env | {"MINIMAL_RECEIVER_DSN": minimal_dsn(url)}
-                    minimal = start_gunicorn("bench.minimal_receiver:create_app()", 8703, minimal_env, args.workers,
-                                             workdir / "minimal.log", args.threads)
+                    minimal_port = free_port()
+                    minimal = start_gunicorn("bench.minimal_receiver:create_app()", minimal_port, minimal_env,
+                                             args.workers, workdir / "minimal.log", args.threads)
                     servers.append(minimal)
                 # Bodies never sent before for every run (signed now: the app refuses stale ones).
                 sent = 0
@@ -355,17 +361,17 @@ def main() -> None:
                         return run_wrk(port, script, args.seconds, 2, 16)
 
                     for _ in range(args.rounds):
-                        wrk_results["app"].append(run(8701))
-                        wrk_results["bare"].append(run(8702))
+                        wrk_results["app"].append(run(app_port))
+                        wrk_results["bare"].append(run(bare_port))
                         if minimal is not None:
-                            wrk_results["minimal"].append(run(8703))
+                            wrk_results["minimal"].append(run(minimal_port))
                 if args.rate:
                     count = int(args.rate * args.rate_seconds)
                     for _ in range(args.rounds):
                         signed = bodies(count, first=sent)
                         sent += count
-                        fixed_results["app"].append(run_fixed_rate(8701, signed, args.rate, args.connections))
-                        fixed_results["bare"].append(run_fixed_rate(8702, signed, args.rate, args.connections))
+                        fixed_results["app"].append(run_fixed_rate(app_port, signed, args.rate, args.connections))
+                        fixed_results["bare"].append(run_fixed_rate(bare_port, signed, args.rate, args.connections))
             finally:
                 for server in servers:
                     stop(server)

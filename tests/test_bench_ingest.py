@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.bench_helpers import ADMIN_URL, ROOT, database_exists, load_bench, needs_postgres
+from tests.bench_helpers import ADMIN_URL, ROOT, database_exists, hold, load_bench, needs_postgres
 
 
 def free_port() -> int:
@@ -44,7 +44,7 @@ def test_the_postgresql_database_is_dropped_when_the_run_ends(monkeypatch, capsy
 
     assert "postgresql: fixed rate 5 req/s" in capsys.readouterr().out
     assert stopped == started and len(started) == 2
-    assert not database_exists("tp_bench_ingest")
+    assert not database_exists(bench.DATABASE)
 
 
 @needs_postgres
@@ -61,7 +61,7 @@ def test_a_run_that_fails_still_stops_its_servers_and_drops_the_database(monkeyp
         run_fixed_rate_only(bench, monkeypatch, started, stopped)
 
     assert stopped == started and len(started) == 2
-    assert not database_exists("tp_bench_ingest")
+    assert not database_exists(bench.DATABASE)
 
 
 def test_a_server_that_cannot_start_is_stopped_and_leaves_the_others_stopped(monkeypatch, tmp_path):
@@ -138,3 +138,43 @@ def test_a_port_the_previous_round_just_closed_is_not_taken_for_in_use():
     listener.close()
 
     bench.refuse_a_taken_port(port)
+
+
+def test_each_server_takes_a_free_port_not_a_fixed_one(monkeypatch, tmp_path):
+    """8701-8703 held by another run (or anything else): the run still starts its three servers,
+    each on a port nothing listens on, and measures those."""
+    from contextlib import ExitStack
+
+    bench = load_bench("ingest")
+    started, measured = {}, []
+
+    def start_gunicorn(target, port, *args, **kwargs):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))  # in use: gunicorn could not bind, or another run's would answer
+        started[target.partition(":")[0]] = port
+        return Server()
+
+    def run_wrk(port, *args):
+        measured.append(port)
+        return {"rate": 100.0, "p50": 1.0, "p99": 2.0, "non2xx": 0}
+
+    def run_fixed_rate(port, *args):
+        measured.append(port)
+        return {"sent_rate": 5.0, "p50": 1.0, "p99": 2.0, "max": 2.0, "failures": {}}
+
+    monkeypatch.setattr(bench, "start_gunicorn", start_gunicorn)
+    monkeypatch.setattr(bench, "stop", lambda server: None)
+    monkeypatch.setattr(bench, "run_wrk", run_wrk)
+    monkeypatch.setattr(bench, "run_fixed_rate", run_fixed_rate)
+    monkeypatch.setattr(bench.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(sys, "argv", ["ingest.py", "--database", "sqlite", "--rounds", "1", "--seconds", "1",
+                                      "--bodies-per-second", "2", "--rate", "5", "--rate-seconds", "1"])
+    monkeypatch.chdir(tmp_path)
+    with ExitStack() as held:
+        for port in (8701, 8702, 8703):
+            held.enter_context(hold(port))
+        bench.main()
+
+    app, bare, minimal = started["ticketpulse.webhooks"], started["bench.bare_flask"], started["bench.minimal_receiver"]
+    assert len({app, bare, minimal}) == 3
+    assert measured == [app, bare, minimal, app, bare]  # wrk's round, then the fixed rate's

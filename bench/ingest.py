@@ -44,10 +44,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
+from bench.databases import drop_postgres, fresh_postgres, run_name  # noqa: E402
 from bench.options import free_port, positive_int  # noqa: E402
 
-DATABASE = "tp_bench_ingest"
+DATABASE = run_name("tp_bench_ingest")
 
 SECRET = "YmVuY2hfc2VjcmV0X2Zvcl9pbmdlc3Q="
 TEXTS = ["Where is my order?", "Still no refund. This is unacceptable.", "Thanks, that worked!",
@@ -327,13 +327,13 @@ def main() -> None:
         workdir = Path(tmp)
         script = workdir / "signed.lua"
         for kind in kinds:
-            url = database(kind, args.admin_url, workdir)
-            env = os.environ | {"DATABASE_URL": url, "ZENDESK_WEBHOOK_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
-            env.pop("TICKETPULSE_CONFIG", None)
             wrk_results: dict[str, list[dict]] = {"app": [], "bare": [], "minimal": []}
             fixed_results: dict[str, list[dict]] = {"app": [], "bare": []}
             servers: list[subprocess.Popen] = []  # stopped, and the database dropped, however the run ends
             try:
+                url = database(kind, args.admin_url, workdir)  # in here: a Ctrl-C while migrating drops it too
+                env = os.environ | {"DATABASE_URL": url, "ZENDESK_WEBHOOK_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
+                env.pop("TICKETPULSE_CONFIG", None)
                 # Free ports, each picked once the server before it listens: a fixed one was refused
                 # while another run (or anything else) held it.
                 app_port = free_port()

@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
+from bench.databases import drop_postgres, fresh_postgres, run_name  # noqa: E402
 from bench.options import free_port, positive_int  # noqa: E402
 
-DATABASE = "tp_bench_memory"
+DATABASE = run_name("tp_bench_memory")
 
 
 def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:

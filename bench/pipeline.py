@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
+from bench.databases import drop_postgres, fresh_postgres, run_name  # noqa: E402
 from bench.options import positive_int  # noqa: E402
 
 from ticketpulse.config import Config  # noqa: E402
@@ -39,6 +39,8 @@ from ticketpulse.models import make_engine, make_session_factory  # noqa: E402
 from ticketpulse.sentiment.local import LocalScorer  # noqa: E402
 from ticketpulse.webhooks.events import CommentEvent  # noqa: E402
 from ticketpulse.webhooks.inbox import Inbox  # noqa: E402
+
+EMPTY, HISTORY = run_name("tp_bench_empty"), run_name("tp_bench_history")  # this run's PostgreSQL databases
 
 MESSAGES = [
     "Hi, could you tell me when my order will ship?",
@@ -174,8 +176,8 @@ def main() -> None:
 
 
 def run(args, workdir: Path) -> None:
-    empty = fresh_database(args.database, args.admin_url, workdir, "tp_bench_empty")
-    full = fresh_database(args.database, args.admin_url, workdir, "tp_bench_history")
+    empty = fresh_database(args.database, args.admin_url, workdir, EMPTY)
+    full = fresh_database(args.database, args.admin_url, workdir, HISTORY)
     print(f"{args.database}: loading {args.history_tickets:,} tickets x {args.scores_per_ticket} scores ...", flush=True)
     history = make_engine(full)
     loaded = load_history(history, args.history_tickets, args.scores_per_ticket)
@@ -191,7 +193,7 @@ def run(args, workdir: Path) -> None:
 
 
 def drop_databases(admin_url: str) -> None:
-    for name in ("tp_bench_empty", "tp_bench_history"):
+    for name in (EMPTY, HISTORY):
         drop_postgres(admin_url, name)
 
 

@@ -43,7 +43,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.databases import drop_postgres, fresh_postgres  # noqa: E402
+from bench.databases import drop_postgres, fresh_postgres, run_name  # noqa: E402
 from bench.options import free_port, positive_int  # noqa: E402
 
 from tests.fakes.server import LiveServer  # noqa: E402
@@ -53,6 +53,7 @@ import logging  # noqa: E402
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the fake API logs every request
 
+OUTAGE, RECOVERY = run_name("tp_bench_outage"), run_name("tp_bench_recovery")  # this run's PostgreSQL databases
 SECRET = "YmVuY2hfc2VjcmV0X2Zvcl9yZWNvdmVyeQ=="
 FURIOUS = "I am DONE. Cancel my account, I'm reporting you to the BBB and my lawyer!!! Worst service ever."
 
@@ -348,19 +349,19 @@ def main() -> None:
         print(f"service logs: {log_path}", flush=True)
         tmp = Path(tmp)
         if args.outage:
-            url = fresh_postgres(args.admin_url, "tp_bench_outage")
+            url = fresh_postgres(args.admin_url, OUTAGE)
             try:
                 run_outage(url, tmp, args.tickets, args.outage, log_path)
             finally:
-                drop_postgres(args.admin_url, "tp_bench_outage")
+                drop_postgres(args.admin_url, OUTAGE)
             return
         run("sqlite", f"sqlite:///{tmp / 'recovery.db'}", tmp, args.tickets, log_path)
         if args.admin_url:
-            url = fresh_postgres(args.admin_url, "tp_bench_recovery")
+            url = fresh_postgres(args.admin_url, RECOVERY)
             try:
                 run("postgresql", url, tmp, args.tickets, log_path)
             finally:
-                drop_postgres(args.admin_url, "tp_bench_recovery")
+                drop_postgres(args.admin_url, RECOVERY)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def test_the_postgresql_database_is_dropped_after_the_runs(monkeypatch, capsys):
     bench.main()
 
     assert "postgresql: serve, 1 runs" in capsys.readouterr().out
-    assert not database_exists("tp_bench_memory")
+    assert not database_exists(bench.DATABASE)
 
 
 def test_the_breakdown_starts_from_a_fresh_interpreter(monkeypatch, capfd):

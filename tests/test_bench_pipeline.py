@@ -10,8 +10,8 @@ from tests.bench_helpers import ADMIN_URL, existing_databases, load_bench
 pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
 
 
-def bench_databases() -> list[str]:
-    return existing_databases("tp_bench_empty", "tp_bench_history")
+def bench_databases(bench) -> list[str]:
+    return existing_databases(bench.EMPTY, bench.HISTORY)
 
 
 def run_pipeline_bench(bench, monkeypatch) -> None:
@@ -24,7 +24,7 @@ def test_a_completed_run_drops_both_databases(monkeypatch, capsys):
     bench = load_bench("pipeline")
     run_pipeline_bench(bench, monkeypatch)
     assert "postgresql: with history / empty = " in capsys.readouterr().out
-    assert bench_databases() == []
+    assert bench_databases(bench) == []
 
 
 def test_an_interrupted_run_drops_both_databases(monkeypatch):
@@ -36,4 +36,4 @@ def test_an_interrupted_run_drops_both_databases(monkeypatch):
     monkeypatch.setattr(bench, "measure", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_pipeline_bench(bench, monkeypatch)
-    assert bench_databases() == []
+    assert bench_databases(bench) == []

@@ -26,7 +26,7 @@ def test_a_failed_outage_run_drops_its_database(monkeypatch, tmp_path):
                                       "--log", str(tmp_path / "service.log")])
     with pytest.raises(SystemExit):
         bench.main()
-    assert not database_exists("tp_bench_outage")
+    assert not database_exists(bench.OUTAGE)
 
 
 @needs_postgres
@@ -36,7 +36,7 @@ def test_a_failed_kill_run_on_postgresql_drops_its_database(monkeypatch, tmp_pat
     monkeypatch.setattr(sys, "argv", ["recovery.py", "--admin-url", ADMIN_URL, "--log", str(tmp_path / "service.log")])
     with pytest.raises(SystemExit):
         bench.main()
-    assert not database_exists("tp_bench_recovery")
+    assert not database_exists(bench.RECOVERY)
 
 
 def test_a_wait_that_never_ends_says_what_it_waited_for():

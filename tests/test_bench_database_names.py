@@ -1,0 +1,112 @@
+"""The benches' PostgreSQL databases: each run's names its own, so a second run at the same time
+never drops the first one's; and a run drops what it made however it ends (an exception, a
+Ctrl-C while it migrates, or where no `finally` of the script covers it)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from tests.bench_helpers import ADMIN_URL, ROOT, database_exists, load_bench, needs_postgres
+
+NAMES = {
+    "ingest": {"DATABASE": "tp_bench_ingest"},
+    "memory": {"DATABASE": "tp_bench_memory"},
+    "pipeline": {"EMPTY": "tp_bench_empty", "HISTORY": "tp_bench_history"},
+    "recovery": {"OUTAGE": "tp_bench_outage", "RECOVERY": "tp_bench_recovery"},
+}
+
+
+@pytest.mark.parametrize("script", sorted(NAMES))
+def test_two_runs_name_their_databases_apart(script):
+    first, second = load_bench(script), load_bench(script)
+    for attribute, prefix in NAMES[script].items():
+        mine, theirs = getattr(first, attribute), getattr(second, attribute)
+        assert mine != theirs
+        for name in (mine, theirs):  # a plain PostgreSQL identifier, the run's pid in it
+            assert re.fullmatch(rf"{prefix}_{os.getpid()}_[0-9a-f]+", name) and len(name) <= 63
+
+
+class Server:
+    pid = -1
+
+
+def ingest_fixed_rate_only(bench, monkeypatch) -> None:
+    """bench/ingest.py on PostgreSQL, its servers and load generator stood in for."""
+    monkeypatch.setattr(bench, "start_gunicorn", lambda *args, **kwargs: Server())
+    monkeypatch.setattr(bench, "stop", lambda server: None)
+    monkeypatch.setattr(bench, "run_fixed_rate",
+                        lambda *args: {"sent_rate": 5.0, "p50": 1.0, "p99": 2.0, "max": 2.0, "failures": {}})
+    monkeypatch.setattr(sys, "argv", ["ingest.py", "--database", "postgresql", "--admin-url", ADMIN_URL,
+                                      "--skip-wrk", "--rounds", "1", "--rate", "5", "--rate-seconds", "1"])
+    bench.main()
+
+
+@needs_postgres
+def test_a_second_run_at_the_same_time_leaves_the_first_runs_database(monkeypatch, capsys):
+    from bench.databases import drop_postgres, fresh_postgres
+
+    first = load_bench("ingest")
+    fresh_postgres(ADMIN_URL, first.DATABASE)  # the first run, measuring
+    try:
+        second = load_bench("ingest")
+        ingest_fixed_rate_only(second, monkeypatch)
+
+        assert "postgresql: fixed rate 5 req/s" in capsys.readouterr().out
+        assert database_exists(first.DATABASE)
+        assert not database_exists(second.DATABASE)
+    finally:
+        drop_postgres(ADMIN_URL, first.DATABASE)
+
+
+@needs_postgres
+def test_ctrl_c_while_migrating_drops_the_database(monkeypatch):
+    """The database exists from before the migration: a Ctrl-C then (a real SIGINT) drops it too."""
+    import ticketpulse.migrations
+
+    bench = load_bench("ingest")
+
+    def interrupted(url):
+        assert database_exists(bench.DATABASE)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(10)  # the KeyboardInterrupt arrives here
+        pytest.fail("no KeyboardInterrupt")
+
+    monkeypatch.setattr(ticketpulse.migrations, "upgrade", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_fixed_rate_only(bench, monkeypatch)
+    assert not database_exists(bench.DATABASE)
+
+
+UNCOVERED = """
+import os, signal, sys, time
+from bench.databases import fresh_postgres, run_name
+
+name = run_name("tp_bench_uncovered")
+fresh_postgres(sys.argv[1], name)
+print(name, flush=True)
+if sys.argv[2] == "ctrl-c":
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(10)
+raise RuntimeError("the run failed")
+"""
+
+
+@needs_postgres
+@pytest.mark.parametrize("ending", ["ctrl-c", "exception"])
+def test_a_run_ended_where_no_finally_covers_it_still_drops_its_database(ending):
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(UNCOVERED), ADMIN_URL, ending], cwd=ROOT,
+                            env=os.environ | {"PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode != 0
+    assert ("KeyboardInterrupt" if ending == "ctrl-c" else "RuntimeError: the run failed") in result.stderr
+    name = result.stdout.strip()
+    assert name.startswith("tp_bench_uncovered_")
+    assert not database_exists(name)

@@ -23,6 +23,7 @@ from ticketpulse.models import (
     Ticket,
     Verdict,
     ticket_number,
+    ticket_ref,
     utcnow,
 )
 
@@ -551,7 +552,7 @@ class TicketRow:
     @property
     def ref(self) -> str:
         if self.shared_number:
-            return f"{self.helpdesk}:{self.account}:{self.external_id}"
+            return ticket_ref(self.helpdesk, self.account, self.external_id)
         return f"{self.helpdesk}:{self.external_id}"
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from ticketpulse.config import Config
 from ticketpulse.escalation.queue import ESCALATION, NOTIFY_CHANNEL, SCORING
+from ticketpulse.escalation.rules import severity_rank
 from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
 from ticketpulse.sentiment.clean import one_line
@@ -70,13 +71,24 @@ def list_jobs(session: Session, statuses: tuple[str, ...] = (QueuedWork.PENDING,
     return jobs
 
 
+@dataclass(frozen=True)
+class Retried:
+    """What `retry_jobs` did: how many jobs were queued again, and the failed escalations stored
+    as superseded instead (id -> the severity that supersedes it)."""
+
+    queued: int
+    superseded: dict[int, str]
+
+
 def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None = None, *,
-               config: Config | None = None) -> int:
+               config: Config | None = None) -> Retried:
     """Queue failed work again, now: each retried job's ticket is made due in its lane at once
     (not left for the worker's periodic repair), and on PostgreSQL running workers are woken
-    (NOTIFY). With `config`, a retried escalation that moves its ticket to a senior group goes to
-    the group configured now: the admin may have corrected one the helpdesk refused. Returns how
-    many jobs were re-queued."""
+    (NOTIFY). A failed escalation whose ticket has a higher one pending, applied or retried here
+    is stored as superseded, not queued: the helpdesk sees only the highest, as when a decision
+    replaces a pending one. With `config`, a retried escalation that moves its ticket to a senior
+    group goes to the group configured now: the admin may have corrected one the helpdesk refused."""
+    superseded = _supersede_lower_failed(session, ids) if kind in (None, "escalation") else {}
     if config is not None and kind in (None, "escalation"):
         _regroup_failed_escalations(session, ids, config)
     count = 0
@@ -103,7 +115,37 @@ def retry_jobs(session: Session, kind: str | None = None, ids: list[int] | None 
             if session.get_bind().dialect.name == "postgresql":
                 # Sent at commit; the payload tells the listener which lane has work.
                 session.execute(select(func.pg_notify(NOTIFY_CHANNEL, lane.name)))
-    return count
+    return Retried(count, superseded)
+
+
+def _supersede_lower_failed(session: Session, ids: list[int] | None) -> dict[int, str]:
+    """Store as superseded each failed escalation to retry whose ticket has a higher one that is
+    pending, applied, or failed and retried in the same call. Returns id -> the higher severity."""
+    def retried(escalations):
+        failed = escalations.status == EscalationStatus.FAILED
+        return failed & escalations.id.in_(ids) if ids else failed
+
+    live = Escalation.status.in_([EscalationStatus.PENDING, EscalationStatus.APPLIED])
+    failed = aliased(Escalation)
+    rows = session.execute(
+        select(Escalation.id, Escalation.ticket_id, Escalation.severity, retried(Escalation).label("retried"))
+        .where(Escalation.ticket_id.in_(select(failed.ticket_id).where(retried(failed))), live | retried(Escalation))
+        .order_by(Escalation.ticket_id, Escalation.id)
+    ).all()
+    highest: dict[int, str] = {}
+    for row in rows:
+        if severity_rank(row.severity) > severity_rank(highest.get(row.ticket_id)):
+            highest[row.ticket_id] = row.severity
+    lower = {row.id: highest[row.ticket_id] for row in rows
+             if row.retried and severity_rank(row.severity) < severity_rank(highest[row.ticket_id])}
+    if lower:
+        session.execute(
+            update(Escalation.__table__)
+            .where(Escalation.__table__.c.id == bindparam("b_id"))
+            .values(status=EscalationStatus.SUPERSEDED, reason=bindparam("b_reason"), finished_at=utcnow()),
+            [{"b_id": escalation_id, "b_reason": f"superseded by {severity}"} for escalation_id, severity in lower.items()],
+        )
+    return lower
 
 
 def _regroup_failed_escalations(session: Session, ids: list[int] | None, config: Config) -> None:

@@ -304,8 +304,12 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             if unknown:  # a mistyped id: nothing is queued, so that the command can simply be run again
                 return _fail(f"jobs retry: no {args.kind} job {', '.join(unknown)} "
                              "(`ticketpulse jobs` lists the pending and failed ones)", 2)
-            count = retry_jobs(session, args.kind, args.ids or None, config=_config(args))
-        print(f"queued {count} failed job(s) again")
+            retried = retry_jobs(session, args.kind, args.ids or None, config=_config(args))
+        print(f"queued {retried.queued} failed job(s) again")
+        if retried.superseded:  # sending them would show the helpdesk a lower escalation after the higher
+            print(f"superseded {len(retried.superseded)}, not queued: a higher escalation of the ticket is pending, "
+                  "applied or queued: " + ", ".join(f"escalation {job_id} (by {severity})"
+                                                     for job_id, severity in sorted(retried.superseded.items())))
         not_failed = [f"{job_id} ({status})" for job_id, status in statuses.items() if status != QueuedWork.FAILED]
         if not_failed:  # already pending again, or done: nothing to retry, and no error either
             print(f"not failed, left as they are: {args.kind} {', '.join(not_failed)}")

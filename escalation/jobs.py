@@ -52,22 +52,27 @@ class Job:
     reason: str | None
 
 
-def list_jobs(session: Session, statuses: tuple[str, ...] = (QueuedWork.PENDING, QueuedWork.FAILED)) -> list[Job]:
-    """Pending and failed work, oldest first, with the reason each is waiting or failed."""
+def list_jobs(session: Session, limit: int) -> list[Job]:
+    """At most `limit` jobs: failed ones first (they wait for a person), then pending ones, each
+    kind oldest first, with the reason each is waiting or failed. Each query has its LIMIT."""
     jobs: list[Job] = []
-    for kind, model in (("comment", Comment), ("escalation", Escalation)):
-        rows = session.execute(
-            select(model, Ticket.helpdesk, Ticket.external_id)
-            .join(Ticket, Ticket.id == model.ticket_id)
-            .where(model.status.in_(statuses))
-            .order_by(model.id)
-        )
-        jobs += [
-            # a reason on its row: a helpdesk's error page (HTML from a proxy) has line breaks
-            Job(kind, row.id, helpdesk, external_id, row.status, row.attempts, row.run_after,
-                one_line(row.reason) if row.reason else row.reason)
-            for row, helpdesk, external_id in rows
-        ]
+    for status in (QueuedWork.FAILED, QueuedWork.PENDING):
+        for kind, model in (("comment", Comment), ("escalation", Escalation)):
+            if len(jobs) >= limit:
+                return jobs
+            rows = session.execute(
+                select(model, Ticket.helpdesk, Ticket.external_id)
+                .join(Ticket, Ticket.id == model.ticket_id)
+                .where(model.status == status)
+                .order_by(model.id)
+                .limit(limit - len(jobs))
+            )
+            jobs += [
+                # a reason on its row: a helpdesk's error page (HTML from a proxy) has line breaks
+                Job(kind, row.id, helpdesk, external_id, row.status, row.attempts, row.run_after,
+                    one_line(row.reason) if row.reason else row.reason)
+                for row, helpdesk, external_id in rows
+            ]
     return jobs
 
 

@@ -283,7 +283,7 @@ def _bind(listen, host: str, port: int, port_option: str):
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    from ticketpulse.escalation.jobs import list_jobs, retry_jobs
+    from ticketpulse.escalation.jobs import backlog, list_jobs, retry_jobs
     from ticketpulse.models import make_engine, make_session_factory
     from ticketpulse.models.tables import QueuedWork
 
@@ -315,10 +315,16 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             print(f"not failed, left as they are: {args.kind} {', '.join(not_failed)}")
         return 0
     with sessions() as session:
-        jobs = list_jobs(session)
-    if not jobs:
+        counts = backlog(session)
+        jobs = list_jobs(session, args.limit)
+    total = sum(counts[f"{status}_{kind}"] for status in ("pending", "failed") for kind in ("comments", "escalations"))
+    if not jobs and not total:
         print("no pending or failed jobs")
         return 0
+    print("; ".join(
+        f"{status}: {_some(counts[f'{status}_comments'], 'comment')}, {_some(counts[f'{status}_escalations'], 'escalation')}"
+        for status in ("failed", "pending")
+    ))
     print(f"{'KIND':<11} {'ID':>6} {'TICKET':<22} {'STATUS':<8} {'TRIES':>5} {'NEXT TRY (UTC)':<19}  REASON")
     for job in jobs:
         next_try = f"{job.run_after:%Y-%m-%d %H:%M:%S}" if job.status == "pending" else "-"
@@ -326,7 +332,14 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             f"{job.kind:<11} {job.id:>6} {job.helpdesk + ':' + job.ticket:<22} {job.status:<8} "
             f"{job.attempts:>5} {next_try:<19}  {job.reason or ''}"
         )
+    if total > len(jobs):  # the counts were read first: a job queued since is not counted
+        print(f"... and {total - len(jobs)} more (failed ones first, then pending, oldest first; "
+              f"--limit N lists more)")
     return 0
+
+
+def _some(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _job_statuses(session, kind: str | None, ids: list[int]) -> dict[int, str]:
@@ -569,6 +582,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     jobs = commands.add_parser("jobs", help="list pending and failed work; `jobs retry` queues failed work again")
     jobs.set_defaults(func=cmd_jobs, jobs_command="list")
+    jobs.add_argument("--limit", type=_bounded_int("limit", 1, 1_000_000), default=50, metavar="N",
+                      help="most jobs listed, failed ones first (default 50); the counts on top are of all")
     jobs_commands = jobs.add_subparsers(dest="jobs_command", metavar="ACTION")
     jobs_retry = jobs_commands.add_parser("retry", help="queue failed jobs again")
     jobs_retry.add_argument("ids", nargs="*", type=_job_id, help="job ids, with --kind (ids are per kind)")

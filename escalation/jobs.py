@@ -157,9 +157,7 @@ def _regroup_failed_escalations(session: Session, ids: list[int] | None, config:
     failed = select(Escalation, Ticket.helpdesk).join(Ticket, Ticket.id == Escalation.ticket_id).where(
         Escalation.status == EscalationStatus.FAILED, Escalation.group_id.is_not(None))
     for escalation, helpdesk in session.execute(failed.where(Escalation.id.in_(ids)) if ids else failed):
-        section = getattr(config, helpdesk, None)
-        configured = section.group_for(escalation.severity) if section is not None else None
-        if configured is not None:
+        if (configured := config.group_for(helpdesk, escalation.severity)) is not None:
             escalation.group_id = configured  # the note says "to the senior group", whichever it is
     session.flush()
 

@@ -442,7 +442,7 @@ class Pipeline:
                 p.score.unsupported_language for p in work.prepared if p.score is not None and p.score.unsupported_language
             ]
             for n, (comment, decision, trajectory) in enumerate(decisions):
-                group_id = getattr(self.config, lease.helpdesk).group_for(decision.severity)
+                group_id = self.config.group_for(lease.helpdesk, decision.severity)
                 # A decision of this turn is never in flight: a later one of the turn replaces it.
                 replaced_by = decisions[n + 1][1].severity if n + 1 < len(decisions) else None
                 rows.append({

@@ -253,6 +253,12 @@ class Config(Section):
     webhooks: Webhooks = Webhooks()
     tone: Tone = Tone()
 
+    def group_for(self, helpdesk: str, severity: str) -> int | None:
+        """The group an escalation of `severity` moves a `helpdesk` ticket to; None: it keeps its
+        group (none configured, or a helpdesk without a section, as the conversation API's)."""
+        section = getattr(self, helpdesk, None)
+        return section.group_for(severity) if isinstance(section, HelpdeskSection) else None
+
 
 class Environment(BaseSettings):
     """Secrets and endpoints, from the environment only."""

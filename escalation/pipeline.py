@@ -14,7 +14,6 @@ the account's API budget; a wait longer than a few seconds is a reschedule, neve
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -664,8 +663,6 @@ SENT_AGAIN = "not accepted: the client sent it again after the helpdesk's answer
 WENT_ON = "accepted: the client went on to its next write"
 STOPPED = "none seen: a new try began before its answer (the worker stopped, or its lease ran out)"
 LOST = "none recorded: the helpdesk showed the change done when the ticket was read again"
-# A client's error names the request it answers: "PUT https://acme.zendesk.com/api/v2/tickets/7 -> 422: ...".
-_ANSWERED_REQUEST = re.compile(r"([A-Z]+) (\S+) -> ")
 
 
 def settled_writes(request: dict | None, *, accepted: list[dict] | None = None,
@@ -708,12 +705,12 @@ def settled_writes(request: dict | None, *, accepted: list[dict] | None = None,
 
 
 def _answers(error: HelpdeskError, write: dict) -> bool:
-    """Is `error` the answer to `write`, the try's last write? Yes unless it names another
-    request (the re-read after a 409 failed, say)."""
-    named = _ANSWERED_REQUEST.match(str(error))
-    if named is None:
+    """Is `error` the answer to `write`, the try's last write? Yes unless it answers another
+    request (the re-read after a 409 failed, say): a client sets `method` and `url` on the error
+    for a helpdesk's answer (integrations/http.py `answering`)."""
+    method, url = getattr(error, "method", None), getattr(error, "url", None)
+    if method is None or url is None:
         return True
-    method, url = named.groups()
     return method == write["method"] and url.split("?")[0].endswith(write["path"])
 
 

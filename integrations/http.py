@@ -66,25 +66,37 @@ def _zendesk_details(details: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def classify(response: requests.Response) -> HelpdeskError:
+    """The error for a helpdesk's answer that is no success, naming the request it answers."""
     status = response.status_code
-    message = f"{response.request.method} {response.url} -> {status}: {_error_detail(response)}"
+    method = response.request.method
+    message = f"{method} {response.url} -> {status}: {_error_detail(response)}"
     if 300 <= status < 400:
-        return PermanentError(_redirect_message(response), status=status)
-    if status == 409:
-        return ConflictError(message, status=status)
-    if retry_policy.is_transient_status(status):
-        return TransientError(message, status=status, retry_after=retry_policy.retry_after(response.headers))
-    return PermanentError(message, status=status)
+        error: HelpdeskError = PermanentError(_redirect_message(response), status=status)
+    elif status == 409:
+        error = ConflictError(message, status=status)
+    elif retry_policy.is_transient_status(status):
+        error = TransientError(message, status=status, retry_after=retry_policy.retry_after(response.headers))
+    else:
+        error = PermanentError(message, status=status)
+    return answering(error, method, response.url)
+
+
+def answering(error: HelpdeskError, method: str | None, url: str | None) -> HelpdeskError:
+    """`error` with the request it is the answer to as `method` and `url` (None: not known), for
+    the escalation row to tell which write it answers (pipeline.settled_writes)."""
+    error.method, error.url = method, url
+    return error
 
 
 def explained(exc: HelpdeskError, meaning: str | None) -> HelpdeskError:
-    """`exc` with what it means for the admin after its message (the same type, status and
-    wait), or `exc` itself when there is nothing to add."""
+    """`exc` with what it means for the admin after its message (the same type, status, wait
+    and request), or `exc` itself when there is nothing to add."""
     if not meaning:
         return exc
     wait = {"retry_after": exc.retry_after} if isinstance(exc, TransientError) else {}
     said = str(exc)
-    return type(exc)(f"{said}{' ' if said.endswith(('.', '!')) else '. '}{meaning}", status=exc.status, **wait)
+    again = type(exc)(f"{said}{' ' if said.endswith(('.', '!')) else '. '}{meaning}", status=exc.status, **wait)
+    return answering(again, getattr(exc, "method", None), getattr(exc, "url", None))
 
 
 def ticket_gone(helpdesk: str, ticket: str, account_variable: str) -> str:

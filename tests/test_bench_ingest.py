@@ -147,10 +147,25 @@ def test_each_server_takes_a_free_port_not_a_fixed_one(monkeypatch, tmp_path):
 
     bench = load_bench("ingest")
     started, measured = {}, []
+    listening = ExitStack()
+    first = free_port()
+
+    def lowest_free_port() -> int:
+        """The OS may hand out one port twice while nothing listens on it: the lowest free one from
+        `first` always does, so a port picked before the server before it listens is a clash."""
+        for port in range(first, first + 1000):
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise AssertionError("no free port")
 
     def start_gunicorn(target, port, *args, **kwargs):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", port))  # in use: gunicorn could not bind, or another run's would answer
+        server = listening.enter_context(socket.socket())  # listens until the run ends, as gunicorn would
+        server.bind(("127.0.0.1", port))  # in use: gunicorn could not bind, or another run's would answer
+        server.listen()
         started[target.partition(":")[0]] = port
         return Server()
 
@@ -162,6 +177,7 @@ def test_each_server_takes_a_free_port_not_a_fixed_one(monkeypatch, tmp_path):
         measured.append(port)
         return {"sent_rate": 5.0, "p50": 1.0, "p99": 2.0, "max": 2.0, "failures": {}}
 
+    monkeypatch.setattr(bench, "free_port", lowest_free_port)
     monkeypatch.setattr(bench, "start_gunicorn", start_gunicorn)
     monkeypatch.setattr(bench, "stop", lambda server: None)
     monkeypatch.setattr(bench, "run_wrk", run_wrk)
@@ -170,7 +186,7 @@ def test_each_server_takes_a_free_port_not_a_fixed_one(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "argv", ["ingest.py", "--database", "sqlite", "--rounds", "1", "--seconds", "1",
                                       "--bodies-per-second", "2", "--rate", "5", "--rate-seconds", "1"])
     monkeypatch.chdir(tmp_path)
-    with ExitStack() as held:
+    with listening, ExitStack() as held:
         for port in (8701, 8702, 8703):
             held.enter_context(hold(port))
         bench.main()

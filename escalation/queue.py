@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, case, func, literal, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ticketpulse.models import Comment, Escalation, Ticket, utcnow
+from ticketpulse.models import Comment, Escalation, Ticket, ticket_ref, utcnow
 from ticketpulse.models.tables import QueuedWork
 
 log = logging.getLogger("ticketpulse.queue")
@@ -135,7 +135,7 @@ def claim_many(
     def run(s: Session) -> list[Lease]:
         rows = sorted(s.execute(statement).all(), key=lambda row: (row[-1], row.id))
         return [
-            Lease(ticket_id=row.id, token=token, ticket_ref=f"{row.helpdesk}:{row.account}:{row.external_id}",
+            Lease(ticket_id=row.id, token=token, ticket_ref=ticket_ref(row.helpdesk, row.account, row.external_id),
                   lane=lane, helpdesk=row.helpdesk, account=row.account, external_id=row.external_id,
                   escalated_severity=row.escalated_severity)
             for row in rows

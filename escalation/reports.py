@@ -489,7 +489,7 @@ def find_ticket(session: Session, ref: str) -> Ticket:
     if not found:
         raise LookupError(f"ticket {ref} is not in the database")
     if len(found) > 1:
-        accounts = ", ".join(f"{t.helpdesk}:{t.account}:{t.external_id}" for t in found)
+        accounts = ", ".join(t.ref for t in found)
         raise ReportError(f"ticket: {ref} is in several accounts; give one of {accounts}")
     return found[0]
 

@@ -34,3 +34,19 @@ def test_a_number_in_two_accounts_is_listed_with_its_account_and_show_opens_each
         assert shown.code == 0, shown.err
         helpdesk, *_, number = ref.split(":")
         assert shown.out.startswith(f"{helpdesk}:{number} (account ")
+
+
+def test_show_of_a_shared_number_names_each_account_as_the_list_does(runner, sessions, database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    now = utcnow()
+    with sessions.begin() as session:
+        seed(session, furious("zendesk", "48213", now - timedelta(hours=3)))
+        seed(session, replace(calm("zendesk", "48213", now - timedelta(hours=1)), account="default"))
+
+    listed = [line.split()[0] for line in runner("tickets").out.splitlines()[1:]]
+    shown = runner("show", "zendesk:48213")
+
+    assert shown.code == 2, shown.out + shown.err
+    assert "is in several accounts; give one of" in shown.err
+    for ref in listed:  # the refs it offers are the list's, spelled by models.ticket_ref
+        assert ref in shown.err

@@ -28,7 +28,7 @@ from ticketpulse.escalation.comments import skip_reason
 from ticketpulse.escalation.helpdesk import Helpdesk, HelpdeskError, PermanentError, TransientError, plan_for
 from ticketpulse.escalation.notes import escalation_note
 from ticketpulse.escalation.queue import ESCALATION_BELL, Lease, finish, finish_many, hold, hold_many
-from ticketpulse.escalation.rules import Decision, decide, should_escalate
+from ticketpulse.escalation.rules import Decision, decide, severity_rank, should_escalate
 from ticketpulse.escalation.signals import IS_AGENT_REPLY, log_unsupported_language, unanswered_counts
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, track
 from ticketpulse.models import ApiBudget, Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
@@ -522,6 +522,13 @@ class Pipeline:
             escalation = session.get(Escalation, escalation_id)
             if escalation is None or escalation.status != EscalationStatus.PENDING:
                 return True, False
+            if (higher := _higher_escalation(session, escalation)) is not None:
+                # Left pending while it was in flight when the higher one was decided (its try
+                # failed or a crash cut it short): the helpdesk sees only the highest.
+                escalation.status, escalation.finished_at = EscalationStatus.SUPERSEDED, utcnow()
+                escalation.reason = f"superseded by {higher}"
+                escalation.request = settled_writes(escalation.request)
+                return True, False
             if escalation.attempts >= self.config.worker.max_attempts:
                 # A failed try ends pending only below max_attempts: these tries were cut short (a
                 # crash in each), and another would crash the worker again.
@@ -712,6 +719,15 @@ def _answers(error: HelpdeskError, write: dict) -> bool:
     if method is None or url is None:
         return True
     return method == write["method"] and url.split("?")[0].endswith(write["path"])
+
+
+def _higher_escalation(session: Session, escalation: Escalation) -> str | None:
+    """The severity of a pending or applied escalation of the same ticket above this one's, if any."""
+    others = session.scalars(select(Escalation.severity).where(
+        Escalation.ticket_id == escalation.ticket_id, Escalation.id != escalation.id,
+        Escalation.status.in_([EscalationStatus.PENDING, EscalationStatus.APPLIED]))).all()
+    top = max(others, key=severity_rank, default=None)
+    return top if severity_rank(top) > severity_rank(escalation.severity) else None
 
 
 def _spends_api_budget(helpdesk: Helpdesk) -> bool:

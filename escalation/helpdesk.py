@@ -16,6 +16,11 @@ from ticketpulse.escalation.rules import severity_rank
 
 
 class HelpdeskError(Exception):
+    # The request this error answers, where a client knows it (integrations/http.py `answering`):
+    # the escalation row tells by it which of its writes was refused.
+    method: str | None = None
+    url: str | None = None
+
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status

@@ -715,7 +715,7 @@ def _answers(error: HelpdeskError, write: dict) -> bool:
     """Is `error` the answer to `write`, the try's last write? Yes unless it answers another
     request (the re-read after a 409 failed, say): a client sets `method` and `url` on the error
     for a helpdesk's answer (integrations/http.py `answering`)."""
-    method, url = getattr(error, "method", None), getattr(error, "url", None)
+    method, url = error.method, error.url
     if method is None or url is None:
         return True
     return method == write["method"] and url.split("?")[0].endswith(write["path"])

@@ -96,7 +96,7 @@ def explained(exc: HelpdeskError, meaning: str | None) -> HelpdeskError:
     wait = {"retry_after": exc.retry_after} if isinstance(exc, TransientError) else {}
     said = str(exc)
     again = type(exc)(f"{said}{' ' if said.endswith(('.', '!')) else '. '}{meaning}", status=exc.status, **wait)
-    return answering(again, getattr(exc, "method", None), getattr(exc, "url", None))
+    return answering(again, exc.method, exc.url)
 
 
 def ticket_gone(helpdesk: str, ticket: str, account_variable: str) -> str:

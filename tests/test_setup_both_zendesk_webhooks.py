@@ -7,7 +7,9 @@ ZENDESK_WEBHOOK_SECRET, and an admin who did so had every event delivery refused
 
 from __future__ import annotations
 
+import base64
 import re
+import secrets
 from contextlib import contextmanager
 
 import pytest
@@ -94,3 +96,25 @@ def test_a_secret_of_no_webhook_of_ours_is_replaced_as_before(runner, zendesk, t
 
     [trigger_id] = [w for w, hook in zendesk.webhooks.items() if hook["name"] == "ticketpulse (trigger)"]
     assert printed_secret(trigger.out) == zendesk.webhook_secrets[trigger_id]
+
+
+def test_during_a_rotation_the_second_kind_prints_no_line_that_drops_one_of_its_secrets(
+        runner, zendesk, tmp_path, monkeypatch):
+    """README's rotation: a second event webhook with its own secret, `old,new` in the environment.
+    `--trigger` then printed `old,<trigger's>`: the new event webhook's deliveries were refused."""
+    with ticketpulse_server(tmp_path, None) as server:
+        old = printed_secret(runner("setup", "zendesk", "--url", server.url).out)
+    [old_id] = list(zendesk.webhooks)
+    new_id = f"{old_id}-new"
+    zendesk.webhooks[new_id] = dict(zendesk.webhooks[old_id], id=new_id, name="ticketpulse (rotated)")
+    zendesk.webhook_secrets[new_id] = new = base64.b64encode(secrets.token_bytes(32)).decode()
+    monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET", f"{old},{new}")
+
+    with ticketpulse_server(tmp_path, f"{old},{new}") as server:
+        for webhook in zendesk.webhooks.values():
+            webhook["endpoint"] = f"{server.url}/webhooks/zendesk"
+        trigger = runner("setup", "zendesk", "--url", server.url, "--trigger")
+
+    assert trigger.code == 1, trigger.out + trigger.err
+    assert not re.search(r"^ZENDESK_WEBHOOK_SECRET=", trigger.out, re.M)
+    assert "a rotation is under way" in trigger.out and "Finish the rotation" in trigger.out

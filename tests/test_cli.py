@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import create_engine, inspect
 
@@ -485,3 +486,12 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_only_with_verbose(run
     assert verbose.code == 1
     assert "Traceback" in verbose.err and "RuntimeError: disk on fire" in verbose.err
     assert verbose.err.strip().splitlines()[-1] == line
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_a_followed_config_that_is_a_directory_is_named_a_directory(runner, tmp_path, monkeypatch, command):
+    from tests.test_servers import free_port
+
+    monkeypatch.setenv("TICKETPULSE_CONFIG", str(tmp_path))
+    line = one_line_error(runner(command, *(["--port", str(free_port())] if command == "serve" else [])), 2)
+    assert f"{tmp_path}: is a directory, not a config file" in line

@@ -64,6 +64,8 @@ def _stamp(path: Path | None) -> tuple | None:
 def refuse_a_config_that_cannot_be_reread(path: Path | None) -> None:
     """A followed config is reread when it changes: a pipe (`--config <(...)`) reads empty the
     second time, and the running config would silently become the defaults."""
+    if path is not None and path.is_dir():
+        raise ConfigError(f"{path}: is a directory, not a config file")
     if path is not None and path.exists() and not path.is_file():
         raise ConfigError(f"{path}: not a regular file (a pipe?); a running ticketpulse rereads its config "
                           "when it changes, so give it a file")

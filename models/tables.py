@@ -137,6 +137,8 @@ class Ticket(Base):
         Index("ix_tickets_escalation_leased", "escalation_owner", **_partial("escalation_owner IS NOT NULL")),
         # The dashboard's conversations per day: covering, so the count never reads the table.
         Index("ix_tickets_created", "created_at", "helpdesk", "escalated_severity"),
+        # A ticket named without its account (`show zendesk:48213`): the unique key leads with it.
+        Index("ix_tickets_number", "helpdesk", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

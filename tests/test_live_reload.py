@@ -148,6 +148,17 @@ def test_a_restart_only_key_is_taken_and_flagged(config_file, caplog):
     assert messages(caplog)[-1] == "config: worker.concurrency takes effect at the next restart"
 
 
+def test_a_restart_only_key_set_back_to_its_running_value_is_not_flagged(config_file, caplog):
+    caplog.set_level(logging.INFO, "ticketpulse.config")
+    live = LiveConfig(Config(), config_file)
+    config_file.write_text("[worker]\nconcurrency = 4\n")
+    assert live.reload("SIGHUP") is True
+    config_file.write_text("[worker]\nconcurrency = 1\n")
+    assert live.reload("SIGHUP") is True
+    assert messages(caplog)[-1] == "config: worker.concurrency is back to the value it runs with"
+    assert "takes effect at the next restart" not in " ".join(messages(caplog)[-2:])
+
+
 # -- serve, worker and gunicorn as an admin runs them -----------------------------------------------
 
 

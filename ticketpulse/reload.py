@@ -82,6 +82,7 @@ class LiveConfig:
         validate: Callable[[Config], None] | None = None,
     ) -> None:
         self.current = config
+        self._at_start = flatten(config)  # what the RESTART_KEYS run with until a restart
         # The file the config came from, or the one that would be read if it appeared.
         self.path = config_path(explicit) or Path("ticketpulse.toml").absolute()
         refuse_a_config_that_cannot_be_reread(self.path)
@@ -144,7 +145,10 @@ class LiveConfig:
             log.info("config reloaded from %s (%s): %s", self.path, why, "; ".join(changed))
             for key in RESTART_KEYS:
                 if any(line.startswith(f"{key}:") for line in changed):
-                    log.warning("config: %s takes effect at the next restart", key)
+                    if flatten(new)[key] == self._at_start[key]:
+                        log.info("config: %s is back to the value it runs with", key)
+                    else:
+                        log.warning("config: %s takes effect at the next restart", key)
             return True
 
     def check_file(self) -> bool:

@@ -10,49 +10,11 @@ from __future__ import annotations
 import base64
 import re
 import secrets
-from contextlib import contextmanager
 
 import pytest
 
-from tests.fakes.server import LiveServer
-from tests.fakes.zendesk import FakeZendesk
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch, tmp_path):
-    for name in ("ZENDESK_SUBDOMAIN", "ZENDESK_ACCOUNT_ID", "ZENDESK_WEBHOOK_SECRET", "FRESHDESK_DOMAIN",
-                 "FRESHDESK_BASE_URL", "FRESHDESK_API_KEY", "FRESHDESK_WEBHOOK_SECRET", "TICKETPULSE_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture
-def zendesk(monkeypatch):
-    fake = FakeZendesk()
-    with LiveServer(fake.app()) as live:
-        monkeypatch.setenv("ZENDESK_BASE_URL", live.url)
-        monkeypatch.setenv("ZENDESK_EMAIL", fake.email)
-        monkeypatch.setenv("ZENDESK_API_TOKEN", fake.token)
-        yield fake
-
-
-@contextmanager
-def ticketpulse_server(tmp_path, secret: str | None):
-    from ticketpulse.config import Config, Environment
-    from ticketpulse.migrations import upgrade
-    from ticketpulse.webhooks import create_app
-
-    url = f"sqlite:///{tmp_path / 'setup.db'}"
-    upgrade(url)
-    app = create_app({"TESTING": True, "TICKETPULSE": Config(),
-                      "ENVIRONMENT": Environment(database_url=url, zendesk_webhook_secret=secret)})
-    with LiveServer(app) as live:
-        yield live
-
-
-def printed_secret(out: str) -> str:
-    [secret] = re.findall(r"^ZENDESK_WEBHOOK_SECRET=(\S+)$", out, re.M)
-    return secret
+# The environment, the fake Zendesk and the endpoint as test_setup.py sets them up.
+from tests.test_setup import clean_environment, printed_secret, ticketpulse_server, zendesk  # noqa: F401
 
 
 @pytest.mark.parametrize("first, then", [((), ("--trigger",)), (("--trigger",), ())])

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ticketpulse.config import Config
 from ticketpulse.escalation.queue import ESCALATION, NOTIFY_CHANNEL, SCORING
+from ticketpulse.escalation.reports import number_shared, short_ref
 from ticketpulse.escalation.rules import severity_rank
 from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
@@ -45,7 +46,7 @@ class Job:
     kind: str  # "comment" | "escalation"
     id: int
     helpdesk: str
-    ticket: str
+    ticket: str  # as `show` takes it: `zendesk:<account>:<number>` for a number in two accounts
     status: str
     attempts: int
     run_after: datetime
@@ -61,7 +62,7 @@ def list_jobs(session: Session, limit: int) -> list[Job]:
             if len(jobs) >= limit:
                 return jobs
             rows = session.execute(
-                select(model, Ticket.helpdesk, Ticket.external_id)
+                select(model, Ticket.helpdesk, Ticket.account, Ticket.external_id, number_shared())
                 .join(Ticket, Ticket.id == model.ticket_id)
                 .where(model.status == status)
                 .order_by(model.id)
@@ -69,9 +70,9 @@ def list_jobs(session: Session, limit: int) -> list[Job]:
             )
             jobs += [
                 # a reason on its row: a helpdesk's error page (HTML from a proxy) has line breaks
-                Job(kind, row.id, helpdesk, external_id, row.status, row.attempts, row.run_after,
-                    one_line(row.reason) if row.reason else row.reason)
-                for row, helpdesk, external_id in rows
+                Job(kind, row.id, helpdesk, short_ref(helpdesk, account, external_id, shared=shared), row.status,
+                    row.attempts, row.run_after, one_line(row.reason) if row.reason else row.reason)
+                for row, helpdesk, account, external_id, shared in rows
             ]
     return jobs
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ticketpulse.config import SEVERITIES
 from ticketpulse.escalation.conversations import CONVERSATION_ID, NAMESPACE as CONVERSATIONS
@@ -41,6 +41,23 @@ PERIODS: dict[str, tuple[timedelta, str]] = {
     "30d": (timedelta(days=30), "day"),
 }
 PAGE_SIZE = 50
+
+
+def short_ref(helpdesk: str, account: str, external_id: str, *, shared: bool) -> str:
+    """How the views name a ticket, as `show` and the dashboard's search take it back: the number
+    alone, or with its account (models.ticket_ref) where the number is in several accounts of the
+    helpdesk (a trigger webhook without ZENDESK_ACCOUNT_ID files under `default`)."""
+    return ticket_ref(helpdesk, account, external_id) if shared else f"{helpdesk}:{external_id}"
+
+
+def number_shared():
+    """SQL, per row of a query on Ticket: whether another account of its helpdesk has a ticket of
+    this number (short_ref's `shared`). A probe of ix_tickets_number per row, no list of numbers
+    bound as parameters (`jobs --limit` may list a million)."""
+    other = aliased(Ticket)
+    return (select(other.id)
+            .where(other.helpdesk == Ticket.helpdesk, other.external_id == Ticket.external_id, other.id != Ticket.id)
+            .exists().label("number_shared"))
 
 
 class ReportError(ValueError):
@@ -315,6 +332,11 @@ class EscalationRow:
     urgency: float | None
     dry_run: bool
     cues: list[str] | None = None
+    number_shared: bool = False
+
+    @property
+    def ref(self) -> str:
+        return short_ref(self.helpdesk, self.account, self.external_id, shared=self.number_shared)
 
 
 @dataclass
@@ -365,7 +387,7 @@ def escalations(
             Escalation.id, Escalation.ticket_id, Ticket.helpdesk, Ticket.account, Ticket.external_id,
             Escalation.severity, Escalation.rule, Escalation.status, Escalation.created_at,
             Escalation.verdict, Escalation.verdict_source,
-            Score.score, Score.frustration, Score.urgency, Escalation.dry_run, Score.cues,
+            Score.score, Score.frustration, Score.urgency, Escalation.dry_run, Score.cues, number_shared(),
         )
         .join(Ticket, Ticket.id == Escalation.ticket_id)
         .outerjoin(Score, Score.comment_id == Escalation.comment_id)
@@ -410,6 +432,12 @@ class TicketView:
     ticket: Ticket
     messages: list[Message]
     escalations: list[Escalation]
+    number_shared: bool = False
+
+    @property
+    def ref(self) -> str:
+        ticket = self.ticket
+        return short_ref(ticket.helpdesk, ticket.account, ticket.external_id, shared=self.number_shared)
 
     @property
     def scored(self) -> list[Message]:
@@ -527,7 +555,8 @@ def ticket_view(session: Session, ticket: Ticket) -> TicketView:
     escalation_rows = list(
         session.scalars(select(Escalation).where(Escalation.ticket_id == ticket.id).order_by(Escalation.created_at, Escalation.id))
     )
-    return TicketView(ticket, messages, escalation_rows)
+    shared = bool(session.scalar(select(number_shared()).where(Ticket.id == ticket.id)))
+    return TicketView(ticket, messages, escalation_rows, shared)
 
 
 # -- tickets list (CLI) ---------------------------------------------------------------------------
@@ -545,15 +574,13 @@ class TicketRow:
     lowest_score: float
     peak_frustration: float
     escalated_severity: str | None
-    verdict: str | None
     # The number is in several accounts of the helpdesk: `show` needs the account to find it.
-    shared_number: bool = False
+    number_shared: bool
+    verdict: str | None
 
     @property
     def ref(self) -> str:
-        if self.shared_number:
-            return ticket_ref(self.helpdesk, self.account, self.external_id)
-        return f"{self.helpdesk}:{self.external_id}"
+        return short_ref(self.helpdesk, self.account, self.external_id, shared=self.number_shared)
 
 
 def recent_tickets(
@@ -587,7 +614,7 @@ def recent_tickets(
     query = (
         select(
             Ticket.id, Ticket.helpdesk, Ticket.account, Ticket.external_id, stats.c.messages, stats.c.last_at,
-            last_score, stats.c.lowest, stats.c.peak, Ticket.escalated_severity,
+            last_score, stats.c.lowest, stats.c.peak, Ticket.escalated_severity, number_shared(),
         )
         .join(stats, stats.c.ticket_id == Ticket.id)
         .order_by(stats.c.last_at.desc(), Ticket.id.desc())
@@ -606,23 +633,7 @@ def recent_tickets(
             .order_by(Escalation.created_at, Escalation.id)
         ):
             verdicts.setdefault(ticket_id, []).append(verdict)
-    shared = _shared_numbers(session, rows)
-    return [TicketRow(*row, ticket_feedback(verdicts.get(row.id, ())), (row.helpdesk, row.external_id) in shared)
-            for row in rows]
-
-
-def _shared_numbers(session: Session, rows) -> set[tuple[str, str]]:
-    """(helpdesk, number) of the listed tickets whose number is in more than one account."""
-    if not rows:
-        return set()
-    found = session.execute(
-        select(Ticket.helpdesk, Ticket.external_id)
-        .where(Ticket.helpdesk.in_({row.helpdesk for row in rows}),
-               Ticket.external_id.in_({row.external_id for row in rows}))
-        .group_by(Ticket.helpdesk, Ticket.external_id)
-        .having(func.count() > 1)
-    )
-    return {(helpdesk, number) for helpdesk, number in found}
+    return [TicketRow(*row, ticket_feedback(verdicts.get(row.id, ()))) for row in rows]
 
 
 def ticket_link(helpdesk: str, account: str, external_id: str, *, zendesk_url: str | None, freshdesk_url: str | None) -> str | None:

@@ -325,11 +325,13 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         f"{status}: {_some(counts[f'{status}_comments'], 'comment')}, {_some(counts[f'{status}_escalations'], 'escalation')}"
         for status in ("failed", "pending")
     ))
-    print(f"{'KIND':<11} {'ID':>6} {'TICKET':<22} {'STATUS':<8} {'TRIES':>5} {'NEXT TRY (UTC)':<19}  REASON")
+    # As wide as the longest ref: one with a Freshdesk account (its domain) is longer than 22.
+    width = max([22, *(len(job.ticket) for job in jobs)])
+    print(f"{'KIND':<11} {'ID':>6} {'TICKET':<{width}} {'STATUS':<8} {'TRIES':>5} {'NEXT TRY (UTC)':<19}  REASON")
     for job in jobs:
         next_try = f"{job.run_after:%Y-%m-%d %H:%M:%S}" if job.status == "pending" else "-"
         print(
-            f"{job.kind:<11} {job.id:>6} {job.helpdesk + ':' + job.ticket:<22} {job.status:<8} "
+            f"{job.kind:<11} {job.id:>6} {job.ticket:<{width}} {job.status:<8} "
             f"{job.attempts:>5} {next_try:<19}  {job.reason or ''}"
         )
     if total > len(jobs):  # the counts were read first: a job queued since is not counted

@@ -30,7 +30,16 @@ _VALID_ESCAPES = set('"\\/bfnrtu')
 # A `\u` escape is one only with four hex digits after it: `C:\users` is a path, not an escape.
 _UNICODE_ESCAPE = re.compile(r"u[0-9A-Fa-f]{4}")
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+# Every control character (raw in a string, where JSON wants it escaped) as its escape.
+_ESCAPED_CONTROLS = {chr(code): _CONTROL_ESCAPES.get(chr(code), f"\\u{code:04x}") for code in range(0x20)}
+_CONTROL = re.compile(r"[\x00-\x1f]")
 _SPACE = re.compile(r"\s*")
+# Runs the repair takes at once instead of a character at a time (a body may be large): inside a
+# string, all but a quote and a backslash (control characters escaped); outside, all but structure.
+_PLAIN_IN_STRING = re.compile(r'[^"\\]+')
+_PLAIN_OUTSIDE = re.compile(r'[^"{}\[\]:,]+')
+# What a value's closing quote may be followed by, apart from whitespace ("" is the body's end).
+_MAY_FOLLOW_A_VALUE = ("", ",", "}", "]")
 # What follows a value that really ends: `, "next_key":` and the start of a JSON value (template
 # keys are short and plain). `, "Error": it crashed` is a customer's prose, not the next field;
 # `, "group_id":,` (an unquoted placeholder rendered empty) is a broken template, refused as such.
@@ -224,11 +233,13 @@ class _State:
     # A message ended at a key no template has: the body up to the next text must be JSON that
     # needs no repair (an admin's own field, not a customer's prose).
     strict: bool = False
+    # Reading a trial end of a message: what it writes is used only if the whole then reads.
+    trial: bool = False
 
     def copy(self) -> "_State":
         stack = [_Frame(f.kind, f.path, set(f.trusted), f.key) for f in self.stack]
         return _State(list(self.out), stack, self.at, self.expect_key, self.in_string, self.is_key, self.is_text,
-                      self.texts_begun, self.key_start, self.strict)
+                      self.texts_begun, self.key_start, self.strict, self.trial)
 
 
 # How many places a message may end at a key no template has are tried per body (each may read the
@@ -270,6 +281,16 @@ def _repair(raw: str, shape: Shape, state: _State, tries: list[int]) -> str | No
     out, stack = s.out, s.stack
     while s.at < len(raw):
         i = s.at
+        plain = (_PLAIN_IN_STRING if s.in_string else _PLAIN_OUTSIDE).match(raw, i)
+        if plain is not None:
+            run = plain.group()
+            if s.in_string and _CONTROL.search(run):
+                if s.strict:
+                    return None
+                run = _CONTROL.sub(lambda control: _ESCAPED_CONTROLS[control.group()], run)
+            out.append(run)
+            s.at = plain.end()
+            continue
         ch = raw[i]
         if not s.in_string:
             frame = stack[-1] if stack else None
@@ -293,6 +314,9 @@ def _repair(raw: str, shape: Shape, state: _State, tries: list[int]) -> str | No
             elif ch in "}]":
                 if stack:
                     stack.pop()
+                if s.trial and not stack and _skip_space(raw, i + 1) < len(raw):
+                    # The body's value closed with more after it: no repair of the rest reads.
+                    return None
                 s.expect_key = False
             elif ch == ":":
                 s.expect_key = False
@@ -315,7 +339,13 @@ def _repair(raw: str, shape: Shape, state: _State, tries: list[int]) -> str | No
                 return None
             out.append("\\\\")
         elif ch == '"':
-            if _closes(raw, i + 1, s.is_key, s.is_text, stack, shape):
+            nxt = raw[i + 1:i + 2]
+            if not s.is_key and nxt not in _MAY_FOLLOW_A_VALUE and not nxt.isspace():
+                # Most quotes in a message: a letter after it, so neither a value's end nor a key's start.
+                if s.strict:
+                    return None
+                out.append('\\"')
+            elif _closes(raw, i + 1, s.is_key, s.is_text, stack, shape):
                 s.in_string = False
                 if s.is_key:
                     key = raw[s.key_start:i]
@@ -328,20 +358,12 @@ def _repair(raw: str, shape: Shape, state: _State, tries: list[int]) -> str | No
                     tries[0] -= 1
                     trial = s.copy()
                     trial.out.append(ch)
-                    trial.in_string, trial.strict, trial.at = False, True, i + 1
+                    trial.in_string, trial.strict, trial.trial, trial.at = False, True, True, i + 1
                     ended = _repair(raw, shape, trial, tries)
                     if ended is not None and _reads(ended):
                         return ended
                 if s.strict:
                     return None
                 out.append('\\"')
-        elif s.strict and (ch in _CONTROL_ESCAPES or ord(ch) < 0x20):
-            return None
-        elif ch in _CONTROL_ESCAPES:
-            out.append(_CONTROL_ESCAPES[ch])
-        elif ord(ch) < 0x20:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
         s.at += 1
     return "".join(out)

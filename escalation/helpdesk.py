@@ -13,6 +13,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 from ticketpulse.config import SEVERITIES, Config, Tags
 from ticketpulse.escalation.rules import severity_rank
+from ticketpulse.sentiment.clean import squash_whitespace
 
 
 class HelpdeskError(Exception):
@@ -115,6 +116,14 @@ def already_escalated(current: list[str], plan: EscalationPlan) -> bool:
         for level in SEVERITIES
         if severity_rank(level) >= severity_rank(plan.severity)
     )
+
+
+def is_our_note(text: str, note: str) -> bool:
+    """Does a private note's or comment's `text` hold this escalation's note? The note's first
+    line, whitespace aside (a helpdesk may rewrap or reformat the rest), identifies it: the
+    same ticket is never escalated twice at one severity. An empty note matches nothing."""
+    first_line = squash_whitespace(note.splitlines()[0]) if note.strip() else ""
+    return bool(first_line) and first_line in squash_whitespace(text)
 
 
 def request_record(method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from ticketpulse.escalation.helpdesk import (
     escalated_tags,
     raised_priority,
     has_tag,
+    is_our_note,
     request_record,
 )
 from ticketpulse.integrations.dry_run import log_dry_run
@@ -36,7 +37,6 @@ from ticketpulse.integrations.http import (
     ticket_gone,
     update_refused,
 )
-from ticketpulse.sentiment.clean import squash_whitespace
 
 log = logging.getLogger("ticketpulse.freshdesk")
 
@@ -169,14 +169,13 @@ def freshdesk_note(plan: EscalationPlan) -> dict[str, Any]:
 
 
 def note_on_ticket(conversations: list[dict[str, Any]], note: str, where: str) -> bool:
-    """Is this escalation's note (a private note with its first line) already on the ticket?"""
-    first_line = squash_whitespace(note.splitlines()[0]) if note.strip() else ""
-    if not first_line:
+    """Is this escalation's note (a private note holding it, helpdesk.is_our_note) already on the ticket?"""
+    if not note.strip():
         return False
     for conversation in conversations:
         if conversation.get("private") is not True:
             continue
-        if first_line in squash_whitespace(_note_text(conversation, where)):
+        if is_our_note(_note_text(conversation, where), note):
             return True
     return False
 

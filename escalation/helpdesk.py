@@ -59,6 +59,11 @@ class EscalationPlan:
     # Told of every write right before it is sent, so the escalation row records it even if the
     # process dies before the helpdesk answers (the retry then finds the work done).
     on_write: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False, repr=False)
+    # An earlier try sent a write the helpdesk did not refuse: its answer lost (a timeout, a 5xx),
+    # the worker dead right after sending it, or taken before a later request failed. The
+    # escalation may be on the ticket then, even with its tags gone since (an agent undid it), so
+    # the adapter looks for our note before writing again; a first try spends no call on that.
+    may_be_applied_already: bool = False
 
     def sending(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """The write about to be sent, as `Applied.requests` keeps it; recorded first."""

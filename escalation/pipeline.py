@@ -555,7 +555,9 @@ class Pipeline:
             # Writes an earlier try announced and never heard back on (it may have died right
             # after sending them) stay on the record: what the helpdesk was sent, also across a takeover.
             escalation.request = settled_writes(escalation.request)
-        plan = replace(plan, on_write=lambda record: self._record_write(lease, escalation_id, record))
+            sent_before = bool((escalation.request or {}).get("earlier_tries"))  # see settled_writes
+        plan = replace(plan, on_write=lambda record: self._record_write(lease, escalation_id, record),
+                       may_be_applied_already=sent_before)
         try:
             if helpdesk is None:
                 raise PermanentError(f"no {ticket.helpdesk} client configured")

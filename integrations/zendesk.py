@@ -5,13 +5,17 @@ whole list, so the ticket is read first and every other tag kept) and a private 
 `safe_update` with the `updated_at` it read; a 409 means an agent changed the ticket in between,
 so it reads again and retries. A 422 because the ticket's assignee is no member of the group it
 moves to is sent again with the ticket unassigned.
+
+A retry after a write whose answer was never seen (a timeout, a 5xx, a crash right after sending)
+also reads the ticket's comments: our private note there means the update was made, and tags
+missing since are an agent's undoing, not work left to do. A first try reads no comments.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
@@ -25,6 +29,7 @@ from ticketpulse.escalation.helpdesk import (
     TransientError,
     already_escalated,
     escalated_tags,
+    is_our_note,
     raised_priority,
     request_record,
 )
@@ -45,7 +50,8 @@ log = logging.getLogger("ticketpulse.helpdesk")
 # Zendesk's validation details as integrations/http.py lists them: "(field: ...; field: ...)".
 _ASSIGNEE_DETAIL = re.compile(r"[(;] ?assignee: ")
 CONFLICT_RETRIES = 3  # fresh reads after a 409, within one call
-MAX_PAGES = 100  # of webhooks, triggers or groups: far beyond any account; guards against a cursor loop
+MAX_PAGES = 100  # of webhooks, triggers, groups or comments: far beyond any account; guards against a cursor loop
+COMMENTS_PAGE_SIZE = 100  # Zendesk's maximum page[size]; a ticket holds at most 5,000 comments
 
 
 class ZendeskClient:
@@ -74,6 +80,24 @@ class ZendeskClient:
     def update_ticket(self, external_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT /api/v2/tickets/{id} with body {"ticket": {...}}."""
         return self._request("PUT", self._ticket_url(external_id), ticket=external_id, json=body)
+
+    def list_comments(self, external_id: str) -> Iterator[dict[str, Any]]:
+        """GET /api/v2/tickets/{id}/comments, newest first (cursor pagination: meta.has_more /
+        after_cursor), each page fetched only when the caller reads on: our note is among the
+        latest comments, so a search for it stops after a page or two."""
+        url = f"{self._ticket_url(external_id)}/comments"
+        params: dict[str, Any] = {"page[size]": COMMENTS_PAGE_SIZE, "sort": "-created_at"}
+        for _ in range(MAX_PAGES):
+            page = expect_object(self._request("GET", url, ticket=external_id, params=params), None, f"GET {url}")
+            comments = page.get("comments")
+            if not isinstance(comments, list):  # read as "no note" it would have the update sent again
+                raise PermanentError(f'GET {url}: expected "comments" as a list, got {type(comments).__name__}')
+            yield from (comment for comment in comments if isinstance(comment, dict))
+            meta = page.get("meta") or {}
+            if not meta.get("has_more") or not meta.get("after_cursor"):
+                return
+            params["page[after]"] = meta["after_cursor"]
+        log.warning("more than %d pages of comments on ticket %s; read the latest ones only", MAX_PAGES, external_id)
 
     # -- setup and check-config: the account, its webhooks and triggers ---------------------------
 
@@ -234,6 +258,11 @@ class ZendeskHelpdesk:
             raise PermanentError(f'{where}: expected "updated_at" as a string, got {type(ticket["updated_at"]).__name__}')
         if already_escalated(tags, plan):
             return Applied(requests=[], already=True)
+        if plan.may_be_applied_already and self._note_on_ticket(plan):
+            # The update carries the note, so the note means the update was made.
+            log.info("ticket %s: our note is on it but not our tags: an agent undid the escalation; left so",
+                     plan.ticket_ref or plan.external_id)
+            return Applied(requests=[], already=True)
         body = zendesk_update(plan, ticket)
         try:
             record = self._send(plan, body)
@@ -249,10 +278,32 @@ class ZendeskHelpdesk:
             record = self._send(plan, body)
         return Applied(requests=[record])
 
+    def _note_on_ticket(self, plan: EscalationPlan) -> bool:
+        """Is this escalation's note (a private comment holding it) on the ticket?"""
+        where = f"GET {ticket_path(plan)}/comments"
+        return any(
+            comment.get("public") is False and is_our_note(_comment_text(comment, where), plan.note)
+            for comment in self.client.list_comments(plan.external_id)
+        )
+
     def _send(self, plan: EscalationPlan, body: dict[str, Any]) -> dict[str, Any]:
         record = plan.sending("PUT", ticket_path(plan), body)
         self.client.update_ticket(plan.external_id, body)
         return record
+
+
+def _comment_text(comment: dict[str, Any], where: str) -> str:
+    """A comment's text as sent (`body`; `plain_body` without formatting). A text that is not a
+    string is not guessed to be someone else's (the update sent again would double the note):
+    failed, naming the field, as the same answer comes again."""
+    for key in ("body", "plain_body"):
+        value = comment.get(key)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise PermanentError(f'{where}: expected "{key}" of a comment as a string, got {type(value).__name__}')
+        return value
+    return ""
 
 
 def _assignee_outside_group(exc: PermanentError, body: dict[str, Any], ticket: dict[str, Any]) -> bool:

@@ -3,13 +3,16 @@
 Enforces API-token auth, replaces the tag list on PUT (storing tags in lower case, as Zendesk
 does), rejects a stale `updated_stamp` with 409, refuses updates to closed tickets, invalid
 priorities, a group that is not one of the account's and an assignee outside the ticket's group
-with 422 (`details` per field), and can be told to answer 429/503 with `Retry-After`.
+with 422 (`details` per field), and can be told to answer 429/503 with `Retry-After` or to lose
+an answer (a proxy's 504 after the request was carried out). A PUT's `comment` is stored as a
+comment, served by `GET /api/v2/tickets/{id}/comments` with offset or cursor pagination.
 Every request it receives is recorded for the tests to assert on.
 """
 
 from __future__ import annotations
 
 import base64
+import html
 import threading
 import time
 from dataclasses import dataclass, field
@@ -42,6 +45,11 @@ def _webhook_error(status: int, code: str, title: str, detail: str, pointer: str
     return jsonify(errors=[error]), status
 
 
+def _cursor(comment: dict) -> str:
+    """An opaque page cursor, as Zendesk's are."""
+    return base64.urlsafe_b64encode(f"comment:{comment['id']}".encode()).decode()
+
+
 def _ulid() -> str:
     return "01" + "".join(secrets.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(24))
 
@@ -67,12 +75,19 @@ class FakeZendesk:
     requests: list[Recorded] = field(default_factory=list)
     # Scripted failures, consumed one per request: (status, retry_after or None).
     failures: list[tuple[int, str | None]] = field(default_factory=list)
+    # The same, only for requests with this method (e.g. {"PUT": [(503, None)]}): nothing is carried out.
+    method_failures: dict[str, list[tuple[int, str | None]]] = field(default_factory=dict)
     # Simulate another agent editing the ticket between our read and our write.
     concurrent_edits: int = 0
     # Seconds every answer takes, to keep work in flight (crash tests).
     latency: float = 0.0
     # Answer this many requests with 200 and a body that is not the API's (a proxy's page).
     garbage_answers: int = 0
+    # Carry out this many requests of a method, then lose the answer: a 504 from a proxy in between.
+    lost_answers: dict[str, int] = field(default_factory=dict)
+    # The most comments per page this account answers with (Zendesk: up to 100).
+    comments_page_size: int = 100
+    _next_comment_id: int = 1000
     lock: threading.Lock = field(default_factory=threading.Lock)
     # The user the API token belongs to (GET /api/v2/users/me).
     user: dict = field(default_factory=lambda: {
@@ -108,6 +123,23 @@ class FakeZendesk:
         self.tickets[str(ticket_id)] = ticket
         return ticket
 
+    def add_comment(self, ticket_id: str, body: str, *, public: bool = True, author_id: int = 301) -> dict:
+        """A comment as Zendesk stores it (`author_id` 301: the requester)."""
+        ticket = self.tickets[str(ticket_id)]
+        self._next_comment_id += 1
+        comment = {
+            "id": self._next_comment_id, "type": "Comment", "author_id": author_id, "body": body,
+            "html_body": f'<div class="zd-comment" dir="auto"><p dir="auto">{html.escape(body)}</p></div>',
+            "plain_body": body, "public": public, "attachments": [], "audit_id": self._next_comment_id + 5000,
+            "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
+            "metadata": {"system": {}, "custom": {}}, "created_at": ticket["updated_at"],
+        }
+        ticket["comments"].append(comment)
+        return comment
+
+    def private_comments(self, ticket_id: str) -> list[dict]:
+        return [comment for comment in self.tickets[str(ticket_id)]["comments"] if comment["public"] is False]
+
     def writes(self) -> list[Recorded]:
         return [r for r in self.requests if r.method != "GET"]
 
@@ -138,8 +170,9 @@ class FakeZendesk:
                 if self.garbage_answers:
                     self.garbage_answers -= 1
                     return jsonify(maintenance=True, message="Back soon")
-                if self.failures:
-                    status, retry_after = self.failures.pop(0)
+                scripted = self.method_failures.get(request.method) or self.failures
+                if scripted:
+                    status, retry_after = scripted.pop(0)
                     response = jsonify(error="APIRateLimitExceeded" if status == 429 else "ServiceUnavailable")
                     response.status_code = status
                     if retry_after is not None:
@@ -179,6 +212,23 @@ class FakeZendesk:
             if ticket is None:
                 return jsonify(error="RecordNotFound", description="Not found"), 404
             return jsonify(ticket=public(ticket))
+
+        @app.get("/api/v2/tickets/<ticket_id>/comments")
+        def list_comments(ticket_id: str):
+            ticket = self.tickets.get(ticket_id)
+            if ticket is None:
+                return jsonify(error="RecordNotFound", description="Not found"), 404
+            return self._comments_page(ticket)
+
+        @app.after_request
+        def lose_the_answer(response):
+            with self.lock:
+                if self.lost_answers.get(request.method) and response.status_code < 300:
+                    self.lost_answers[request.method] -= 1
+                    lost = jsonify(error="GatewayTimeout", description="Gateway Timeout")
+                    lost.status_code = 504
+                    return lost
+            return response
 
         @app.put("/api/v2/tickets/<ticket_id>")
         def update(ticket_id: str):
@@ -222,12 +272,55 @@ class FakeZendesk:
                         ticket[key] = body[key]
                 if "tags" in body:
                     ticket["tags"] = list(dict.fromkeys(tag.lower() for tag in body["tags"]))  # replaces; lower case
-                if "comment" in body:
-                    ticket["comments"].append(body["comment"])
                 self._touch(ticket)
+                if isinstance(body.get("comment"), dict):
+                    comment = body["comment"]
+                    self.add_comment(ticket_id, comment.get("body") or "", public=comment.get("public", True) is not False,
+                                     author_id=self.user["id"])
                 return jsonify(ticket=public(ticket), audit={"id": len(self.requests), "events": []})
 
         return app
+
+    def _comments_page(self, ticket: dict):
+        """Oldest first unless sorted otherwise. Cursor pagination when asked for (`page[size]`,
+        `page[after]`, `sort` = `created_at` or `-created_at`): `meta` {has_more, after_cursor,
+        before_cursor} and `links`; else offset pagination (`per_page`, `page`, `sort_order`):
+        `next_page` / `previous_page` as absolute URLs and `count`."""
+        comments = list(ticket["comments"])
+        base = f"{request.host_url}api/v2/tickets/{ticket['id']}/comments"
+        if any(key.startswith("page[") for key in request.args) or "sort" in request.args:
+            sort = request.args.get("sort", "created_at")
+            if sort not in ("created_at", "-created_at"):
+                return jsonify(error="InvalidPaginationParameter", description=f"sort {sort} is not supported"), 400
+            size = int(request.args.get("page[size]", 100))
+            if not 1 <= size <= 100:
+                return jsonify(error="InvalidPaginationParameter", description="page[size] must be between 1 and 100"), 400
+            size = min(size, self.comments_page_size)
+            if sort.startswith("-"):
+                comments.reverse()
+            after = request.args.get("page[after]")
+            start = next((n + 1 for n, c in enumerate(comments) if _cursor(c) == after), len(comments)) if after else 0
+            page = comments[start:start + size]
+            has_more = start + size < len(comments)
+            after_cursor = _cursor(page[-1]) if page else None
+            return jsonify(
+                comments=page,
+                meta={"has_more": has_more, "after_cursor": after_cursor,
+                      "before_cursor": _cursor(page[0]) if page else None},
+                links={"next": f"{base}.json?page[after]={after_cursor}&page[size]={size}&sort={sort}" if has_more else None,
+                       "prev": None},
+            )
+        per_page = min(int(request.args.get("per_page", 100)), 100, self.comments_page_size)
+        page_number = int(request.args.get("page", 1))
+        if request.args.get("sort_order") == "desc":
+            comments.reverse()
+        start = (page_number - 1) * per_page
+        more = start + per_page < len(comments)
+        return jsonify(
+            comments=comments[start:start + per_page], count=len(comments),
+            next_page=f"{base}.json?page={page_number + 1}&per_page={per_page}" if more else None,
+            previous_page=f"{base}.json?page={page_number - 1}&per_page={per_page}" if page_number > 1 else None,
+        )
 
     def _assignee_outside_group(self, ticket: dict, body: dict):
         """Zendesk's 422 for a ticket (moved or assigned) whose assignee is not a member of its group."""

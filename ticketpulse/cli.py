@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import os
+import re
 import signal
 import sys
 import threading
@@ -469,6 +470,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     env = load_environment()
     check_credentials(env)
     policy = HttpPolicy(timeout=(5.0, 30.0), attempts=2)
+    out = SetupOutput()
     try:
         if missing := missing_credentials(env, args.setup_command):
             admin = " (an admin's API token)" if "ZENDESK_API_TOKEN" in missing else ""
@@ -476,13 +478,57 @@ def cmd_setup(args: argparse.Namespace) -> int:
         if args.setup_command == "zendesk":
             client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, policy)
             ok = setup_zendesk(client, args.url, trigger=args.trigger, current_secret=env.zendesk_webhook_secret,
-                               section=config.zendesk, account_id=env.zendesk_account_id)
+                               section=config.zendesk, account_id=env.zendesk_account_id, out=out)
         else:
             client = FreshdeskClient(env.freshdesk_api_url, env.freshdesk_api_key, policy)
-            ok = setup_freshdesk(client, args.url, section=config.freshdesk, current_secret=env.freshdesk_webhook_secret)
+            ok = setup_freshdesk(client, args.url, section=config.freshdesk, current_secret=env.freshdesk_webhook_secret,
+                                 out=out)
     except HelpdeskError as exc:
-        return _fail(f"setup {args.setup_command}: {_first_line(exc)}", 1)
+        code = _fail(f"setup {args.setup_command}: {_first_line(exc)}", 1)
+        if out.cut:
+            _fail(f"setup {args.setup_command}: {out.cut_message('stopped at the error above')}", 1)
+        return code
+    if out.cut:
+        outcome = "ran to its end and verified it all" if ok else "ran to its end, not all of it verified"
+        return _fail(f"setup {args.setup_command}: {out.cut_message(outcome)}", 1)
     return 0 if ok else 1
+
+
+class SetupOutput:
+    """Where `setup` prints. A reader that goes away (`setup zendesk | head -1`) stopped the setup
+    at its next line, between two of its writes (a webhook made, its trigger not), with exit 0.
+    Each line is flushed, so that the closed pipe is seen at the line it missed (not at exit); the
+    setup then goes on to its end, the lines after discarded, and the command says what was cut."""
+
+    SECRET_LINE = re.compile(r"^([A-Z_]+_WEBHOOK_SECRET)=")
+
+    def __init__(self) -> None:
+        self.printed = 0
+        self.written = 0  # before the pipe closed; its reader may have read fewer
+        self.cut = False
+        # A secret line's variable, and whether it was printed after the cut (else the reader
+        # may still have missed it): printed once, so the place to say so.
+        self.secret: tuple[str, bool] | None = None
+
+    def __call__(self, line: str) -> None:
+        self.printed += 1
+        if not self.cut:
+            try:
+                print(line, flush=True)
+                self.written += 1
+            except BrokenPipeError:
+                self.cut = True
+                _discard_stdout()
+        if found := self.SECRET_LINE.match(line):
+            self.secret = (found[1], self.cut)
+
+    def cut_message(self, outcome: str) -> str:
+        secret = ""
+        if self.secret:
+            secret = f", the {self.secret[0]}= line {'among it' if self.secret[1] else 'perhaps among it'}"
+        return (f"its output was cut: the reader closed the pipe after {self.written} of its {self.printed} lines "
+                f"were written. The setup {outcome}; what the reader missed is lost{secret}: run it again "
+                "without the pipe to read it all (it finds what it set up and makes nothing twice)")
 
 
 def _public_url(value: str) -> str:
@@ -722,14 +768,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Read once, here: a file that can be read only once (`--config <(git show
             # main:ticketpulse.toml)`) gave the command's own second read the defaults.
             args.loaded_config = load_config(args.config)
-        return args.func(args)
+        code = args.func(args)
+        # Here, not at exit: a pipe closed before the last buffered line is seen by the handler
+        # below, instead of Python's "Exception ignored ... BrokenPipeError" and exit 120. (None:
+        # started with stdout closed, `>&-`.)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        return code
     except ConfigError as exc:
         return _fail(str(exc), 2)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # The reader went away (`ticketpulse score < big.txt | head`): not an error of ours.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _discard_stdout()
         return 0
     except Exception as exc:
         if args.verbose:
@@ -739,6 +791,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(problem, 1)
         detail = _first_line(exc)
         return _fail(f"unexpected {type(exc).__name__}" + (f": {detail}" if detail else ""), 1)
+
+
+def _discard_stdout() -> None:
+    """After a BrokenPipeError: what is still buffered, or printed later, goes nowhere, so that
+    the flush at exit does not raise it again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _leave_metrics_directory_to_gunicorn() -> str | None:

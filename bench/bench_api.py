@@ -45,10 +45,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.databases import temporary_postgres  # noqa: E402
+
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "support_conversations" / "dev.json"
 KEY = "bench-" + uuid.uuid4().hex
 
@@ -120,20 +122,6 @@ def serve(database_url: str):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-
-
-@contextmanager
-def temporary_postgres(admin_url: str):
-    name = f"ticketpulse_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def load_conversations(path: Path) -> list[list[dict]]:
@@ -282,7 +270,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         bench("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}", args, conversations, levels)
     if args.database_url:
-        with temporary_postgres(args.database_url) as url:
+        with temporary_postgres(args.database_url, "tp_bench_api") as url:
             bench("PostgreSQL", url, args, conversations, levels)
 
 

@@ -42,10 +42,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.databases import drop_postgres, fresh_postgres, run_name, temporary_postgres  # noqa: E402
 from bench.options import positive_int  # noqa: E402
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from ticketpulse.escalation.comments import AuthorRole  # noqa: E402
 from ticketpulse.webhooks.events import CommentEvent  # noqa: E402
@@ -129,30 +129,19 @@ class PostgresDatabases:
 
     def __init__(self, server_url: str) -> None:
         self.server_url = server_url
-        self.admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-        self.template = f"ticketpulse_bench_template_{uuid.uuid4().hex[:8]}"
-        with self.admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {self.template}"))
-        upgrade(self._url(self.template))
-
-    def _url(self, name: str) -> str:
-        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
-
-    @contextmanager
-    def fresh(self):
-        name = f"ticketpulse_bench_{uuid.uuid4().hex[:12]}"
-        with self.admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {self.template}"))
+        self.template = run_name("tp_bench_worker_llm_template")
+        url = fresh_postgres(server_url, self.template)
         try:
-            yield self._url(name)
-        finally:
-            with self.admin.connect() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            upgrade(url)
+        except BaseException:  # a Ctrl-C while migrating: no close() comes to drop it
+            self.close()
+            raise
+
+    def fresh(self):
+        return temporary_postgres(self.server_url, "tp_bench_worker_llm", template=self.template)
 
     def close(self) -> None:
-        with self.admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {self.template} WITH (FORCE)"))
-        self.admin.dispose()
+        drop_postgres(self.server_url, self.template)
 
 
 # -- one run --------------------------------------------------------------------------------------

@@ -34,16 +34,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.databases import temporary_postgres  # noqa: E402
 from bench.options import positive_int  # noqa: E402
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 from ticketpulse.config import Config, Environment  # noqa: E402
 from ticketpulse.migrations import upgrade  # noqa: E402
@@ -160,20 +159,6 @@ def sqlite_database():
         yield f"sqlite:///{folder}/bench.db"
 
 
-@contextmanager
-def postgres_database(admin_url: str):
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"ticketpulse_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--histories", nargs="+", default=["10000:30", "100000:300", "100000:30"],
@@ -184,7 +169,7 @@ def main() -> int:
     args = parser.parse_args()
     databases = [] if args.no_sqlite else [("sqlite", sqlite_database)]
     if args.database_url:
-        databases.append(("postgresql", lambda: postgres_database(args.database_url)))
+        databases.append(("postgresql", lambda: temporary_postgres(args.database_url, "tp_bench_dashboard")))
     histories = [tuple(int(part) for part in spec.split(":")) for spec in args.histories]
     names = [f"{size:,} / {days} d" for size, days in histories]
     for label, make in databases:

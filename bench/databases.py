@@ -6,6 +6,8 @@ import atexit
 import os
 import secrets
 import sys
+from contextlib import contextmanager
+from typing import Iterator
 
 # What fresh_postgres made and drop_postgres has not dropped yet: dropped at exit, so a run that
 # a Ctrl-C or an exception stops where no `finally` covers it (while migrating, or during the
@@ -19,13 +21,15 @@ def run_name(prefix: str) -> str:
     return f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
 
 
-def fresh_postgres(admin_url: str, name: str) -> str:
-    """An empty database `name` (one of this name made earlier in the run dropped first); its URL."""
+def fresh_postgres(admin_url: str, name: str, template: str | None = None) -> str:
+    """An empty database `name` (a copy of `template` if given; one of this name made earlier in the
+    run dropped first); its URL."""
     from sqlalchemy.engine import make_url
 
     _made.add((admin_url, name))  # before it exists: a Ctrl-C just after CREATE still drops it
     try:
-        _admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
+        _admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+               f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
     except Exception:
         _made.discard((admin_url, name))  # refused (no such server, no right to CREATE): nothing to drop
         raise
@@ -35,6 +39,17 @@ def fresh_postgres(admin_url: str, name: str) -> str:
 def drop_postgres(admin_url: str, name: str) -> None:
     _admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     _made.discard((admin_url, name))
+
+
+@contextmanager
+def temporary_postgres(admin_url: str, prefix: str, template: str | None = None) -> Iterator[str]:
+    """The URL of a fresh database named by run_name(prefix), dropped on the way out."""
+    name = run_name(prefix)
+    url = fresh_postgres(admin_url, name, template)
+    try:
+        yield url
+    finally:
+        drop_postgres(admin_url, name)
 
 
 @atexit.register

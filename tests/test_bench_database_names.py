@@ -1,6 +1,7 @@
-"""The benches' PostgreSQL databases: each run's names its own, so a second run at the same time
-never drops the first one's; and a run drops what it made however it ends (an exception, a
-Ctrl-C while it migrates, or where no `finally` of the script covers it)."""
+"""The benches' PostgreSQL databases: each run's names its own (tp_bench_<bench>_<pid>_<hex>, every
+bench through bench/databases.py), so a second run at the same time never drops the first one's;
+and a run drops what it made however it ends (an exception, a Ctrl-C while it migrates, or where
+no `finally` of the script covers it)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import time
 
 import pytest
 
-from tests.bench_helpers import ADMIN_URL, ROOT, database_exists, load_bench, needs_postgres
+from tests.bench_helpers import ADMIN_URL, ROOT, database_exists, existing_databases, load_bench, needs_postgres
 
 NAMES = {
     "ingest": {"DATABASE": "tp_bench_ingest"},
@@ -32,6 +33,19 @@ def test_two_runs_name_their_databases_apart(script):
         assert mine != theirs
         for name in (mine, theirs):  # a plain PostgreSQL identifier, the run's pid in it
             assert re.fullmatch(rf"{prefix}_{os.getpid()}_[0-9a-f]+", name) and len(name) <= 63
+
+
+def databases_of(pid: int, prefix: str) -> list[str]:
+    """The databases named `prefix`_`pid`_... (those of one run)."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(ADMIN_URL)
+    try:
+        with admin.connect() as conn:
+            return list(conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :like"),
+                                     {"like": f"{prefix}_{pid}_%"}).scalars())
+    finally:
+        admin.dispose()
 
 
 class Server:
@@ -110,3 +124,61 @@ def test_a_run_ended_where_no_finally_covers_it_still_drops_its_database(ending)
     name = result.stdout.strip()
     assert name.startswith("tp_bench_uncovered_")
     assert not database_exists(name)
+
+
+@needs_postgres
+def test_ctrl_c_while_bench_worker_llm_migrates_its_template_drops_it(monkeypatch):
+    bench = load_bench("bench_worker_llm")
+    made = []
+
+    def interrupted(url):
+        made.append(url.rsplit("/", 1)[1].split("?")[0])
+        assert database_exists(made[0])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bench, "upgrade", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        bench.PostgresDatabases(ADMIN_URL)
+
+    assert re.fullmatch(rf"tp_bench_worker_llm_template_{os.getpid()}_[0-9a-f]+", made[0])
+    assert not database_exists(made[0])
+
+
+@needs_postgres
+def test_bench_worker_llm_names_each_runs_copy_as_the_other_benches_do_and_drops_it():
+    databases = load_bench("bench_worker_llm").PostgresDatabases(ADMIN_URL)
+    try:
+        with databases.fresh() as url:
+            copy = url.rsplit("/", 1)[1].split("?")[0]
+            assert re.fullmatch(rf"tp_bench_worker_llm_{os.getpid()}_[0-9a-f]+", copy)
+            assert database_exists(copy)
+        assert not database_exists(copy)
+    finally:
+        databases.close()
+    assert existing_databases(copy, databases.template) == []
+
+
+@needs_postgres
+@pytest.mark.parametrize("script, prefix", [("bench_api", "tp_bench_api"), ("dashboard", "tp_bench_dashboard")])
+def test_bench_api_and_dashboard_name_their_database_by_run_and_drop_it_when_interrupted(script, prefix, monkeypatch):
+    bench = load_bench(script)
+    made = []
+
+    def interrupted(*args, **kwargs):
+        made.extend(databases_of(os.getpid(), prefix))
+        raise KeyboardInterrupt
+
+    if script == "bench_api":
+        monkeypatch.setattr(bench, "load_conversations", lambda path: [])
+        monkeypatch.setattr(bench, "bench", lambda name, *args: interrupted() if name == "PostgreSQL" else None)
+        argv = ["bench_api.py", "--database-url", ADMIN_URL]
+    else:
+        monkeypatch.setattr(bench, "seed", interrupted)
+        argv = ["dashboard.py", "--no-sqlite", "--database-url", ADMIN_URL]
+    monkeypatch.setattr(sys, "argv", argv)
+
+    with pytest.raises(KeyboardInterrupt):
+        bench.main()
+
+    assert len(made) == 1
+    assert not database_exists(made[0])

@@ -240,6 +240,13 @@ def test_eval_scores_offline_whatever_the_backend_and_its_help_and_the_readme_sa
     assert "`eval` always scores with the offline scorer" in readme
 
 
+def test_eval_help_and_the_readme_name_the_conversation_replay(runner):
+    help_text = " ".join(runner("--help").out.split())
+    assert "or the decisions on labelled conversations (--conversations, --labels)" in help_text
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "| `ticketpulse eval --conversations FILE --labels FILE` |" in readme
+
+
 def test_a_read_only_postgresql_exits_1_saying_the_database_cannot_be_used(runner, postgres_url, monkeypatch):
     """A standby after a failover (or default_transaction_read_only): one line like an unwritable
     SQLite file, not 'unexpected InternalError'."""

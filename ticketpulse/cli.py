@@ -663,7 +663,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.set_defaults(func=cmd_score)
 
     eval_parser = commands.add_parser("eval", help="measure the offline scorer (whatever [scoring] backend says) "
-                                                  "on a labelled CSV/TSV file")
+                                                  "on a labelled CSV/TSV file, or the decisions on labelled "
+                                                  "conversations (--conversations, --labels)")
     evaluate.add_arguments(eval_parser)
     eval_parser.add_argument("--conversations", type=Path, metavar="FILE",
                              help="replay labelled conversations (JSON) through scorer, tracker and rules; see README")

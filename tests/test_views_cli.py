@@ -108,6 +108,19 @@ def test_a_conversation_api_conversation_is_listed_filtered_and_shown(runner, st
         assert shown.out.startswith(f"{ref.strip()} (account default) - escalated")
 
 
+def test_tickets_keeps_its_columns_in_line_for_a_long_reference(runner, stored, sessions):
+    long_id = "support-bot-conversation-" + "7" * 30  # 4 + 55 characters: past the 22 of a short ref
+    with sessions.begin() as session:
+        seed(session, _conversation(long_id, utcnow() - timedelta(hours=2)))
+    lines = runner("tickets").out.splitlines()
+    long_line = next(line for line in lines if line.startswith(f"api:{long_id}"))
+    short_line = next(line for line in lines if line.startswith("zendesk:48213"))
+    # every row's MSGS column ends where the header's does
+    end = lines[0].index("MSGS") + len("MSGS")
+    assert long_line[end - 1].isdigit() and long_line[end] == " "
+    assert short_line[end - 1].isdigit() and short_line[end] == " "
+
+
 @pytest.mark.parametrize("ref, code, message", [
     ("api:", 2, "is not like zendesk:<number>, freshdesk:<number> or api:<conversation id>"),
     ("api:" + "c" * 65, 2, "or api:<conversation id>"),

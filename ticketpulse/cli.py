@@ -406,11 +406,12 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no {'escalated ' if args.escalated else ''}tickets with customer messages in the last {args.since}")
         return 0
-    print(f"{'TICKET':<22} {'MSGS':>4} {'LAST MESSAGE':<16} {'SCORE':>6} {'LOWEST':>6} {'FRUSTR':>6} "
+    width = max([22, *(len(row.ref) for row in rows)])  # a Freshdesk domain or an api: id may be longer
+    print(f"{'TICKET':<{width}} {'MSGS':>4} {'LAST MESSAGE':<16} {'SCORE':>6} {'LOWEST':>6} {'FRUSTR':>6} "
           f"{'ESCALATED':<9} FEEDBACK")
     for row in rows:
         print(
-            f"{row.ref:<22} {row.messages:>4} {_time(row.last_message_at):<16} "
+            f"{row.ref:<{width}} {row.messages:>4} {_time(row.last_message_at):<16} "
             f"{row.last_score if row.last_score is not None else 0:>+6.2f} {row.lowest_score:>+6.2f} "
             f"{row.peak_frustration:>6.2f} {row.escalated_severity or '-':<9} {(row.verdict or '-').replace('_', ' ')}"
         )

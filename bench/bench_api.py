@@ -49,6 +49,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.children import start, stop  # noqa: E402
 from bench.databases import temporary_postgres  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "support_conversations" / "dev.json"
@@ -97,7 +98,7 @@ def serve(database_url: str):
         env.pop(name, None)  # a dry-run helpdesk
     cli = Path(sys.executable).with_name("ticketpulse")
     log = tempfile.TemporaryFile(mode="w+")  # the server logs a line per message: never a full pipe
-    process = subprocess.Popen(
+    process = start(
         [str(cli), "serve", "--port", str(port)], env=env, cwd=tempfile.mkdtemp(),
         stdout=subprocess.DEVNULL, stderr=log, text=True,
     )
@@ -116,11 +117,7 @@ def serve(database_url: str):
             time.sleep(0.2)
         yield url, process.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
 
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import atexit
 import os
 import secrets
-import sys
 from contextlib import contextmanager
 from typing import Iterator
 
-# What fresh_postgres made and drop_postgres has not dropped yet: dropped at exit, so a run that
-# a Ctrl-C or an exception stops where no `finally` covers it (while migrating, or during the
-# `finally` itself) leaves nothing behind.
-_made: set[tuple[str, str]] = set()
+from bench import cleanup
 
 
 def run_name(prefix: str) -> str:
@@ -23,22 +18,25 @@ def run_name(prefix: str) -> str:
 
 def fresh_postgres(admin_url: str, name: str, template: str | None = None) -> str:
     """An empty database `name` (a copy of `template` if given; one of this name made earlier in the
-    run dropped first); its URL."""
+    run dropped first); its URL. Dropped at exit (bench/cleanup.py) unless drop_postgres came first,
+    so a run that an exception, a Ctrl-C or a SIGTERM stops where no `finally` covers it (while
+    migrating, or during the `finally` itself) leaves nothing behind."""
     from sqlalchemy.engine import make_url
 
-    _made.add((admin_url, name))  # before it exists: a Ctrl-C just after CREATE still drops it
+    # before it exists: a Ctrl-C just after CREATE still drops it
+    cleanup.remember(("database", admin_url, name), f"drop database {name}", lambda: drop_postgres(admin_url, name))
     try:
         _admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
                f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
     except Exception:
-        _made.discard((admin_url, name))  # refused (no such server, no right to CREATE): nothing to drop
+        cleanup.forget(("database", admin_url, name))  # refused (no such server, no right to CREATE): nothing to drop
         raise
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_postgres(admin_url: str, name: str) -> None:
     _admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    _made.discard((admin_url, name))
+    cleanup.forget(("database", admin_url, name))
 
 
 @contextmanager
@@ -52,15 +50,6 @@ def temporary_postgres(admin_url: str, prefix: str, template: str | None = None)
         drop_postgres(admin_url, name)
 
 
-@atexit.register
-def _drop_the_rest() -> None:
-    for admin_url, name in sorted(_made):
-        try:
-            drop_postgres(admin_url, name)
-        except Exception as exc:  # the server gone: say what is left, the other drops still tried
-            print(f"bench: could not drop database {name}: {exc}", file=sys.stderr, flush=True)
-
-
 def _admin(admin_url: str, *statements: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -71,3 +60,4 @@ def _admin(admin_url: str, *statements: str) -> None:
                 conn.execute(text(statement))
     finally:
         admin.dispose()
+

@@ -29,7 +29,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -44,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.children import start, stop  # noqa: E402
 from bench.databases import drop_postgres, fresh_postgres, run_name  # noqa: E402
 from bench.options import free_port, positive_int  # noqa: E402
 
@@ -122,9 +122,9 @@ def start_gunicorn(target: str, port: int, env: dict, workers: int, log: Path, t
     # threads > 1: the gthread worker (keep-alive, a request waiting on the database's commit
     # does not hold a whole process); the same settings for both servers.
     threading = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
-    process = subprocess.Popen(
+    process = start(
         [gunicorn, "-w", str(workers), *threading, "-b", f"127.0.0.1:{port}", "--log-level", "warning", target],
-        env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, own_session=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -140,14 +140,6 @@ def start_gunicorn(target: str, port: int, env: dict, workers: int, log: Path, t
             time.sleep(0.2)
     stop(process)  # not left running (or holding its port) behind the error
     raise SystemExit(f"gunicorn {target} did not start:\n{log.read_text()[-2000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:  # it has exited already
-        pass
-    process.wait(timeout=30)
 
 
 def run_wrk(port: int, script: Path, seconds: int, threads: int, connections: int) -> dict:

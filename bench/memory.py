@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.children import start, stop  # noqa: E402
 from bench.databases import drop_postgres, fresh_postgres, run_name  # noqa: E402
 from bench.options import free_port, positive_int  # noqa: E402
 
@@ -41,8 +42,8 @@ def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
 def start_serve(env: dict, port: int, log: Path) -> tuple[subprocess.Popen, float]:
     """A started `serve` and the seconds from exec to its first /healthz answer."""
     began = time.monotonic()
-    serve = subprocess.Popen([sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(port)],
-                             env=env, cwd=log.parent, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    serve = start([sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(port)],
+                  env=env, cwd=log.parent, stdout=subprocess.DEVNULL, stderr=log.open("w"))
     deadline = began + 120
     while True:
         try:
@@ -55,15 +56,6 @@ def start_serve(env: dict, port: int, log: Path) -> tuple[subprocess.Popen, floa
                 stop(serve)  # not left running (or holding the port) behind the error
                 raise SystemExit(f"serve did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.05)
-
-
-def stop(serve: subprocess.Popen) -> None:
-    serve.terminate()
-    try:
-        serve.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        serve.kill()
-        serve.wait()
 
 
 def database(kind: str, admin_url: str | None, workdir: Path, n: int) -> str:

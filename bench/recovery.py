@@ -43,6 +43,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.children import start, stop  # noqa: E402
 from bench.databases import drop_postgres, fresh_postgres, run_name  # noqa: E402
 from bench.options import free_port, positive_int  # noqa: E402
 
@@ -111,13 +112,7 @@ def wait_until(done, timeout: float, what: str) -> None:
 
 def end(processes: list[subprocess.Popen]) -> None:
     for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process, timeout=60)
 
 
 def doubled(fake: FakeZendesk) -> int:
@@ -143,12 +138,12 @@ def run(kind: str, url: str, tmp: Path, tickets: int, log_path: Path) -> None:
         if kind == "sqlite":
             port = free_port()  # the restart after the kill takes the same one
             command = [sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(port)]
-            victim = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+            victim = start(command, env=env, stdout=log, stderr=log)
             others: list[subprocess.Popen] = []
             web = f"http://127.0.0.1:{port}"
         else:
             command = [sys.executable, "-m", "ticketpulse.cli", "worker"]
-            victim, *others = [subprocess.Popen(command, env=env, stdout=log, stderr=log) for _ in range(2)]
+            victim, *others = [start(command, env=env, stdout=log, stderr=log) for _ in range(2)]
             from ticketpulse.config import Config, Environment
             from ticketpulse.webhooks import create_app
 
@@ -175,7 +170,7 @@ def run(kind: str, url: str, tmp: Path, tickets: int, log_path: Path) -> None:
             killed = time.monotonic()
             held = held_by(engine, victim.pid)
             if kind == "sqlite":  # the embedded default: the process manager starts it again
-                others = [subprocess.Popen(command, env=env, stdout=log, stderr=log)]
+                others = [start(command, env=env, stdout=log, stderr=log)]
             wait_until(lambda: not pending_on(engine, held), 300, "the killed process's tickets done")
             taken_over = time.monotonic() - killed
             wait_until(lambda: not backlog(engine), 300, "the whole backlog done")
@@ -277,8 +272,8 @@ def run_outage(url: str, tmp: Path, tickets: int, outage: float, log_path: Path)
                             "ZENDESK_WEBHOOK_SECRET": SECRET, "ZENDESK_BASE_URL": api.url,
                             "ZENDESK_EMAIL": fake.email, "ZENDESK_API_TOKEN": fake.token}
         log = log_path.open("a")
-        workers = [subprocess.Popen([sys.executable, "-m", "ticketpulse.cli", "worker"], env=env, stdout=log,
-                                    stderr=log) for _ in range(2)]
+        workers = [start([sys.executable, "-m", "ticketpulse.cli", "worker"], env=env, stdout=log,
+                         stderr=log) for _ in range(2)]
         web = LiveServer(create_app({"TICKETPULSE": Config(), "ENVIRONMENT": Environment(
             database_url=url, zendesk_webhook_secret=SECRET)}))
         try:

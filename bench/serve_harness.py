@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -24,6 +23,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.children import start, stop  # noqa: E402
 from tests.conftest import as_body  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk  # noqa: E402
 from tests.zendesk_helpers import comment_event, signed_headers  # noqa: E402
@@ -78,8 +78,8 @@ def serving(tmp: Path, api_url: str, fake: FakeZendesk, port: int = 0) -> Iterat
     }
     port = port or free_port()
     log = tmp / "serve.log"
-    serve = subprocess.Popen([sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(port)],
-                             env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    serve = start([sys.executable, "-m", "ticketpulse.cli", "serve", "--port", str(port)],
+                  env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=log.open("w"))
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -93,11 +93,7 @@ def serving(tmp: Path, api_url: str, fake: FakeZendesk, port: int = 0) -> Iterat
                 time.sleep(0.2)
         yield serve, url
     finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            serve.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            serve.kill()
+        stop(serve, timeout=60)
 
 
 def send_steady(url: str, rate: float, seconds: float, first_ticket: int, text_of: Callable[[int], str],

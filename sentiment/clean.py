@@ -69,6 +69,14 @@ _POSTSCRIPT = re.compile(r"^\s*(P\.\s?S\.?|PS:)", re.IGNORECASE)
 # folded to the letters they are (NFKC), so that the scorer reads the words. Nothing else changes.
 _COMPATIBILITY_LETTERS = re.compile("[\u3000\uff01-\uff5e\ufb00-\ufb06\U0001d400-\U0001d7ff]+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
+# A text of nothing a reader sees: whitespace, control characters and Unicode's default-ignorable
+# code points (zero-width space, joiners, word joiner, byte order mark, soft hyphen, bidi marks,
+# variation selectors, Hangul fillers, tags). `str.strip` keeps most of them.
+_NOTHING_VISIBLE = re.compile(
+    "[\\s\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]*"
+)
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -234,6 +242,8 @@ def clean_text(value: str | None) -> str:
     text = strip_quotes_and_signature(plain_letters(text))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines).strip()
+    if _NOTHING_VISIBLE.fullmatch(text):
+        return ""  # only zero-width or other invisible characters: no words, an empty comment
     return _BLANK_LINES.sub("\n\n", text)
 
 

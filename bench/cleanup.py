@@ -1,7 +1,7 @@
 """What a bench run made outside itself (PostgreSQL databases, child processes) is undone however
 the run ends: on exit, on an exception, on Ctrl-C and on SIGTERM (`timeout 60 bench/...`, a CI job
-cancelled). kill -9 cannot be caught: its databases are left (the pid in their names says whose
-run made them), and so are its children (gunicorn runs in a session of its own)."""
+cancelled). kill -9 cannot be caught: its databases are left (`bench/databases.py --drop-stale`
+drops them), and so are its children (gunicorn runs in a session of its own)."""
 
 from __future__ import annotations
 

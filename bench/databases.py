@@ -1,13 +1,26 @@
-"""The PostgreSQL databases the benches make for a run, and drop however the run ends."""
+"""The PostgreSQL databases the benches make for a run, and drop however the run ends.
+
+    .venv/bin/python bench/databases.py --drop-stale --admin-url URL   # what killed runs left
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import secrets
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
-from bench import cleanup
+if __package__ in (None, ""):  # run as a script: `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import cleanup  # noqa: E402
+
+# tp_bench_<bench>_<pid>_<hex>, as run_name spells them
+_RUN_NAME = re.compile(r"tp_bench_\w+?_(?P<pid>\d+)_[0-9a-f]{6}")
 
 
 def run_name(prefix: str) -> str:
@@ -50,6 +63,38 @@ def temporary_postgres(admin_url: str, prefix: str, template: str | None = None)
         drop_postgres(admin_url, name)
 
 
+def stale_databases(admin_url: str, prefix: str = "tp_bench_") -> list[str]:
+    """The bench databases (named `prefix`...) of runs whose process is gone from this host (killed
+    with kill -9) and that no session uses (a run on another host sharing the server has its
+    connections open)."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(admin_url)
+    try:
+        with admin.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT datname, EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname) "
+                "FROM pg_database d WHERE datname LIKE 'tp\\_bench\\_%' ORDER BY datname")).all()
+    finally:
+        admin.dispose()
+    stale = []
+    for name, in_use in rows:
+        match = _RUN_NAME.fullmatch(name)
+        if match and name.startswith(prefix) and not in_use and not _alive(int(match["pid"])):
+            stale.append(name)
+    return stale
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def _admin(admin_url: str, *statements: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -61,3 +106,28 @@ def _admin(admin_url: str, *statements: str) -> None:
     finally:
         admin.dispose()
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Drop the bench databases that killed runs left behind.")
+    parser.add_argument("--drop-stale", action="store_true", required=True,
+                        help="drop tp_bench_* databases whose run's pid is not alive on this host")
+    parser.add_argument("--admin-url", default=os.environ.get("TEST_DATABASE_URL"),
+                        help="a PostgreSQL URL allowed to DROP DATABASE (default $TEST_DATABASE_URL)")
+    parser.add_argument("--prefix", default="tp_bench_", help="only the names starting so (tp_bench_ingest_, say)")
+    args = parser.parse_args(argv)
+    if not args.admin_url:
+        parser.error("--admin-url (or TEST_DATABASE_URL) is needed")
+    try:
+        stale = stale_databases(args.admin_url, args.prefix)
+        for name in stale:
+            drop_postgres(args.admin_url, name)
+            print(f"dropped {name}")
+    except Exception as exc:  # no such server, no right to drop: said in one line, not a traceback
+        print(f"databases.py: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    print(f"{len(stale)} stale bench database(s) dropped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -182,3 +182,57 @@ def test_bench_api_and_dashboard_name_their_database_by_run_and_drop_it_when_int
 
     assert len(made) == 1
     assert not database_exists(made[0])
+
+
+@needs_postgres
+def test_drop_stale_drops_the_databases_of_runs_no_longer_alive_and_keeps_the_live_ones():
+    from bench.databases import drop_postgres, fresh_postgres
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    prefix = f"tp_bench_stale{os.getpid()}"
+    dead, alive = f"{prefix}_{gone.pid}_00beef", f"{prefix}_{os.getpid()}_00beef"
+    for name in (dead, alive):
+        fresh_postgres(ADMIN_URL, name)
+    try:
+        result = subprocess.run([sys.executable, "bench/databases.py", "--drop-stale", "--admin-url", ADMIN_URL,
+                                 "--prefix", prefix], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+        assert result.returncode == 0, result.stderr
+        assert f"dropped {dead}" in result.stdout and alive not in result.stdout
+        assert existing_databases(dead, alive) == [alive]
+    finally:
+        for name in (dead, alive):
+            drop_postgres(ADMIN_URL, name)
+
+
+@needs_postgres
+def test_drop_stale_keeps_a_database_a_session_uses_as_a_run_on_another_host_sharing_the_server_does():
+    from sqlalchemy import create_engine
+
+    from bench.databases import drop_postgres, fresh_postgres
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    prefix = f"tp_bench_elsewhere{os.getpid()}"
+    name = f"{prefix}_{gone.pid}_00beef"
+    other_host = create_engine(fresh_postgres(ADMIN_URL, name))
+    try:
+        with other_host.connect():
+            result = subprocess.run([sys.executable, "bench/databases.py", "--drop-stale", "--admin-url", ADMIN_URL,
+                                     "--prefix", prefix], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+            assert result.returncode == 0, result.stderr
+            assert "0 stale bench database(s) dropped" in result.stdout
+            assert database_exists(name)
+    finally:
+        other_host.dispose()
+        drop_postgres(ADMIN_URL, name)
+
+
+def test_drop_stale_without_a_server_url_says_so():
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    result = subprocess.run([sys.executable, "bench/databases.py", "--drop-stale"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "--admin-url (or TEST_DATABASE_URL) is needed" in result.stderr

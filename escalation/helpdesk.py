@@ -59,6 +59,10 @@ class EscalationPlan:
     # Told of every write right before it is sent, so the escalation row records it even if the
     # process dies before the helpdesk answers (the retry then finds the work done).
     on_write: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False, repr=False)
+    # Told when the helpdesk refused the write last sent and the adapter goes on by itself (reads
+    # again after a 409, sends again unassigned after the assignee's 422), so that the row keeps
+    # the helpdesk's status and reason for it; a refusal that ends the try comes as the error.
+    on_refused: Callable[[HelpdeskError], None] | None = field(default=None, compare=False, repr=False)
     # An earlier try sent a write the helpdesk did not refuse: its answer lost (a timeout, a 5xx),
     # the worker dead right after sending it, or taken before a later request failed. The
     # escalation may be on the ticket then, even with its tags gone since (an agent undid it), so
@@ -71,6 +75,11 @@ class EscalationPlan:
         if self.on_write is not None:
             self.on_write(record)
         return record
+
+    def refused(self, error: HelpdeskError) -> None:
+        """The write last sent was refused with `error`, and the adapter goes on (see on_refused)."""
+        if self.on_refused is not None:
+            self.on_refused(error)
 
 
 @dataclass(frozen=True)

@@ -557,6 +557,7 @@ class Pipeline:
             escalation.request = settled_writes(escalation.request)
             sent_before = bool((escalation.request or {}).get("earlier_tries"))  # see settled_writes
         plan = replace(plan, on_write=lambda record: self._record_write(lease, escalation_id, record),
+                       on_refused=lambda error: self._record_refusal(lease, escalation_id, error),
                        may_be_applied_already=sent_before)
         try:
             if helpdesk is None:
@@ -610,6 +611,19 @@ class Pipeline:
             sent = {**record, "try": escalation.attempts, "sent_at": utcnow().isoformat()}
             request["sending"] = [*request.get("sending", []), sent]
             escalation.request = request
+
+    def _record_refusal(self, lease: Lease, escalation_id: int, error: HelpdeskError) -> None:
+        """The helpdesk's answer to the write last announced, which it refused and the client
+        deals with itself (see EscalationPlan.on_refused), under the lease as _record_write."""
+        with self.sessions.begin() as session:
+            self._hold(session, lease)
+            escalation = session.get(Escalation, escalation_id)
+            request = dict(escalation.request or {})
+            sending = list(request.get("sending") or [])
+            if not sending:
+                return
+            sending[-1] = {**sending[-1], "status": error.status, "reason": str(error)}
+            escalation.request = {**request, "sending": sending}
 
     def _requests_per_minute(self, helpdesk: str) -> float:
         section = getattr(self.config, helpdesk, None)
@@ -692,7 +706,9 @@ def settled_writes(request: dict | None, *, accepted: list[dict] | None = None,
     unmatched = list(accepted or [])
     for n, write in enumerate(sending):
         later = sending[n + 1:]
-        if (plain := {key: value for key, value in write.items() if key not in ("try", "sent_at")}) in unmatched:
+        if "status" in write:  # refused, and the client went on (_record_refusal)
+            refused.append(write)
+        elif (plain := {key: value for key, value in write.items() if key not in ("try", "sent_at")}) in unmatched:
             unmatched.remove(plain)
         elif any((other["method"], other["path"]) == (write["method"], write["path"]) for other in later):
             refused.append({**write, "status": None, "reason": SENT_AGAIN})

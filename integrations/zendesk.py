@@ -237,9 +237,7 @@ class ZendeskHelpdesk:
                 retry=retry_if_exception_type(ConflictError),
                 stop=stop_after_attempt(CONFLICT_RETRIES),
                 reraise=True,
-                before_sleep=lambda _state: log.info(
-                    "ticket %s: changed under us (409); re-reading", plan.ticket_ref or plan.external_id
-                ),
+                before_sleep=lambda state: self._conflicted(plan, state.outcome.exception()),
             ):
                 with attempt:
                     return self._apply_once(plan)
@@ -272,11 +270,19 @@ class ZendeskHelpdesk:
             # The assignee is no member of the senior group: Zendesk refused the whole update
             # (nothing was written, the stamp still holds). As its agent UI does on a group
             # change, the ticket moves unassigned, for the senior group to take.
+            plan.refused(exc)
             log.info("ticket %s: assignee %s is not in group %s; moving it unassigned",
                      plan.ticket_ref or plan.external_id, ticket.get("assignee_id"), plan.group_id)
             body["ticket"]["assignee_id"] = None
             record = self._send(plan, body)
         return Applied(requests=[record])
+
+    @staticmethod
+    def _conflicted(plan: EscalationPlan, conflict: BaseException | None) -> None:
+        """A 409 on the update, about to be read again and retried."""
+        if isinstance(conflict, ConflictError):
+            plan.refused(conflict)
+        log.info("ticket %s: changed under us (409); re-reading", plan.ticket_ref or plan.external_id)
 
     def _note_on_ticket(self, plan: EscalationPlan) -> bool:
         """Is this escalation's note (a private comment holding it) on the ticket?"""

@@ -86,8 +86,8 @@ def test_a_first_put_refused_for_the_assignee_is_refused_and_the_second_accepted
     assert escalation.status == "applied"
     [first] = escalation.request["refused"]
     [second] = escalation.request["requests"]
-    assert first["try"] == 1 and "assignee_id" not in first["json"]["ticket"] and first["status"] is None
-    assert first["reason"].startswith("not accepted: the client sent it again")
+    assert first["try"] == 1 and "assignee_id" not in first["json"]["ticket"] and first["status"] == 422
+    assert "(assignee: Assignee: is not a member of the group)" in first["reason"]
     assert second["json"]["ticket"]["assignee_id"] is None
     assert "earlier_tries" not in escalation.request
 

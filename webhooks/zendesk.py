@@ -175,7 +175,7 @@ def parse_trigger(data: dict, headers, account_id: str | None = None) -> Comment
         commented_at=_trigger_time(placed),
         source="zendesk.trigger",
         delivery_id=_invocation_id(headers),
-        ticket=_ticket_snapshot(data, "", requester_id),
+        ticket=_trigger_snapshot(data, requester_id),
     )
 
 
@@ -218,6 +218,13 @@ def _trigger_role(role: str | None) -> AuthorRole:
 def _trigger_time(data: dict) -> datetime:
     """The comment's time: the ticket's update time the trigger fired on, else arrival."""
     return payload.timestamp(data, "created_at") or payload.timestamp(data, "updated_at") or utcnow()
+
+
+def _trigger_snapshot(data: dict, requester_id: str | None) -> dict:
+    """The ticket as a trigger body gives it: only the fields a template has (TRIGGER_FIELDS; a
+    "status" or "priority" there is a customer's text's, never the ticket's)."""
+    given = {key: value for key, value in data.items() if key in TRIGGER_FIELDS}
+    return _ticket_snapshot(given, "", requester_id)
 
 
 def _ticket_snapshot(data: dict, prefix: str, requester_id: str | None) -> dict:

@@ -46,6 +46,9 @@ MAX_CONTEXT_MESSAGES = 100
 COMMENTS_PER_TURN = 50
 # API requests one escalation makes (the budget is taken before the first).
 REQUESTS_PER_ESCALATION = {"zendesk": 2, "freshdesk": 4}
+# On top, in a try after one whose write may have reached the helpdesk: Zendesk reads the ticket's
+# comments for our note (a page, newest first; Freshdesk reads its conversations on every try).
+REQUESTS_TO_FIND_OUR_NOTE = {"zendesk": 1}
 
 
 class LeaseLost(Exception):
@@ -540,22 +543,23 @@ class Pipeline:
                 self.config, ticket.helpdesk, ticket.external_id, escalation.severity, escalation.note, snapshot,
                 group_id=escalation.group_id, ticket_ref=ticket.ref,
             )
+            # Writes an earlier try announced and never heard back on (it may have died right
+            # after sending them) stay on the record: what the helpdesk was sent, also across a takeover.
+            settled = settled_writes(escalation.request)
+            sent_before = bool((settled or {}).get("earlier_tries"))  # see settled_writes
             helpdesk = self.helpdesks.get(ticket.helpdesk)
             if helpdesk is not None and _spends_api_budget(helpdesk):
-                wait = take_budget(
-                    session, ticket.helpdesk, ticket.account,
-                    REQUESTS_PER_ESCALATION.get(ticket.helpdesk, 2), self._requests_per_minute(ticket.helpdesk),
-                )
+                cost = REQUESTS_PER_ESCALATION.get(ticket.helpdesk, 2)
+                cost += REQUESTS_TO_FIND_OUR_NOTE.get(ticket.helpdesk, 0) if sent_before else 0
+                wait = take_budget(session, ticket.helpdesk, ticket.account, cost,
+                                   self._requests_per_minute(ticket.helpdesk))
                 if wait > 0:  # queued behind the budget: not an attempt, not a 429
                     escalation.run_after = utcnow() + timedelta(seconds=wait)
                     escalation.reason = f"waiting {wait:.1f} s for the {ticket.helpdesk} API budget"
                     return False, False
             # Every try counts, also one a crash cuts short: the row says how many were made.
             escalation.attempts += 1
-            # Writes an earlier try announced and never heard back on (it may have died right
-            # after sending them) stay on the record: what the helpdesk was sent, also across a takeover.
-            escalation.request = settled_writes(escalation.request)
-            sent_before = bool((escalation.request or {}).get("earlier_tries"))  # see settled_writes
+            escalation.request = settled
         plan = replace(plan, on_write=lambda record: self._record_write(lease, escalation_id, record),
                        on_refused=lambda error: self._record_refusal(lease, escalation_id, error),
                        may_be_applied_already=sent_before)

@@ -234,19 +234,23 @@ def test_an_escalation_whose_every_try_is_cut_short_by_a_crash_ends_failed_after
 
 def test_a_put_that_reached_zendesk_but_whose_answer_was_lost_stays_on_the_escalation_row(
         client, sessions, config, environment, engine, monkeypatch):
-    from ticketpulse.escalation.helpdesk import ConflictError
+    from ticketpulse.escalation.helpdesk import TransientError
     from ticketpulse.integrations.http import HttpPolicy
     from ticketpulse.integrations.zendesk import ZendeskClient, ZendeskHelpdesk
     from ticketpulse.models import Escalation
     from ticketpulse.runtime import build_runtime
+    from tests.test_freshdesk_escalation import make_due
 
     fake = FakeZendesk()
     fake.add_ticket("302", tags=["vip"])
     real = ZendeskClient.update_ticket
+    lost = []
 
     def applied_then_answer_lost(self, external_id, body):
-        real(self, external_id, body)  # Zendesk applied it; the answer timed out, and the
-        raise ConflictError("409", status=409)  # in-call retry of the PUT met a newer updated_stamp
+        real(self, external_id, body)  # Zendesk applied it; the answer timed out (the worker's
+        if not lost:  # policy sends a PUT once per try: the next try reads the ticket again)
+            lost.append(body)
+            raise TransientError("PUT: ReadTimeout")
 
     monkeypatch.setattr(ZendeskClient, "update_ticket", applied_then_answer_lost)
     with LiveServer(fake.app()) as server:
@@ -256,11 +260,13 @@ def test_a_put_that_reached_zendesk_but_whose_answer_was_lost_stays_on_the_escal
                                 helpdesks={"zendesk": helpdesk})
         post_zendesk(client, comment_event("302", "1", FURIOUS, time="2025-03-05T10:00:00Z"))
         runtime.worker.drain()
+        make_due(sessions)
+        runtime.worker.drain()
 
     with sessions() as session:
         escalation = session.scalars(select(Escalation)).one()
     assert len(fake.writes()) == 1
-    assert escalation.status == "applied" and escalation.attempts == 1
+    assert escalation.status == "applied" and escalation.attempts == 2
     assert escalation.request["requests"] == []  # the re-read found it done
     [sent] = escalation.request["earlier_tries"]  # and what did it is on the record
     assert sent["method"] == "PUT" and sent["json"]["ticket"]["tags"] == [

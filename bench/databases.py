@@ -9,6 +9,7 @@ import argparse
 import os
 import re
 import secrets
+import socket
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,8 @@ from bench import cleanup  # noqa: E402
 
 # tp_bench_<bench>_<pid>_<hex>, as run_name spells them
 _RUN_NAME = re.compile(r"tp_bench_\w+?_(?P<pid>\d+)_[0-9a-f]{6}")
+# A pid says whose a database is on the host that made it only: each database's comment names it.
+_MADE_ON = "made by a ticketpulse bench on host "
 
 
 def run_name(prefix: str) -> str:
@@ -40,7 +43,8 @@ def fresh_postgres(admin_url: str, name: str, template: str | None = None) -> st
     cleanup.remember(("database", admin_url, name), f"drop database {name}", lambda: drop_postgres(admin_url, name))
     try:
         _admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
-               f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+               f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""),
+               f"COMMENT ON DATABASE {name} IS {_literal(_MADE_ON + socket.gethostname())}")
     except Exception:
         cleanup.forget(("database", admin_url, name))  # refused (no such server, no right to CREATE): nothing to drop
         raise
@@ -64,25 +68,33 @@ def temporary_postgres(admin_url: str, prefix: str, template: str | None = None)
 
 
 def stale_databases(admin_url: str, prefix: str = "tp_bench_") -> list[str]:
-    """The bench databases (named `prefix`...) of runs whose process is gone from this host (killed
-    with kill -9) and that no session uses (a run on another host sharing the server has its
-    connections open)."""
+    """The bench databases (named `prefix`...) made on this host (their comment says so: a run on
+    another host sharing the server, or in another container, has pids of its own, and a database
+    of a live run may have no session, as bench_worker_llm's template between copies) by runs
+    whose process is gone (killed with kill -9), and that no session uses."""
     from sqlalchemy import create_engine, text
 
     admin = create_engine(admin_url)
     try:
         with admin.connect() as conn:
             rows = conn.execute(text(
-                "SELECT datname, EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname) "
+                "SELECT datname, EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname), "
+                "shobj_description(d.oid, 'pg_database') "
                 "FROM pg_database d WHERE datname LIKE 'tp\\_bench\\_%' ORDER BY datname")).all()
     finally:
         admin.dispose()
+    here = _MADE_ON + socket.gethostname()
     stale = []
-    for name, in_use in rows:
+    for name, in_use, made_on in rows:
         match = _RUN_NAME.fullmatch(name)
-        if match and name.startswith(prefix) and not in_use and not _alive(int(match["pid"])):
+        if match and name.startswith(prefix) and made_on == here and not in_use and not _alive(int(match["pid"])):
             stale.append(name)
     return stale
+
+
+def _literal(text: str) -> str:
+    """`text` as an SQL string literal (COMMENT takes no bind parameter)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _alive(pid: int) -> bool:
@@ -110,7 +122,7 @@ def _admin(admin_url: str, *statements: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Drop the bench databases that killed runs left behind.")
     parser.add_argument("--drop-stale", action="store_true", required=True,
-                        help="drop tp_bench_* databases whose run's pid is not alive on this host")
+                        help="drop the tp_bench_* databases made on this host whose run's pid is not alive")
     parser.add_argument("--admin-url", default=os.environ.get("TEST_DATABASE_URL"),
                         help="a PostgreSQL URL allowed to DROP DATABASE (default $TEST_DATABASE_URL)")
     parser.add_argument("--prefix", default="tp_bench_", help="only the names starting so (tp_bench_ingest_, say)")

@@ -63,19 +63,33 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from ticketpulse.escalation.comments import AuthorRole, skip_reason
     from ticketpulse.sentiment.clean import clean_text
     from ticketpulse.sentiment.factory import build_scorer
 
     scorer = build_scorer(_config(args), load_environment())
 
-    def emit(message: str) -> None:  # flushed: a line out for each line in, also through a pipe
-        print(json.dumps(scorer.score(clean_text(message)).to_dict(), ensure_ascii=False), flush=True)
+    def not_scored(text: str) -> str | None:
+        # The worker's rule for a customer's public comment: an empty one ("", markup or invisible
+        # characters only) is skipped there, not scored as a calm message.
+        return skip_reason(is_public=True, author_role=AuthorRole.CUSTOMER, text=text)
+
+    def emit(text: str) -> None:  # flushed: a line out for each line in, also through a pipe
+        print(json.dumps(scorer.score(text).to_dict(), ensure_ascii=False), flush=True)
 
     if args.text and args.text != ["-"]:  # "-" means stdin, as for most tools
-        emit(" ".join(args.text))
+        text = clean_text(" ".join(args.text))
+        if reason := not_scored(text):
+            cleaned = ", once cleaned of markup and invisible characters" if not text else ""
+            return _fail(f"score: TEXT is not scored ({reason}{cleaned}), as the worker skips it", 2)
+        emit(text)
         return 0
     for line in sys.stdin:
-        emit(line.rstrip("\n"))
+        text = clean_text(line.rstrip("\n"))
+        if reason := not_scored(text):  # a line out still, so that the lines stay aligned
+            print(json.dumps({"skipped": reason}), flush=True)
+        else:
+            emit(text)
     sys.stdout.flush()
     return 0
 

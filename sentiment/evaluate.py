@@ -165,6 +165,11 @@ def score_texts(texts: list[str], scorer=None, progress: bool = True):
 
 
 # --- report -------------------------------------------------------------------------------------
+def shown(value: float, undefined: str) -> str:
+    """A ratio as printed: a 0/0 (NaN) says why there is none instead of `nan`."""
+    return f"- ({undefined})" if value != value else f"{value:.4f}"
+
+
 def report(y, values, target: str, out=None, thresholds: Thresholds | None = None) -> dict:
     out = out or sys.stdout
     th = thresholds or Thresholds()
@@ -175,10 +180,13 @@ def report(y, values, target: str, out=None, thresholds: Thresholds | None = Non
     thr, f1 = best_f1(y, rank)
     result = {"n": len(y), "positives": int(y.sum()), "auc": auc, "best_f1": f1}
     print(f"target: {target}   n={len(y)}   positives={int(y.sum())}", file=out)
-    print(f"ROC-AUC: {auc:.4f}", file=out)
+    print(f"ROC-AUC: {shown(auc, 'needs positives and negatives')}", file=out)
     shown_thr = -thr if target == "negativity" else thr
     rel = "<=" if target == "negativity" else ">="
-    print(f"best F1: {f1:.4f} at {'score' if target == 'negativity' else target} {rel} {shown_thr:.4f}", file=out)
+    if thr != thr:  # no positives: no threshold finds any
+        print("best F1: - (no positives)", file=out)
+    else:
+        print(f"best F1: {f1:.4f} at {'score' if target == 'negativity' else target} {rel} {shown_thr:.4f}", file=out)
     result["best_threshold"] = shown_thr
     if target == "frustration":
         checks = [("frustration_threshold", th.frustration_threshold), ("critical", th.critical_frustration_threshold)]
@@ -193,7 +201,8 @@ def report(y, values, target: str, out=None, thresholds: Thresholds | None = Non
         # for negativity: score <= value  <=>  -score >= -value
         p, r, n_pred = precision_recall_at(y, rank, t - 1e-12 if target == "negativity" else t)
         print(f"at {name} ({target if target != 'negativity' else 'score'} {rel} {value}): "
-              f"precision {p:.4f}  recall {r:.4f}  flagged {n_pred} ({n_pred / len(y):.1%})", file=out)
+              f"precision {shown(p, 'nothing flagged')}  recall {shown(r, 'no positives')}  "
+              f"flagged {n_pred} ({n_pred / len(y):.1%})", file=out)
         result[f"precision@{value}"] = p
         result[f"recall@{value}"] = r
     return result
@@ -271,9 +280,10 @@ def ratings_report(texts: list[str], labels: list[str], target: str, progress: b
             raise InputError(f"row {row}: rating {label!r} is not a number") from None
     field = "score" if target in ("negativity", "score") else target
     values = [getattr(s, field) for s in score_texts(texts, progress=progress)]
-    r = float(np.corrcoef(values, ratings)[0, 1])
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant column: NaN, said below
+        r = float(np.corrcoef(values, ratings)[0, 1])
     print(f"target: {field} vs ratings   n={len(values)}")
-    print(f"Pearson r: {r:.4f}")
+    print(f"Pearson r: {shown(r, 'the scores or the ratings do not vary')}")
     return 0
 
 

@@ -31,6 +31,8 @@ def forget(key: Hashable) -> None:
 
 @atexit.register
 def _undo_the_rest() -> None:
+    global _ending
+    _ending = True  # a SIGTERM now (`timeout` running out as the run ends) would cut the clean-up short
     for key in reversed(list(_undo)):
         what, undo = _undo.pop(key)
         try:
@@ -48,11 +50,11 @@ def _exit_on_sigterm() -> None:
 
 def _on_sigterm(signum: int, frame) -> None:
     global _ending
+    if _ending:  # a second SIGTERM, or one during the clean-up at exit, does not cut it short
+        return
     if not _undo:  # nothing of ours to undo: end as the default would (a test process, say)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
-        return
-    if _ending:  # a second SIGTERM does not cut the clean-up short
         return
     _ending = True
     raise SystemExit(128 + signum)  # the exit status a shell shows for a SIGTERM

@@ -447,8 +447,9 @@ def cmd_show(args: argparse.Namespace) -> int:
             return _fail(str(exc), 1)
     ticket = view.ticket
     state = f"escalated {ticket.escalated_severity}" if ticket.escalated_severity else "not escalated"
-    print(f"{ticket.helpdesk}:{ticket.external_id} (account {ticket.account}) - {state}, "
-          f"feedback: {(view.verdict or 'none').replace('_', ' ')}")
+    # Named as `tickets` lists it (the account in the ref when the number is in two accounts).
+    account = "" if view.number_shared else f" (account {ticket.account})"
+    print(f"{view.ref}{account} - {state}, feedback: {(view.verdict or 'none').replace('_', ' ')}")
     scores = [message.score for message in view.scored]
     if scores:
         print(f"score trajectory: {sparkline(scores)}  ({scores[0]:+.2f} -> {scores[-1]:+.2f}; -1 bottom, +1 top)")
@@ -583,12 +584,16 @@ def _positive_number(value: str) -> float:
 
 def _bounded_int(what: str, low: int, high: int):
     def parse(value: str) -> int:
-        # ASCII digits alone: int() would also read "١" as 1, and "+80", " 80 " or "8_0"
-        if not (value.isascii() and value.isdigit()):
+        # ASCII digits alone: int() would also read "١" as 1, and "+80", " 80 " or "8_0". A minus
+        # sign is read, so that "-1" is told it is too small, not that it is no whole number.
+        digits = value[1:] if value.startswith("-") else value
+        if not (digits.isascii() and digits.isdigit()):
             raise argparse.ArgumentTypeError(f"{value!r} is not a whole number")
         number = int(value)
-        if not low <= number <= high:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a {what} ({low}..{high})")
+        if number < low:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a {what}: it must be at least {low}")
+        if number > high:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a {what}: it must be at most {high}")
         return number
 
     parse.__name__ = what  # argparse names the type in "invalid <name> value"

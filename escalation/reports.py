@@ -34,12 +34,18 @@ SOURCES = HELPDESKS + (CONVERSATIONS,)
 # Every rule escalation/rules.py decides by, highest severity first: the escalations list's filter.
 RULES = ("critical_frustration", "negative_and_declining", "frustration", "unanswered_frustration", "repeated_negative")
 HEALTHY_RATE = (0.05, 0.15)
-# Period name -> (length, chart bucket).
+# The dashboard's named periods -> (length, chart bucket); any length `parse_since` reads is one too.
 PERIODS: dict[str, tuple[timedelta, str]] = {
     "day": (timedelta(days=1), "hour"),
     "week": (timedelta(days=7), "day"),
     "30d": (timedelta(days=30), "day"),
 }
+PERIOD_LABELS = {"day": "last 24 hours", "week": "last 7 days", "30d": "last 30 days"}
+# A period this short or shorter is drawn per hour, a longer one per day.
+HOURLY_UP_TO = timedelta(days=2)
+# The charts draw a bar per day: a longer period would draw thousands (the CLI's --since has no such bound).
+MAX_PERIOD = timedelta(days=366)
+SINCE_FORMS = "7d, 12h, 30m or 2w"
 PAGE_SIZE = 50
 
 
@@ -72,24 +78,70 @@ def check_choice(name: str, value: str | None, allowed: Sequence[str]) -> str | 
     return value
 
 
-def period_start(period: str, now: datetime | None = None) -> datetime:
+@dataclass(frozen=True)
+class Period:
+    """A dashboard period: a named one (`week`) or a length as `--since` takes it (`24h`, `2w`)."""
+
+    name: str  # as the URL gives it
+    length: timedelta
+    unit: str  # the chart's bucket: "hour" or "day"
+
+    @property
+    def label(self) -> str:
+        if self.name in PERIOD_LABELS:
+            return PERIOD_LABELS[self.name]
+        number, unit = int(self.name[:-1]), _SINCE_UNITS[self.name[-1]]
+        return f"last {number} {unit if number != 1 else unit[:-1]}"
+
+
+def parse_period(value: str | None) -> Period:
+    """`day`, `week`, `30d` or any length `parse_since` reads, up to MAX_PERIOD."""
+    name = (value or "").strip().lower()
+    if name in PERIODS:
+        return Period(name, *PERIODS[name])
+    try:
+        length = _since_length(name)
+    except ValueError:
+        raise ReportError(f"period: {value!r} is not one of {', '.join(PERIODS)} nor a period like {SINCE_FORMS}") from None
+    if length > MAX_PERIOD:
+        raise ReportError(f"period: {value!r} is longer than the dashboard shows (at most {MAX_PERIOD.days} days)")
+    return Period(name, length, "hour" if length <= HOURLY_UP_TO else "day")
+
+
+def period_choices(chosen: Period) -> list[Period]:
+    """The named periods, and the chosen one where none of them is as long (a select's options)."""
+    named = [Period(name, *PERIODS[name]) for name in PERIODS]
+    return named if any(p.length == chosen.length for p in named) else named + [chosen]
+
+
+def period_start(period: str | Period, now: datetime | None = None) -> datetime:
     """The period's first moment, at the start of its first chart bucket (no partial first bar)."""
-    check_choice("period", period, tuple(PERIODS))
-    length, unit = PERIODS[period]
-    start = ((now or utcnow()) - length).replace(minute=0, second=0, microsecond=0)
-    return start.replace(hour=0) if unit == "day" else start
+    if not isinstance(period, Period):
+        period = parse_period(period)
+    start = ((now or utcnow()) - period.length).replace(minute=0, second=0, microsecond=0)
+    return start.replace(hour=0) if period.unit == "day" else start
 
 
-def parse_since(value: str) -> timedelta:
-    """`7d`, `12h`, `30m` or `2w` -> a timedelta."""
-    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_SINCE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _since_length(value: str) -> timedelta:
+    """`7d`, `12h`, `30m` or `2w` -> a timedelta; ValueError otherwise."""
     text = value.strip().lower()
     number, unit = text[:-1], text[-1:]
     # ASCII digits only: "²".isdigit() is true and int() refuses it; "١" it reads as 1
-    if unit not in units or not (number.isascii() and number.isdigit()) or len(number) > 6 \
+    if unit not in _SINCE_UNITS or not (number.isascii() and number.isdigit()) or len(number) > 6 \
             or not 0 < int(number) <= 100_000:
-        raise ReportError(f"since: {value!r} is not a period like 7d, 12h, 30m or 2w")
-    return timedelta(**{units[unit]: int(number)})
+        raise ValueError(value)
+    return timedelta(**{_SINCE_UNITS[unit]: int(number)})
+
+
+def parse_since(value: str) -> timedelta:
+    """`7d`, `12h`, `30m` or `2w` -> a timedelta (the CLI's --since; the dashboard's periods too)."""
+    try:
+        return _since_length(value)
+    except ValueError:
+        raise ReportError(f"since: {value!r} is not a period like {SINCE_FORMS}") from None
 
 
 def _bucket(column, unit: str, dialect: str):
@@ -181,6 +233,11 @@ class Overview:
     by_rule: list[Precision]
     by_severity: list[Precision]
     queue: list[QueueState] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str:
+        """The chart's bucket: "hour" or "day"."""
+        return parse_period(self.period).unit
 
     @property
     def conversations(self) -> int:
@@ -293,11 +350,12 @@ def precision_tables(session: Session, since: datetime, helpdesk: str | None = N
 def overview(session: Session, period: str = "week", helpdesk: str | None = None, now: datetime | None = None) -> Overview:
     check_choice("helpdesk", helpdesk, SOURCES)
     now = now or utcnow()
-    since = period_start(period, now)
-    unit = PERIODS[period][1]
+    chosen = parse_period(period)
+    since = period_start(chosen, now)
+    unit = chosen.unit
     tables = precision_tables(session, since, helpdesk)
     return Overview(
-        period=period,
+        period=chosen.name,
         since=since,
         now=now,
         helpdesk=helpdesk,

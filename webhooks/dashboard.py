@@ -56,6 +56,14 @@ MAX_PAGE = 1_000_000
 TUNING_LATEST = 100
 # The two doors of the sign-in: the metric's label, and the name the log lines give.
 DOORS = {"form": "login form", "basic": "HTTP Basic"}
+# Each page's query parameters: any other is refused (400) rather than ignored, so that a
+# misspelt filter (`?feedback=` for `?verdict=`) does not show every row as if it had applied.
+QUERY_PARAMETERS = {
+    "dashboard.overview": ("period", "helpdesk"),
+    "dashboard.tuning": ("period",),
+    "dashboard.escalations": ("period", "severity", "helpdesk", "rule", "verdict", "page"),
+    "dashboard.find_ticket": ("ref",),
+}
 
 
 @dataclass(frozen=True)
@@ -244,13 +252,25 @@ def authenticate():
     if given is not None:
         if _password_matches(given, password, "basic"):
             g.viewer = Viewer(hmac.new(password.encode(), b"basic csrf", hashlib.sha256).hexdigest(), "basic")
+            _check_query_parameters()
             return None
         return _html_error("Wrong password.", 401, **{"WWW-Authenticate": 'Basic realm="ticketpulse dashboard"'})
     viewer = _session_viewer(password)
     if viewer is None:
         return redirect(url_for("dashboard.login", next=_this_page()))
     g.viewer = viewer
+    _check_query_parameters()
     return None
+
+
+def _check_query_parameters() -> None:
+    """Signed in only: before that, the sign-in keeps the URL as it is (and says nothing of the pages)."""
+    known = QUERY_PARAMETERS.get(request.endpoint)
+    if known is None:
+        return
+    unknown = [name for name in request.args if name not in known]
+    if unknown:
+        raise ReportError(f"{unknown[0][:40]}: not a parameter of this page; it takes {', '.join(known)}")
 
 
 @bp.after_request
@@ -395,15 +415,15 @@ def _page_number() -> int:
 
 @bp.get("/", strict_slashes=False)  # "/dashboard" too: its redirect would name http:// behind a TLS proxy
 def overview():
-    period = request.args.get("period") or "week"
+    period = reports.parse_period(request.args.get("period") or "week")
     helpdesk = request.args.get("helpdesk") or None
-    reports.check_choice("period", period, tuple(reports.PERIODS))
     with _session() as session:
-        data = reports.overview(session, period, helpdesk)
+        data = reports.overview(session, period.name, helpdesk)
     return render_template(
         "dashboard/overview.html",
         data=data,
-        periods=tuple(reports.PERIODS),
+        period=period,
+        periods=reports.period_choices(period),
         helpdesks=reports.SOURCES,
         rate_chart=charts.rate_chart(data.buckets),
         volume_chart=charts.volume_chart(data.buckets),
@@ -419,14 +439,14 @@ def tuning():
     """Thresholds that would have avoided the period's false alarms and kept the confirmed ones."""
     from ticketpulse.escalation.tuning import candidates, reviewed_histories
 
-    period = request.args.get("period") or "30d"
+    period = reports.parse_period(request.args.get("period") or "30d")
     since = reports.period_start(period)
     current = current_app.config["TICKETPULSE"].thresholds
     with _session() as session:
         data = reports.precision_tables(session, since)  # not the whole overview: no buckets, no queue
         reviewed = reviewed_histories(session, since, unreviewed=False, latest=TUNING_LATEST)
     return render_template(
-        "dashboard/tuning.html", data=data, period=period, periods=tuple(reports.PERIODS), current=current,
+        "dashboard/tuning.html", data=data, period=period, periods=reports.period_choices(period), current=current,
         reviewed=reviewed, found=candidates(reviewed, current), latest=TUNING_LATEST,
     )
 
@@ -434,7 +454,7 @@ def tuning():
 @bp.get("/escalations")
 def escalations():
     args = request.args
-    period = args.get("period") or "week"
+    period = reports.parse_period(args.get("period") or "week")
     filters = {
         "severity": args.get("severity") or None,
         "helpdesk": args.get("helpdesk") or None,
@@ -448,12 +468,12 @@ def escalations():
         page=page,
         period=period,
         filters=filters,
-        periods=tuple(reports.PERIODS),
+        periods=reports.period_choices(period),
         helpdesks=reports.SOURCES,
         severities=("critical", "high", "medium", "low"),
         rules=reports.RULES,
         link=_links(),
-        page_url=_page_url(period, filters),
+        page_url=_page_url(period.name, filters),
     )
 
 

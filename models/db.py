@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from datetime import datetime, timezone
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ticketpulse.config import normalize_url
@@ -16,15 +18,38 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def make_engine(url: str) -> Engine:
+class NoDatabaseError(LookupError):
+    """A SQLite file that does not exist, opened with create_database=False."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no database exists at {path}")
+        self.path = path
+
+
+def make_engine(url: str, *, create_database: bool = True) -> Engine:
+    """create_database=False: a SQLite file that does not exist is a NoDatabaseError, where
+    connecting would create it empty (a command that only reads the database, run in another
+    directory, left a ticketpulse.db there). PostgreSQL creates no database by connecting."""
     # An error's message names the statement, not its values: they are the customer's words, and
     # the web app and the worker log a database error with its traceback.
     url = normalize_url(url)
     if url.startswith("sqlite"):
+        if not create_database:
+            _refuse_a_missing_file(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
         _use_immediate_transactions(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+
+
+def _refuse_a_missing_file(url: str) -> None:
+    parsed = make_url(url)
+    path = parsed.database
+    # In memory, or a file: URI (uri=true) whose mode= says for itself whether it may be created.
+    if path in (None, "", ":memory:") or parsed.query.get("uri") in ("true", "1"):
+        return
+    if not os.path.exists(path):
+        raise NoDatabaseError(os.path.abspath(path))
 
 
 def _use_immediate_transactions(engine: Engine) -> None:

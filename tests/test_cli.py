@@ -393,6 +393,7 @@ def test_unreachable_postgresql_exits_1_without_the_password(runner, monkeypatch
 
 
 def test_commands_on_an_unmigrated_sqlite_database_say_to_upgrade(runner, tmp_path, monkeypatch):
+    (tmp_path / "empty.db").touch()  # there, not migrated (a missing file: test_cli_read_commands_...)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     for command in (["jobs"], ["backtest"], ["worker", "--once"]):
         line = one_line_error(runner(*command), 1)

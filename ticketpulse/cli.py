@@ -299,11 +299,8 @@ def _bind(listen, host: str, port: int, port_option: str):
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     from ticketpulse.escalation.jobs import backlog, list_jobs, retry_jobs
-    from ticketpulse.models import make_engine, make_session_factory
     from ticketpulse.models.tables import QueuedWork
 
-    env = load_environment()
-    sessions = make_session_factory(make_engine(env.database_url))
     if args.jobs_command == "retry":
         if not args.ids and not args.all:
             print("ticketpulse: error: jobs retry: give job ids or --all", file=sys.stderr)
@@ -313,6 +310,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             print("ticketpulse: error: jobs retry: give --kind comment or --kind escalation with job ids "
                   "(ids are per kind)", file=sys.stderr)
             return 2
+    sessions = _sessions()
+    if args.jobs_command == "retry":
         with sessions.begin() as session:
             statuses = _job_statuses(session, args.kind, args.ids)
             unknown = [str(job_id) for job_id in args.ids if job_id not in statuses]
@@ -376,33 +375,35 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from ticketpulse.escalation.backtest import format_report, recorded_escalations, replay, stored_histories
-    from ticketpulse.models import make_engine, make_session_factory, utcnow
+    from ticketpulse.models import utcnow
 
     config = _config(args)
-    env = load_environment()
+    sessions = _sessions()
     since = utcnow() - timedelta(days=args.days) if args.days else None
-    with make_session_factory(make_engine(env.database_url))() as session:
+    with sessions() as session:
         histories = stored_histories(session, since)
         recorded = recorded_escalations(session, len(histories), since)
     period = f"last {args.days:g} days" if args.days else "all time"
     print(format_report(replay(histories, config.thresholds), recorded, period))
-    _print_feedback(env, config, since, period)
+    _print_feedback(sessions, config, since, period)
     return 0
 
 
-def _print_feedback(env, config, since, period: str) -> None:
+def _print_feedback(sessions, config, since, period: str) -> None:
     """Precision per rule and severity against agents' feedback, and thresholds that fit it."""
     from ticketpulse.escalation.tuning import format_feedback
-    from ticketpulse.models import make_engine, make_session_factory
 
-    with make_session_factory(make_engine(env.database_url))() as session:
+    with sessions() as session:
         print(format_feedback(session, since, config.thresholds, period))
 
 
 def _sessions():
+    """The sessions of the commands that read the stored work (tickets, show, jobs, backtest):
+    a SQLite file that does not exist is named, not created empty (serve, worker and db upgrade
+    create it)."""
     from ticketpulse.models import make_engine, make_session_factory
 
-    return make_session_factory(make_engine(load_environment().database_url))
+    return make_session_factory(make_engine(load_environment().database_url, create_database=False))
 
 
 def _time(value) -> str:
@@ -895,6 +896,11 @@ def _database_problem(exc: Exception) -> str | None:
     """One line for a database that cannot be used: unreachable, unwritable, or not migrated."""
     from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
+    from ticketpulse.models.db import NoDatabaseError
+
+    if isinstance(exc, NoDatabaseError):
+        return (f"{exc} (DATABASE_URL {_database_name()}): `ticketpulse serve` or `ticketpulse db upgrade` "
+                "creates it; or set DATABASE_URL to the database in use")
     if not isinstance(exc, DBAPIError):
         return None
     driver_error = exc.orig if exc.orig is not None else exc

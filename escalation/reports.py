@@ -580,6 +580,15 @@ def find_ticket(session: Session, ref: str) -> Ticket:
     return found[0]
 
 
+def accounts_with(session: Session, helpdesk: str, external_id: str, limit: int = 10) -> list[str]:
+    """The helpdesk accounts that have a ticket of this number (at most `limit`, in order), for
+    an answer that says where a ticket asked for under another account is."""
+    return list(session.scalars(
+        select(Ticket.account).where(Ticket.helpdesk == helpdesk, Ticket.external_id == external_id)
+        .order_by(Ticket.account).limit(limit)
+    ))
+
+
 def _find_conversation(session: Session, ref: str) -> Ticket:
     """Conversations are all in one account, and their ids are stored as posted (no number to
     normalise): the rest of the reference is the id."""

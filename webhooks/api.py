@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_va
 
 from ticketpulse import metrics
 from ticketpulse.config import ConfigError, field_problems
+from ticketpulse.escalation import reports
 from ticketpulse.escalation.comments import AuthorRole
 from ticketpulse.escalation.conversations import (
     CONVERSATION_ID,
@@ -47,6 +48,7 @@ log = logging.getLogger("ticketpulse.api")
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 HELPDESKS = ("zendesk", "freshdesk")
+ACCOUNTS_NAMED = 5  # in a 404 for a ticket under other accounts than ?account= asked for
 _scorer_lock = threading.Lock()
 SCORER_RETRY_AFTER = "5"  # seconds, on a 503 when the scorer fails
 _BUILT_FOR = "ticketpulse.api_scorer_settings"  # app.extensions: the settings the API built its scorer from
@@ -224,10 +226,23 @@ def get_ticket(helpdesk: str, number: str):
     try:
         state = conversations().ticket(helpdesk, number, account)
     except UnknownConversation:
-        raise ApiError(f"number: no {helpdesk} ticket {number} has reached ticketpulse", 404)
+        raise ApiError(_not_found(helpdesk, number, account), 404) from None
     except AmbiguousTicket:
         raise ApiError(f"account: {helpdesk} ticket {number} exists in several accounts; add ?account=<id>", 400)
     return jsonify({"helpdesk": helpdesk, "ticket": number, **state_json(state)})
+
+
+def _not_found(helpdesk: str, number: str, account: str | None) -> str:
+    """A ticket that has reached ticketpulse under other accounts than ?account= says so, naming them."""
+    if account is not None:
+        with current_app.extensions["ticketpulse.sessions"]() as session:
+            accounts = reports.accounts_with(session, helpdesk, number, ACCOUNTS_NAMED + 1)
+        if accounts:
+            named = ", ".join(repr(a) for a in accounts[:ACCOUNTS_NAMED]) + (", ..." if len(accounts) > ACCOUNTS_NAMED else "")
+            fix = f"?account={accounts[0]}, or leave it out" if len(accounts) == 1 else "one of them as ?account="
+            return (f"account: {helpdesk} ticket {number} is not under account {account[:40]!r}; it is under "
+                    f"{'account' if len(accounts) == 1 else 'accounts'} {named}: give {fix}")
+    return f"number: no {helpdesk} ticket {number} has reached ticketpulse"
 
 
 # -- reading the request ------------------------------------------------------------------------

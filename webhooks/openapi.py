@@ -102,7 +102,8 @@ SPEC: dict = {
                      "schema": {"type": "string", "pattern": f"^[0-9]{{1,{MAX_TICKET_NUMBER_LENGTH}}}$"},
                      "description": "The ticket's number as the helpdesk shows it (leading zeros are ignored)."},
                     {"name": "account", "in": "query", "required": False, "schema": {"type": "string"},
-                     "description": "The helpdesk account, only when one number exists in several."},
+                     "description": "The helpdesk account, only when one number exists in several. A ticket "
+                                    "that is not under it but under others is a 404 naming those accounts."},
                 ],
                 "responses": {
                     "200": {"description": "The ticket.", "content": {

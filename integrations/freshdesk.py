@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,15 +42,18 @@ from ticketpulse.integrations.http import (
 log = logging.getLogger("ticketpulse.freshdesk")
 
 PER_PAGE = 100  # Freshdesk's maximum
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")  # a DNS name, for the log
 MAX_PAGES = 100  # 10,000 conversations: far beyond any real ticket; guards against a Link loop
 
 
 class FreshdeskClient:
     """One small method per remote call."""
 
-    def __init__(self, base_url: str, api_key: str, policy: HttpPolicy | None = None):
+    def __init__(self, base_url: str, api_key: str, policy: HttpPolicy | None = None, *,
+                 url_variable: str = "FRESHDESK_DOMAIN"):
         self.base_url = api_root(base_url)
         self.policy = policy or HttpPolicy()
+        self.url_variable = url_variable  # the one base_url came from: what a 404 on a ticket says to check
         # API key auth: the key as the Basic username, "X" as the password.
         self.auth = (api_key, "X")
 
@@ -64,7 +68,7 @@ class FreshdeskClient:
         try:
             return self.policy.exchange(method, url, auth=self.auth, **kwargs)
         except HelpdeskError as exc:
-            raise explained(exc, _meaning(exc.status, ticket, method)) from None
+            raise explained(exc, _meaning(exc.status, ticket, method, self.url_variable)) from None
 
     def _request(self, method: str, url: str, **kwargs: Any) -> Any:
         return self._exchange(method, url, **kwargs)[0]
@@ -128,14 +132,14 @@ class FreshdeskClient:
         return f"{self.base_url}{path}" + (f"?{parts.query}" if parts.query else "")
 
 
-def _meaning(status: int | None, ticket: str | None, method: str) -> str | None:
+def _meaning(status: int | None, ticket: str | None, method: str, url_variable: str) -> str | None:
     """What an answer means for the admin: what to fix, or what is gone for good."""
     if status == 401:
         return "Freshdesk refused the API key: set FRESHDESK_API_KEY to the key in the agent's Profile settings"
     if ticket is None:
         return None
     if status == 404:  # an empty 404; an invalid group is a 400 naming it
-        return ticket_gone("Freshdesk", ticket, "FRESHDESK_DOMAIN")
+        return ticket_gone("Freshdesk", ticket, url_variable)
     if status == 400 and method == "PUT":
         return update_refused("Freshdesk")
     return None
@@ -234,12 +238,26 @@ class FreshdeskHelpdesk:
 class DryRunFreshdesk:
     """No credentials: log the exact requests (update and note) that would have been sent."""
 
+    PLACEHOLDER = "https://{domain}.freshdesk.com"
+
     def __init__(self, base_url: str | None) -> None:
-        self.base_url = api_root(base_url or "https://{domain}.freshdesk.com")
+        self.base_url = api_root(base_url or self.PLACEHOLDER)
+
+    def _base_url(self, plan: EscalationPlan) -> str:
+        """The configured address, else the host of the ticket's `url` from the webhook body (the
+        account it came from), else the placeholder."""
+        if self.base_url != self.PLACEHOLDER:
+            return self.base_url
+        url = plan.snapshot.get("url")
+        try:  # read as the webhook read the account from it (webhooks/freshdesk.py account)
+            host = urlsplit(url if "//" in url else f"//{url}").hostname if isinstance(url, str) else None
+        except ValueError:
+            host = None
+        return f"https://{host}" if host and _HOST.fullmatch(host) else self.base_url
 
     def apply(self, plan: EscalationPlan) -> Applied:
         path = ticket_path(plan)
-        return log_dry_run("Freshdesk", self.base_url, [
+        return log_dry_run("Freshdesk", self._base_url(plan), [
             request_record("PUT", path, freshdesk_update(plan, plan.snapshot)),
             request_record("POST", f"{path}/notes", freshdesk_note(plan)),
         ], plan.ticket_ref)

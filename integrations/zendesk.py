@@ -57,9 +57,11 @@ COMMENTS_PAGE_SIZE = 100  # Zendesk's maximum page[size]; a ticket holds at most
 class ZendeskClient:
     """One small method per remote call."""
 
-    def __init__(self, base_url: str, email: str, api_token: str, policy: HttpPolicy | None = None):
+    def __init__(self, base_url: str, email: str, api_token: str, policy: HttpPolicy | None = None, *,
+                 url_variable: str = "ZENDESK_SUBDOMAIN"):
         self.base_url = api_root(base_url)
         self.policy = policy or HttpPolicy()
+        self.url_variable = url_variable  # the one base_url came from: what a 404 on a ticket says to check
         # API token auth: "{email}/token:{api_token}" as HTTP Basic.
         self.auth = (f"{email}/token", api_token)
 
@@ -68,7 +70,7 @@ class ZendeskClient:
         try:
             return self.policy.request(method, url, auth=self.auth, **kwargs)
         except HelpdeskError as exc:
-            raise explained(exc, _meaning(exc.status, ticket, method)) from None
+            raise explained(exc, _meaning(exc.status, ticket, method, self.url_variable)) from None
 
     def _ticket_url(self, external_id: str) -> str:
         return f"{self.base_url}/api/v2/tickets/{path_segment(external_id)}"
@@ -192,7 +194,7 @@ class ZendeskClient:
         return f"{self.base_url}{path}" + (f"?{parts.query}" if parts.query else "")
 
 
-def _meaning(status: int | None, ticket: str | None, method: str) -> str | None:
+def _meaning(status: int | None, ticket: str | None, method: str, url_variable: str) -> str | None:
     """What an answer means for the admin: what to fix, or what is gone for good."""
     if status == 401:
         return ("Zendesk refused the credentials: check ZENDESK_EMAIL and ZENDESK_API_TOKEN, and that token "
@@ -200,7 +202,7 @@ def _meaning(status: int | None, ticket: str | None, method: str) -> str | None:
     if ticket is None:
         return None
     if status == 404:
-        return ticket_gone("Zendesk", ticket, "ZENDESK_SUBDOMAIN")
+        return ticket_gone("Zendesk", ticket, url_variable)
     if status == 422 and method == "PUT":
         return update_refused("Zendesk")
     return None

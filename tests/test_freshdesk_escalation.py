@@ -450,9 +450,9 @@ def test_dry_run_logs_the_requests_it_would_send(client, sessions, config, envir
     }}
     assert (note["method"], note["path"], note["json"]["private"]) == ("POST", "/api/v2/tickets/4521/notes", True)
     assert note["json"]["body"] == note_html(escalation.note)
-    assert "DRY RUN (no Freshdesk credentials): PUT https://{domain}.freshdesk.com/api/v2/tickets/4521 {" in caplog.text
+    assert "DRY RUN (no Freshdesk credentials): PUT https://acme.freshdesk.com/api/v2/tickets/4521 {" in caplog.text
     assert '"tags": ["refund", "vip", "sentiment_escalated", "sentiment_severity_critical"]' in caplog.text
-    assert "DRY RUN (no Freshdesk credentials): POST https://{domain}.freshdesk.com/api/v2/tickets/4521/notes {" in caplog.text
+    assert "DRY RUN (no Freshdesk credentials): POST https://acme.freshdesk.com/api/v2/tickets/4521/notes {" in caplog.text
 
 
 def test_build_helpdesks_is_live_with_credentials_and_dry_run_without(config):

@@ -23,16 +23,16 @@ def build_helpdesks(
         zendesk_policy = freshdesk_policy = policy
     helpdesks: dict[str, Helpdesk] = {}
     if env.zendesk_api_url and env.zendesk_email and env.zendesk_api_token:
-        # ZENDESK_BASE_URL wins over ZENDESK_SUBDOMAIN (Environment.zendesk_api_url): a 404 names the one in use
+        # A 404 names the variable the address came from.
         client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, zendesk_policy,
-                               url_variable="ZENDESK_BASE_URL" if env.zendesk_base_url else "ZENDESK_SUBDOMAIN")
+                               url_variable=env.zendesk_url_variable)
         helpdesks["zendesk"] = ZendeskHelpdesk(client)
     else:
         helpdesks["zendesk"] = DryRunZendesk(env.zendesk_api_url)
     if env.freshdesk_api_url and env.freshdesk_api_key:
         helpdesks["freshdesk"] = FreshdeskHelpdesk(FreshdeskClient(
             env.freshdesk_api_url, env.freshdesk_api_key, freshdesk_policy,
-            url_variable="FRESHDESK_BASE_URL" if env.freshdesk_base_url else "FRESHDESK_DOMAIN"))
+            url_variable=env.freshdesk_url_variable))
     else:
         helpdesks["freshdesk"] = DryRunFreshdesk(env.freshdesk_api_url)
     return helpdesks

@@ -108,10 +108,12 @@ def online(config: Config, env: Environment) -> list[Answer]:
     policy = HttpPolicy(timeout=(5.0, 10.0), attempts=1)
     answers = []
     if env.zendesk_api_url and env.zendesk_email and env.zendesk_api_token:
-        client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, policy)
+        client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, policy,
+                               url_variable=env.zendesk_url_variable)
         answers.append(_ask("zendesk", env.zendesk_api_url, lambda: _zendesk_user(client.get_current_user())))
     if env.freshdesk_api_url and env.freshdesk_api_key:
-        client = FreshdeskClient(env.freshdesk_api_url, env.freshdesk_api_key, policy)
+        client = FreshdeskClient(env.freshdesk_api_url, env.freshdesk_api_key, policy,
+                                 url_variable=env.freshdesk_url_variable)
         answers.append(_ask("freshdesk", env.freshdesk_api_url, lambda: _freshdesk_agent(client.get_current_agent())))
     if config.scoring.backend != "local":
         answers.append(_ask_llm(config, env))

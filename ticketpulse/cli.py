@@ -493,11 +493,13 @@ def cmd_setup(args: argparse.Namespace) -> int:
             admin = " (an admin's API token)" if "ZENDESK_API_TOKEN" in missing else ""
             raise ConfigError(f"setup {args.setup_command}: set {and_list(missing)}{admin} first")
         if args.setup_command == "zendesk":
-            client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, policy)
+            client = ZendeskClient(env.zendesk_api_url, env.zendesk_email, env.zendesk_api_token, policy,
+                                   url_variable=env.zendesk_url_variable)
             ok = setup_zendesk(client, args.url, trigger=args.trigger, current_secret=env.zendesk_webhook_secret,
                                section=config.zendesk, account_id=env.zendesk_account_id, out=out)
         else:
-            client = FreshdeskClient(env.freshdesk_api_url, env.freshdesk_api_key, policy)
+            client = FreshdeskClient(env.freshdesk_api_url, env.freshdesk_api_key, policy,
+                                     url_variable=env.freshdesk_url_variable)
             ok = setup_freshdesk(client, args.url, section=config.freshdesk, current_secret=env.freshdesk_webhook_secret,
                                  out=out)
     except HelpdeskError as exc:

@@ -427,6 +427,11 @@ class Environment(BaseSettings):
         return None
 
     @property
+    def zendesk_url_variable(self) -> str:
+        """The variable zendesk_api_url comes from, for messages that say what to check."""
+        return "ZENDESK_BASE_URL" if self.zendesk_base_url else "ZENDESK_SUBDOMAIN"
+
+    @property
     def freshdesk_api_url(self) -> str | None:
         if self.freshdesk_base_url:
             return self.freshdesk_base_url.rstrip("/")
@@ -436,6 +441,11 @@ class Environment(BaseSettings):
                 domain = f"{domain}.freshdesk.com"
             return f"https://{domain}"
         return None
+
+    @property
+    def freshdesk_url_variable(self) -> str:
+        """The variable freshdesk_api_url comes from, for messages that say what to check."""
+        return "FRESHDESK_BASE_URL" if self.freshdesk_base_url else "FRESHDESK_DOMAIN"
 
 
 def _in_memory(database: str | None, query) -> bool:

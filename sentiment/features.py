@@ -22,6 +22,9 @@ _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w])@\w+")
 _HASHTAG = re.compile(r"(?<![\w])#\w+")
 _APOS = re.compile(r"[\u2019\u2018`´]")
+# A word with letters masked by asterisks ("F***", "sh*t", "f**king") reads as the profanity it
+# spells: the same length and the same visible letters (R.MASKED_PROFANITY, mildest first).
+_MASKED = re.compile(r"(?<![\w*])[A-Za-z]+\*+[A-Za-z*]*(?![\w*])")
 # Redaction placeholders such as "[NAME]", "[EMAIL]", "[REDACTED]" are not shouting.
 _PLACEHOLDER = re.compile(r"\[([A-Z][A-Z_]*)\]")
 _TOKEN = re.compile(
@@ -56,8 +59,30 @@ class Analysis:
     urg_cues: list[tuple[str, float]] = field(default_factory=list)
 
 
+def _unmask(match: re.Match) -> str:
+    masked = match.group(0)
+    low = masked.lower()
+    for word in R.MASKED_PROFANITY:
+        if len(word) == len(low) and all(c == "*" or c == w for c, w in zip(low, word)):
+            return word.upper() if masked.isupper() and len(masked.replace("*", "")) > 1 else word
+    return masked
+
+
+def masked_spellings(text: str) -> dict[str, str]:
+    """{word read: as the customer wrote it} for the masked words of ``text`` ("fuck": "f***"),
+    so that a cue shows the customer's own spelling."""
+    out = {}
+    for m in _MASKED.finditer(text):
+        word = _unmask(m)
+        if word != m.group(0):
+            out[word.lower()] = m.group(0).lower()
+    return out
+
+
 def normalise(text: str) -> str:
     # Each pass runs only when the characters it needs are there: most messages need none.
+    if "*" in text:
+        text = _MASKED.sub(_unmask, text)
     if "`" in text or not text.isascii():
         text = _APOS.sub("'", text)
     if "://" in text or "www." in text.lower():

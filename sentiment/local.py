@@ -17,8 +17,9 @@ frustration (0..1)
     anger or annoyance), plus rules added in logit space for
     repetition ("again", "third time", "still no", "as I said"), waiting ("3 weeks",
     "no response", "on hold", "nobody got back"), shouting (runs of capitals, "!!"), and threats
-    to leave or complain publicly ("cancel my account", "switching to", "BBB", "lawyer",
-    "review", "never flying with you again"), and the rubric's extreme cues (profanity,
+    to leave or complain publicly, said as threats ("or I cancel my account", "switching to",
+    "BBB", "going to sue you", "review", "never flying with you again"; "please cancel my plan"
+    is a calm request), and the rubric's extreme cues (profanity, masked too: "F***",
     insults, several shouted words, a demand shouted in capitals ("FIX THIS"), tagging a
     regulator (@bbb_us), "worst ... ever", demands for a manager, acute distress
     about lost money, photos or health), and the rubric's level-2 annoyance the model misses (a
@@ -62,7 +63,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from ticketpulse.sentiment.features import CHAR_NGRAMS, analyse
+from ticketpulse.sentiment.features import CHAR_NGRAMS, analyse, masked_spellings
 from ticketpulse.sentiment.rules import PROBLEM_REPORT_CEILING, PROBLEM_REPORT_LIFT
 from ticketpulse.sentiment.base import SentimentScore, label_for
 from ticketpulse.sentiment.language import detect_language
@@ -400,6 +401,9 @@ class LocalScorer:
             return SentimentScore(score=0.0, frustration=0.0, urgency=0.0, scorer=self.name,
                                   scorer_version=self.version, unsupported_language=language)
         score, frustration, urgency, cues = self.raw(text)
+        if cues and "*" in text:  # a masked word is shown as written ("f***"), not as read
+            spelt = masked_spellings(text)
+            cues = tuple(" ".join(spelt.get(w, w) for w in cue.split(" ")) for cue in cues)
         return SentimentScore(
             score=score,
             frustration=frustration,

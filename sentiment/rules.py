@@ -122,6 +122,10 @@ PROFANITY = re.compile(
     r"|ass|asshole\w*|a hole|arse\w*|bastard\w*|bitch\w*|piss\w*|dick\w*|cunt\w*|wanker\w*"
     r"|goddamn\w*|clusterf\w*)(?![a-z])")
 PROFANITY_FRUSTRATION = 2.0  # once per message
+# What a word masked with asterisks can spell (features.normalise), the mildest reading first
+# where two fit ("d***": damn, not dick).
+MASKED_PROFANITY = ("fuck", "fucking", "fuckin", "fucked", "fucker", "shit", "shitty", "bullshit",
+                    "damn", "crap", "hell", "ass", "asshole", "bitch", "pissed", "bastard", "dick")
 # Shouting: several all-capital words (not acronyms) are the rubric's "shouting".
 CAPS_MANY_WORDS = 3  # at least this many distinct capitalised words ...
 CAPS_MANY_FRUSTRATION = 1.4  # ... add this on top of CAPS_FRUSTRATION
@@ -254,15 +258,29 @@ _WAITING: tuple[Rule, ...] = (
 )
 # --- threats to leave / complain publicly ---
 _THREATS: tuple[Rule, ...] = (
-    Rule(r"(?:cancel|cancelling|canceling|close|closing|terminate|terminating|end|ending) (?:my|our|the|this) " + _SVC, val=-0.8, frus=1.3, cue="cancel my account"),
+    # a threat to cancel needs threat framing ("or I cancel", "I'm cancelling", "going to close");
+    # a request ("please cancel my plan", "how do I cancel") is calm (rubric 0/1). The cue is the
+    # customer's own words.
+    Rule(r"(?:or (?:else )?(?:i|we|i'll|we'll|i will|we will|i'm|we're|im) (?:\w+ )?"
+         r"|(?:i'm|i am|im|we're|we are) (?:now |just |seriously |definitely )?"
+         r"|(?:going to|gonna|about to|ready to|will|i'll|we'll|planning to|thinking of|considering) )"
+         r"(?:cancel|cancelling|canceling|close|closing|terminate|terminating|end|ending) (?:my|our|the|this) " + _SVC,
+         val=-0.8, frus=1.3),
     Rule(r"(?:switch|switching|switched|moving|move|moved|go|going|went|change|changing) (?:over )?(?:to|back to) (?:a |another |different |your )?(?:competitor|provider|company|carrier|airline|bank|service|verizon|at&t|att|t-mobile|tmobile|sprint|comcast|delta|united|american|southwest|jetblue|virgin|amazon|netflix|hulu|spotify|apple|samsung|google|android|iphone)", val=-0.8, frus=1.3, cue="switching to"),
     Rule(r"(?:switching|switch) (?:providers|carriers|airlines|banks|companies)", val=-0.8, frus=1.3, cue="switching"),
     Rule(r"(?:take|taking|took) (?:my|our) (?:business|money|custom) (?:elsewhere|somewhere else)", val=-1.2, frus=2.4, cue="taking my business elsewhere"),
     Rule(r"(?:will|would|gonna|going to|about to) (?:get|have|earn|win) (?:my|our) (?:business|biz|custom|loyalty)|(?:you|you've|you have|you'll|you will|you're|you are) (?:just )?(?:lost|losing|lose|going to lose|gonna lose) (?:my|our) (?:business|biz|custom|loyalty)", val=-1.0, frus=2.2, cue="taking my business elsewhere"),
     Rule(r"(?:never|won't|wont|will not|not going to|never going to|not gonna) (?:ever )?(?:again )?(?:fly|use|buy|order|shop|book|recommend|be using|be flying|be buying|be ordering|come back|return|purchase|deal|do business|choose|travel)", val=-1.8, frus=2.2),
     Rule(r"(?:last time i|never again)", val=-1.4, frus=2.0),
-    Rule(r"bbb|better business bureau|ombudsman|trading standards|ftc|attorney general|consumer protection|consumer affairs|cfpb|chargeback|charge back|dispute (?:the|this) (?:charge|transaction)|report (?:you|this|them|it) to|attorney ?general|legal claim|class action|file a (?:complaint|claim|report)", val=-0.8, frus=2.4, urg=0.6),
-    Rule(r"lawyers?|attorneys?|legal action|legal team|solicitor|sue|suing|lawsuit|small claims|take (?:you|this) to court", val=-0.8, frus=2.4, urg=1.2),
+    Rule(r"bbb|better business bureau|ombudsman|trading standards|ftc|attorney general|consumer protection|consumer affairs|cfpb|chargeback|charge back|dispute (?:the|this) (?:charge|transaction)|report(?:ing|ed)? (?:you|this|them|it|u) to|attorney ?general|legal claim|class action|file a (?:complaint|claim|report)", val=-0.8, frus=2.4, urg=0.6),
+    # a legal threat at the company ("sue you", "see you in court") is extreme (rubric 3); a lawyer
+    # named without it ("a lawyer-approved template") is no threat (urgency's "legal" rule keeps it).
+    # 3.6, not the mentions' 2.4: alone, in a plain sentence, it reaches the critical 0.9 (2.4: 0.85)
+    Rule(r"(?:sue|suing) (?:you|u|your|this|the company)|(?:take|taking) (?:you|u|this|them) to court|see you in court"
+         r"|(?:my|our) (?:lawyers?|attorneys?|solicitors?) (?:will|is|are|has|have)", val=-0.8, frus=3.6, urg=1.2),
+    Rule(r"(?:contact|contacting|call|calling|get|getting|hire|hiring|consult|consulting|involve|involving|hear from)"
+         r" (?:a |an |my |our )?(?:lawyers?|attorneys?|solicitors?)|legal action|legal team|sue|suing|lawsuit|small claims",
+         val=-0.8, frus=2.4, urg=1.2),
     Rule(r"(?:leave|leaving|write|writing|post|posting|give|giving|left) (?:a |an |my )?(?:bad |negative |terrible |<num> star |one star |1 star |honest |scathing )?reviews?|(?:one|<num>) star", val=-1.0, frus=1.1, cue="review"),
     Rule(r"(?:tell|telling|warn|warning) (?:everyone|all my friends|everybody|people|others|my friends|the world)|(?:get|spread|put) the word out|(?:get|got) rid of (?:you|these|them|this)", val=-1.0, frus=2.0),
     Rule(r"(?:going|go) public|social media|(?:contact|contacting|call|calling) the (?:press|media|news)", val=-0.4, frus=0.8),
@@ -278,10 +296,13 @@ _THREATS: tuple[Rule, ...] = (
     Rule(r"no excuse|poor (?:service|customer service|communication|experience)|bad (?:service|customer service|experience)|(?:terrible|horrible|awful|worst|appalling|shocking|lousy) (?:customer )?(?:service|support|experience|airline|company)", val=-1.4, frus=0.9),
     Rule(r"customer (?:service|support|care) (?:is|was|are|has been|have been|sucks|is a joke)", val=-0.6, frus=0.6, cue="customer service"),
     Rule(r"(?:nothing|no one|nobody) (?:has been |was |is )?(?:done|fixed|resolved)", val=-1.2, frus=1.1),
-    Rule(r"(?:you|you people|you guys|y'all|yall|your company|your staff|your support) (?:are|r|is) (?:so |such |just |absolutely |completely |totally |a bunch of )?(?:useless|incompetent|pathetic|a joke|clowns|idiots|morons|thieves|crooks|liars|scammers|frauds|a disgrace|a scam|garbage|trash|hopeless|clueless)|i (?:really )?(?:hate|despise|loathe) (?:you|your|this company|this app|this service)", val=-1.4, frus=1.4, cue="insult"),
+    Rule(r"(?:(?:you|you people|you guys|y'all|yall|your company|your staff|your support) (?:are|r|is)|you're|youre|ur) (?:so |such |just |absolutely |completely |totally |a bunch of )?(?:useless|incompetent|pathetic|a joke|clowns|idiots|morons|thieves|crooks|liars|scammers|frauds|a disgrace|a scam|garbage|trash|hopeless|clueless)|i (?:really )?(?:hate|despise|loathe) (?:you|your|this company|this app|this service)", val=-1.4, frus=1.4, cue="insult"),
     Rule(r"(?:so|very|really|extremely|absolutely|beyond|fucking|incredibly) (?:angry|furious|livid|pissed|mad|outraged|enraged)", val=-1.2, frus=1.2, cue="intense anger"),
     Rule(r"worst (?:\w+ ){0,3}(?:ever|i've ever|i have ever|in history|on the planet|imaginable|possible)|(?:the|you are the|you're the|are you the) worst|never had such|shame on (?:you|your)|how dare", val=-2.0, frus=2.2, cue="worst ever"),
-    Rule(r"(?:all|whole|entire) (?:of )?(?:my|our) (?:\w+ )?(?:photos|pictures|albums|data|files|work|savings|money|memories|business)|(?:lost|losing|gone|deleted) (?:all )?(?:my|our) (?:photos|pictures|data|files|work|savings|money|memories)|(?:my|our) money is gone|everything is gone|lost everything|life savings|livelihood|passed away|laid off|can't afford|cannot afford|no longer afford", val=-1.4, frus=1.6, urg=0.6, cue="loss"),
+    Rule(r"(?:all|whole|entire) (?:of )?(?:my|our) (?:\w+ )?(?:photos|pictures|albums|data|files|work|savings|money|memories|business)|(?:lost|losing|gone|deleted) (?:all )?(?:my|our) (?:photos|pictures|data|files|work|savings|money|memories)|(?:my|our) money is gone|everything is gone|lost everything|life savings|livelihood|(?:my|our) (?:business|life|career|company|livelihood) (?:is|was|has been|will be) (?:ruined|destroyed|over|finished)|ruined (?:my|our) (?:business|life|career|company)|passed away|laid off|can't afford|cannot afford|no longer afford", val=-1.4, frus=1.6, urg=0.6, cue="loss"),
+    # acute distress (rubric 3): the customer says they cannot cope ("in tears", "crying" alone
+    # are as often laughter or joy: on GoEmotions they lowered the frustration AUC)
+    Rule(r"(?:can't|cannot|cant|can not) (?:take|handle|cope with|deal with) (?:this|it) (?:any ?more|much longer)|at my wits'? end", val=-1.4, frus=1.6, cue="distress"),
     Rule(r"(?:what|why) the (?:hell|heck|fuck|f)|what is wrong with (?:you|your)|what's wrong with (?:you|your)|what are you (?:doing|playing at)|is this a joke|are you serious", val=-1.2, frus=1.2),
 )
 # --- complaints: rubric level 2 (rhetorical questions, blame, "not fair") ---

@@ -57,6 +57,7 @@ class Analysis:
     val_cues: list[tuple[str, float]] = field(default_factory=list)
     frus_cues: list[tuple[str, float]] = field(default_factory=list)
     urg_cues: list[tuple[str, float]] = field(default_factory=list)
+    asks: bool = False  # a question to support: "?" with a question opening ("where can I") or "??"
 
 
 def _unmask(match: re.Match) -> str:
@@ -216,6 +217,8 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
 
     # --- phrase rules ----------------------------------------------------------------------
     sarcasm = False
+    question_run = has_question and ("??" in norm or "?!" in norm or "!?" in norm)
+    asks = question_run
     rule_val = 0.0
     urg_cues: list[tuple[str, float]] = []
     for m in R.phrase_matches(low_text, phrase_words):
@@ -223,6 +226,8 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         cue = rule.cue or m.group(0).strip()
         if rule.sarcasm:
             sarcasm = True
+        if rule.question and has_question:
+            asks = True
         if rule.val:
             rule_val += rule.val
             vals.append(rule.val)
@@ -256,7 +261,7 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         regulator = R.REGULATOR_MENTION.search(text)
         if regulator is not None:
             frus_cues.append((regulator.group(0), R.REGULATOR_FRUSTRATION))
-    if has_question and ("??" in norm or "?!" in norm or "!?" in norm):
+    if question_run:
         frus_cues.append(("??", R.QUESTION_RUN_FRUSTRATION))
     prof = R.PROFANITY.search(low_text)
     if prof is not None:
@@ -282,7 +287,7 @@ def analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         math.log1p(len(tokens)) / 4.0,
     ]
     return Analysis(tokens, dense, compound, sarcasm, rule_val, R.reports_a_problem(low_text, phrase_words),
-                    val_cues, frus_cues, urg_cues)
+                    val_cues, frus_cues, urg_cues, asks)
 
 
 def _caps_run(raw: list[str]) -> bool:

@@ -83,6 +83,9 @@ CAL_T2 = 0.929  # raw logit z -> frustration 0.75: where level >= 2 becomes as l
 CAL_T3 = 6.47  # raw logit above which critical precision stays >= 0.75 -> frustration 0.9 (the
 #                all-dev fit is 6.33 today; the higher cut is kept: critical precision 0.833 vs 0.786)
 CAL_LOW_SLOPE = 1.0  # below CAL_T2 the raw logit keeps its own scale, shifted (calm stays calm)
+# A plain question's positive score is multiplied by this (``asked_score``): below the positive
+# label's 0.05 even at the scale's top, 0.99.
+PLAIN_QUESTION_SHRINK = 0.05
 _LOGIT_75 = math.log(3.0)
 _LOGIT_90 = math.log(9.0)
 
@@ -385,10 +388,20 @@ class LocalScorer:
             return _LOGIT_75 + CAL_LOW_SLOPE * (frus_total - CAL_T2)
         return _LOGIT_75 + (frus_total - CAL_T2) * ((_LOGIT_90 - _LOGIT_75) / (CAL_T3 - CAL_T2))
 
+    @staticmethod
+    def asked_score(analysis, pos_logit: float, score: float) -> float:
+        """A question to support ("Where can I download the invoice?", "where is my refund???")
+        with no positive word, that the model does not find positive either, asks: it is
+        neutral, not praise. Its positive score is shrunk into the neutral band, keeping the
+        order among such questions (a cap at 0 tied them: GoEmotions AUC 0.8810 -> 0.8795)."""
+        if score > 0.0 and analysis.asks and not analysis.dense[1] and pos_logit < 0.0:
+            return PLAIN_QUESTION_SHRINK * score
+        return score
+
     def raw(self, text: str) -> tuple[float, float, float, tuple[str, ...]]:
         """(score, frustration, urgency, cues) before SentimentScore rounds them."""
         analysis, neg_logit, pos_logit, frus_logit, contributions = self._linear(text or "")
-        score = self.score_of(self.negativity(analysis, neg_logit, pos_logit))
+        score = self.asked_score(analysis, pos_logit, self.score_of(self.negativity(analysis, neg_logit, pos_logit)))
         frustration = _sigmoid(self.calibrate(self._frustration_logit(analysis, neg_logit, frus_logit)))
         urg_cues = analysis.urg_cues
         urgency = 1.0 - math.exp(-sum([w for _, w in urg_cues])) if urg_cues else 0.0

@@ -199,6 +199,7 @@ class Rule:
     frus: float = 0.0
     urg: float = 0.0
     sarcasm: bool = False
+    question: bool = False  # opens a question to support ("how do I", "where is my")
 
 
 _N = r"(?:<num>|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|few|several|many|multiple|couple of|a couple of|couple)"
@@ -254,7 +255,7 @@ _WAITING: tuple[Rule, ...] = (
     Rule(r"(?:can't|cannot|cant|unable to|couldn't|could not|can not) get", val=-0.8, frus=0.2),
     Rule(r"hung up|disconnected|(?:chat|call|line) (?:keeps|kept) (?:dropping|disconnecting)", val=-1.2, frus=0.9),
     Rule(r"(?:been|kept|keep) waiting|still waiting|waiting (?:for|on) (?:a |my |an |the |your )?(?:response|reply|answer|refund|update|call|callback|email|someone|anyone)", val=-1.2, frus=1.0, cue="still waiting"),
-    Rule(r"(?:where|when) is my|where's my|wheres my", val=-0.8, frus=0.8),
+    Rule(r"(?:where|when) is my|where's my|wheres my", val=-0.8, frus=0.8, question=True),
 )
 # --- threats to leave / complain publicly ---
 _THREATS: tuple[Rule, ...] = (
@@ -363,7 +364,7 @@ _WARNING: tuple[Rule, ...] = (
 )
 # --- calm requests (lower frustration) ---
 _CALM: tuple[Rule, ...] = (
-    Rule(r"(?<=^ )(?:hi |hello |hey |good morning |good afternoon )?(?:how do i|how can i|how would i|how to|can i|could i|can you|could you|would you|is it possible|is there|do you|does|what is|what's|where can i|where do i|when will|when does|when is|which|i'd like to|i would like to|i was wondering|just wondering|quick question|question)", frus=-0.7, cue=""),
+    Rule(r"(?<=^ )(?:hi |hello |hey |good morning |good afternoon )?(?:how do i|how can i|how would i|how to|can i|could i|can you|could you|would you|is it possible|is there|do you|does|what is|what's|where can i|where do i|when will|when does|when is|which|i'd like to|i would like to|i was wondering|just wondering|quick question|question)", frus=-0.7, cue="", question=True),
     Rule(r"please|kindly|thanks in advance|thank you in advance|appreciate (?:it|your help|any help)", frus=-0.3, cue=""),
 )
 PHRASE_RULES: tuple[Rule, ...] = (

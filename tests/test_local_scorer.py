@@ -450,6 +450,7 @@ def _ref_analyse(text: str, lexicon: dict[str, float]) -> Analysis:
 
     # --- phrase rules ----------------------------------------------------------------------
     sarcasm = False
+    asks = has_question and ("??" in norm or "?!" in norm or "!?" in norm)
     rule_val = 0.0
     urg_cues: list[tuple[str, float]] = []
     for m in R.PHRASES.finditer(low_text):
@@ -457,6 +458,8 @@ def _ref_analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         cue = rule.cue or m.group(0).strip()
         if rule.sarcasm:
             sarcasm = True
+        if rule.question and has_question:
+            asks = True
         if rule.val:
             rule_val += rule.val
             vals.append(rule.val)
@@ -517,7 +520,7 @@ def _ref_analyse(text: str, lexicon: dict[str, float]) -> Analysis:
         math.log1p(len(tokens)) / 4.0,
     ]
     return Analysis(tokens, dense, compound, sarcasm, rule_val, R.PROBLEM_REPORT.search(low_text) is not None,
-                    val_cues, frus_cues, urg_cues)
+                    val_cues, frus_cues, urg_cues, asks)
 
 
 
@@ -616,7 +619,7 @@ class _ReferenceScorer:
     def raw(self, text: str):
         s = self.s
         a, zn, zp, zf, contrib = self._linear(text or "")
-        score = s.score_of(s.negativity(a, zn, zp))
+        score = s.asked_score(a, zp, s.score_of(s.negativity(a, zn, zp)))
         best: dict[str, float] = {}  # each cue text once, at its largest weight
         for cue, w in a.frus_cues:
             best[cue] = max(best.get(cue, w), w)

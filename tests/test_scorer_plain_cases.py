@@ -104,3 +104,18 @@ def test_an_asterisk_that_hides_no_swear_word_changes_nothing(text):
 def test_a_lawyer_named_without_a_threat_is_no_threat_but_a_direct_legal_threat_is():
     assert score("My lawyer says the template is fine, where do I sign?").frustration < 0.75
     assert score("You will hear from my lawyer. I'm going to sue you.").frustration >= 0.9
+
+
+@pytest.mark.parametrize("text", ["where is my refund???", "Where can I download the invoice?",
+                                  "How do I export my invoices?"])
+def test_a_question_with_no_positive_word_is_not_labelled_positive(text):
+    assert score(text).label != "positive"
+
+
+def test_an_annoyed_question_keeps_its_frustration():
+    # the label follows the score; the "??" and "where is my" still read as annoyance
+    assert score("where is my refund???").frustration >= 0.75
+
+
+def test_a_question_with_thanks_is_still_positive():
+    assert score("Thanks so much! Where can I download the invoice?").label == "positive"

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ticketpulse.escalation.rules import decide, should_escalate
-from ticketpulse.escalation.signals import agent_reply_times_by_ticket, unanswered_counts
+from ticketpulse.escalation.signals import agent_reply_times_by_ticket, replies_known_by_ticket, unanswered_counts
 from ticketpulse.escalation.tracker import ScorePoint, track
 from ticketpulse.models import Escalation, EscalationStatus, Score
 from ticketpulse.config import SEVERITIES, Thresholds
@@ -79,7 +79,8 @@ def stored_histories(session: Session, since: datetime | None = None) -> list[li
             ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues))
         )
     replies = agent_reply_times_by_ticket(session, list(histories))
-    return [unanswered_counts(points, replies.get(ticket_id, ()), unread.get(ticket_id, ()))
+    known = replies_known_by_ticket(session, list(histories), replies)
+    return [unanswered_counts(points, replies.get(ticket_id, ()), unread.get(ticket_id, ()), replies_known=known[ticket_id])
             for ticket_id, points in histories.items()]
 
 

@@ -210,7 +210,9 @@ def replay(conversation: Conversation, scorer, thresholds: Thresholds,
             unread.append(turn.at)
             continue
         points.append(ScorePoint(turn.at, s.score, s.frustration, s.urgency, s.label, tuple(s.cues)))
-        points = unanswered_counts(points, agent_times, unread)
+        # The data set holds every agent turn: its replies are known (signals.replies_arrive's
+        # Zendesk event webhook case), so the count is.
+        points = unanswered_counts(points, agent_times, unread, replies_known=True)
         result.points.append((turn, points[-1]))
         trajectory = track(points, window=thresholds.trend_window, delta=thresholds.trend_delta,
                            negative_threshold=thresholds.negative_score_threshold)

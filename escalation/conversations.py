@@ -29,7 +29,8 @@ from ticketpulse.escalation.comments import AuthorRole, skip_reason
 from ticketpulse.escalation.notes import escalation_note
 from ticketpulse.escalation.rules import Decision, decide, severity_rank, should_escalate
 from ticketpulse.escalation.signals import (
-    IS_AGENT_REPLY, log_unsupported_language, unanswered_counts, unsupported_languages, with_conversation_signals,
+    API_SOURCE, IS_AGENT_REPLY, log_unsupported_language, replies_arrive, unanswered_counts, unsupported_languages,
+    with_conversation_signals,
 )
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, Trend, track
 from ticketpulse.models import Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
@@ -39,7 +40,7 @@ from ticketpulse.sentiment import Scorer, SentimentScore
 # them apart from Zendesk and Freshdesk tickets with the same number.
 NAMESPACE = "api"
 ACCOUNT = "default"
-SOURCE = "api"
+SOURCE = API_SOURCE
 # A conversation id goes into URLs and the tickets table (external_id is 64 characters). Matched
 # whole (fullmatch): a `$` would also take a trailing newline.
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
@@ -430,7 +431,9 @@ _RECENT = (
 # For the unanswered-messages signal, in one statement: the agent replies that answer the loaded
 # scores (earlier ones do not change the counts, the oldest loaded message counts as the first
 # either way), and the customer's unread messages (unsupported language: they count as written)
-# since the last reply before the oldest loaded score. `is_reply`: 1 for a reply, 0 for an unread message.
+# since the last reply before the oldest loaded score; and that last reply (a reply, or NULL:
+# whether this conversation's client posts its replies at all). `is_reply`: 1 for a reply, 0 for
+# an unread message, 2 for the reply before.
 _SINCE = bindparam("since", type_=_comments.c.commented_at.type)
 _TICKET_REPLIES = (_comments.c.ticket_id == bindparam("ticket_id"), IS_AGENT_REPLY)
 _REPLY_BEFORE = (
@@ -443,6 +446,7 @@ _SIGNALS = union_all(
     select(_scores.c.commented_at, literal_column("0"))
     .where(_scores.c.ticket_id == bindparam("ticket_id"), _scores.c.unsupported_language.is_not(None),
            or_(_REPLY_BEFORE.is_(None), _scores.c.commented_at > _REPLY_BEFORE)),
+    select(_REPLY_BEFORE.label("commented_at"), literal_column("2")),
 )
 _PEAK_AND_COUNT = select(func.max(_scores.c.frustration), func.count(_scores.c.id)).where(
     _scores.c.ticket_id == bindparam("ticket_id"), _scores.c.unsupported_language.is_(None)
@@ -531,10 +535,14 @@ def _recent_trajectory(
     if not rows:
         return None, 0
     points = [ScorePoint(row[0], row[1], row[2], row[3], row[4], tuple(row[5] or ())) for row in reversed(rows)]
-    replies, unread = [], []
+    replies, unread, has_reply = [], [], False
     for at, is_reply in connection.execute(_SIGNALS, {"ticket_id": ticket_id, "since": points[0].commented_at}):
-        (replies if is_reply else unread).append(at)
-    points = unanswered_counts(points, replies, unread)
+        if is_reply == 2:
+            has_reply = has_reply or at is not None
+        else:
+            (replies if is_reply else unread).append(at)
+    known = replies_arrive(connection, NAMESPACE, ACCOUNT, SOURCE, ticket_has_reply=has_reply or bool(replies))
+    points = unanswered_counts(points, replies, unread, replies_known=known)
     trajectory = track(
         points,
         window=thresholds.trend_window,

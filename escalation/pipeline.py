@@ -29,7 +29,7 @@ from ticketpulse.escalation.helpdesk import Helpdesk, HelpdeskError, PermanentEr
 from ticketpulse.escalation.notes import escalation_note
 from ticketpulse.escalation.queue import ESCALATION_BELL, Lease, finish, finish_many, hold, hold_many
 from ticketpulse.escalation.rules import Decision, decide, severity_rank, should_escalate
-from ticketpulse.escalation.signals import IS_AGENT_REPLY, log_unsupported_language, unanswered_counts
+from ticketpulse.escalation.signals import IS_AGENT_REPLY, log_unsupported_language, replies_arrive, unanswered_counts
 from ticketpulse.escalation.tracker import ScorePoint, Trajectory, track
 from ticketpulse.models import ApiBudget, Comment, CommentStatus, Escalation, EscalationStatus, Score, Ticket, utcnow
 from ticketpulse.models.tables import QueuedWork
@@ -175,6 +175,9 @@ class TicketWork:
     # kept out of the rules; the scorer's context, the unanswered count and the note have them.
     unread: list = field(default_factory=list)
     lease: Lease | None = None
+    # The due comments' sources whose agent replies reach us (signals.replies_arrive): elsewhere
+    # the unanswered count is unknown.
+    reply_sources: set[str] = field(default_factory=set)
 
 
 class Pipeline:
@@ -199,7 +202,8 @@ class Pipeline:
     def read_due_many(self, session: Session, leases: list[Lease]) -> list[TicketWork]:
         """For each leased ticket: its due comments (comment-time order, one turn's worth), its
         score history, the comments already scored that a due one may duplicate, and the agent
-        replies; four statements for all the tickets together."""
+        replies; four statements for all the tickets together (and, until a source's agent
+        replies are known to arrive, one per account and source: signals.replies_arrive)."""
         ids = [lease.ticket_id for lease in leases]
         due: dict[int, list[DueComment]] = {ticket_id: [] for ticket_id in ids}
         for row in session.execute(_DUE_COMMENTS, {"ids": ids, "now": utcnow()}):
@@ -224,6 +228,19 @@ class Pipeline:
             # delivered late), and unanswered_counts reads each message against the replies before it.
             for ticket_id, at in session.execute(_AGENT_REPLIES, {"ids": busy}):
                 works[ticket_id].agent_replies.append(at)
+            # Whether each source's agent replies reach us: no statement once known, else one per
+            # account and source a turn.
+            arrive: dict[tuple[str, str, str], bool] = {}
+            for ticket_id in busy:
+                work = works[ticket_id]
+                for source in {c.source for c in work.comments}:
+                    key = (work.lease.helpdesk, work.lease.account, source)
+                    if work.agent_replies:  # known without a statement
+                        known = replies_arrive(session, *key, ticket_has_reply=True)
+                    elif (known := arrive.get(key)) is None:
+                        known = arrive[key] = replies_arrive(session, *key)
+                    if known:
+                        work.reply_sources.add(source)
         return [works[ticket_id] for ticket_id in ids]
 
     def score_due(self, lease: Lease, work: TicketWork) -> None:
@@ -342,7 +359,8 @@ class Pipeline:
                 else:
                     points.append(ScorePoint(comment.commented_at, score.score, score.frustration, score.urgency,
                                              score.label, tuple(score.cues)))
-                    trajectory = self._trajectory(points, work.agent_replies, unread)
+                    trajectory = self._trajectory(points, work.agent_replies, unread,
+                                                  replies_known=comment.source in work.reply_sources)
                     decision = decide(trajectory, self.config.thresholds)
                     if should_escalate(decision, severity):
                         decisions.append((comment, decision, trajectory))
@@ -473,8 +491,8 @@ class Pipeline:
         return bool(rows)
 
     def _trajectory(self, points: list[ScorePoint], agent_replies: list[datetime],
-                    unread: list[datetime]) -> Trajectory:
-        points = unanswered_counts(points, agent_replies, unread)
+                    unread: list[datetime], *, replies_known: bool) -> Trajectory:
+        points = unanswered_counts(points, agent_replies, unread, replies_known=replies_known)
         thresholds = self.config.thresholds
         return track(
             points,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ticketpulse.config import Thresholds
 from ticketpulse.escalation.reports import Precision, precision_by
 from ticketpulse.escalation.rules import decide
-from ticketpulse.escalation.signals import agent_reply_times_by_ticket, unanswered_counts
+from ticketpulse.escalation.signals import agent_reply_times_by_ticket, replies_known_by_ticket, unanswered_counts
 from ticketpulse.escalation.tracker import ScorePoint, track
 from ticketpulse.models import Escalation, EscalationStatus, Score, Verdict
 
@@ -80,11 +80,13 @@ def reviewed_histories(
                 ScorePoint(row.commented_at, row.score, row.frustration, row.urgency, row.label, tuple(row.cues or ()))
             )
     replies = agent_reply_times_by_ticket(session, ids)
+    known = replies_known_by_ticket(session, ids, replies)
     result = Reviewed([], [], [])
     for ticket_id, history in histories.items():
         if not history:
             continue
-        history = unanswered_counts(history, replies.get(ticket_id, ()), unread.get(ticket_id, ()))  # as the worker
+        history = unanswered_counts(history, replies.get(ticket_id, ()), unread.get(ticket_id, ()),
+                                    replies_known=known[ticket_id])  # as the worker
         {Verdict.FALSE_ALARM: result.false_alarms, Verdict.CONFIRMED: result.confirmed}.get(
             verdict[ticket_id], result.unreviewed
         ).append(history)

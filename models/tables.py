@@ -99,6 +99,11 @@ class QueuedWork:
         return True
 
 
+# An agent's public comment, as the partial index ix_comments_agent_replies holds them; queries
+# that must use it repeat it word for word (SQLite matches a partial index's terms literally).
+AGENT_REPLY_INDEX_WHERE = "author_role = 'agent' AND is_public = true"
+
+
 def _partial(where: str) -> dict[str, Any]:
     """A partial index's condition, on both databases."""
     return {"postgresql_where": text(where), "sqlite_where": text(where)}
@@ -178,6 +183,8 @@ class Comment(QueuedWork, Base):
         Index("ix_comments_due", "status", "run_after"),
         Index("ix_comments_pending", "ticket_id", "run_after", **_partial("status = 'pending'")),
         Index("ix_comments_ticket_time", "ticket_id", "commented_at"),  # a ticket's page
+        # Whether a webhook kind delivers agents' replies (escalation.signals.replies_arrive).
+        Index("ix_comments_agent_replies", "source", "ticket_id", **_partial(AGENT_REPLY_INDEX_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

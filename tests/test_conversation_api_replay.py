@@ -28,6 +28,7 @@ def message(text, time, message_id, author="customer"):
 
 
 def test_a_retry_answers_as_the_first_time_after_an_earlier_dated_customer_message(api):
+    post(api, "chat-r1", message("Hi, how can I help?", "10:00", "a-0", author="agent"))  # it posts its replies
     first = post(api, "chat-r1", message(LATE, "10:10", "m-late")).json
     assert first["action"] == "respond" and first["rule"] is None
     # dated before it, posted after: the customer now wrote twice without a reply, which escalates
@@ -40,6 +41,7 @@ def test_a_retry_answers_as_the_first_time_after_an_earlier_dated_customer_messa
 
 
 def test_a_retry_of_a_handover_keeps_its_reason_after_an_earlier_dated_agent_reply(api):
+    post(api, "chat-r2", message("Hi, how can I help?", "09:55", "a-0", author="agent"))  # it posts its replies
     post(api, "chat-r2", message(DECLINED, "10:00", "c-1"))
     first = post(api, "chat-r2", message(ANYONE, "10:30", "c-2")).json
     assert (first["action"], first["rule"]) == ("escalate", "unanswered_frustration")

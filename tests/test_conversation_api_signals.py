@@ -42,6 +42,7 @@ def post(conversations, text, minutes, author=AuthorRole.CUSTOMER, message_id=No
 
 
 def test_a_customer_writing_again_before_any_agent_reply_is_escalated_by_the_api(conversations):
+    post(conversations, "Hi, how can I help?", -1, author=AuthorRole.AGENT)  # this client posts its replies
     post(conversations, DECLINED, 0)
 
     answer = post(conversations, ANYONE, 30, message_id="m-2")

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from ticketpulse.migrations import alembic_config
 
-REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
+REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
 TABLES = ("tickets", "comments", "scores", "escalations")
 
 

@@ -121,6 +121,8 @@ def message(text, minute, message_id, author="customer"):
 
 
 def test_the_api_counts_unread_messages_as_written_unanswered_and_a_retry_agrees(api):
+    greeting = dict(message("Hi, how can I help?", 0, "a-0", author="agent"), time="2026-12-01T09:59:00Z")
+    post(api, "chat-unread", greeting)  # this client posts its replies
     post(api, "chat-unread", message(GERMAN[0], 0, "c-1"))
     post(api, "chat-unread", message(GERMAN[1], 5, "c-2"))
 

@@ -7,7 +7,7 @@ the answer shows whether the round trip works. `trigger=True` makes the trigger-
 and its trigger with the README's body.
 
 Freshdesk has no webhook API: the API key is checked, the groups are listed to choose
-`senior_group_id` from, and the automation rule is printed exactly as to enter it.
+`senior_group_id` from, and the automation rules are printed exactly as to enter them.
 
 Both check every group id the config names (`senior_group_id` and `[<helpdesk>.groups]`) against
 the account's groups: a wrong one would fail each escalation at its severity.
@@ -28,7 +28,11 @@ Print = Callable[[str], None]
 
 WEBHOOK_NAME = "ticketpulse"
 TRIGGER_WEBHOOK_NAME = "ticketpulse (trigger)"
-TRIGGER_TITLE = "ticketpulse: end-user public comment"
+TRIGGER_TITLE = "ticketpulse: public comment"
+# Titles setup gave the trigger before: found and updated, never left beside a second one.
+EARLIER_TRIGGER_TITLES = ("ticketpulse: end-user public comment",)
+TRIGGER_DESCRIPTION = ("Sends each public comment to ticketpulse, the customer's to score and the agents' replies, "
+                       "which its unanswered count needs (README: trigger-connected webhook).")
 CONDITIONAL = "conditional_ticket_events"
 COMMENT_ADDED = "zen:event-type:ticket.comment_added"
 # The feedback loop reads agents' tag changes (issue 13); the event's name is unconfirmed in
@@ -46,13 +50,14 @@ TRIGGER_BODY = (
     '"updater_role":"{{current_user.role}}","requester_id":"{{ticket.requester.id}}","via":"{{ticket.via}}",'
     '"group_id":"{{ticket.group.id}}","tags":"{{ticket.tags}}"}'
 )
-# The README's conditions: Ticket is Updated, Comment is Public, Current user is (end-user),
-# Status less than Solved. No "tags contain none of sentiment_escalated": severity must rise.
+# The README's conditions: Ticket is Updated, Comment is Public, Status less than Solved. Agents'
+# public replies too (recorded as replies, never scored: the unanswered count needs them); our
+# own note is private, so it never comes back. No "tags contain none of sentiment_escalated":
+# severity must rise.
 TRIGGER_CONDITIONS = {
     "all": [
         {"field": "update_type", "operator": "is", "value": "Change"},
         {"field": "comment_is_public", "operator": "is", "value": "true"},
-        {"field": "role", "operator": "is", "value": "end_user"},
         {"field": "status", "operator": "less_than", "value": "solved"},
     ],
     "any": [],
@@ -70,6 +75,12 @@ FRESHDESK_BODY = """{"event":"{{triggered_event}}",
  "requester":{"id":"{{ticket.requester.id}}","email":"{{ticket.requester.email}}","name":"{{ticket.requester.name}}"},
  "comment_html":"{{ticket.latest_public_comment}}","comment_text":"{{ticket.latest_public_comment_text}}"}"""
 FRESHDESK_RULE_NAME = "ticketpulse: customer replies"
+# The agents' replies rule's body: the same, saying who wrote it (webhooks/freshdesk.py reads
+# `performer`); placed before the comment, where no customer's text comes first. The replies are
+# recorded, never scored: the unanswered count needs them.
+FRESHDESK_AGENT_REPLY_BODY = FRESHDESK_BODY.replace(
+    '{"event":"{{triggered_event}}",', '{"event":"{{triggered_event}}","performer":"agent",', 1)
+FRESHDESK_AGENT_REPLY_RULE_NAME = "ticketpulse: agent replies"
 # The Ticket Creation rule's body: the same, with the ticket's description as the comment (a
 # ticket's first message comes with the ticket, not as a reply).
 FRESHDESK_FIRST_MESSAGE_BODY = FRESHDESK_BODY.replace(
@@ -258,11 +269,14 @@ def _setup_trigger(client: ZendeskClient, webhook_id: str, out: Print) -> None:
     wanted = {
         "title": TRIGGER_TITLE,
         "active": True,
-        "description": "Sends each public end-user comment to ticketpulse (README: trigger-connected webhook).",
+        "description": TRIGGER_DESCRIPTION,
         "conditions": TRIGGER_CONDITIONS,
         "actions": [{"field": "notification_webhook", "value": [webhook_id, TRIGGER_BODY]}],
     }
-    found = [t for t in client.list_triggers() if t.get("title") == TRIGGER_TITLE]
+    triggers = client.list_triggers()
+    # Ours under its title, else under an earlier one (that trigger sent customers' comments only).
+    found = ([t for t in triggers if t.get("title") == TRIGGER_TITLE]
+             or [t for t in triggers if t.get("title") in EARLIER_TRIGGER_TITLES])
     if not found:
         created = client.create_trigger(wanted)
         out(f"created trigger {TRIGGER_TITLE!r} ({created.get('id')}) notifying webhook {webhook_id}")
@@ -272,7 +286,8 @@ def _setup_trigger(client: ZendeskClient, webhook_id: str, out: Print) -> None:
         out(f"trigger {TRIGGER_TITLE!r} ({current.get('id')}) is already set up")
         return
     client.update_trigger(current["id"], wanted)
-    out(f"updated trigger {TRIGGER_TITLE!r} ({current.get('id')}) notifying webhook {webhook_id}")
+    changed = [key for key, value in wanted.items() if current.get(key) != value]
+    out(f"updated trigger {TRIGGER_TITLE!r} ({current.get('id')}) notifying webhook {webhook_id}: {', '.join(changed)}")
 
 
 def _say_trigger_account(account_id: str | None, out: Print) -> None:
@@ -366,6 +381,14 @@ def setup_freshdesk(client: FreshdeskClient, base_url: str, *, section: Helpdesk
     out(f"  Rule name:                          {FRESHDESK_FIRST_MESSAGE_RULE_NAME}")
     out("  On tickets with these properties:   (leave empty, or Source is not Outbound Email)")
     _print_webhook_action(endpoint, secret, FRESHDESK_FIRST_MESSAGE_BODY, out)
+    out("")
+    out("3. The rule for agents' replies (recorded, never scored: \"2 customer messages in a row without an agent "
+        "reply\" needs them): Admin > Workflows > Automations > Ticket Updates > New rule")
+    out(f"  Rule name:                          {FRESHDESK_AGENT_REPLY_RULE_NAME}")
+    out("  When an action performed by:        Agent")
+    out("  Involves any of these events:       Reply is sent")
+    out("  On tickets with these properties:   (leave empty)")
+    _print_webhook_action(endpoint, secret, FRESHDESK_AGENT_REPLY_BODY, out)
     return ok
 
 

@@ -6,10 +6,12 @@ import os
 import threading
 import weakref
 from datetime import datetime, timezone
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.util import asbool
 
 from ticketpulse.config import normalize_url
 
@@ -44,9 +46,15 @@ def make_engine(url: str, *, create_database: bool = True) -> Engine:
 
 def _refuse_a_missing_file(url: str) -> None:
     parsed = make_url(url)
-    path = parsed.database
-    # In memory, or a file: URI (uri=true) whose mode= says for itself whether it may be created.
-    if path in (None, "", ":memory:") or parsed.query.get("uri") in ("true", "1"):
+    path = parsed.database or ""
+    if asbool(parsed.query.get("uri", False)):  # as the driver reads it
+        # A file: URI. Its mode ro or rw refuses a missing file by itself, memory has none; without
+        # a mode (rwc, SQLite's default) connecting creates the file, so its path is checked.
+        if parsed.query.get("mode") in ("ro", "rw", "memory"):
+            return
+        if path.startswith("file:"):
+            path = unquote(urlsplit(path).path)
+    if path in ("", ":memory:"):
         return
     if not os.path.exists(path):
         raise NoDatabaseError(os.path.abspath(path))

@@ -213,11 +213,15 @@ def setup_zendesk(client: ZendeskClient, base_url: str, *, trigger: bool = False
     other = None if secret_known else _other_kind_in_use(client, webhooks, endpoint, trigger, current_secret)
     if secret_known:
         out("ZENDESK_WEBHOOK_SECRET in this environment is already this webhook's signing secret.")
-    elif other is not None and len(split_secrets(current_secret)) > 1:
-        # A rotation under way (old,new): the other kind's and this one's would drop one of its two.
-        webhook, _other_secret = other
-        out(f"ZENDESK_WEBHOOK_SECRET in this environment holds two secrets, one of them the signing secret of webhook "
-            f"{webhook.get('name')!r} ({webhook.get('id')}), which delivers here too: a rotation is under way, and "
+    elif len(split_secrets(current_secret)) > 1:
+        # A rotation under way (old,new): a line with this webhook's secret would drop one of the
+        # two (their webhook's deliveries refused), and a third is not accepted.
+        whose = ""
+        if other is not None:
+            webhook, _other_secret = other
+            whose = (f", one of them the signing secret of webhook {webhook.get('name')!r} ({webhook.get('id')}), "
+                     "which delivers here too")
+        out(f"ZENDESK_WEBHOOK_SECRET in this environment holds two secrets{whose}: a rotation is under way, and "
             "this webhook's would be a third (at most two are accepted). Finish the rotation (one secret left), "
             "then run this command again.")
         return False

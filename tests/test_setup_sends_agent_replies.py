@@ -1,5 +1,6 @@
 """`setup zendesk --trigger` and `setup freshdesk` set the helpdesk up to send the agents' public
-replies too (rule unanswered_frustration needs them)."""
+replies too (rule unanswered_frustration needs them); and `setup zendesk` during a rotation (two
+secrets already) prints no secret line and exits 1, as README says."""
 
 from __future__ import annotations
 
@@ -76,3 +77,15 @@ def test_the_agents_replies_body_as_freshdesk_renders_it_is_an_agent_reply():
 
     assert (event.author_role, event.is_public) == ("agent", True)
 
+
+def test_a_rotation_under_way_gets_no_secret_line_and_exit_1(runner, zendesk, tmp_path, monkeypatch):
+    """Two secrets already, neither of them the other webhook's: the trigger webhook's alone would
+    have the event webhook's deliveries refused, and a third is not accepted."""
+    monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET", "old-secret,new-secret")
+    with ticketpulse_server(tmp_path, "old-secret,new-secret") as server:
+        result = runner("setup", "zendesk", "--url", server.url, "--trigger")
+
+    assert result.code == 1, result.out + result.err
+    assert "ZENDESK_WEBHOOK_SECRET=" not in result.out
+    assert "holds two secrets: a rotation is under way" in result.out
+    assert "Finish the rotation (one secret left), then run this command again." in result.out

@@ -558,25 +558,47 @@ def escalation_writes(escalation: Escalation) -> list[Write]:
 TICKET_REF_FORMS = "zendesk:<number>, freshdesk:<number> or api:<conversation id>"
 
 
-def find_ticket(session: Session, ref: str) -> Ticket:
-    """`zendesk:48213`, `zendesk:<account>:48213` where the number is in several accounts, or
-    `api:chat-42` (a conversation id is text, and may hold colons)."""
+@dataclass(frozen=True)
+class TicketRef:
+    """A ticket reference as read: `zendesk:48213`, `zendesk:<account>:48213`, `api:chat-42`."""
+
+    text: str  # as given, stripped: what the messages quote
+    helpdesk: str
+    number: str  # a conversation's id for api:
+    account: str | None = None
+
+
+def parse_ticket_ref(ref: str) -> TicketRef:
+    """The reference's parts, or a ReportError naming it: read before any database is opened, so
+    that a malformed one is told as such wherever it is given."""
     ref = ref.strip()
     if ref.startswith(f"{CONVERSATIONS}:"):
-        return _find_conversation(session, ref)
+        # Conversations are all in one account, and their ids are stored as posted (no number to
+        # normalise): the rest of the reference is the id, which may hold colons.
+        conversation_id = ref[len(CONVERSATIONS) + 1:]
+        if not CONVERSATION_ID.fullmatch(conversation_id):
+            raise ReportError(f"ticket: {ref[:80]!r} is not like {TICKET_REF_FORMS}")
+        return TicketRef(ref, CONVERSATIONS, conversation_id)
     parts = ref.split(":")
     number = ticket_number(parts[-1])
     if len(parts) not in (2, 3) or parts[0] not in HELPDESKS or number is None:
         raise ReportError(f"ticket: {ref!r} is not like {TICKET_REF_FORMS}")
-    query = select(Ticket).where(Ticket.helpdesk == parts[0], Ticket.external_id == number)
-    if len(parts) == 3:
-        query = query.where(Ticket.account == parts[1])
-    found = list(session.scalars(query.limit(3)))
+    return TicketRef(ref, parts[0], number, parts[1] if len(parts) == 3 else None)
+
+
+def find_ticket(session: Session, ref: str | TicketRef) -> Ticket:
+    """`zendesk:48213`, `zendesk:<account>:48213` where the number is in several accounts, or
+    `api:chat-42`."""
+    wanted = ref if isinstance(ref, TicketRef) else parse_ticket_ref(ref)
+    query = select(Ticket).where(Ticket.helpdesk == wanted.helpdesk, Ticket.external_id == wanted.number)
+    if wanted.account is not None:
+        query = query.where(Ticket.account == wanted.account)
+    found = list(session.scalars(query.limit(3)))  # a conversation's id is in one account: one row
     if not found:
-        raise LookupError(f"ticket {ref} is not in the database")
+        raise LookupError(f"ticket {wanted.text} is not in the database")
     if len(found) > 1:
         accounts = ", ".join(t.ref for t in found)
-        raise ReportError(f"ticket: {ref} is in several accounts; give one of {accounts}")
+        raise ReportError(f"ticket: {wanted.text} is in several accounts; give one of {accounts}")
     return found[0]
 
 
@@ -587,20 +609,6 @@ def accounts_with(session: Session, helpdesk: str, external_id: str, limit: int 
         select(Ticket.account).where(Ticket.helpdesk == helpdesk, Ticket.external_id == external_id)
         .order_by(Ticket.account).limit(limit)
     ))
-
-
-def _find_conversation(session: Session, ref: str) -> Ticket:
-    """Conversations are all in one account, and their ids are stored as posted (no number to
-    normalise): the rest of the reference is the id."""
-    conversation_id = ref[len(CONVERSATIONS) + 1:]
-    if not CONVERSATION_ID.fullmatch(conversation_id):
-        raise ReportError(f"ticket: {ref[:80]!r} is not like {TICKET_REF_FORMS}")
-    found = session.scalar(
-        select(Ticket).where(Ticket.helpdesk == CONVERSATIONS, Ticket.external_id == conversation_id).limit(1)
-    )
-    if found is None:
-        raise LookupError(f"ticket {ref} is not in the database")
-    return found
 
 
 def ticket_view(session: Session, ticket: Ticket) -> TicketView:

@@ -437,11 +437,15 @@ def cmd_tickets(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """One ticket's trajectory: each message's values, skipped comments, the decisions and feedback."""
-    from ticketpulse.escalation.reports import ReportError, find_ticket, sparkline, ticket_view
+    from ticketpulse.escalation.reports import ReportError, find_ticket, parse_ticket_ref, sparkline, ticket_view
 
+    try:  # before the database: a malformed ref is told as such, also where there is none
+        wanted = parse_ticket_ref(args.ticket)
+    except ReportError as exc:
+        return _fail(str(exc), 2)
     with _sessions()() as session:
         try:
-            view = ticket_view(session, find_ticket(session, args.ticket))
+            view = ticket_view(session, find_ticket(session, wanted))
         except ReportError as exc:
             return _fail(str(exc), 2)
         except LookupError as exc:

@@ -125,13 +125,20 @@ def period_start(period: str | Period, now: datetime | None = None) -> datetime:
 _SINCE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+# --since counts back from now: much further would be before the year 1 (an OverflowError).
+MAX_SINCE = timedelta(weeks=100_000)
+
+
 def _since_length(value: str) -> timedelta:
-    """`7d`, `12h`, `30m` or `2w` -> a timedelta; ValueError otherwise."""
+    """`7d`, `12h`, `30m` or `2w` -> a timedelta; ValueError otherwise. The callers bound the
+    length (MAX_SINCE, MAX_PERIOD), not the number: 999999m is 694 days, too long only for the
+    dashboard, and 100001m is 69 days."""
     text = value.strip().lower()
     number, unit = text[:-1], text[-1:]
-    # ASCII digits only: "²".isdigit() is true and int() refuses it; "١" it reads as 1
+    # ASCII digits only: "²".isdigit() is true and int() refuses it; "١" it reads as 1. Six digits
+    # at most: 999999w is still a timedelta.
     if unit not in _SINCE_UNITS or not (number.isascii() and number.isdigit()) or len(number) > 6 \
-            or not 0 < int(number) <= 100_000:
+            or int(number) == 0:
         raise ValueError(value)
     return timedelta(**{_SINCE_UNITS[unit]: int(number)})
 
@@ -139,9 +146,12 @@ def _since_length(value: str) -> timedelta:
 def parse_since(value: str) -> timedelta:
     """`7d`, `12h`, `30m` or `2w` -> a timedelta (the CLI's --since; the dashboard's periods too)."""
     try:
-        return _since_length(value)
+        length = _since_length(value)
     except ValueError:
         raise ReportError(f"since: {value!r} is not a period like {SINCE_FORMS}") from None
+    if length > MAX_SINCE:
+        raise ReportError(f"since: {value!r} reaches back too far (at most {MAX_SINCE.days // 7} weeks)")
+    return length
 
 
 def _bucket(column, unit: str, dialect: str):

@@ -616,8 +616,8 @@ def _since(value: str) -> str:
 
     try:
         parse_since(value)
-    except ReportError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a period like 7d, 12h, 30m or 2w") from None
+    except ReportError as exc:  # its message names the option as "since:"; argparse names it itself
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("since: ")) from None
     return value
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 from ticketpulse.config import normalize_url
@@ -17,7 +18,9 @@ _REVISION = re.compile(r"^(down_)?revision\b[^=]*=\s*['\"]?([\w]+)?['\"]?", re.M
 def alembic_config(database_url: str):
     from alembic.config import Config as AlembicConfig
 
-    config = AlembicConfig()
+    # Alembic's default `stdout` is sys.stdout as it was when alembic.config was first imported:
+    # a stream replaced since (a test's capture, closed after it) would be written to.
+    config = AlembicConfig(stdout=sys.stdout)
     config.set_main_option("script_location", str(HERE))
     config.set_main_option("sqlalchemy.url", normalize_url(database_url).replace("%", "%%"))
     return config

@@ -76,7 +76,7 @@ def parse_freshdesk(data: Any, *, default_domain: str | None = None) -> CommentE
     external_id = payload.ticket_number(payload.identifier(data, "ticket.id", required=True), "ticket.id")
     event = event_pairs(payload.text(data, "event"))
     is_public = event.get("note_type") != "private"
-    role = author_role(event, payload.text(data, "performer"))
+    role = author_role(event, placed_performer(data))
     by_requester = is_public and role == AuthorRole.CUSTOMER
     # The requester's name is the author's only when the requester wrote it.
     author_name = payload.text(data, "requester.name") if by_requester else None
@@ -142,6 +142,22 @@ def event_pairs(event: str | None) -> dict[str, str]:
     if not event:
         return {}
     return {key.lower(): value.lower() for key, value in _EVENT_PAIR.findall(event)}
+
+
+# The top-level keys whose values hold a customer's text (SHAPE.text): `ticket` (its subject),
+# `requester`, `comment_html`, `comment_text`.
+_TEXT_KEYS = frozenset(path.split(".", 1)[0] for path in SHAPE.text)
+
+
+def placed_performer(data: dict) -> str | None:
+    """`performer` as the agents' replies rule places it: before every value a customer's text
+    fills. One after them is the text's (`x","performer":"agent` in a customer's reply completes
+    the body): read, it would skip the customer's message and count it as an agent's reply."""
+    if "performer" not in data:
+        return None
+    keys = list(data)
+    first_text = min((keys.index(key) for key in _TEXT_KEYS if key in data), default=len(keys))
+    return payload.text(data, "performer") if keys.index("performer") < first_text else None
 
 
 def author_role(event: dict[str, str], performer: str | None) -> AuthorRole:

@@ -17,6 +17,7 @@ and the calibration share at frustration >= 0.75: its own labels and targets, so
 from __future__ import annotations
 
 import argparse
+import math
 import csv
 import io
 import sys
@@ -275,9 +276,14 @@ def ratings_report(texts: list[str], labels: list[str], target: str, progress: b
     ratings = []
     for row, label in enumerate(labels, start=1):
         try:
-            ratings.append(float(label))
+            rating = float(label)
         except ValueError:
             raise InputError(f"row {row}: rating {label!r} is not a number") from None
+        if not math.isfinite(rating):  # float() takes "nan" and "inf"; Pearson r would be NaN
+            raise InputError(f"row {row}: rating {label!r} is not a finite number")
+        ratings.append(rating)
+    if len(ratings) < 2:
+        raise InputError(f"{len(ratings)} rating(s): Pearson r needs at least 2")
     field = "score" if target in ("negativity", "score") else target
     values = [getattr(s, field) for s in score_texts(texts, progress=progress)]
     with np.errstate(invalid="ignore", divide="ignore"):  # a constant column: NaN, said below

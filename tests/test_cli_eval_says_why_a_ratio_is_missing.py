@@ -52,3 +52,25 @@ def test_eval_ratings_says_why_there_is_no_correlation_when_the_ratings_do_not_v
     assert result.code == 0, result.err
     assert "Pearson r: - (the scores or the ratings do not vary)" in result.out
     assert "RuntimeWarning" not in result.err
+
+
+def test_eval_ratings_refuses_a_rating_that_is_not_finite(runner, tmp_path):
+    # float() reads "nan" and "inf": Pearson r was NaN, said to be ratings that "do not vary"
+    path = tmp_path / "ratings.tsv"
+    path.write_text("text\tlabel\nWhere is my order?\t1\nThird time asking, still broken!!!\tnan\n")
+
+    result = runner("eval", str(path), "--ratings", "--no-progress")
+
+    assert result.code == 2
+    assert "row 2: rating 'nan' is not a finite number" in result.err
+
+
+def test_eval_ratings_refuses_a_single_rating(runner, tmp_path):
+    path = tmp_path / "one.tsv"
+    path.write_text("text\tlabel\nWhere is my order?\t1\n")
+
+    result = runner("eval", str(path), "--ratings", "--no-progress")
+
+    assert result.code == 2
+    assert "1 rating(s): Pearson r needs at least 2" in result.err
+    assert "RuntimeWarning" not in result.err

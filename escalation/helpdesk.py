@@ -84,11 +84,12 @@ class EscalationPlan:
 
 @dataclass(frozen=True)
 class Applied:
-    """What was (or, in dry-run, would have been) sent; `already` when the ticket had it."""
+    """What was (or, in dry-run, would have been) sent; `already`: why not all of it was, the
+    ticket having had it (CARRIES_IT, CARRIES_HIGHER, AGENT_UNDID_IT), for the escalation row."""
 
     requests: list[dict[str, Any]]
     dry_run: bool = False
-    already: bool = False
+    already: str | None = None
 
 
 class Helpdesk(Protocol):
@@ -121,6 +122,19 @@ def raised_priority(plan: EscalationPlan, current: Any, order: Sequence[str | in
     if own in order and plan.priority in order and order.index(own) > order.index(plan.priority):
         return own
     return plan.priority
+
+
+# Why a retry sends less than the whole escalation (the escalation row's reason; the log's too).
+CARRIES_IT = "the ticket already carried this severity"
+CARRIES_HIGHER = "the ticket already carried a higher severity"
+AGENT_UNDID_IT = "our note is on it but not our tags: an agent undid the escalation; left so"
+
+
+def carried(current: list[str], plan: EscalationPlan) -> str | None:
+    """Why the ticket needs no update (CARRIES_IT or CARRIES_HIGHER), or None."""
+    if has_tag(current, plan.tags.severity_tag(plan.severity)):
+        return CARRIES_IT
+    return CARRIES_HIGHER if already_escalated(current, plan) else None
 
 
 def already_escalated(current: list[str], plan: EscalationPlan) -> bool:

@@ -605,7 +605,7 @@ class Pipeline:
                 escalation.finished_at = utcnow()
                 escalation.dry_run = applied.dry_run
                 escalation.request = settled_writes(escalation.request, accepted=applied.requests)
-                escalation.reason = "the ticket already carried this severity" if applied.already else None
+                escalation.reason = applied.already
             if hand_back:
                 finish(session, lease)  # after the status (flushed first): the row is no longer due
         metrics.ESCALATIONS.labels(severity=plan.severity, outcome="applied").inc()

@@ -16,15 +16,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ticketpulse.escalation.helpdesk import (
+    AGENT_UNDID_IT,
+    CARRIES_HIGHER,
     Applied,
     EscalationPlan,
     HelpdeskError,
     PermanentError,
-    already_escalated,
+    carried,
     escalated_tags,
-    raised_priority,
-    has_tag,
     is_our_note,
+    raised_priority,
     request_record,
 )
 from ticketpulse.integrations.dry_run import log_dry_run
@@ -212,17 +213,16 @@ class FreshdeskHelpdesk:
         ticket = self.client.get_ticket(plan.external_id)
         tags = expect_strings(ticket, "tags", f"GET {ticket_path(plan)}")  # written back: must be the ticket's
         sent: list[dict[str, Any]] = []
-        already = already_escalated(tags, plan)
-        if already and not has_tag(tags, plan.tags.severity_tag(plan.severity)):
-            return Applied(requests=[], already=True)  # a higher severity is on it: this one is moot
+        already = carried(tags, plan)
+        if already == CARRIES_HIGHER:
+            return Applied(requests=[], already=already)  # this one is moot
         # Read before writing: the update always goes first, so our note on the ticket means both
         # were made; tags missing since then are an agent's undoing, not work left to do.
         conversations = self.client.list_conversations(plan.external_id)
         if note_on_ticket(conversations, plan.note, f"GET {ticket_path(plan)}/conversations"):
             if not already:
-                log.info("ticket %s: our note is on it but not our tags: an agent undid the escalation; left so",
-                         plan.ticket_ref or plan.external_id)
-            return Applied(requests=[], already=True)
+                log.info("ticket %s: %s", plan.ticket_ref or plan.external_id, AGENT_UNDID_IT)
+            return Applied(requests=[], already=already or AGENT_UNDID_IT)
         if not already:
             body = freshdesk_update(plan, ticket)
             record = plan.sending("PUT", ticket_path(plan), body)

@@ -21,13 +21,14 @@ from urllib.parse import urlsplit
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from ticketpulse.escalation.helpdesk import (
+    AGENT_UNDID_IT,
     Applied,
     ConflictError,
     EscalationPlan,
     HelpdeskError,
     PermanentError,
     TransientError,
-    already_escalated,
+    carried,
     escalated_tags,
     is_our_note,
     raised_priority,
@@ -256,13 +257,12 @@ class ZendeskHelpdesk:
         tags = expect_strings(ticket, "tags", where)
         if ticket.get("updated_at") is not None and not isinstance(ticket["updated_at"], str):
             raise PermanentError(f'{where}: expected "updated_at" as a string, got {type(ticket["updated_at"]).__name__}')
-        if already_escalated(tags, plan):
-            return Applied(requests=[], already=True)
+        if already := carried(tags, plan):
+            return Applied(requests=[], already=already)
         if plan.may_be_applied_already and self._note_on_ticket(plan):
             # The update carries the note, so the note means the update was made.
-            log.info("ticket %s: our note is on it but not our tags: an agent undid the escalation; left so",
-                     plan.ticket_ref or plan.external_id)
-            return Applied(requests=[], already=True)
+            log.info("ticket %s: %s", plan.ticket_ref or plan.external_id, AGENT_UNDID_IT)
+            return Applied(requests=[], already=AGENT_UNDID_IT)
         body = zendesk_update(plan, ticket)
         try:
             record = self._send(plan, body)

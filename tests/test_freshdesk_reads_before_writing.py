@@ -30,6 +30,7 @@ def test_a_retry_after_the_note_leaves_an_escalation_an_agent_undid_alone(
 
     [escalation] = rows(sessions, Escalation)
     assert escalation.status == "applied" and escalation.request["requests"] == []
+    assert escalation.reason == "our note is on it but not our tags: an agent undid the escalation; left so"
     assert "our note is on it but not our tags: an agent undid the escalation; left so" in caplog.text
     assert len(paths(fake_freshdesk, "PUT")) == 1  # not escalated a second time
     assert (ticket["group_id"], ticket["priority"], ticket["tags"]) == (43000123456, 2, ["refund", "vip"])

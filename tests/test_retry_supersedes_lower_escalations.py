@@ -88,5 +88,5 @@ def test_zendesk_leaves_a_ticket_carrying_a_higher_severity_as_it_is(fake_zendes
 
     applied = zendesk_helpdesk(fake_zendesk).apply(plan(severity="medium", priority="high"))
 
-    assert applied.already and applied.requests == []
+    assert applied.already == "the ticket already carried a higher severity" and applied.requests == []
     assert fake_zendesk.writes() == [] and fake_zendesk.tickets["48213"]["tags"] == ["shipping", *OURS]

@@ -102,6 +102,7 @@ def test_a_retry_after_a_lost_put_answer_leaves_an_escalation_an_agent_undid_alo
 
     [escalation] = rows(sessions, Escalation)
     assert escalation.status == "applied" and escalation.request["requests"] == []
+    assert escalation.reason == UNDONE  # what the lead reads on the row: not "already carried this severity"
     assert UNDONE in caplog.text
     assert len(paths(fake_zendesk, "PUT")) == 1  # not escalated a second time
     ticket = fake_zendesk.tickets["48213"]

@@ -278,7 +278,11 @@ _THREATS: tuple[Rule, ...] = (
     # named without it ("a lawyer-approved template") is no threat (urgency's "legal" rule keeps it).
     # 3.6, not the mentions' 2.4: alone, in a plain sentence, it reaches the critical 0.9 (2.4: 0.85)
     Rule(r"(?:sue|suing) (?:you|u|your|this|the company)|(?:take|taking) (?:you|u|this|them) to court|see you in court"
-         r"|(?:my|our) (?:lawyers?|attorneys?|solicitors?) (?:will|is|are|has|have)", val=-0.8, frus=3.6, urg=1.2),
+         # the customer's lawyer acting against the company, not any sentence about them ("my
+         # lawyer will review the contract": 0.90, critical, with a bare "will")
+         r"|(?:my|our) (?:lawyers?|attorneys?|solicitors?) (?:will be (?:in touch|contacting|calling)"
+         r"|will (?:contact|call) you|(?:is|are) (?:on it|involved|contacting you|getting involved)"
+         r"|(?:has|have) been (?:contacted|informed|instructed))", val=-0.8, frus=3.6, urg=1.2),
     Rule(r"(?:contact|contacting|call|calling|get|getting|hire|hiring|consult|consulting|involve|involving|hear from)"
          r" (?:a |an |my |our )?(?:lawyers?|attorneys?|solicitors?)|legal action|legal team|sue|suing|lawsuit|small claims",
          val=-0.8, frus=2.4, urg=1.2),
